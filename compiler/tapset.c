@@ -1,0 +1,135 @@
+/*
+ * tapset.c - loading the tapset library.
+ *
+ * Order and precedence (as SystemTap's $SYSTEMTAP_TAPSET and -I):
+ *   1. the default set: the tapsets embedded in the binary, or the files
+ *      of $PYTAP_TAPSETS (colon-separated directories) when it is set;
+ *   2. each -I DIR in command-line order.
+ * Every file becomes a `struct source` with is_tapset set and an `origin`
+ * rank (0 for the default set, 1.. for -I), which resolve.c uses to let a
+ * user tapset replace a built-in alias of the same name.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tapset.h"
+
+static int next_file_id = 1000;
+
+static int load_text(struct ast_arena *a, const char *name, const char *text,
+		     size_t len, int origin, const struct parse_opts *po,
+		     struct script *lib, struct diag *d)
+{
+	struct source *src = ast_alloc(a, sizeof(*src));
+
+	src->name = ast_strndup(a, name, strlen(name));
+	src->text = ast_strndup(a, text, len);
+	src->len = len;
+	src->is_tapset = true;
+	src->file_id = next_file_id++;
+	src->origin = origin;
+	return parse_source(a, src, po, lib, d);
+}
+
+static int cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static bool is_tapset_name(const char *n)
+{
+	size_t l = strlen(n);
+
+	return (l > 6 && strcmp(n + l - 6, ".pytap") == 0) ||
+	       (l > 4 && strcmp(n + l - 4, ".stp") == 0);
+}
+
+/* Load every *.pytap / *.stp file of DIR (sorted, not recursive). */
+static int load_dir(struct ast_arena *a, const char *dir, int origin,
+		    const struct parse_opts *po, struct script *lib,
+		    struct diag *d, int verbose)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+	int errs = 0;
+
+	if (!dp) {
+		diag_error(d, NULL, "cannot read tapset directory '%s': %s",
+			   dir, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(dp))) {
+		if (de->d_name[0] == '.' || !is_tapset_name(de->d_name))
+			continue;
+		names = realloc(names, (n + 1) * sizeof(*names));
+		names[n++] = strdup(de->d_name);
+	}
+	closedir(dp);
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		char path[4096];
+		FILE *f;
+		char *text = NULL;
+		size_t len = 0;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		f = fopen(path, "r");
+		if (!f) {
+			diag_error(d, NULL, "cannot read tapset '%s': %s", path,
+				   strerror(errno));
+			errs++;
+		} else {
+			FILE *m = open_memstream(&text, &len);
+			char buf[8192];
+			size_t got;
+
+			while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+				fwrite(buf, 1, got, m);
+			fclose(m);
+			fclose(f);
+			if (verbose >= 2)
+				fprintf(stderr, "pytap: tapset %s\n", path);
+			errs += load_text(a, path, text, len, origin, po, lib, d);
+			free(text);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return errs;
+}
+
+int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
+		const struct parse_opts *po, struct script *lib,
+		struct diag *d, int verbose)
+{
+	const char *env = getenv("PYTAP_TAPSETS");
+	int errs = 0, i;
+
+	if (env && *env) {
+		char *copy = strdup(env), *save = NULL, *dir;
+
+		for (dir = strtok_r(copy, ":", &save); dir;
+		     dir = strtok_r(NULL, ":", &save))
+			errs += load_dir(a, dir, 0, po, lib, d, verbose);
+		free(copy);
+	} else {
+		size_t k;
+
+		for (k = 0; k < n_builtin_tapsets; k++) {
+			char name[256];
+
+			snprintf(name, sizeof(name), "<tapset>/%s",
+				 builtin_tapsets[k].name);
+			errs += load_text(a, name, builtin_tapsets[k].text,
+					  builtin_tapsets[k].len, 0, po, lib, d);
+		}
+	}
+	for (i = 0; i < ndirs; i++)
+		errs += load_dir(a, dirs[i], i + 1, po, lib, d, verbose);
+	return errs;
+}

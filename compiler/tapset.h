@@ -1,0 +1,35 @@
+/*
+ * tapset.h - the tapset library: probe aliases and functions written in the
+ * language itself.  Built-in tapsets (tapsets/*.pytap) are embedded in the
+ * binary at build time (tapsets_builtin.c, generated); more come from
+ * $PYTAP_TAPSETS and -I directories, which can override built-in aliases.
+ */
+#ifndef PYTAP_TAPSET_H
+#define PYTAP_TAPSET_H
+
+#include <stddef.h>
+
+#include "ast.h"
+#include "diag.h"
+#include "parse.h"
+
+struct builtin_tapset {
+	const char *name;	/* "python.pytap" */
+	const char *text;
+	size_t len;
+};
+extern const struct builtin_tapset builtin_tapsets[];
+extern const size_t n_builtin_tapsets;
+
+/*
+ * Parse every tapset file: built-in first (or PYTAP_TAPSET_DIR when
+ * $PYTAP_TAPSETS is unset and the binary has none embedded), then each
+ * directory of $PYTAP_TAPSETS (colon-separated), then each -I DIR, in that
+ * order.  Probes, functions and globals are appended to LIB.  Returns the
+ * number of errors.
+ */
+int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
+		const struct parse_opts *po, struct script *lib,
+		struct diag *d, int verbose);
+
+#endif

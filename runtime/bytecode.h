@@ -1,0 +1,167 @@
+/*
+ * bytecode.h - a compiled pytap program: the only thing compiler/ hands to
+ * runtime/.  The compiler fills it (codegen.c), the runtime loads and runs
+ * it (vm.c, session.c), bytecode.c frees and disassembles it (-p3).
+ *
+ * Everything is plain data (no pointers into the AST), so a program could
+ * be serialized; strings are owned by the program (bc_program_free).
+ */
+#ifndef PYTAP_BYTECODE_H
+#define PYTAP_BYTECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opcodes.h"
+
+struct strbuf;
+
+/* Value types, shared by compiler and runtime. */
+enum bc_type { BT_NONE = 0, BT_LONG = 1, BT_STRING = 2, BT_STATS = 3 };
+
+struct bc_insn {
+	uint8_t op;		/* enum bc_op */
+	uint8_t x;		/* small operand: counts, flags */
+	uint16_t a;		/* local, global, function, builtin, ... */
+	int32_t b;		/* constant index, jump offset, immediate */
+};
+
+/* A source position for runtime errors: "near identifier 'x' at F:L:C". */
+struct bc_loc {
+	const char *near;	/* "identifier 'x'", "operator '/'",
+				   "keyword 'while'", ... */
+	const char *file;
+	int line, col;
+};
+
+/* pc -> location (sorted by pc; an instruction uses the last entry whose
+   pc is <= its own). */
+struct bc_line {
+	uint32_t pc;
+	uint32_t loc;		/* index into locs */
+};
+
+enum bc_hist { BH_NONE = 0, BH_LOG, BH_LINEAR };
+
+struct bc_global {
+	char *name;
+	enum bc_type type;	/* value type */
+	int nkeys;		/* 0 = scalar */
+	enum bc_type keytypes[9];
+	int64_t maxsize;	/* 0 = MAXMAPENTRIES */
+	bool wrap;		/* `%` */
+	bool has_init;
+	int64_t init_long;	/* scalar initializer */
+	char *init_str;
+	bool autoprint;		/* written, never read: print at exit */
+	enum bc_hist hist;	/* histogram kept for a stats global */
+	int64_t hist_lo, hist_hi, hist_step;	/* BH_LINEAR */
+	uint32_t loc;		/* declaration, for overflow errors */
+};
+
+enum bc_sort_by { BS_NONE = 0, BS_KEY, BS_VALUE };
+
+/* One foreach's snapshot order. */
+struct bc_sort {
+	enum bc_sort_by by;
+	int key;		/* BS_KEY: 0-based key column */
+	int dir;		/* +1 ascending, -1 descending */
+	int agg;		/* stats: 0 count 1 sum 2 min 3 max 4 avg
+				   5 variance (as STATOP's b) */
+};
+
+struct bc_function {
+	char *name;
+	int nparams;
+	enum bc_type params[32];
+	enum bc_type ret;	/* BT_NONE: returns 0 (void functions) */
+	int nlocals;		/* slots, params first */
+	int niters;		/* foreach iterator slots */
+	uint32_t entry;		/* pc of the first instruction */
+	uint32_t size;		/* number of instructions */
+	int nactions;		/* static statement count (informational) */
+};
+
+enum bc_probe_kind {
+	BP_BEGIN,
+	BP_END,
+	BP_ERROR,
+	BP_TIMER,		/* period_ns, randomize_ns */
+	BP_SDT,			/* sdt_path / provider / name */
+	BP_NEVER,
+};
+
+/* One probe point the runtime arms, bound to a handler function. */
+struct bc_probe {
+	enum bc_probe_kind kind;
+	int64_t priority;	/* begin(N)/end(N)/error(N) order */
+	int64_t period_ns;	/* BP_TIMER */
+	int64_t randomize_ns;	/* BP_TIMER .randomize(M) */
+	char *sdt_path;		/* BP_SDT: resolved absolute path of the
+				   binary or library; NULL = the target's
+				   objects (bare process.mark) */
+	char *sdt_provider;	/* glob (NULL = any) */
+	char *sdt_name;		/* glob */
+	int64_t sdt_pid;	/* process(PID).mark: only this pid; 0 any */
+	int sdt_nargs;		/* arity the handler was checked against,
+				   -1 = unknown (no file at compile time) */
+	bool optional;		/* `?`: no sites is fine */
+	char *pp;		/* the probe point as written/expanded, for
+				   pp() and messages */
+	int handler;		/* function index (a handler is a function
+				   with no parameters) */
+	int64_t cond_global;	/* unused for now: -1 */
+};
+
+struct bc_program {
+	struct bc_insn *code;
+	size_t ncode;
+	int64_t *lconst;
+	size_t nlconst;
+	char **sconst;		/* NUL-terminated, and lengths: */
+	uint32_t *sconst_len;
+	size_t nsconst;
+	char **formats;		/* printf formats (SystemTap syntax) */
+	uint32_t *format_len;
+	size_t nformats;
+	char **regexes;		/* POSIX ERE patterns */
+	size_t nregexes;
+	struct bc_sort *sorts;
+	size_t nsorts;
+	struct bc_global *globals;
+	size_t nglobals;
+	struct bc_function *functions;
+	size_t nfunctions;
+	struct bc_probe *probes;
+	size_t nprobes;
+	struct bc_loc *locs;
+	size_t nlocs;
+	struct bc_line *lines;
+	size_t nlines;
+
+	/* limits in force (-D NAME=VAL), SystemTap's defaults */
+	int64_t maxaction;	/* 1000 */
+	int64_t maxaction_interruptible;	/* 10000 (begin/end/error) */
+	int64_t maxmapentries;	/* 2048 */
+	int64_t maxstringlen;	/* 512 */
+	int64_t maxnesting;	/* 10 */
+	int64_t maxerrors;	/* 0 */
+	int64_t maxskipped;	/* 100 */
+	int64_t hist_elision;	/* 2 */
+	bool python311_line_sema;	/* raise python:line's semaphore with
+					   function__entry (design.md §3) */
+};
+
+void bc_program_free(struct bc_program *p);
+
+/* -p3: a readable listing of the whole program. */
+void bc_disassemble(struct strbuf *out, const struct bc_program *p);
+
+/* Name of an opcode ("PUSHL"), for the disassembler and tests. */
+const char *bc_op_name(int op);
+
+/* The location of the instruction at PC, or NULL. */
+const struct bc_loc *bc_loc_at(const struct bc_program *p, uint32_t pc);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * tracer.h - the ptrace engine: launch (-c) or attach to (-x) processes,
+ * follow their threads, forks and execs, arm SDT probe sites with int3 and
+ * raise their semaphores, report probe hits one at a time, and put every
+ * byte, semaphore and CPU affinity back on detach.
+ *
+ * It knows nothing about scripts or the VM.  The session (session.c) says
+ * which probe sites it wants through requests, then loops on tracer_wait():
+ *
+ *	tracer_wait() -> TEV_HIT      a thread is stopped on one of our sites;
+ *	                              the session runs handlers, reading memory
+ *	                              with tracer_read(); the thread is resumed
+ *	                              by the next tracer_wait() call.
+ *	              -> TEV_EXIT     one traced process ended (status given)
+ *	              -> TEV_TIMEOUT  the deadline passed
+ *	              -> TEV_SIGNAL   pytap got SIGINT/SIGTERM/SIGHUP/SIGPIPE
+ *	              -> TEV_NOPROC   nothing is traced any more
+ *
+ * Invariants: a target never runs into one of our 0xcc bytes untraced; a
+ * byte is only replaced if it is 0x90; after tracer_detach_all() (or
+ * tracer_free()) every process we touched has its original bytes,
+ * semaphores and affinity back, and runs.
+ */
+#ifndef PYTAP_TRACER_H
+#define PYTAP_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "sdt.h"
+
+struct tracer;
+
+/*
+ * Which sites to arm.  A site matches when its object file matches PATH and
+ * its provider and name match the glob patterns (fnmatch).  PATH is either
+ * NULL (any object mapped into a traced process: bare process.mark) or an
+ * absolute, symlink-resolved file name; an object matches when its own
+ * resolved name equals PATH (executables and libraries alike).
+ */
+struct tracer_request {
+	const char *path;	/* NULL = any object in the traced processes */
+	const char *provider;	/* glob, NULL = "*" */
+	const char *name;	/* glob, NULL = "*" */
+	int id;			/* returned in hits; the session's probe index */
+	bool sema_only;		/* raise the semaphore, never arm the site
+				   (CPython 3.11 line semaphore trick) */
+};
+
+struct tracer_options {
+	bool follow_forks;	/* trace children (default true); if false,
+				   their copies are restored and detached */
+	bool pin_cpu;		/* run tracer and tracees on one CPU */
+	int verbose;		/* -v level: messages to stderr */
+};
+
+enum tracer_event {
+	TEV_HIT,
+	TEV_EXIT,
+	TEV_TIMEOUT,
+	TEV_SIGNAL,
+	TEV_NOPROC,
+	TEV_ERROR,
+};
+
+struct tracer_hit {
+	pid_t pid;		/* tgid of the stopped thread */
+	pid_t tid;
+	struct user_regs_struct regs;	/* read once; never written back */
+	const struct sdt_probe *probe;	/* the note, args decoded */
+	const char *object;	/* the ELF file that holds the site */
+	uint64_t addr;		/* run-time address of the site */
+	const int *ids;		/* request ids that matched this site */
+	int nids;
+};
+
+struct tracer_exit {
+	pid_t pid;
+	int status;		/* as from waitpid */
+	bool is_target;		/* the -c / -x process itself */
+};
+
+struct tracer *tracer_new(const struct tracer_options *opt);
+
+/* Add requests before tracer_launch/tracer_attach (copied). */
+void tracer_add_request(struct tracer *t, const struct tracer_request *r);
+
+/*
+ * -c: start ARGV (argv[0] looked up in $PATH) stopped, arm it and let it
+ * run.  Libraries mapped by the dynamic loader before main() are armed
+ * before the program's first instruction of its own (at its entry point).
+ * Returns the pid, or -1 with a one-line reason in ERR.
+ */
+pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
+		    size_t errlen);
+
+/* -x: seize every thread of PID, arm, resume.  -1 with a reason in ERR
+ * (no such process, permission, zombie, kernel thread, ...). */
+int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen);
+
+/* How many sites are armed now (all processes), and semaphores raised. */
+size_t tracer_armed_sites(const struct tracer *t);
+
+/* Sites armed (or semaphores raised, for sema_only) for request ID. */
+size_t tracer_request_sites(const struct tracer *t, int id);
+
+/* The ELF objects scanned so far in traced processes (executable first),
+ * with how many SDT notes each has: for "why is nothing firing". */
+struct tracer_object {
+	const char *path;
+	size_t nnotes;
+};
+size_t tracer_objects(const struct tracer *t, const struct tracer_object **out);
+
+/* Wait for the next event; DEADLINE_NS is CLOCK_MONOTONIC, 0 = none.
+ * HIT and EXIT fill the matching out-structure. */
+enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
+			      struct tracer_hit *hit, struct tracer_exit *ex);
+
+/* Read target memory of PID (process_vm_readv, /proc/PID/mem fallback).
+ * 0 on success, -1 (errno set) if any byte cannot be read. */
+int tracer_read(struct tracer *t, pid_t pid, uint64_t addr, void *buf,
+		size_t len);
+
+/* Read a NUL-terminated string of at most MAX-1 bytes into BUF (always
+ * terminated).  Returns its length, or -1 if the first byte is unreadable. */
+ssize_t tracer_read_str(struct tracer *t, pid_t pid, uint64_t addr,
+			char *buf, size_t max);
+
+/* Put everything back and let every process run on. Idempotent. */
+void tracer_detach_all(struct tracer *t);
+
+/* For -c when pytap ends first: detach (everything restored), and the
+ * child keeps running (it is not killed). */
+void tracer_free(struct tracer *t);
+
+/* The signal number that made tracer_wait() return TEV_SIGNAL. */
+int tracer_last_signal(const struct tracer *t);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * vm.h - the bytecode interpreter: runs one probe handler of a loaded
+ * program against one event (a probe hit, a timer tick, begin or end).
+ *
+ * The VM never talks to ptrace itself: target memory and process facts come
+ * through struct vm_host callbacks that the session provides, so the VM can
+ * run begin/end-only scripts without any process.
+ */
+#ifndef PYTAP_VM_H
+#define PYTAP_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "bytecode.h"
+#include "sdt.h"
+
+/* A string value: immutable once made, NUL-terminated at data[len]. */
+struct vstr {
+	uint32_t len;
+	char data[];
+};
+
+union vm_val {
+	int64_t l;
+	const struct vstr *s;
+};
+
+/* What the session tells the VM about the event being handled. */
+struct vm_event {
+	int probe;		/* index into program->probes */
+	pid_t pid, tid;		/* 0 for begin/end/timer */
+	const struct user_regs_struct *regs;	/* SDT hits, else NULL */
+	const struct sdt_probe *sdt;	/* SDT hits, else NULL */
+};
+
+/* Services of the session (ptrace reads, process facts). */
+struct vm_host {
+	void *ud;
+	/* 0 on success, -1 if unreadable */
+	int (*read_mem)(void *ud, pid_t pid, uint64_t addr, void *buf,
+			size_t len);
+	/* length, or -1 if the first byte is unreadable; BUF terminated */
+	ssize_t (*read_str)(void *ud, pid_t pid, uint64_t addr, char *buf,
+			    size_t max);
+	pid_t target;		/* target(): -x pid or -c child, else 0 */
+};
+
+enum vm_status {
+	VM_OK = 0,		/* handler finished */
+	VM_ERROR,		/* a runtime error was reported (not caught) */
+};
+
+struct vm;
+
+/* Load P (borrowed: must outlive the VM).  Output goes to OUT (buffered;
+ * flushed by vm_flush and at end).  Returns NULL with a message in ERR if
+ * the program is malformed (a bad regex, a bad format). */
+struct vm *vm_new(const struct bc_program *p, const struct vm_host *host,
+		  FILE *out, char *err, size_t errlen);
+void vm_free(struct vm *vm);
+
+/* Run the handler of probe EV->probe.  Runtime errors are printed to
+ * stderr as SystemTap does ("ERROR: division by 0 near operator '/' at
+ * input.pytap:3:12") and counted. */
+enum vm_status vm_run(struct vm *vm, const struct vm_event *ev);
+
+/* exit() was called (or MAXERRORS was passed): the session should stop
+ * tracing, then run end probes (or error probes after an error). */
+bool vm_exit_requested(const struct vm *vm);
+/* The number of runtime errors so far (MAXERRORS logic is in the VM: the
+ * first error past MAXERRORS requests exit). */
+int vm_error_count(const struct vm *vm);
+/* Probes skipped (e.g. reentrancy), for the final WARNING line. */
+int vm_skipped_count(const struct vm *vm);
+
+/* At the very end: print write-only globals as SystemTap does (name=value,
+ * arrays element per line, stats summaries, histograms), then flush. */
+void vm_print_globals(struct vm *vm);
+void vm_flush(struct vm *vm);
+
+/* -G name=value: set a scalar global before begin. 0, or -1 + ERR. */
+int vm_set_global(struct vm *vm, const char *name, const char *value,
+		  char *err, size_t errlen);
+
+#endif
