@@ -1,0 +1,626 @@
+/*
+ * procmaps.c - what is mapped in a traced process and the SDT sites in it:
+ * read /proc/PID/maps, open each ELF object through /proc/PID/root (so
+ * containers work), read its notes once (cached by path, device, inode),
+ * compute its load bias, and arm the sites that match the requests: the
+ * 0x90 nop becomes 0xcc and the probe's semaphore goes up by one per site.
+ * pm_restore() undoes exactly what was done, byte by byte and semaphore by
+ * semaphore; pm_drop() forgets it (after exec the memory is gone).
+ *
+ * Target memory is written through /proc/PID/mem, which works for any
+ * mapping (text too) of a process we trace.  The fd is per process and must
+ * be reopened after exec (it holds the old address space).
+ */
+#include "tracer_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define INT3 0xcc
+#define NOP 0x90
+
+struct mapline {
+	uint64_t start, offset;
+	unsigned long major, minor, ino;
+	char *path;		/* points into the maps buffer */
+};
+
+int pm_mem_open(struct tproc *p)
+{
+	char path[64];
+
+	if (p->memfd >= 0)
+		close(p->memfd);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)p->pid);
+	p->memfd = open(path, O_RDWR | O_CLOEXEC);
+	return p->memfd < 0 ? -1 : 0;
+}
+
+int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len)
+{
+	if (p->memfd < 0 && pm_mem_open(p) < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t n = pread(p->memfd, buf, len, (off_t)addr);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf = (char *)buf + n;
+		addr += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int pm_mem_write(struct tproc *p, uint64_t addr, const void *buf, size_t len)
+{
+	if (p->memfd < 0 && pm_mem_open(p) < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t n = pwrite(p->memfd, buf, len, (off_t)addr);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf = (const char *)buf + n;
+		addr += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Add DELTA (+1 / -1) to the 16-bit semaphore at ADDR. */
+static int sema_add(struct tproc *p, uint64_t addr, int delta)
+{
+	uint16_t v;
+
+	if (pm_mem_read(p, addr, &v, sizeof(v)) < 0)
+		return -1;
+	if (delta < 0 && v == 0)
+		return 0;	/* someone else already took it down */
+	v = (uint16_t)(v + delta);
+	return pm_mem_write(p, addr, &v, sizeof(v));
+}
+
+static char *read_whole(const char *path, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 16384, len = 0;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = malloc(cap + 1);
+	while (buf) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == cap) {
+			char *nb = realloc(buf, cap * 2 + 1);
+
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	if (buf) {
+		buf[len] = '\0';
+		if (lenp)
+			*lenp = len;
+	}
+	return buf;
+}
+
+uint64_t pm_auxv(pid_t pid, unsigned long type, bool *found)
+{
+	char path[64];
+	size_t len = 0;
+	char *buf;
+	uint64_t v = 0;
+
+	*found = false;
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	buf = read_whole(path, &len);
+	if (buf == NULL)
+		return 0;
+	for (size_t i = 0; i + 16 <= len; i += 16) {
+		uint64_t k, val;
+
+		memcpy(&k, buf + i, 8);
+		memcpy(&val, buf + i + 8, 8);
+		if (k == 0)
+			break;
+		if (k == type) {
+			v = val;
+			*found = true;
+			break;
+		}
+	}
+	free(buf);
+	return v;
+}
+
+static struct tobj *obj_get(struct tracer *t, pid_t pid,
+			    const struct mapline *m)
+{
+	struct tobj **cache = tr_cache(t);
+	struct tobj *o;
+	char path[4200];
+	char err[256];
+
+	for (o = *cache; o; o = o->next)
+		if (o->ino == m->ino && o->dev_major == m->major &&
+		    o->dev_minor == m->minor && strcmp(o->path, m->path) == 0)
+			return o;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return NULL;
+	o->path = strdup(m->path);
+	if (o->path == NULL) {
+		free(o);
+		return NULL;
+	}
+	o->dev_major = m->major;
+	o->dev_minor = m->minor;
+	o->ino = m->ino;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+	if (sdt_file_read(path, &o->f, err, sizeof(err)) == 0) {
+		o->ok = true;
+		free(o->f.path);
+		o->f.path = strdup(m->path);
+	} else if (tr_opts(t)->verbose >= 3) {
+		fprintf(stderr, "pytap: %s\n", err);
+	}
+	o->next = *cache;
+	*cache = o;
+	return o;
+}
+
+void pm_cache_free(struct tracer *t)
+{
+	struct tobj **cache = tr_cache(t);
+	struct tobj *o = *cache;
+
+	while (o) {
+		struct tobj *n = o->next;
+
+		sdt_file_free(&o->f);
+		free(o->path);
+		free(o);
+		o = n;
+	}
+	*cache = NULL;
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+struct site *pm_find_site(struct tproc *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nsites;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->sites[mid].addr == addr)
+			return &p->sites[mid];
+		if (p->sites[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool glob_ok(const char *pat, const char *s)
+{
+	return pat == NULL || fnmatch(pat, s, 0) == 0;
+}
+
+static int push_int(int **arr, int *n, int v)
+{
+	int *na = realloc(*arr, (size_t)(*n + 1) * sizeof(int));
+
+	if (na == NULL)
+		return -1;
+	na[(*n)++] = v;
+	*arr = na;
+	return 0;
+}
+
+static struct site *site_add(struct tproc *p)
+{
+	if (p->nsites == p->capsites) {
+		size_t nc = p->capsites ? p->capsites * 2 : 16;
+		struct site *ns = realloc(p->sites, nc * sizeof(*ns));
+
+		if (ns == NULL)
+			return NULL;
+		p->sites = ns;
+		p->capsites = nc;
+	}
+	memset(&p->sites[p->nsites], 0, sizeof(struct site));
+	return &p->sites[p->nsites++];
+}
+
+static void site_free(struct site *s)
+{
+	free(s->ids);
+	free(s->sids);
+	s->ids = s->sids = NULL;
+	s->nids = s->nsids = 0;
+}
+
+/* Arm the sites of object O (bias BIAS) in P; returns sites armed. */
+static void arm_object(struct tracer *t, struct tproc *p, struct tobj *o,
+		       uint64_t bias)
+{
+	const struct tracer_options *opt = tr_opts(t);
+	size_t nreq = tr_nreqs(t);
+	size_t narmed = 0, nsema = 0, first = p->nsites;
+	uint64_t *semas = NULL;
+
+	for (size_t i = 0; i < o->f.nprobes; i++) {
+		const struct sdt_probe *pr = &o->f.probes[i];
+		int *ids = NULL, *sids = NULL;
+		int nids = 0, nsids = 0;
+		unsigned char byte = 0;
+		struct site *s;
+
+		for (size_t r = 0; r < nreq; r++) {
+			const struct tracer_request *rq = tr_req(t, r);
+
+			if (rq->path && strcmp(rq->path, o->path) != 0)
+				continue;
+			if (!glob_ok(rq->provider, pr->provider) ||
+			    !glob_ok(rq->name, pr->name))
+				continue;
+			if (rq->sema_only)
+				push_int(&sids, &nsids, rq->id);
+			else
+				push_int(&ids, &nids, rq->id);
+		}
+		if (nids == 0 && nsids == 0)
+			continue;
+		uint64_t addr = pr->pc + bias;
+		uint64_t sema = pr->sema ? pr->sema + bias : 0;
+
+		if (nids > 0) {
+			if (pm_mem_read(p, addr, &byte, 1) < 0 || byte != NOP) {
+				if (opt->verbose >= 1)
+					fprintf(stderr,
+						"pytap: not arming %s:%s at %#llx in %s (pid %d): %s\n",
+						pr->provider, pr->name,
+						(unsigned long long)addr,
+						o->path, (int)p->pid,
+						byte != NOP ? "the byte there is not a nop"
+						: strerror(errno));
+				free(ids);
+				ids = NULL;
+				nids = 0;
+				if (nsids == 0)
+					continue;
+			}
+		}
+		if (nids == 0 && sema == 0) {
+			free(sids);
+			continue;
+		}
+		s = site_add(p);
+		if (s == NULL) {
+			free(ids);
+			free(sids);
+			break;
+		}
+		s->addr = addr;
+		s->sema = sema;
+		s->probe = pr;
+		s->obj = o;
+		s->ids = ids;
+		s->nids = nids;
+		s->sids = sids;
+		s->nsids = nsids;
+		s->orig = NOP;
+		if (nids > 0) {
+			unsigned char cc = INT3;
+
+			if (pm_mem_write(p, addr, &cc, 1) == 0) {
+				s->armed = true;
+				narmed++;
+			} else if (opt->verbose >= 1) {
+				fprintf(stderr,
+					"pytap: cannot write %#llx in pid %d: %s\n",
+					(unsigned long long)addr, (int)p->pid,
+					strerror(errno));
+			}
+		}
+		if (sema) {
+			if (sema_add(p, sema, 1) == 0) {
+				size_t k;
+
+				s->sema_raised = true;
+				for (k = 0; k < nsema; k++)
+					if (semas[k] == sema)
+						break;
+				if (k == nsema) {
+					uint64_t *ns = realloc(semas,
+						(nsema + 1) * sizeof(*ns));
+					if (ns) {
+						semas = ns;
+						semas[nsema++] = sema;
+					}
+				}
+			} else if (opt->verbose >= 1) {
+				fprintf(stderr,
+					"pytap: cannot raise semaphore %#llx in pid %d: %s\n",
+					(unsigned long long)sema, (int)p->pid,
+					strerror(errno));
+			}
+		}
+		if (opt->verbose >= 2)
+			fprintf(stderr,
+				"pytap: %s %s:%s at %#llx (semaphore %#llx) in %s (pid %d)\n",
+				s->armed ? "armed" : "raised semaphore of",
+				pr->provider, pr->name,
+				(unsigned long long)addr,
+				(unsigned long long)sema, o->path, (int)p->pid);
+		if (!s->armed && !s->sema_raised) {
+			site_free(s);
+			p->nsites--;
+		}
+	}
+	free(semas);
+	if (p->nsites > first)
+		qsort(p->sites, p->nsites, sizeof(*p->sites), site_cmp);
+	if (opt->verbose >= 1 && (narmed || nsema))
+		fprintf(stderr,
+			"pytap: armed %zu site%s (%zu semaphore%s) in %s (pid %d)\n",
+			narmed, narmed == 1 ? "" : "s", nsema,
+			nsema == 1 ? "" : "s", o->path, (int)p->pid);
+}
+
+static bool has_obj(const struct tproc *p, const struct tobj *o)
+{
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].obj == o)
+			return true;
+	return false;
+}
+
+int pm_scan(struct tracer *t, struct tproc *p)
+{
+	char path[64], exe[4096];
+	char *buf, *line, *save = NULL;
+	struct mapline *ml = NULL;
+	size_t nml = 0, cap = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
+	buf = read_whole(path, NULL);
+	if (buf == NULL)
+		return -1;
+	p->scanned = true;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long start, end, off;
+		unsigned long maj, min, ino;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %lx:%lx %lu %n", &start,
+			   &end, perms, &off, &maj, &min, &ino, &pos) < 7 ||
+		    pos == 0 || ino == 0 || line[pos] != '/')
+			continue;
+		size_t plen = strlen(line + pos);
+
+		if (plen > 10 && strcmp(line + pos + plen - 10, " (deleted)") == 0)
+			continue;
+		if (nml == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct mapline *nm = realloc(ml, nc * sizeof(*nm));
+
+			if (nm == NULL)
+				break;
+			ml = nm;
+			cap = nc;
+		}
+		ml[nml].start = start;
+		ml[nml].offset = off;
+		ml[nml].major = maj;
+		ml[nml].minor = min;
+		ml[nml].ino = ino;
+		ml[nml].path = line + pos;
+		nml++;
+	}
+	/* the executable first, then the others in address order */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nml; i++) {
+			bool isexe = strcmp(ml[i].path, exe) == 0;
+			struct tobj *o;
+			uint64_t bias = 0;
+			bool have_bias = false;
+
+			if (isexe != (pass == 0))
+				continue;
+			/* only the first mapping line of each object */
+			size_t j;
+
+			for (j = 0; j < i; j++)
+				if (ml[j].ino == ml[i].ino &&
+				    strcmp(ml[j].path, ml[i].path) == 0)
+					break;
+			if (j < i)
+				continue;
+			o = obj_get(t, p->pid, &ml[i]);
+			if (o == NULL || !o->ok || has_obj(p, o))
+				continue;
+			for (j = i; j < nml && !have_bias; j++) {
+				if (ml[j].ino != ml[i].ino ||
+				    strcmp(ml[j].path, ml[i].path) != 0)
+					continue;
+				if (sdt_file_bias(&o->f, ml[j].start,
+						  ml[j].offset, &bias) == 0)
+					have_bias = true;
+			}
+			if (!have_bias)
+				continue;
+			if (p->nobjs == p->capobjs) {
+				size_t nc = p->capobjs ? p->capobjs * 2 : 8;
+				struct pobj *no = realloc(p->objs,
+							  nc * sizeof(*no));
+
+				if (no == NULL)
+					continue;
+				p->objs = no;
+				p->capobjs = nc;
+			}
+			p->objs[p->nobjs].obj = o;
+			p->objs[p->nobjs].bias = bias;
+			p->nobjs++;
+			tr_list_object(t, o, isexe);
+			if (tr_opts(t)->verbose >= 2 && o->f.nprobes)
+				fprintf(stderr,
+					"pytap: %s has %zu SDT notes, load bias %#llx (pid %d)\n",
+					o->path, o->f.nprobes,
+					(unsigned long long)bias, (int)p->pid);
+			if (o->f.nprobes)
+				arm_object(t, p, o, bias);
+		}
+	}
+	free(ml);
+	free(buf);
+	return 0;
+}
+
+void pm_restore(struct tracer *t, struct tproc *p)
+{
+	const struct tracer_options *opt = tr_opts(t);
+	size_t nbytes = 0, nsema = 0;
+
+	if (p->shares_mm) {
+		/* the memory is the vfork parent's: it restores it */
+		for (size_t i = 0; i < p->nsites; i++) {
+			p->sites[i].armed = false;
+			p->sites[i].sema_raised = false;
+		}
+		p->entry_armed = false;
+		return;
+	}
+	for (size_t i = 0; i < p->nsites; i++) {
+		struct site *s = &p->sites[i];
+
+		if (s->armed) {
+			unsigned char b;
+
+			if (pm_mem_read(p, s->addr, &b, 1) == 0 && b == INT3 &&
+			    pm_mem_write(p, s->addr, &s->orig, 1) == 0)
+				nbytes++;
+			s->armed = false;
+		}
+		if (s->sema_raised) {
+			if (sema_add(p, s->sema, -1) == 0)
+				nsema++;
+			s->sema_raised = false;
+		}
+	}
+	if (p->entry_armed) {
+		unsigned char b;
+
+		if (pm_mem_read(p, p->entry, &b, 1) == 0 && b == INT3)
+			pm_mem_write(p, p->entry, &p->entry_orig, 1);
+		p->entry_armed = false;
+	}
+	if (opt->verbose >= 2 && (nbytes || nsema))
+		fprintf(stderr,
+			"pytap: restored %zu bytes and %zu semaphores in pid %d\n",
+			nbytes, nsema, (int)p->pid);
+}
+
+void pm_drop(struct tproc *p)
+{
+	for (size_t i = 0; i < p->nsites; i++)
+		site_free(&p->sites[i]);
+	free(p->sites);
+	free(p->objs);
+	p->sites = NULL;
+	p->objs = NULL;
+	p->nsites = p->capsites = p->nobjs = p->capobjs = 0;
+	p->entry_armed = false;
+	p->scanned = false;
+}
+
+static int *dup_ints(const int *a, int n)
+{
+	int *r;
+
+	if (n == 0)
+		return NULL;
+	r = malloc((size_t)n * sizeof(int));
+	if (r)
+		memcpy(r, a, (size_t)n * sizeof(int));
+	return r;
+}
+
+int pm_copy(struct tproc *dst, const struct tproc *src)
+{
+	pm_drop(dst);
+	if (src->nsites) {
+		dst->sites = calloc(src->nsites, sizeof(*dst->sites));
+		if (dst->sites == NULL)
+			return -1;
+		for (size_t i = 0; i < src->nsites; i++) {
+			dst->sites[i] = src->sites[i];
+			dst->sites[i].ids = dup_ints(src->sites[i].ids,
+						     src->sites[i].nids);
+			dst->sites[i].sids = dup_ints(src->sites[i].sids,
+						      src->sites[i].nsids);
+			if (src->sites[i].nids && !dst->sites[i].ids)
+				dst->sites[i].nids = 0;
+			if (src->sites[i].nsids && !dst->sites[i].sids)
+				dst->sites[i].nsids = 0;
+		}
+		dst->nsites = dst->capsites = src->nsites;
+	}
+	if (src->nobjs) {
+		dst->objs = malloc(src->nobjs * sizeof(*dst->objs));
+		if (dst->objs == NULL)
+			return -1;
+		memcpy(dst->objs, src->objs, src->nobjs * sizeof(*dst->objs));
+		dst->nobjs = dst->capobjs = src->nobjs;
+	}
+	dst->entry = src->entry;
+	dst->entry_orig = src->entry_orig;
+	dst->entry_armed = src->entry_armed;
+	dst->scanned = src->scanned;
+	return 0;
+}

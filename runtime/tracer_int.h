@@ -1,0 +1,115 @@
+/*
+ * tracer_int.h - the tracer's internal state, shared by tracer.c (ptrace
+ * engine: threads, events, attach, launch, detach) and procmaps.c (mapped
+ * objects, SDT sites, patching target memory).  Not for the session.
+ */
+#ifndef PYTAP_TRACER_INT_H
+#define PYTAP_TRACER_INT_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdt.h"
+#include "tracer.h"
+
+/* One ELF file seen in some process, cached by (path, dev, inode). */
+struct tobj {
+	struct tobj *next;
+	char *path;		/* as /proc/PID/maps names it */
+	unsigned long dev_major, dev_minor;
+	unsigned long ino;
+	bool ok;		/* an ELF file we could read */
+	bool listed;		/* in tracer_objects() already */
+	struct sdt_file f;
+};
+
+/* One probe site (or semaphore-only site) in one process. */
+struct site {
+	uint64_t addr;		/* run-time address of the nop */
+	uint64_t sema;		/* run-time semaphore address, 0 = none */
+	const struct sdt_probe *probe;
+	struct tobj *obj;
+	int *ids;		/* requests that armed it (not sema_only) */
+	int nids;
+	int *sids;		/* sema_only requests */
+	int nsids;
+	unsigned char orig;	/* the byte we replaced (0x90) */
+	bool armed;		/* we wrote 0xcc there */
+	bool sema_raised;	/* we added one to the semaphore */
+};
+
+/* An object mapped in a process, with its load bias. */
+struct pobj {
+	struct tobj *obj;
+	uint64_t bias;
+};
+
+struct tproc {
+	struct tproc *next;
+	pid_t pid;		/* tgid */
+	int memfd;		/* /proc/PID/mem, O_RDWR, -1 if none */
+	bool is_target;		/* the -c / -x process itself */
+	bool follow;		/* traced for hits (false: non-followed
+				   vfork child, kept until exec/exit) */
+	bool shares_mm;		/* vfork child: memory is its parent's,
+				   nothing to restore here */
+	bool scanned;		/* maps scanned at least once */
+	bool fresh_exec;	/* exec'd, entry breakpoint not set yet */
+	pid_t vfork_parent;	/* shares_mm: the thread that vforked */
+	struct site *sites;	/* sorted by addr */
+	size_t nsites, capsites;
+	struct pobj *objs;
+	size_t nobjs, capobjs;
+	uint64_t entry;		/* one-shot entry-point breakpoint */
+	unsigned char entry_orig;
+	bool entry_armed;
+};
+
+enum thr_state {
+	THR_RUNNING,		/* resumed with PTRACE_CONT */
+	THR_LISTEN,		/* group-stopped, resumed with PTRACE_LISTEN */
+	THR_STOPPED,		/* in a ptrace-stop, held by us */
+	THR_NEWBORN,		/* auto-attached, initial stop not seen yet */
+};
+
+struct tthr {
+	struct tthr *hnext;	/* hash chain */
+	struct tthr *next, *prev;	/* list of all threads */
+	pid_t tid;
+	struct tproc *p;
+	enum thr_state state;
+	int pending_sig;	/* to deliver on resume / detach */
+	bool group_stop;	/* resume with PTRACE_LISTEN */
+	bool pending_hit;	/* stopped on our site, not reported yet */
+	bool exiting;		/* past PTRACE_EVENT_EXIT: never stops again */
+	bool in_vfork;		/* waits in vfork() for its child to exec or
+				   exit: cannot stop until then */
+	bool have_mask;		/* orig_mask is valid */
+	cpu_set_t orig_mask;	/* affinity before pin_cpu */
+	bool newproc;		/* NEWBORN: first thread of a new process */
+	bool newproc_vfork;	/* ... made by vfork */
+	bool got_event;		/* NEWBORN: parent's event seen */
+};
+
+/* procmaps.c */
+int pm_scan(struct tracer *t, struct tproc *p);
+struct site *pm_find_site(struct tproc *p, uint64_t addr);
+int pm_mem_open(struct tproc *p);
+int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len);
+int pm_mem_write(struct tproc *p, uint64_t addr, const void *buf, size_t len);
+void pm_restore(struct tracer *t, struct tproc *p);
+void pm_drop(struct tproc *p);
+int pm_copy(struct tproc *dst, const struct tproc *src);
+uint64_t pm_auxv(pid_t pid, unsigned long type, bool *found);
+void pm_cache_free(struct tracer *t);
+
+/* tracer.c, for procmaps.c */
+const struct tracer_options *tr_opts(const struct tracer *t);
+size_t tr_nreqs(const struct tracer *t);
+const struct tracer_request *tr_req(const struct tracer *t, size_t i);
+struct tobj **tr_cache(struct tracer *t);
+void tr_list_object(struct tracer *t, struct tobj *o, bool first);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * sitecheck.c - prove that a process carries no trace of pytap: for every
+ * SDT note of ELF as mapped in process PID, print the byte at the site
+ * (must be 0x90) and the semaphore (must be 0 when nothing traces).
+ *
+ * usage: sitecheck [-q] PID ELF
+ *
+ * Output, one line per note:
+ *	PROVIDER:NAME ADDR byte 0x90 sema 0x... N
+ * then "ok" or "BAD: N problems".  Exit status 0 when clean, 1 when a byte
+ * is not 0x90 or a semaphore is not 0, 2 on usage or read errors (ELF not
+ * mapped in PID, no permission).  -q prints only problems and the verdict.
+ * Reading /proc/PID/mem needs the right to ptrace PID (root here); it does
+ * not stop the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../../runtime/sdt.h"
+
+static int find_bias(pid_t pid, const char *elf, const struct sdt_file *f,
+		     uint64_t *bias)
+{
+	char path[64], line[4096], real[PATH_MAX];
+	struct stat st;
+	FILE *m;
+	int rc = -1;
+
+	if (stat(elf, &st) < 0)
+		return -1;
+	if (realpath(elf, real) == NULL)
+		snprintf(real, sizeof(real), "%s", elf);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	m = fopen(path, "re");
+	if (m == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), m)) {
+		unsigned long long start, end, off;
+		unsigned long maj, min, ino;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %lx:%lx %lu %n", &start,
+			   &end, perms, &off, &maj, &min, &ino, &pos) < 7)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (ino != st.st_ino)
+			continue;
+		if (strcmp(line + pos, real) != 0 &&
+		    (maj != major(st.st_dev) || min != minor(st.st_dev)))
+			continue;
+		if (sdt_file_bias(f, start, off, bias) == 0) {
+			rc = 0;
+			break;
+		}
+	}
+	fclose(m);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct sdt_file f;
+	char err[512], path[64];
+	uint64_t bias;
+	int fd, bad = 0, quiet = 0, ai = 1;
+	pid_t pid;
+
+	if (argc > 1 && strcmp(argv[1], "-q") == 0) {
+		quiet = 1;
+		ai++;
+	}
+	if (argc - ai != 2) {
+		fprintf(stderr, "usage: sitecheck [-q] PID ELF\n");
+		return 2;
+	}
+	pid = (pid_t)atoi(argv[ai]);
+	if (sdt_file_read(argv[ai + 1], &f, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sitecheck: %s\n", err);
+		return 2;
+	}
+	if (find_bias(pid, argv[ai + 1], &f, &bias) < 0) {
+		fprintf(stderr, "sitecheck: %s is not mapped in pid %d\n",
+			argv[ai + 1], (int)pid);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "sitecheck: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	for (size_t i = 0; i < f.nprobes; i++) {
+		const struct sdt_probe *p = &f.probes[i];
+		uint64_t a = p->pc + bias, s = p->sema ? p->sema + bias : 0;
+		unsigned char b = 0;
+		uint16_t sv = 0;
+		int prob = 0;
+
+		if (pread(fd, &b, 1, (off_t)a) != 1) {
+			fprintf(stderr, "sitecheck: cannot read %#" PRIx64
+				": %s\n", a, strerror(errno));
+			return 2;
+		}
+		if (s && pread(fd, &sv, 2, (off_t)s) != 2) {
+			fprintf(stderr, "sitecheck: cannot read %#" PRIx64
+				": %s\n", s, strerror(errno));
+			return 2;
+		}
+		prob = b != 0x90 || sv != 0;
+		bad += prob;
+		if (!quiet || prob)
+			printf("%s:%s %#" PRIx64 " byte %#04x sema %#" PRIx64
+			       " %u%s\n", p->provider, p->name, a, b, s,
+			       (unsigned)sv, prob ? " BAD" : "");
+	}
+	close(fd);
+	sdt_file_free(&f);
+	if (bad)
+		printf("BAD: %d problem%s\n", bad, bad == 1 ? "" : "s");
+	else
+		printf("ok\n");
+	return bad ? 1 : 0;
+}

@@ -1,0 +1,1059 @@
+/*
+ * tracer_smoke.c - drive the tracer API end to end against the C target
+ * (tests/targets/sdt_target) and Debian's /usr/bin/python3.11, and check
+ * with tests/tools/sitecheck that targets are unharmed after detach.
+ *
+ * usage: tracer_smoke [-v] [-t TARGET] [-s SITECHECK] [-p PYTHON] [TEST...]
+ *
+ * Tests (all by default): launch attach threads fork exec errors
+ *	py-launch py-bench py-threads py-fork py-nofollow
+ * Prints what it saw, one "PASS name" / "FAIL name: why" per test, and
+ * exits 0 if all passed, 1 otherwise, 77 if ptrace is not permitted here
+ * (and the py-* tests are skipped if PYTHON has no SDT notes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../runtime/tracer.h"
+
+static const char *target = "tests/targets/sdt_target";
+static const char *sitecheck = "tests/tools/sitecheck";
+static const char *python = "/usr/bin/python3.11";
+static int verbose;
+static int failures;
+static char tmpdir[] = "/tmp/pytap-smoke-XXXXXX";
+
+static void fail(const char *test, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(const char *test, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s: ", test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures++;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- a growing list of lines ---- */
+
+struct lines {
+	char **v;
+	size_t n;
+};
+
+static void lines_add(struct lines *l, const char *s)
+{
+	l->v = realloc(l->v, (l->n + 1) * sizeof(char *));
+	l->v[l->n++] = strdup(s);
+}
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every line of SUB occurs in ALL (as multisets); EXACT: and vice versa. */
+static int lines_check(const char *test, struct lines *all, struct lines *sub,
+		       int exact)
+{
+	size_t i = 0, j = 0;
+	int bad = 0;
+
+	qsort(all->v, all->n, sizeof(char *), strp_cmp);
+	qsort(sub->v, sub->n, sizeof(char *), strp_cmp);
+	while (j < sub->n) {
+		int c = i < all->n ? strcmp(all->v[i], sub->v[j]) : 1;
+
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			if (exact && bad++ < 5)
+				fail(test, "expected but not seen: %s",
+				     all->v[i]);
+			i++;
+		} else {
+			if (bad++ < 5)
+				fail(test, "seen but not expected: %s",
+				     sub->v[j]);
+			j++;
+		}
+	}
+	while (exact && i < all->n) {
+		if (bad++ < 5)
+			fail(test, "expected but not seen: %s", all->v[i]);
+		i++;
+	}
+	return bad;
+}
+
+/* Lines "expect target:NAME R: V..." of FILE as "target:NAME: V...". */
+static void read_expect(const char *file, struct lines *l, int *sema_on)
+{
+	FILE *f = fopen(file, "r");
+	char line[1024];
+
+	*sema_on = 0;
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char name[128], *colon;
+		int r;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "sema ", 5) == 0) {
+			colon = strchr(line, ':');
+			if (colon && atoi(colon + 1) > 0)
+				(*sema_on)++;
+			continue;
+		}
+		if (sscanf(line, "expect %127s %d:", name, &r) != 2)
+			continue;
+		colon = strchr(line + 7, ':');
+		colon = colon ? strchr(colon + 1, ':') : NULL;
+		if (colon == NULL)
+			continue;
+		char out[1200];
+
+		snprintf(out, sizeof(out), "%s:%s", name, colon + 1);
+		lines_add(l, out);
+	}
+	fclose(f);
+}
+
+/* ---- decoding a hit ---- */
+
+static int reader(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct tracer_hit *h = ctx;
+	extern struct tracer *cur_tracer;
+
+	return tracer_read(cur_tracer, h->pid, addr, buf, len);
+}
+
+struct tracer *cur_tracer;
+
+/* "provider:name: v1 v2 ..." with the args of H; string args by INDEX. */
+static void hit_line(struct tracer *t, struct tracer_hit *h, int strarg,
+		     char *out, size_t len)
+{
+	const struct sdt_probe *p = h->probe;
+	size_t o;
+
+	cur_tracer = t;
+	o = (size_t)snprintf(out, len, "%s:%s:", p->provider, p->name);
+	for (int i = 0; i < p->nargs && o < len; i++) {
+		int64_t v;
+
+		if (sdt_arg_fetch(&p->args[i], &h->regs, reader, h, &v) < 0) {
+			o += (size_t)snprintf(out + o, len - o, " ?");
+			continue;
+		}
+		if (i == strarg) {
+			char s[256];
+
+			if (tracer_read_str(t, h->pid, (uint64_t)v, s,
+					    sizeof(s)) < 0)
+				snprintf(s, sizeof(s), "<bad %#" PRIx64 ">",
+					 (uint64_t)v);
+			o += (size_t)snprintf(out + o, len - o, " %s", s);
+		} else {
+			o += (size_t)snprintf(out + o, len - o, " %" PRId64, v);
+		}
+	}
+}
+
+/* ---- processes ---- */
+
+/* Run ARGV with stdout to OUTFILE, untraced; returns the pid. */
+static pid_t spawn(char *const argv[], const char *outfile)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			close(fd);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait until FILE contains WHAT (at most MS). */
+static int wait_for(const char *file, const char *what, long ms)
+{
+	for (long i = 0; i < ms / 10; i++) {
+		FILE *f = fopen(file, "r");
+		char line[1024];
+
+		if (f) {
+			while (fgets(line, sizeof(line), f)) {
+				if (strstr(line, what)) {
+					fclose(f);
+					return 0;
+				}
+			}
+			fclose(f);
+		}
+		msleep(10);
+	}
+	return -1;
+}
+
+static int run_sitecheck(const char *test, pid_t pid, const char *elf)
+{
+	char cmd[1024];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "%s -q %d %s", sitecheck, (int)pid, elf);
+	rc = system(cmd);
+	if (rc != 0) {
+		fail(test, "sitecheck %d %s: status %d", (int)pid, elf, rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int wait_status(pid_t pid)
+{
+	int st = -1;
+
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return st;
+}
+
+static struct tracer *mk(bool follow, bool pin)
+{
+	struct tracer_options o = { .follow_forks = follow, .pin_cpu = pin,
+				    .verbose = verbose };
+
+	return tracer_new(&o);
+}
+
+static void req(struct tracer *t, const char *prov, const char *name,
+		int id, bool sema_only)
+{
+	struct tracer_request r = { NULL, prov, name, id, sema_only };
+
+	tracer_add_request(t, &r);
+}
+
+/* ---- C target tests ---- */
+
+/* -c the target; every expected line must be seen exactly once. */
+static void t_launch(void)
+{
+	const char *T = "launch";
+	char out[256], line[1200];
+	struct lines exp = {0}, got = {0};
+	struct tracer *t = mk(true, true);
+	struct tracer_hit h;
+	struct tracer_exit ex;
+	int sema_on = 0, status = -1, nexit = 0;
+	char err[256];
+	pid_t pid;
+	int saved = dup(1);
+
+	snprintf(out, sizeof(out), "%s/launch.out", tmpdir);
+	req(t, "target", "*", 1, false);
+	{
+		char *argv[] = { (char *)target, "3", "0", NULL };
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		fflush(stdout);
+		dup2(fd, 1);
+		close(fd);
+		pid = tracer_launch(t, argv, err, sizeof(err));
+		dup2(saved, 1);
+		close(saved);
+	}
+	if (pid < 0) {
+		fail(T, "launch: %s", err);
+		tracer_free(t);
+		return;
+	}
+	printf("launch: pid %d, %zu sites armed\n", (int)pid,
+	       tracer_armed_sites(t));
+	for (;;) {
+		enum tracer_event e = tracer_wait(t, now_ns() + 10000000000ULL,
+						  &h, &ex);
+
+		if (e == TEV_HIT) {
+			hit_line(t, &h, !strcmp(h.probe->name, "basic") ? 5 : -1,
+				 line, sizeof(line));
+			if (verbose)
+				printf("  hit %s\n", line);
+			lines_add(&got, line);
+		} else if (e == TEV_EXIT) {
+			nexit++;
+			if (ex.pid == pid)
+				status = ex.status;
+		} else {
+			if (e != TEV_NOPROC)
+				fail(T, "unexpected event %d", e);
+			break;
+		}
+	}
+	tracer_free(t);
+	read_expect(out, &exp, &sema_on);
+	printf("launch: %zu hits, %zu expected, guarded semaphore seen raised in %d rounds\n",
+	       got.n, exp.n, sema_on);
+	int bad = lines_check(T, &exp, &got, 1);
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail(T, "target exit status %#x", status), bad++;
+	if (sema_on != 3)
+		fail(T, "semaphore raised in %d of 3 rounds", sema_on), bad++;
+	if (got.n < 15)
+		fail(T, "only %zu hits", got.n), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+	lines_free(&exp);
+	lines_free(&got);
+}
+
+/*
+ * Attach to a running target (THREADS threads, MODE as sdt_target takes
+ * it), take hits for a while, detach (by SIGINT if BYSIG), check the
+ * sites, and let it finish: it must exit 0.
+ */
+static void attach_run(const char *T, const char *threads, const char *mode,
+		       bool bysig, bool follow)
+{
+	char out[256], line[1200], err[256];
+	char *argv[] = { (char *)target, "30", "20", (char *)threads,
+			 (char *)mode, NULL };
+	struct lines exp = {0}, got = {0};
+	struct tracer *t;
+	struct tracer_hit h;
+	struct tracer_exit ex;
+	int sema_on, bad = 0, status;
+	pid_t pid;
+	pid_t pids[64];
+	int npids = 0;
+	uint64_t end;
+
+	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
+	pid = spawn(argv, out);
+	if (wait_for(out, "pid", 2000) < 0) {
+		fail(T, "target did not start");
+		kill(pid, SIGKILL);
+		wait_status(pid);
+		return;
+	}
+	t = mk(follow, true);
+	req(t, "target", "*", 1, false);
+	uint64_t t0 = now_ns();
+
+	if (tracer_attach(t, pid, err, sizeof(err)) < 0) {
+		fail(T, "attach: %s", err);
+		tracer_free(t);
+		kill(pid, SIGKILL);
+		wait_status(pid);
+		return;
+	}
+	printf("%s: attached to %d in %.2f ms, %zu sites armed\n", T,
+	       (int)pid, (now_ns() - t0) / 1e6, tracer_armed_sites(t));
+	pids[npids++] = pid;
+	end = now_ns() + 300000000ULL;
+	for (;;) {
+		enum tracer_event e;
+
+		if (bysig && now_ns() >= end)
+			kill(getpid(), SIGINT);
+		e = tracer_wait(t, bysig ? 0 : end, &h, &ex);
+		if (e == TEV_HIT) {
+			int k;
+
+			hit_line(t, &h, !strcmp(h.probe->name, "basic") ? 5 : -1,
+				 line, sizeof(line));
+			lines_add(&got, line);
+			for (k = 0; k < npids && pids[k] != h.pid; k++)
+				;
+			if (k == npids && npids < 64)
+				pids[npids++] = h.pid;
+			continue;
+		}
+		if (e == TEV_EXIT)
+			continue;
+		if (e == TEV_SIGNAL && !bysig)
+			fail(T, "unexpected signal"), bad++;
+		if (e == TEV_TIMEOUT && bysig)
+			fail(T, "unexpected timeout"), bad++;
+		if (e == TEV_SIGNAL && tracer_last_signal(t) != SIGINT)
+			fail(T, "signal %d", tracer_last_signal(t)), bad++;
+		if (e != TEV_SIGNAL && e != TEV_TIMEOUT)
+			fail(T, "event %d", e), bad++;
+		break;
+	}
+	t0 = now_ns();
+	tracer_detach_all(t);
+	printf("%s: %zu hits from %d process(es), detached in %.2f ms\n", T,
+	       got.n, npids, (now_ns() - t0) / 1e6);
+	for (int k = 0; k < npids; k++)
+		if (kill(pids[k], 0) == 0 && run_sitecheck(T, pids[k], target))
+			bad++;
+	tracer_free(t);
+	status = wait_status(pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail(T, "target exit status %#x", status), bad++;
+	read_expect(out, &exp, &sema_on);
+	bad += lines_check(T, &exp, &got, 0);
+	if (got.n < 10)
+		fail(T, "only %zu hits", got.n), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+	lines_free(&exp);
+	lines_free(&got);
+}
+
+static void t_attach(void)
+{
+	attach_run("attach", "1", "", false, true);
+	attach_run("attach-sigint", "1", "", true, true);
+}
+
+static void t_threads(void)
+{
+	attach_run("threads", "8", "", true, true);
+}
+
+/* The target forks after round 1: follow and don't. */
+static void fork_launch(const char *T, const char *mode, bool follow,
+			int want_exit)
+{
+	char out[256], err[256], line[1200];
+	char *argv[] = { (char *)target, "4", "0", "2", (char *)mode, NULL };
+	struct tracer *t = mk(follow, false);
+	struct tracer_hit h;
+	struct tracer_exit ex;
+	struct lines exp = {0}, got = {0};
+	int saved = dup(1), fd, bad = 0, sema_on, status = -1;
+	pid_t pid, other = 0;
+	int nexits = 0;
+
+	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
+	req(t, "target", "*", 1, false);
+	fflush(stdout);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 1);
+	close(fd);
+	pid = tracer_launch(t, argv, err, sizeof(err));
+	dup2(saved, 1);
+	close(saved);
+	if (pid < 0) {
+		fail(T, "launch: %s", err);
+		tracer_free(t);
+		return;
+	}
+	for (;;) {
+		enum tracer_event e = tracer_wait(t, now_ns() + 10000000000ULL,
+						  &h, &ex);
+
+		if (e == TEV_HIT) {
+			if (h.pid != pid)
+				other = h.pid;
+			hit_line(t, &h, !strcmp(h.probe->name, "basic") ? 5 : -1,
+				 line, sizeof(line));
+			lines_add(&got, line);
+		} else if (e == TEV_EXIT) {
+			nexits++;
+			if (ex.pid == pid)
+				status = ex.status;
+			if (verbose)
+				printf("  exit %d status %#x%s\n", (int)ex.pid,
+				       ex.status, ex.is_target ? " (target)" : "");
+		} else {
+			if (e != TEV_NOPROC)
+				fail(T, "event %d", e), bad++;
+			break;
+		}
+	}
+	tracer_free(t);
+	read_expect(out, &exp, &sema_on);
+	printf("%s: %zu hits (%s from a child), %zu expected, %d exits\n", T,
+	       got.n, other ? "some" : "none", exp.n, nexits);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail(T, "target exit status %#x", status), bad++;
+	if (want_exit >= 0) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "exit %d", want_exit);
+		if (wait_for(out, what, 10) < 0)
+			fail(T, "child did not report '%s'", what), bad++;
+	}
+	/* followed fork: everything seen; not followed: parent's only */
+	bad += lines_check(T, &exp, &got, follow && !strcmp(mode, "fork"));
+	if (!follow && other)
+		fail(T, "hits from unfollowed child %d", (int)other), bad++;
+	if (follow && !strcmp(mode, "fork") && !other)
+		fail(T, "no hits from the followed child"), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+	lines_free(&exp);
+	lines_free(&got);
+}
+
+static void t_fork(void)
+{
+	fork_launch("fork-follow", "fork", true, 3);
+	fork_launch("fork-nofollow", "fork", false, 3);
+	fork_launch("vfork-follow", "vfork", true, 0);
+	fork_launch("vfork-nofollow", "vfork", false, 0);
+}
+
+static void t_exec(void)
+{
+	fork_launch("exec", "exec", true, -1);
+}
+
+static void attach_err(const char *T, pid_t pid, const char *want)
+{
+	struct tracer *t = mk(true, false);
+	char err[256] = "";
+	int rc;
+
+	req(t, "target", "*", 1, false);
+	rc = tracer_attach(t, pid, err, sizeof(err));
+	printf("errors: attach %d: %s\n", (int)pid, rc < 0 ? err : "ok?");
+	if (rc == 0)
+		fail(T, "attach to %d succeeded", (int)pid);
+	else if (strstr(err, want) == NULL)
+		fail(T, "attach to %d: '%s' lacks '%s'", (int)pid, err, want);
+	tracer_free(t);
+}
+
+static void t_errors(void)
+{
+	const char *T = "errors";
+	int before = failures;
+	pid_t none = 32000, z;
+	char err[256];
+
+	while (none > 300 && kill(none, 0) == 0)
+		none--;
+	attach_err(T, none, "no process with pid");
+	attach_err(T, 2, "kernel thread");
+	attach_err(T, getpid(), "itself");
+	z = fork();
+	if (z == 0)
+		_exit(0);
+	msleep(100);
+	attach_err(T, z, "zombie");
+	wait_status(z);
+	{
+		struct tracer *t = mk(true, false);
+		char *argv[] = { "pytap-no-such-program", NULL };
+
+		if (tracer_launch(t, argv, err, sizeof(err)) >= 0)
+			fail(T, "launched a program that does not exist");
+		else
+			printf("errors: launch: %s\n", err);
+		if (strcmp(err, "cannot run 'pytap-no-such-program': No such file or directory"))
+			fail(T, "launch error '%s'", err);
+		char *argv2[] = { "/etc/passwd", NULL };
+
+		if (tracer_launch(t, argv2, err, sizeof(err)) >= 0)
+			fail(T, "launched /etc/passwd");
+		else
+			printf("errors: launch: %s\n", err);
+		tracer_free(t);
+	}
+	if (failures == before)
+		printf("PASS %s\n", T);
+}
+
+/* ---- python ---- */
+
+static bool python_ok(void)
+{
+	struct sdt_file f;
+	char err[256];
+	bool ok;
+
+	if (sdt_file_read(python, &f, err, sizeof(err)) < 0)
+		return false;
+	ok = f.nprobes > 0;
+	sdt_file_free(&f);
+	return ok;
+}
+
+/* Write SCRIPT to a file; returns its path (static buffer). */
+static const char *script(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.py", tmpdir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+struct pycount {
+	long entry_f, return_f, other, hits;
+	long exits, target_status;
+	int pids;
+	pid_t pid[16];
+};
+
+/* Trace until nothing is left; count entry/return of FUNC. */
+static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
+		   const char *func, struct pycount *c, uint64_t stop_after_ns)
+{
+	struct tracer_hit h;
+	struct tracer_exit ex;
+	char fn[256];
+
+	memset(c, 0, sizeof(*c));
+	c->target_status = -1;
+	for (;;) {
+		enum tracer_event e = tracer_wait(t, stop_after_ns, &h, &ex);
+
+		if (e == TEV_HIT) {
+			int64_t v = 0;
+			int k;
+
+			c->hits++;
+			for (k = 0; k < c->pids && c->pid[k] != h.pid; k++)
+				;
+			if (k == c->pids && k < 16)
+				c->pid[c->pids++] = h.pid;
+			cur_tracer = t;
+			if (h.probe->nargs < 2 ||
+			    sdt_arg_fetch(&h.probe->args[1], &h.regs, reader,
+					  &h, &v) < 0 ||
+			    tracer_read_str(t, h.pid, (uint64_t)v, fn,
+					    sizeof(fn)) < 0) {
+				c->other++;
+				continue;
+			}
+			if (strcmp(fn, func) != 0)
+				c->other++;
+			else if (h.ids[0] == 1)
+				c->entry_f++;
+			else
+				c->return_f++;
+		} else if (e == TEV_EXIT) {
+			c->exits++;
+			if (ex.pid == target_pid)
+				c->target_status = ex.status;
+		} else if (e == TEV_NOPROC || e == TEV_TIMEOUT ||
+			   e == TEV_SIGNAL) {
+			return e;
+		} else {
+			fail(T, "event %d", e);
+			return e;
+		}
+	}
+}
+
+static struct tracer *py_tracer(bool follow, bool pin)
+{
+	struct tracer *t = mk(follow, pin);
+
+	req(t, "python", "function__entry", 1, false);
+	req(t, "python", "function__return", 2, false);
+	req(t, "python", "line", 3, true);
+	return t;
+}
+
+static void t_py_launch(void)
+{
+	const char *T = "py-launch";
+	const char *s = script(T,
+		"def f(x):\n    return x\n"
+		"for i in range(1000):\n    f(i)\n");
+	char *argv[] = { (char *)python, (char *)s, NULL };
+	struct tracer *t = py_tracer(true, true);
+	char err[256];
+	struct pycount c;
+	pid_t pid = tracer_launch(t, argv, err, sizeof(err));
+
+	if (pid < 0) {
+		fail(T, "%s", err);
+		tracer_free(t);
+		return;
+	}
+	printf("%s: %zu sites armed, entry %zu line(sema) %zu\n", T,
+	       tracer_armed_sites(t), tracer_request_sites(t, 1),
+	       tracer_request_sites(t, 3));
+	py_loop(T, t, pid, "f", &c, 0);
+	tracer_free(t);
+	printf("%s: f entries %ld returns %ld, other hits %ld, status %#lx\n",
+	       T, c.entry_f, c.return_f, c.other, c.target_status);
+	if (c.entry_f != 1000 || c.return_f != 1000)
+		fail(T, "want 1000 entries and returns of f");
+	else if (!WIFEXITED(c.target_status) || WEXITSTATUS(c.target_status))
+		fail(T, "exit status %#lx", c.target_status);
+	else
+		printf("PASS %s\n", T);
+}
+
+static double run_untraced(char *const argv[])
+{
+	uint64_t t0 = now_ns();
+	pid_t p = fork();
+
+	if (p == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	wait_status(p);
+	return (now_ns() - t0) / 1e9;
+}
+
+static void py_bench(bool pin)
+{
+	const char *T = pin ? "py-bench-pinned" : "py-bench-unpinned";
+	const char *s = script("bench",
+		"def f():\n    pass\n"
+		"for i in range(200000):\n    f()\n");
+	char *argv[] = { (char *)python, (char *)s, NULL };
+	struct tracer *t = mk(true, pin);
+	char err[256];
+	struct pycount c;
+	double base = run_untraced(argv), el;
+	uint64_t t0;
+	pid_t pid;
+
+	/* entry only, line semaphore raised, as pytap does on 3.11 */
+	req(t, "python", "function__entry", 1, false);
+	req(t, "python", "line", 3, true);
+	t0 = now_ns();
+	pid = tracer_launch(t, argv, err, sizeof(err));
+	if (pid < 0) {
+		fail(T, "%s", err);
+		tracer_free(t);
+		return;
+	}
+	py_loop(T, t, pid, "f", &c, 0);
+	el = (now_ns() - t0) / 1e9;
+	tracer_free(t);
+	printf("%s: %ld hits in %.3f s (untraced run %.3f s): %.0f hits/s, %.2f us per hit over untraced\n",
+	       T, c.hits, el, base, c.hits / el,
+	       (el - base) * 1e6 / (c.hits ? c.hits : 1));
+	if (c.entry_f != 200000)
+		fail(T, "%ld entries of f, want 200000", c.entry_f);
+	else
+		printf("PASS %s\n", T);
+}
+
+static void t_py_bench(void)
+{
+	py_bench(true);
+	py_bench(false);
+}
+
+/* Attach to a multi-threaded python, detach on SIGINT, check sites. */
+static void t_py_threads(void)
+{
+	const char *T = "py-threads";
+	const char *s = script(T,
+		"import threading, time, sys\n"
+		"def f(x):\n    return x\n"
+		"def work(n):\n"
+		"    end = time.time() + 2.0\n"
+		"    while time.time() < end:\n"
+		"        f(n)\n        time.sleep(0.001)\n"
+		"ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]\n"
+		"for t in ts: t.start()\n"
+		"print('ready', flush=True)\n"
+		"for t in ts: t.join()\n"
+		"sys.exit(7)\n");
+	char out[256], err[256];
+	char *argv[] = { (char *)python, (char *)s, NULL };
+	struct tracer *t;
+	struct pycount c;
+	pid_t pid;
+	int st, bad = 0;
+
+	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
+	pid = spawn(argv, out);
+	if (wait_for(out, "ready", 5000) < 0) {
+		fail(T, "python did not start");
+		kill(pid, SIGKILL);
+		wait_status(pid);
+		return;
+	}
+	t = py_tracer(true, true);
+	uint64_t t0 = now_ns();
+
+	if (tracer_attach(t, pid, err, sizeof(err)) < 0) {
+		fail(T, "attach: %s", err);
+		tracer_free(t);
+		kill(pid, SIGKILL);
+		wait_status(pid);
+		return;
+	}
+	printf("%s: attached in %.2f ms, %zu sites\n", T,
+	       (now_ns() - t0) / 1e6, tracer_armed_sites(t));
+	/* a deadline, then a SIGINT that arrives while waiting */
+	int e = py_loop(T, t, pid, "f", &c, now_ns() + 300000000ULL);
+
+	if (e != TEV_TIMEOUT)
+		fail(T, "want a timeout, got %d", e), bad++;
+	long n1 = c.entry_f;
+	pid_t me = getpid();
+	pid_t killer = fork();
+
+	if (killer == 0) {
+		msleep(200);
+		kill(me, SIGINT);
+		_exit(0);
+	}
+	e = py_loop(T, t, pid, "f", &c, 0);
+	wait_status(killer);
+	if (e != TEV_SIGNAL)
+		fail(T, "want SIGINT, got %d", e), bad++;
+	tracer_detach_all(t);
+	printf("%s: %ld + %ld entries of f, signal %d\n", T, n1, c.entry_f,
+	       tracer_last_signal(t));
+	if (run_sitecheck(T, pid, python))
+		bad++;
+	tracer_free(t);
+	st = wait_status(pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 7)
+		fail(T, "python exit status %#x, want 7", st), bad++;
+	if (n1 + c.entry_f < 50)
+		fail(T, "too few hits"), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+}
+
+/* Python that forks (os.fork, subprocess): every process exits normally. */
+static void py_fork(bool follow)
+{
+	const char *T = follow ? "py-fork" : "py-nofollow";
+	const char *s = script(T,
+		"import os, subprocess, sys\n"
+		"def f(x):\n    return x\n"
+		"f(1)\n"
+		"pid = os.fork()\n"
+		"if pid == 0:\n"
+		"    for i in range(10): f(i)\n"
+		"    os._exit(5)\n"
+		"_, st = os.waitpid(pid, 0)\n"
+		"r = subprocess.run(['/bin/true'])\n"
+		"r2 = subprocess.run([sys.executable, '-c', 'def f(x): return x\\nf(1)\\nf(2)'])\n"
+		"ok = os.waitstatus_to_exitcode(st) == 5 and r.returncode == 0 and r2.returncode == 0\n"
+		"for i in range(5): f(i)\n"
+		"print('fork', os.waitstatus_to_exitcode(st), r.returncode, r2.returncode, flush=True)\n"
+		"sys.exit(0 if ok else 1)\n");
+	char *argv[] = { (char *)python, (char *)s, NULL };
+	struct tracer *t = py_tracer(follow, false);
+	char err[256];
+	struct pycount c;
+	pid_t pid = tracer_launch(t, argv, err, sizeof(err));
+	int bad = 0;
+
+	if (pid < 0) {
+		fail(T, "%s", err);
+		tracer_free(t);
+		return;
+	}
+	py_loop(T, t, pid, "f", &c, now_ns() + 20000000000ULL);
+	tracer_free(t);
+	printf("%s: f entries %ld returns %ld from %d processes, %ld exits, status %#lx\n",
+	       T, c.entry_f, c.return_f, c.pids, c.exits, c.target_status);
+	if (!WIFEXITED(c.target_status) || WEXITSTATUS(c.target_status))
+		fail(T, "exit status %#lx", c.target_status), bad++;
+	/* parent: 1 + 5; fork child: 10; python subprocess: 2 */
+	long want = follow ? 18 : 6;
+
+	if (c.entry_f != want)
+		fail(T, "%ld entries of f, want %ld", c.entry_f, want), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+}
+
+static void t_py_fork(void)
+{
+	py_fork(true);
+}
+
+static void t_py_nofollow(void)
+{
+	py_fork(false);
+}
+
+/* Detach while a followed fork child lives: both must be clean. */
+static void t_py_fork_detach(void)
+{
+	const char *T = "py-fork-detach";
+	const char *s = script(T,
+		"import os, sys, time\n"
+		"def f(x):\n    return x\n"
+		"pid = os.fork()\n"
+		"end = time.time() + 1.5\n"
+		"while time.time() < end:\n"
+		"    f(1)\n    time.sleep(0.001)\n"
+		"if pid == 0:\n    os._exit(5)\n"
+		"_, st = os.waitpid(pid, 0)\n"
+		"sys.exit(0 if os.waitstatus_to_exitcode(st) == 5 else 1)\n");
+	char *argv[] = { (char *)python, (char *)s, NULL };
+	struct tracer *t = py_tracer(true, true);
+	char err[256];
+	struct pycount c;
+	pid_t pid = tracer_launch(t, argv, err, sizeof(err));
+	int bad = 0, st;
+
+	if (pid < 0) {
+		fail(T, "%s", err);
+		tracer_free(t);
+		return;
+	}
+	py_loop(T, t, pid, "f", &c, now_ns() + 500000000ULL);
+	tracer_detach_all(t);
+	printf("%s: %ld entries from %d processes before detach\n", T,
+	       c.entry_f, c.pids);
+	for (int k = 0; k < c.pids; k++)
+		if (run_sitecheck(T, c.pid[k], python))
+			bad++;
+	tracer_free(t);
+	st = wait_status(pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail(T, "python exit status %#x", st), bad++;
+	if (c.pids < 2)
+		fail(T, "hits from %d processes, want 2", c.pids), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+}
+
+struct test {
+	const char *name;
+	void (*fn)(void);
+	bool py;
+};
+
+static const struct test tests[] = {
+	{ "launch", t_launch, false },
+	{ "attach", t_attach, false },
+	{ "threads", t_threads, false },
+	{ "fork", t_fork, false },
+	{ "exec", t_exec, false },
+	{ "errors", t_errors, false },
+	{ "py-launch", t_py_launch, true },
+	{ "py-bench", t_py_bench, true },
+	{ "py-threads", t_py_threads, true },
+	{ "py-fork", t_py_fork, true },
+	{ "py-nofollow", t_py_nofollow, true },
+	{ "py-fork-detach", t_py_fork_detach, true },
+};
+
+static bool ptrace_permitted(void)
+{
+	pid_t c = fork();
+	bool ok;
+
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	ok = ptrace(PTRACE_SEIZE, c, 0, 0) == 0;
+	kill(c, SIGKILL);
+	wait_status(c);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	int opt, ran = 0;
+	bool have_py;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((opt = getopt(argc, argv, "vt:s:p:")) != -1) {
+		switch (opt) {
+		case 'v': verbose++; break;
+		case 't': target = optarg; break;
+		case 's': sitecheck = optarg; break;
+		case 'p': python = optarg; break;
+		default:
+			fprintf(stderr, "usage: tracer_smoke [-v] [-t TARGET] [-s SITECHECK] [-p PYTHON] [TEST...]\n");
+			return 2;
+		}
+	}
+	if (!ptrace_permitted()) {
+		printf("SKIP: ptrace is not permitted here\n");
+		return 77;
+	}
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	have_py = python_ok();
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		bool want = optind == argc;
+
+		for (int a = optind; a < argc; a++)
+			if (strcmp(argv[a], tests[i].name) == 0)
+				want = true;
+		if (!want)
+			continue;
+		if (tests[i].py && !have_py) {
+			printf("SKIP %s: %s has no SDT notes\n", tests[i].name,
+			       python);
+			continue;
+		}
+		tests[i].fn();
+		ran++;
+	}
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", tmpdir);
+	}
+	printf("%s: %d test group%s, %d failure%s\n",
+	       failures ? "FAILED" : "OK", ran, ran == 1 ? "" : "s", failures,
+	       failures == 1 ? "" : "s");
+	return failures ? 1 : 0;
+}
