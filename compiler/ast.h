@@ -202,6 +202,8 @@ struct symbol {
 	struct expr *init;	/* global x = literal */
 	bool privat;
 	bool read, written;	/* for auto-printing of write-only globals */
+	int hist;		/* stats: 0 none, 1 @hist_log, 2 @hist_linear */
+	int64_t hist_lo, hist_hi, hist_step;
 	int slot;		/* codegen: local slot or global index */
 	struct symbol *next;
 };
@@ -215,6 +217,9 @@ struct function {
 	struct stmt *body;
 	bool privat;
 	bool used;
+	bool has_value_return;	/* some `return e` */
+	struct symbol *locals;	/* resolve: params first, then locals */
+	int nlocals;
 	int index;		/* codegen: function number */
 	struct function *next;
 };

@@ -1,0 +1,546 @@
+/*
+ * pytap.c - the command line: options, the compile passes (-p1 parse,
+ * -p2 resolve, -p3 bytecode), -l/-L listing, and handing the program to the
+ * session.  Exit codes: see enum pytap_exit in runtime/session.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <wordexp.h>
+
+#include "ast.h"
+#include "bytecode.h"
+#include "codegen.h"
+#include "diag.h"
+#include "parse.h"
+#include "resolve.h"
+#include "session.h"
+#include "strbuf.h"
+#include "tapset.h"
+#include "target.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1"
+#endif
+
+struct options {
+	const char *script_text;	/* -e */
+	const char *script_file;	/* FILE or "-" */
+	char **args;			/* script arguments */
+	int nargs;
+	const char *cmd;		/* -c */
+	pid_t pid;			/* -x */
+	int pass;			/* -p: 1..5 */
+	const char *list;		/* -l / -L pattern */
+	bool list_vars;
+	int verbose;
+	char **incdirs;
+	int nincdirs;
+	char **globals;			/* -G */
+	int nglobals;
+	struct codegen_limits lim;
+	int64_t timeout_ms;
+	const char *outfile;
+	bool no_pin;
+	bool no_follow;
+	bool guru;
+	bool no_warn;
+	bool werror;
+};
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: pytap [OPTIONS] FILE [ARGS...]     run a script file\n"
+"       pytap [OPTIONS] -e SCRIPT [ARGS...]  run a script given inline\n"
+"       pytap [OPTIONS] -l|-L PROBEPOINT     list matching probe points\n"
+"\n"
+"SystemTap's script language for user-space SDT probes, run via ptrace.\n"
+"\n"
+"  -e SCRIPT      the script text (only one -e)\n"
+"  -c CMD         run CMD and trace it; pytap ends when it ends\n"
+"  -x PID         attach to the running process PID\n"
+"  -l PP / -L PP  list probe points matching PP (-L: with their variables)\n"
+"  -p N           stop after pass N: 1 parse, 2 resolve, 3 bytecode\n"
+"  -I DIR         add a tapset directory (overrides built-in aliases)\n"
+"  -D NAME=VAL    set a limit: MAXACTION, MAXMAPENTRIES, MAXSTRINGLEN,\n"
+"                 MAXNESTING, MAXERRORS, MAXSKIPPED, HIST_ELISION\n"
+"  -G NAME=VAL    set a scalar global before begin\n"
+"  -T SECS        stop after SECS seconds\n"
+"  -o FILE        write the output to FILE\n"
+"  -v             say more (repeat for more)\n"
+"  -w / -W        no warnings / warnings are errors\n"
+"  -g             accepted for compatibility (embedded C stays refused)\n"
+"  --no-pin       leave the target's CPU placement alone (slower hits)\n"
+"  --no-follow-forks  do not trace children of the target\n"
+"  -h, --help     this text;  -V, --version  the version\n"
+"\n"
+"Exit status: 0 success (Ctrl-C included), 1 compile error, 2 usage error,\n"
+"3 runtime errors in handlers, 4 cannot trace (process, permission, probes).\n"
+"See pytap(1) and the README for the probe points of tapsets/python.pytap.\n",
+	      f);
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pytap: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'pytap --help' for more information.\n");
+	exit(PYTAP_EXIT_USAGE);
+}
+
+static int64_t parse_num(const char *s, const char *what)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	if (errno || end == s || *end)
+		die_usage(what, s);
+	return v;
+}
+
+static void set_limit(struct options *o, const char *def)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} names[] = {
+		{ "MAXACTION", offsetof(struct codegen_limits, maxaction) },
+		{ "MAXACTION_INTERRUPTIBLE",
+		  offsetof(struct codegen_limits, maxaction_interruptible) },
+		{ "MAXMAPENTRIES", offsetof(struct codegen_limits, maxmapentries) },
+		{ "MAXSTRINGLEN", offsetof(struct codegen_limits, maxstringlen) },
+		{ "MAXNESTING", offsetof(struct codegen_limits, maxnesting) },
+		{ "MAXERRORS", offsetof(struct codegen_limits, maxerrors) },
+		{ "MAXSKIPPED", offsetof(struct codegen_limits, maxskipped) },
+		{ "HIST_ELISION", offsetof(struct codegen_limits, hist_elision) },
+	};
+	const char *eq = strchr(def, '=');
+	size_t i, n = eq ? (size_t)(eq - def) : strlen(def);
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i].name) == n && !strncmp(names[i].name, def, n)) {
+			int64_t v;
+
+			if (!eq)
+				die_usage("-D %s needs a value (NAME=VALUE)", def);
+			v = parse_num(eq + 1, "-D: '%s' is not a number");
+			if (v < 0 || (v == 0 && strcmp(names[i].name, "MAXERRORS") &&
+				      strcmp(names[i].name, "HIST_ELISION")))
+				die_usage("-D %s: the value must be positive", def);
+			if (!strcmp(names[i].name, "MAXSTRINGLEN") && v > 65536)
+				die_usage("-D %s: at most 65536", def);
+			*(int64_t *)((char *)&o->lim + names[i].off) = v;
+			return;
+		}
+	}
+	/* SystemTap accepts any C macro; we only know the limits */
+	fprintf(stderr, "pytap: warning: -D %s: not a limit pytap knows, ignored\n",
+		def);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *text = NULL, buf[8192];
+	size_t got;
+	FILE *m;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&text, len);
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, got, m);
+	fclose(m);
+	if (f != stdin)
+		fclose(f);
+	return text;
+}
+
+/* The -c/-x target's ELF files, for compile-time probe resolution. */
+static int collect_targets(const struct options *o, struct target_set *ts,
+			   char ***argv_out)
+{
+	char err[512];
+
+	if (o->cmd) {
+		wordexp_t we;
+		char *exe;
+		size_t i;
+
+		if (wordexp(o->cmd, &we, WRDE_NOCMD) != 0 || we.we_wordc == 0) {
+			fprintf(stderr, "pytap: -c '%s': cannot split the command into words\n",
+				o->cmd);
+			return PYTAP_EXIT_USAGE;
+		}
+		*argv_out = calloc(we.we_wordc + 1, sizeof(char *));
+		for (i = 0; i < we.we_wordc; i++)
+			(*argv_out)[i] = strdup(we.we_wordv[i]);
+		wordfree(&we);
+		exe = target_resolve_exec((*argv_out)[0], err, sizeof(err));
+		if (!exe) {
+			fprintf(stderr, "pytap: -c: %s\n", err);
+			return PYTAP_EXIT_TRACE;
+		}
+		if (target_add_exec(ts, exe, err, sizeof(err)) != 0) {
+			fprintf(stderr, "pytap: -c: %s\n", err);
+			free(exe);
+			return PYTAP_EXIT_TRACE;
+		}
+		free(exe);
+	} else if (o->pid) {
+		char path[64], line[4096];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)o->pid);
+		f = fopen(path, "r");
+		if (!f) {
+			if (errno == ENOENT)
+				fprintf(stderr, "pytap: -x %d: no such process\n",
+					(int)o->pid);
+			else
+				fprintf(stderr, "pytap: -x %d: cannot read %s: %s (are you root?)\n",
+					(int)o->pid, path, strerror(errno));
+			return PYTAP_EXIT_TRACE;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			char *file = strchr(line, '/');
+			char rooted[PATH_MAX + 64];
+			size_t n;
+
+			if (!file)
+				continue;
+			n = strlen(file);
+			if (n && file[n - 1] == '\n')
+				file[n - 1] = 0;
+			if (strstr(file, " (deleted)"))
+				continue;
+			/* through the process's root: containers */
+			snprintf(rooted, sizeof(rooted), "/proc/%d/root%s",
+				 (int)o->pid, file);
+			if (access(rooted, R_OK) != 0)
+				snprintf(rooted, sizeof(rooted), "%s", file);
+			target_add_file(ts, rooted, err, sizeof(err));
+		}
+		fclose(f);
+		if (!ts->ntarget) {
+			fprintf(stderr, "pytap: -x %d: the process maps no ELF file (a kernel thread?)\n",
+				(int)o->pid);
+			return PYTAP_EXIT_TRACE;
+		}
+	}
+	return 0;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "no-pin", no_argument, NULL, 1 },
+		{ "no-follow-forks", no_argument, NULL, 2 },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->pass = 5;
+	while ((c = getopt_long(argc, argv, "+e:c:x:p:l:L:I:D:G:T:o:vwWghVu",
+				longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			if (o->script_text)
+				die_usage("%s", "only one script can be given with -e");
+			o->script_text = optarg;
+			break;
+		case 'c':
+			o->cmd = optarg;
+			break;
+		case 'x':
+			o->pid = (pid_t)parse_num(optarg, "-x: '%s' is not a process id");
+			if (o->pid <= 0)
+				die_usage("-x: '%s' is not a process id", optarg);
+			break;
+		case 'p':
+			o->pass = (int)parse_num(optarg, "-p: '%s' is not a number");
+			if (o->pass < 1 || o->pass > 5)
+				die_usage("%s", "invalid pass number (should be 1-5)");
+			break;
+		case 'l':
+		case 'L':
+			o->list = optarg;
+			o->list_vars = c == 'L';
+			break;
+		case 'I':
+			o->incdirs = realloc(o->incdirs, (size_t)(o->nincdirs + 1) *
+					     sizeof(char *));
+			o->incdirs[o->nincdirs++] = optarg;
+			break;
+		case 'D':
+			set_limit(o, optarg);
+			break;
+		case 'G':
+			o->globals = realloc(o->globals, (size_t)(o->nglobals + 2) *
+					     sizeof(char *));
+			o->globals[o->nglobals++] = optarg;
+			o->globals[o->nglobals] = NULL;
+			break;
+		case 'T':
+			o->timeout_ms = (int64_t)(strtod(optarg, NULL) * 1000);
+			if (o->timeout_ms <= 0)
+				die_usage("-T: '%s' is not a positive number of seconds",
+					  optarg);
+			break;
+		case 'o':
+			o->outfile = optarg;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'w':
+			o->no_warn = true;
+			break;
+		case 'W':
+			o->werror = true;
+			break;
+		case 'g':
+			o->guru = true;
+			break;
+		case 'u':
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("pytap %s (SystemTap script language for user-space SDT probes)\n",
+			       PACKAGE_VERSION);
+			exit(0);
+		case 1:
+			o->no_pin = true;
+			break;
+		case 2:
+			o->no_follow = true;
+			break;
+		default:
+			fprintf(stderr, "Try 'pytap --help' for more information.\n");
+			exit(PYTAP_EXIT_USAGE);
+		}
+	}
+	if (o->cmd && o->pid)
+		die_usage("%s", "you can't give -c and -x together");
+	if (!o->script_text && !o->list) {
+		if (optind >= argc)
+			die_usage("%s", "no script: give a FILE, - (stdin) or -e SCRIPT");
+		o->script_file = argv[optind++];
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+}
+
+static int do_list(struct options *o, struct ast_arena *a,
+		   const struct parse_opts *po, struct diag *d,
+		   struct target_set *ts)
+{
+	struct source *src = ast_alloc(a, sizeof(*src));
+	struct script lib;
+	struct probe_point *pp;
+	struct resolve_opts ro;
+	struct strbuf out = STRBUF_INIT;
+	int n;
+
+	memset(&lib, 0, sizeof(lib));
+	src->name = "<command line>";
+	src->text = o->list;
+	src->len = strlen(o->list);
+	pp = parse_probe_point(a, src, d);
+	if (!pp)
+		return PYTAP_EXIT_COMPILE;
+	if (tapset_load(a, o->incdirs, o->nincdirs, po, &lib, d, o->verbose))
+		return PYTAP_EXIT_COMPILE;
+	memset(&ro, 0, sizeof(ro));
+	ro.ts = ts;
+	ro.have_target = ts->ntarget > 0;
+	ro.verbose = o->verbose;
+	n = resolve_list(a, &lib, pp, &ro, o->list_vars, &out, d);
+	fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
+	sb_free(&out);
+	return n > 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct ast_arena *a;
+	struct diag d;
+	struct parse_opts po;
+	struct source *src;
+	struct script user, lib;
+	struct target_set ts;
+	struct resolved r;
+	struct bc_program *prog;
+	struct resolve_opts ro;
+	char **cmdv = NULL;
+	int rc;
+
+	parse_args(argc, argv, &o);
+	a = ast_arena_new();
+	diag_init(&d, stderr);
+	d.no_warnings = o.no_warn;
+	d.werror = o.werror;
+	memset(&po, 0, sizeof(po));
+	po.argv = o.args;
+	po.argc = o.nargs;
+	po.guru = o.guru;
+	memset(&ts, 0, sizeof(ts));
+	memset(&user, 0, sizeof(user));
+	memset(&lib, 0, sizeof(lib));
+
+	if (o.pass >= 2 || o.list) {
+		rc = collect_targets(&o, &ts, &cmdv);
+		if (rc)
+			goto done;
+	}
+	if (o.list) {
+		rc = do_list(&o, a, &po, &d, &ts);
+		diag_summary(&d);
+		goto done;
+	}
+
+	src = ast_alloc(a, sizeof(*src));
+	src->file_id = 1;
+	if (o.script_text) {
+		src->name = "<input>";
+		src->text = o.script_text;
+		src->len = strlen(o.script_text);
+	} else {
+		size_t len = 0;
+		char *text = read_file(o.script_file, &len);
+
+		if (!text) {
+			fprintf(stderr, "pytap: cannot read '%s': %s\n",
+				o.script_file, strerror(errno));
+			rc = PYTAP_EXIT_USAGE;
+			goto done;
+		}
+		src->name = strcmp(o.script_file, "-") ? o.script_file : "<stdin>";
+		src->text = ast_strndup(a, text, len);
+		src->len = len;
+		free(text);
+		if (len == 0) {
+			fprintf(stderr, "pytap: input file '%s' is empty\n",
+				src->name);
+			rc = PYTAP_EXIT_COMPILE;
+			goto done;
+		}
+	}
+	if (parse_source(a, src, &po, &user, &d) || d.nerrors) {
+		diag_summary(&d);
+		rc = PYTAP_EXIT_COMPILE;
+		goto done;
+	}
+	if (o.pass == 1) {
+		struct strbuf out = STRBUF_INIT;
+
+		ast_dump_script(&out, &user);
+		fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
+		sb_free(&out);
+		rc = 0;
+		goto done;
+	}
+	if (tapset_load(a, o.incdirs, o.nincdirs, &po, &lib, &d, o.verbose)) {
+		diag_summary(&d);
+		rc = PYTAP_EXIT_COMPILE;
+		goto done;
+	}
+	memset(&ro, 0, sizeof(ro));
+	ro.ts = &ts;
+	ro.have_target = o.cmd || o.pid;
+	ro.verbose = o.verbose;
+	if (resolve_script(a, &user, &lib, &ro, &r, &d)) {
+		diag_summary(&d);
+		rc = PYTAP_EXIT_COMPILE;
+		goto done;
+	}
+	if (o.pass == 2) {
+		struct strbuf out = STRBUF_INIT;
+
+		resolve_dump(&out, &r);
+		fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
+		sb_free(&out);
+		rc = 0;
+		goto done;
+	}
+	prog = calloc(1, sizeof(*prog));
+	if (codegen(&r, &o.lim, prog, &d)) {
+		diag_summary(&d);
+		bc_program_free(prog);
+		rc = PYTAP_EXIT_COMPILE;
+		goto done;
+	}
+	if (o.pass == 3 || o.pass == 4) {
+		if (o.pass == 3) {
+			struct strbuf out = STRBUF_INIT;
+
+			bc_disassemble(&out, prog);
+			fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
+			sb_free(&out);
+		}
+		bc_program_free(prog);
+		rc = 0;
+		goto done;
+	}
+	{
+		struct session_opts so;
+		FILE *out = stdout;
+
+		if (o.outfile) {
+			out = fopen(o.outfile, "w");
+			if (!out) {
+				fprintf(stderr, "pytap: -o %s: %s\n", o.outfile,
+					strerror(errno));
+				bc_program_free(prog);
+				rc = PYTAP_EXIT_USAGE;
+				goto done;
+			}
+		}
+		memset(&so, 0, sizeof(so));
+		so.cmd = cmdv;
+		so.pid = o.pid;
+		so.verbose = o.verbose;
+		so.follow_forks = !o.no_follow;
+		so.pin_cpu = !o.no_pin;
+		so.timeout_ms = o.timeout_ms;
+		so.out = out;
+		so.globals = o.globals;
+		/* the program no longer needs the tree or the target files */
+		target_set_free(&ts);
+		ast_arena_free(a);
+		a = NULL;
+		rc = session_run(prog, &so);
+		if (out != stdout)
+			fclose(out);
+		bc_program_free(prog);
+	}
+done:
+	if (cmdv) {
+		char **p;
+
+		for (p = cmdv; *p; p++)
+			free(*p);
+		free(cmdv);
+	}
+	target_set_free(&ts);
+	if (a)
+		ast_arena_free(a);
+	free(o.incdirs);
+	free(o.globals);
+	return rc;
+}

@@ -1,0 +1,2306 @@
+/*
+ * resolve.c - pass 2: alias expansion, probe-point resolution, symbol
+ * binding and type inference (see resolve.h).
+ *
+ * Each user probe point is expanded through the alias table until only
+ * base probe points remain; every (user probe, base point) pair becomes one
+ * handler whose body is a fresh copy of
+ *     { innermost prologue ... outermost prologue; user body;
+ *       outermost epilogue ... innermost epilogue }
+ * so that locals assigned by an alias prologue (funcname, filename, ...)
+ * are the user's locals, exactly as in SystemTap.
+ */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtins.h"
+#include "resolve.h"
+#include "strbuf.h"
+
+#define MAX_ALIAS_DEPTH 32
+
+struct alias_def {
+	struct probe *p;		/* PROBE_ALIAS or PROBE_ALIAS_EPI */
+	struct alias_def *next;
+};
+
+/* One alias body met on the way down to a base point. */
+struct chain {
+	struct probe *alias;
+	const struct chain *outer;
+};
+
+struct ctx {
+	struct ast_arena *a;
+	struct diag *d;
+	const struct resolve_opts *o;
+	struct script *user, *lib;
+	struct alias_def *aliases;
+	struct resolved *out;
+	struct rhandler **tail;
+	/* used functions, work list */
+	struct function **fns;
+	int nfns;
+	struct symbol **globals;
+	int nglobals;
+	/* binding scope */
+	struct symbol **locals;		/* list head being built */
+	int *nlocals;
+	struct function *curfn;
+	const struct rpoint *curpt;
+	bool changed;			/* type inference progress */
+	int loop_depth;
+};
+
+/* ------------------------------------------------------------------ */
+/* probe point text                                                   */
+
+static void put_quoted(struct strbuf *sb, const char *s)
+{
+	sb_putc(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			sb_putc(sb, '\\');
+		sb_putc(sb, *s);
+	}
+	sb_putc(sb, '"');
+}
+
+static void comps_text(struct strbuf *sb, const struct pp_component *c, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			sb_putc(sb, '.');
+		sb_puts(sb, c[i].name);
+		if (c[i].has_arg) {
+			sb_putc(sb, '(');
+			if (c[i].arg_is_str)
+				put_quoted(sb, c[i].arg_str);
+			else
+				sb_printf(sb, "%" PRId64, c[i].arg_num);
+			sb_putc(sb, ')');
+		}
+	}
+}
+
+void resolve_pp_text(struct strbuf *out, const struct probe_point *pp)
+{
+	comps_text(out, pp->comps, pp->ncomps);
+	if (pp->sufficient)
+		sb_putc(out, '!');
+	else if (pp->optional)
+		sb_putc(out, '?');
+}
+
+static char *comps_str(struct ctx *c, const struct pp_component *comps, int n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *r;
+
+	comps_text(&sb, comps, n);
+	r = ast_strndup(c->a, sb_str(&sb), sb.len);
+	sb_free(&sb);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* deep copies (each handler owns its body)                           */
+
+static struct expr *clone_expr(struct ast_arena *a, const struct expr *e);
+
+static struct expr **clone_args(struct ast_arena *a, struct expr **args,
+				int n)
+{
+	struct expr **r;
+	int i;
+
+	if (!args)
+		return NULL;
+	r = ast_alloc(a, sizeof(*r) * (size_t)(n ? n : 1));
+	for (i = 0; i < n; i++)
+		r[i] = clone_expr(a, args[i]);
+	return r;
+}
+
+static struct expr *clone_expr(struct ast_arena *a, const struct expr *e)
+{
+	struct expr *r;
+
+	if (!e)
+		return NULL;
+	r = ast_alloc(a, sizeof(*r));
+	*r = *e;
+	r->sym = NULL;
+	r->fn = NULL;
+	r->bi = NULL;
+	r->aux = NULL;
+	r->type = T_UNKNOWN;
+	r->a = clone_expr(a, e->a);
+	r->b = clone_expr(a, e->b);
+	r->c = clone_expr(a, e->c);
+	r->args = clone_args(a, e->args, e->nargs);
+	return r;
+}
+
+static struct stmt *clone_stmt(struct ast_arena *a, const struct stmt *s)
+{
+	struct stmt *r;
+	int i;
+
+	if (!s)
+		return NULL;
+	r = ast_alloc(a, sizeof(*r));
+	*r = *s;
+	r->e = clone_expr(a, s->e);
+	r->then = clone_stmt(a, s->then);
+	r->els = clone_stmt(a, s->els);
+	r->init = clone_stmt(a, s->init);
+	r->step = clone_stmt(a, s->step);
+	r->catchvar = clone_expr(a, s->catchvar);
+	if (s->body) {
+		r->body = ast_alloc(a, sizeof(*r->body) *
+				    (size_t)(s->nbody ? s->nbody : 1));
+		for (i = 0; i < s->nbody; i++)
+			r->body[i] = clone_stmt(a, s->body[i]);
+	}
+	if (s->fe) {
+		struct foreach *f = ast_alloc(a, sizeof(*f));
+
+		*f = *s->fe;
+		f->value = clone_expr(a, s->fe->value);
+		f->keys = clone_args(a, s->fe->keys, s->fe->nkeys);
+		f->array = clone_expr(a, s->fe->array);
+		f->slice = clone_args(a, s->fe->slice, s->fe->nkeys);
+		f->limit = clone_expr(a, s->fe->limit);
+		r->fe = f;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* aliases                                                            */
+
+static char *alias_key(struct ctx *c, const struct probe *p)
+{
+	return comps_str(c, p->alias_name->comps, p->alias_name->ncomps);
+}
+
+/*
+ * Collect alias definitions.  A name defined in the user's files, or in a
+ * tapset of a higher origin (-I), replaces definitions of lower origins:
+ * SystemTap would expand all of them and double every event.
+ */
+static void collect_aliases(struct ctx *c)
+{
+	struct script *scripts[2] = { c->lib, c->user };
+	struct alias_def *all = NULL, **tail = &all, *x, *y;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct probe *p;
+
+		for (p = scripts[i]->probes; p; p = p->next) {
+			if (p->kind == PROBE_PLAIN)
+				continue;
+			x = ast_alloc(c->a, sizeof(*x));
+			x->p = p;
+			*tail = x;
+			tail = &x->next;
+		}
+	}
+	/* drop definitions shadowed by a higher origin */
+	tail = &c->aliases;
+	for (x = all; x; x = x->next) {
+		const struct source *sx = x->p->loc.src;
+		int ox = sx->is_tapset ? sx->origin : 1 << 20;
+		bool shadowed = false;
+		char *kx = alias_key(c, x->p);
+
+		for (y = all; y; y = y->next) {
+			const struct source *sy = y->p->loc.src;
+			int oy = sy->is_tapset ? sy->origin : 1 << 20;
+
+			if (oy > ox && strcmp(kx, alias_key(c, y->p)) == 0) {
+				shadowed = true;
+				if (c->o->verbose)
+					fprintf(stderr,
+						"pytap: alias '%s' from %s replaces the one in %s\n",
+						kx, sy->name, sx->name);
+				break;
+			}
+		}
+		if (shadowed)
+			continue;
+		y = ast_alloc(c->a, sizeof(*y));
+		y->p = x->p;
+		*tail = y;
+		tail = &y->next;
+	}
+}
+
+/* Does the user pattern U[0..nu) match alias name A[0..na)?  Returns the
+ * number of user components consumed (the rest is a suffix), or -1. */
+static int match_comps(const struct pp_component *u, int nu,
+		       const struct pp_component *al, int na)
+{
+	int i;
+
+	if (na == 0)
+		return 0;
+	if (nu == 0)
+		return -1;
+	if (strcmp(u[0].name, "**") == 0) {
+		/* ** eats one or more alias components */
+		for (i = 1; i <= na; i++) {
+			int r = match_comps(u + 1, nu - 1, al + i, na - i);
+
+			if (r >= 0)
+				return r + 1;
+		}
+		return -1;
+	}
+	if (fnmatch(u[0].name, al[0].name, 0) != 0)
+		return -1;
+	if (u[0].has_arg != al[0].has_arg)
+		return -1;
+	if (u[0].has_arg) {
+		if (u[0].arg_is_str != al[0].arg_is_str)
+			return -1;
+		if (u[0].arg_is_str ? strcmp(u[0].arg_str, al[0].arg_str) != 0
+				    : u[0].arg_num != al[0].arg_num)
+			return -1;
+	}
+	i = match_comps(u + 1, nu - 1, al + 1, na - 1);
+	return i < 0 ? -1 : i + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* base probe points                                                  */
+
+static bool is_kernel_family(const char *n)
+{
+	static const char *const k[] = {
+		"kernel", "module", "syscall", "nd_syscall", "kprobe",
+		"kprocess", "scheduler", "vfs", "netfilter", "tcp", "udp",
+		"signal", "perf", "procfs", "netdev", "ioblock", "socket",
+		"nfs", "nfsd", "sunrpc", "irq", "softirq", "workqueue",
+		"memory", "vm", "generic", "hrtimer", "scsi", "tty", "lsm",
+		"sysc", "stap", "nd_syscalls", "syscall_any",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (strcmp(k[i], n) == 0)
+			return true;
+	return false;
+}
+
+static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
+				    struct probe *user, const struct chain *ch)
+{
+	struct rhandler *h = ast_alloc(c->a, sizeof(*h));
+	struct stmt *blk = ast_stmt(c->a, S_BLOCK, &user->loc);
+	const struct chain *x;
+	struct stmt **list = NULL;
+	int n = 0, depth = 0, i;
+	const struct chain *stack[MAX_ALIAS_DEPTH];
+
+	h->pt = *pt;
+	/* the chain runs innermost-first (closest to the base point) */
+	for (x = ch; x && depth < MAX_ALIAS_DEPTH; x = x->outer)
+		stack[depth++] = x;
+	for (i = 0; i < depth; i++) {
+		struct probe *al = stack[i]->alias;
+
+		if (al->kind == PROBE_ALIAS && al->body)
+			n = ast_push(c->a, (void ***)&list, n,
+				     clone_stmt(c->a, al->body));
+	}
+	n = ast_push(c->a, (void ***)&list, n, clone_stmt(c->a, user->body));
+	for (i = depth - 1; i >= 0; i--) {
+		struct probe *al = stack[i]->alias;
+		struct stmt *epi = al->kind == PROBE_ALIAS_EPI ? al->body
+							       : al->epilogue;
+
+		if (epi)
+			n = ast_push(c->a, (void ***)&list, n,
+				     clone_stmt(c->a, epi));
+	}
+	blk->body = list;
+	blk->nbody = n;
+	h->body = blk;
+	*c->tail = h;
+	c->tail = &h->next;
+	return h;
+}
+
+static const char *comp_str_arg(const struct pp_component *cp)
+{
+	return cp->has_arg && cp->arg_is_str ? cp->arg_str : NULL;
+}
+
+/* The nearest name among the marks of the objects, for "did you mean". */
+static const char *suggest_mark(struct target_obj **objs, size_t n,
+				const char *want)
+{
+	const char *best = NULL;
+	int bestd = 4;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < objs[i]->sdt.nprobes; j++) {
+			const char *nm = objs[i]->sdt.probes[j].name;
+			int d = diag_distance(want, nm);
+
+			if (d < bestd) {
+				bestd = d;
+				best = nm;
+			}
+		}
+	return best;
+}
+
+static void list_marks(struct strbuf *sb, struct target_obj **objs, size_t n)
+{
+	size_t i, j, k, shown = 0;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < objs[i]->sdt.nprobes; j++) {
+			const char *nm = objs[i]->sdt.probes[j].name;
+			bool dup = false;
+
+			for (k = 0; k < j; k++)
+				if (strcmp(objs[i]->sdt.probes[k].name, nm) == 0)
+					dup = true;
+			if (dup)
+				continue;
+			if (shown == 8) {
+				sb_puts(sb, ", ...");
+				return;
+			}
+			sb_puts(sb, shown++ ? ", " : "");
+			sb_puts(sb, nm);
+		}
+}
+
+/* Explain why no SDT mark matched. */
+static void explain_no_mark(struct ctx *c, const struct loc *loc,
+			    struct target_obj **objs, size_t n,
+			    const char *provider, const char *name)
+{
+	size_t i, total = 0;
+	struct strbuf sb = STRBUF_INIT;
+	const char *sug;
+
+	for (i = 0; i < n; i++)
+		total += objs[i]->sdt.nprobes;
+	if (total == 0) {
+		struct target_obj *o = n ? objs[0] : NULL;
+
+		if (o && o->py_major)
+			diag_error(c->d, loc,
+				   "'%s' (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, e.g. Debian's /usr/bin/python3.%d",
+				   o->path, o->py_major, o->py_minor,
+				   o->py_minor ? o->py_minor : 11);
+		else
+			diag_error(c->d, loc,
+				   "no SDT probes (.note.stapsdt) in '%s'%s",
+				   o ? o->path : "the target",
+				   n > 1 ? " or the libraries it loads" : "");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct target_obj *o = objs[i];
+
+		if (o->py_major == 3 && o->py_minor >= 12 && o->py_minor <= 14 &&
+		    (fnmatch(name, "function__entry", 0) == 0 ||
+		     fnmatch(name, "function__return", 0) == 0 ||
+		     fnmatch(name, "line", 0) == 0)) {
+			diag_error(c->d, loc,
+				   "CPython %d.%d ('%s') has no '%s' marker: 3.12 to 3.14 removed the function and line markers (gc, import and audit markers still work; pytap's sampling does not need markers)",
+				   o->py_major, o->py_minor, o->path, name);
+			return;
+		}
+	}
+	sug = suggest_mark(objs, n, name);
+	list_marks(&sb, objs, n);
+	if (sug)
+		diag_error(c->d, loc,
+			   "no mark '%s'%s%s in '%s' (did you mean '%s'?)", name,
+			   provider ? " of provider " : "",
+			   provider ? provider : "", objs[0]->path, sug);
+	else
+		diag_error(c->d, loc, "no mark '%s'%s%s in '%s' (marks: %s)",
+			   name, provider ? " of provider " : "",
+			   provider ? provider : "", objs[0]->path, sb_str(&sb));
+	sb_free(&sb);
+}
+
+/* process(...)[.provider(P)][.library(L)].mark(N) */
+static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
+		    const struct probe_point *up, struct probe *user,
+		    const struct chain *ch)
+{
+	const char *path_arg = NULL, *provider = NULL, *lib = NULL, *mark;
+	int64_t pid = 0;
+	struct target_obj *objs_buf[64], **objs = objs_buf;
+	size_t nobj = 0, i, j;
+	char err[512];
+	char *exe = NULL;
+	bool bare = !cp[0].has_arg;
+	int k, made = 0;
+	struct rpoint pt;
+
+	if (cp[0].has_arg) {
+		if (cp[0].arg_is_str)
+			path_arg = cp[0].arg_str;
+		else
+			pid = cp[0].arg_num;
+	}
+	for (k = 1; k < n - 1; k++) {
+		if (strcmp(cp[k].name, "provider") == 0 && comp_str_arg(&cp[k]))
+			provider = cp[k].arg_str;
+		else if (strcmp(cp[k].name, "library") == 0 &&
+			 comp_str_arg(&cp[k]))
+			lib = cp[k].arg_str;
+		else
+			goto unsupported;
+	}
+	if (strcmp(cp[n - 1].name, "mark") != 0 || !comp_str_arg(&cp[n - 1]))
+		goto unsupported;
+	mark = cp[n - 1].arg_str;
+
+	if (path_arg) {
+		glob_t g;
+		size_t gi;
+
+		if (strpbrk(path_arg, "*?[") && path_arg[0] == '/' &&
+		    glob(path_arg, 0, NULL, &g) == 0) {
+			for (gi = 0; gi < g.gl_pathc && nobj < 64; gi++) {
+				struct target_obj *o =
+					target_get(c->o->ts, g.gl_pathv[gi], err,
+						   sizeof(err));
+				if (o)
+					objs[nobj++] = o;
+			}
+			globfree(&g);
+		} else {
+			exe = target_resolve_exec(path_arg, err, sizeof(err));
+			if (!exe) {
+				/* a library named directly */
+				struct target_obj *o = NULL;
+
+				if (strchr(path_arg, '/'))
+					o = target_get(c->o->ts, path_arg, err,
+						       sizeof(err));
+				if (!o) {
+					diag_error(c->d, &cp[0].loc,
+						   "process(\"%s\"): %s",
+						   path_arg, err);
+					return -1;
+				}
+				objs[nobj++] = o;
+			}
+		}
+		if (exe && lib) {
+			char *lp = target_find_library(c->o->ts, exe, lib);
+			struct target_obj *o;
+
+			if (!lp) {
+				diag_error(c->d, &cp[1].loc,
+					   "library '%s' not found for '%s'",
+					   lib, exe);
+				free(exe);
+				return -1;
+			}
+			o = target_get(c->o->ts, lp, err, sizeof(err));
+			free(lp);
+			if (!o) {
+				diag_error(c->d, &cp[1].loc, "%s", err);
+				free(exe);
+				return -1;
+			}
+			objs[nobj++] = o;
+		} else if (exe) {
+			/* the executable, then the libraries it needs: a
+			   shared libpython holds the python markers */
+			struct target_set tmp = { 0 };
+			struct target_obj *o;
+
+			tmp.objs = c->o->ts->objs;
+			if (target_add_exec(&tmp, exe, err, sizeof(err)) != 0) {
+				diag_error(c->d, &cp[0].loc, "%s", err);
+				free(exe);
+				return -1;
+			}
+			c->o->ts->objs = tmp.objs;
+			for (i = 0; i < tmp.ntarget && nobj < 64; i++) {
+				o = tmp.target[i];
+				if (i == 0 || o->sdt.nprobes)
+					objs[nobj++] = o;
+			}
+			free(tmp.target);
+		}
+	} else if (bare || pid) {
+		if (!c->o->ts->ntarget) {
+			diag_error(c->d, &cp[0].loc,
+				   "a process probe without a path needs a target process: give -c CMD or -x PID");
+			return -1;
+		}
+		for (i = 0; i < c->o->ts->ntarget && nobj < 64; i++)
+			objs[nobj++] = c->o->ts->target[i];
+		if (lib) {
+			size_t keep = 0;
+
+			for (i = 0; i < nobj; i++) {
+				const char *b = strrchr(objs[i]->path, '/');
+
+				if (fnmatch(lib, b ? b + 1 : objs[i]->path, 0) == 0 ||
+				    fnmatch(lib, objs[i]->path, 0) == 0)
+					objs[keep++] = objs[i];
+			}
+			if (!keep) {
+				diag_error(c->d, &cp[1].loc,
+					   "library '%s' is not loaded by the target",
+					   lib);
+				return -1;
+			}
+			nobj = keep;
+		}
+	}
+
+	/* one handler per distinct (object, provider, name) */
+	for (i = 0; i < nobj; i++) {
+		struct target_obj *o = objs[i];
+
+		for (j = 0; j < o->sdt.nprobes; j++) {
+			const struct sdt_probe *sp = &o->sdt.probes[j];
+			size_t m;
+			bool seen = false;
+			int nargs = sp->nargs;
+			struct strbuf sb = STRBUF_INIT;
+
+			if (fnmatch(mark, sp->name, 0) != 0)
+				continue;
+			if (provider && fnmatch(provider, sp->provider, 0) != 0)
+				continue;
+			for (m = 0; m < j; m++)
+				if (strcmp(o->sdt.probes[m].name, sp->name) == 0 &&
+				    strcmp(o->sdt.probes[m].provider,
+					   sp->provider) == 0)
+					seen = true;
+			if (seen)
+				continue;
+			for (m = j + 1; m < o->sdt.nprobes; m++)
+				if (strcmp(o->sdt.probes[m].name, sp->name) == 0 &&
+				    strcmp(o->sdt.probes[m].provider,
+					   sp->provider) == 0 &&
+				    o->sdt.probes[m].nargs < nargs)
+					nargs = o->sdt.probes[m].nargs;
+			memset(&pt, 0, sizeof(pt));
+			pt.kind = BP_SDT;
+			pt.path = (bare || pid) ? NULL
+					 : ast_strndup(c->a, o->path,
+						       strlen(o->path));
+			pt.provider = ast_strndup(c->a, sp->provider,
+						  strlen(sp->provider));
+			pt.name = ast_strndup(c->a, sp->name, strlen(sp->name));
+			pt.pid = pid;
+			pt.nargs = nargs;
+			pt.optional = up->optional;
+			pt.loc = up->loc;
+			sb_puts(&sb, "process(");
+			if (pid)
+				sb_printf(&sb, "%" PRId64, pid);
+			else
+				put_quoted(&sb, o->path);
+			sb_puts(&sb, ")");
+			if (provider) {
+				sb_puts(&sb, ".provider(");
+				put_quoted(&sb, sp->provider);
+				sb_puts(&sb, ")");
+			}
+			sb_puts(&sb, ".mark(");
+			put_quoted(&sb, sp->name);
+			sb_puts(&sb, ")");
+			pt.pp = ast_strndup(c->a, sb_str(&sb), sb.len);
+			sb_free(&sb);
+			if (o->py_major == 3 && o->py_minor == 11 &&
+			    strcmp(sp->provider, "python") == 0 &&
+			    strcmp(sp->name, "function__entry") == 0) {
+				if (!c->out->python311_line_sema && c->o->verbose)
+					fprintf(stderr,
+						"pytap: CPython 3.11 fires function__entry only on its tracing path: the 'line' semaphore of %s will be raised too (design.md: ~20x slower Python, still cheaper than a stop)\n",
+						o->path);
+				c->out->python311_line_sema = true;
+			}
+			new_handler(c, &pt, user, ch);
+			made++;
+		}
+	}
+	free(exe);
+	if (made == 0 && !up->optional) {
+		if (nobj == 0) {
+			diag_error(c->d, &cp[0].loc, "no binary to search for mark '%s'",
+				   mark);
+			return -1;
+		}
+		explain_no_mark(c, &cp[n - 1].loc, objs, nobj, provider, mark);
+		return -1;
+	}
+	return made;
+
+unsupported:
+	diag_error(c->d, &cp[0].loc,
+		   "unsupported process probe point '%s': pytap supports process(\"PATH\"|PID)[.provider(\"P\")][.library(\"LIB\")].mark(\"NAME\")",
+		   comps_str(c, cp, n));
+	return -1;
+}
+
+static int64_t timer_unit_ns(const char *u)
+{
+	if (!strcmp(u, "s") || !strcmp(u, "sec"))
+		return 1000000000;
+	if (!strcmp(u, "ms") || !strcmp(u, "msec"))
+		return 1000000;
+	if (!strcmp(u, "us") || !strcmp(u, "usec"))
+		return 1000;
+	if (!strcmp(u, "ns") || !strcmp(u, "nsec"))
+		return 1;
+	if (!strcmp(u, "jiffies"))
+		return 4000000;	/* HZ = 250, Debian's default */
+	return 0;
+}
+
+/* Returns handlers made, 0 if the point is no base point, -1 on error. */
+static int base_point(struct ctx *c, const struct pp_component *cp, int n,
+		      const struct probe_point *up, struct probe *user,
+		      const struct chain *ch)
+{
+	struct rpoint pt;
+	const char *n0 = cp[0].name;
+
+	memset(&pt, 0, sizeof(pt));
+	pt.loc = up->loc;
+	pt.optional = up->optional;
+	pt.nargs = 0;
+	pt.pp = comps_str(c, cp, n);
+	if (n == 1 && (!strcmp(n0, "begin") || !strcmp(n0, "end") ||
+		       !strcmp(n0, "error") || !strcmp(n0, "never"))) {
+		if (cp[0].has_arg && (cp[0].arg_is_str || !strcmp(n0, "never"))) {
+			diag_error(c->d, &cp[0].loc,
+				   "'%s' takes a number (its order), not a string",
+				   n0);
+			return -1;
+		}
+		pt.kind = !strcmp(n0, "begin") ? BP_BEGIN :
+			  !strcmp(n0, "end") ? BP_END :
+			  !strcmp(n0, "error") ? BP_ERROR : BP_NEVER;
+		pt.priority = cp[0].has_arg ? cp[0].arg_num : 0;
+		new_handler(c, &pt, user, ch);
+		return 1;
+	}
+	if (!strcmp(n0, "timer") && !cp[0].has_arg && n >= 2) {
+		int64_t unit = timer_unit_ns(cp[1].name);
+		bool hz = !strcmp(cp[1].name, "hz");
+
+		if ((!unit && !hz) || !cp[1].has_arg || cp[1].arg_is_str ||
+		    n > 3 || (n == 3 && (strcmp(cp[2].name, "randomize") ||
+					 !cp[2].has_arg || cp[2].arg_is_str ||
+					 hz))) {
+			if (!strcmp(cp[1].name, "profile"))
+				diag_error(c->d, &cp[1].loc,
+					   "timer.profile is a kernel probe point pytap does not support");
+			else
+				diag_error(c->d, &cp[1].loc,
+					   "bad timer probe point '%s': use timer.{s,ms,us,ns,hz,jiffies}(N)[.randomize(M)]",
+					   pt.pp);
+			return -1;
+		}
+		if (cp[1].arg_num <= 0) {
+			diag_error(c->d, &cp[1].loc,
+				   "timer interval must be positive");
+			return -1;
+		}
+		pt.kind = BP_TIMER;
+		pt.period_ns = hz ? 1000000000 / cp[1].arg_num
+				  : cp[1].arg_num * unit;
+		if (n == 3) {
+			pt.randomize_ns = cp[2].arg_num * unit;
+			if (cp[2].arg_num < 0 || cp[2].arg_num > cp[1].arg_num) {
+				diag_error(c->d, &cp[2].loc,
+					   "randomize value must be between 0 and the interval");
+				return -1;
+			}
+		}
+		if (pt.period_ns < 100000) {
+			diag_error(c->d, &cp[1].loc,
+				   "timer interval too short (%" PRId64 " ns): the minimum is 100 us",
+				   pt.period_ns);
+			return -1;
+		}
+		new_handler(c, &pt, user, ch);
+		return 1;
+	}
+	if (!strcmp(n0, "process")) {
+		if (n >= 2 && (!strcmp(cp[n - 1].name, "mark") ||
+			       !strcmp(cp[1].name, "provider") ||
+			       !strcmp(cp[1].name, "library")))
+			return base_sdt(c, cp, n, up, user, ch);
+		if (n >= 2 && (!strcmp(cp[1].name, "function") ||
+			       !strcmp(cp[1].name, "statement") ||
+			       !strcmp(cp[1].name, "plt"))) {
+			diag_error(c->d, &cp[1].loc,
+				   "process().%s probes need DWARF debug information, which pytap does not support; use SDT marks (.mark(\"NAME\"))",
+				   cp[1].name);
+			return -1;
+		}
+		diag_error(c->d, &cp[n > 1 ? 1 : 0].loc,
+			   "process probe point '%s' is not supported yet: pytap supports process(...).mark(\"NAME\")",
+			   pt.pp);
+		return -1;
+	}
+	if (is_kernel_family(n0)) {
+		diag_error(c->d, &cp[0].loc,
+			   "'%s' is a kernel probe point; pytap traces user-space SDT probes only",
+			   pt.pp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The alias name closest to the probe point, for "did you mean". */
+static char *suggest_alias(struct ctx *c, const char *want)
+{
+	struct alias_def *x;
+	char *best = NULL;
+	int bestd = 4;
+
+	for (x = c->aliases; x; x = x->next) {
+		char *k = alias_key(c, x->p);
+		int d = diag_distance(want, k);
+
+		if (d < bestd) {
+			bestd = d;
+			best = k;
+		}
+	}
+	return best;
+}
+
+static int expand(struct ctx *c, const struct pp_component *cp, int n,
+		  const struct probe_point *up, struct probe *user,
+		  const struct chain *ch, int depth)
+{
+	struct alias_def *x;
+	int made = 0, matched = 0, r;
+
+	if (depth > MAX_ALIAS_DEPTH) {
+		diag_error(c->d, &up->loc, "probe alias expansion too deep (recursive alias?)");
+		return -1;
+	}
+	for (x = c->aliases; x; x = x->next) {
+		const struct probe_point *an = x->p->alias_name;
+		int used = match_comps(cp, n, an->comps, an->ncomps);
+		int t;
+		struct chain link;
+
+		if (used < 0)
+			continue;
+		matched++;
+		link.alias = x->p;
+		link.outer = ch;
+		for (t = 0; t < x->p->npoints; t++) {
+			const struct probe_point *tp = x->p->points[t];
+			int nn = tp->ncomps + (n - used);
+			struct pp_component *nc =
+				ast_alloc(c->a, sizeof(*nc) * (size_t)nn);
+			struct probe_point sub = *up;
+
+			memcpy(nc, tp->comps, sizeof(*nc) * (size_t)tp->ncomps);
+			memcpy(nc + tp->ncomps, cp + used,
+			       sizeof(*nc) * (size_t)(n - used));
+			/* optional targets of an alias stay optional */
+			sub.optional = up->optional || tp->optional;
+			r = expand(c, nc, nn, &sub, user, &link, depth + 1);
+			if (r < 0)
+				return -1;
+			made += r;
+		}
+	}
+	if (matched)
+		return made;
+	r = base_point(c, cp, n, up, user, ch);
+	if (r != 0)
+		return r;
+	if (!up->optional) {
+		char *text = comps_str(c, cp, n);
+		char *sug = suggest_alias(c, text);
+
+		if (sug)
+			diag_error(c->d, &up->loc,
+				   "no probe point matches '%s' (did you mean '%s'?)",
+				   text, sug);
+		else
+			diag_error(c->d, &up->loc,
+				   "no probe point matches '%s'", text);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* symbols                                                            */
+
+static struct symbol *find_global(struct ctx *c, const char *name,
+				  const struct loc *use)
+{
+	struct script *scripts[2] = { c->user, c->lib };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct symbol *s;
+
+		for (s = scripts[i]->globals; s; s = s->next) {
+			if (strcmp(s->name, name) != 0)
+				continue;
+			if (s->privat && use && use->src &&
+			    s->loc.src != use->src)
+				continue;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void use_global(struct ctx *c, struct symbol *s)
+{
+	int i;
+
+	for (i = 0; i < c->nglobals; i++)
+		if (c->globals[i] == s)
+			return;
+	c->nglobals = ast_push(c->a, (void ***)&c->globals, c->nglobals, s);
+}
+
+static struct symbol *find_local(struct ctx *c, const char *name)
+{
+	struct symbol *s;
+
+	for (s = *c->locals; s; s = s->next)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+static struct symbol *add_local(struct ctx *c, const char *name,
+				const struct loc *loc)
+{
+	struct symbol *s = ast_alloc(c->a, sizeof(*s)), **p;
+
+	s->name = name;
+	s->loc = *loc;
+	s->kind = SYM_LOCAL;
+	for (p = c->locals; *p; p = &(*p)->next)
+		;
+	*p = s;
+	(*c->nlocals)++;
+	return s;
+}
+
+/* A scalar name: local, parameter or global.  CREATE: an assignment. */
+static struct symbol *bind_scalar(struct ctx *c, struct expr *e, bool create)
+{
+	struct symbol *s = find_local(c, e->name);
+
+	if (!s) {
+		s = find_global(c, e->name, &e->loc);
+		if (s)
+			use_global(c, s);
+	}
+	if (!s)
+		s = add_local(c, e->name, &e->loc);
+	(void)create;
+	e->sym = s;
+	return s;
+}
+
+static struct function *find_function(struct ctx *c, const char *name,
+				      int nargs, bool *name_exists,
+				      const struct loc *use)
+{
+	struct script *scripts[2] = { c->user, c->lib };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct function *f;
+
+		for (f = scripts[i]->functions; f; f = f->next) {
+			if (strcmp(f->name, name) != 0)
+				continue;
+			if (f->privat && use && use->src &&
+			    f->loc.src != use->src)
+				continue;
+			*name_exists = true;
+			if (f->nparams == nargs)
+				return f;
+		}
+	}
+	return NULL;
+}
+
+static void use_function(struct ctx *c, struct function *f)
+{
+	if (f->used)
+		return;
+	f->used = true;
+	c->nfns = ast_push(c->a, (void ***)&c->fns, c->nfns, f);
+}
+
+static void bind_expr(struct ctx *c, struct expr *e, bool lvalue);
+static void bind_stmt(struct ctx *c, struct stmt *s);
+
+static void bind_array(struct ctx *c, struct expr *e, int nkeys)
+{
+	struct symbol *s = find_global(c, e->name, &e->loc);
+
+	if (!s) {
+		if (find_local(c, e->name))
+			diag_error(c->d, &e->loc,
+				   "'%s' is a local variable, not an array: arrays must be declared global",
+				   e->name);
+		else
+			diag_error(c->d, &e->loc,
+				   "unknown array '%s': arrays must be declared with 'global %s'",
+				   e->name, e->name);
+		return;
+	}
+	use_global(c, s);
+	if (s->nkeys == 0 && s->init == NULL && nkeys > 0 && !s->read &&
+	    !s->written)
+		s->nkeys = nkeys;
+	if (s->nkeys != nkeys) {
+		if (s->nkeys == 0)
+			diag_error(c->d, &e->loc,
+				   "'%s' is a scalar, used here as an array", s->name);
+		else
+			diag_error(c->d, &e->loc,
+				   "'%s' has %d index%s, used here with %d",
+				   s->name, s->nkeys, s->nkeys == 1 ? "" : "es",
+				   nkeys);
+	}
+	e->sym = s;
+}
+
+static void check_context(struct ctx *c, struct expr *e)
+{
+	const char *n = e->name;
+	const struct rpoint *pt = c->curpt;
+
+	if (!strncmp(n, "arg", 3) && n[3] && strspn(n + 3, "0123456789") ==
+	    strlen(n + 3)) {
+		int k = atoi(n + 3);
+
+		e->type = T_LONG;
+		if (c->curfn || !pt || pt->kind != BP_SDT) {
+			diag_error(c->d, &e->loc,
+				   "$%s is only available in process().mark() probe handlers",
+				   n);
+			return;
+		}
+		if (k < 1 || (pt->nargs >= 0 && k > pt->nargs)) {
+			if (pt->nargs == 0)
+				diag_error(c->d, &e->loc,
+					   "$%s: mark '%s' has no arguments",
+					   n, pt->name);
+			else
+				diag_error(c->d, &e->loc,
+					   "$%s: mark '%s' has only %d argument%s ($arg1..$arg%d)",
+					   n, pt->name, pt->nargs,
+					   pt->nargs == 1 ? "" : "s", pt->nargs);
+		}
+		return;
+	}
+	if (!strcmp(n, "$name") || !strcmp(n, "$provider") ||
+	    !strcmp(n, "$vars") || !strcmp(n, "$parms") ||
+	    !strcmp(n, "$locals")) {
+		e->type = T_STRING;
+		if (c->curfn || !pt || pt->kind != BP_SDT)
+			diag_error(c->d, &e->loc,
+				   "$%s is only available in process().mark() probe handlers",
+				   n);
+		return;
+	}
+	diag_error(c->d, &e->loc,
+		   "$%s: target variables need DWARF debug information, which pytap does not support (SDT probes give $arg1..$argN, $$name, $$provider, $$vars, $$parms)",
+		   n);
+}
+
+static bool is_special_call(const char *n)
+{
+	return !strcmp(n, "exit") || !strcmp(n, "error");
+}
+
+static void bind_call(struct ctx *c, struct expr *e)
+{
+	bool exists = false;
+	struct function *f;
+	const struct builtin *bi;
+	int i;
+
+	for (i = 0; i < e->nargs; i++)
+		bind_expr(c, e->args[i], false);
+	f = find_function(c, e->name, e->nargs, &exists, &e->loc);
+	if (f) {
+		e->fn = f;
+		use_function(c, f);
+		return;
+	}
+	if (is_special_call(e->name)) {
+		int want = strcmp(e->name, "exit") ? 1 : 0;
+
+		if (e->nargs != want)
+			diag_error(c->d, &e->loc,
+				   "function '%s' takes %d argument%s, %d given",
+				   e->name, want, want == 1 ? "" : "s", e->nargs);
+		return;
+	}
+	bi = builtin_find(e->name, e->nargs);
+	if (bi) {
+		e->bi = bi;
+		return;
+	}
+	if (exists || builtin_exists(e->name)) {
+		diag_error(c->d, &e->loc,
+			   "no overload of function '%s' takes %d argument%s",
+			   e->name, e->nargs, e->nargs == 1 ? "" : "s");
+		return;
+	}
+	if (builtin_is_kernel_only(e->name)) {
+		diag_error(c->d, &e->loc,
+			   "'%s' is a kernel or symbol-table function pytap does not support",
+			   e->name);
+		return;
+	}
+	{
+		const char *sug = builtin_suggest(e->name);
+		struct script *scripts[2] = { c->user, c->lib };
+		int k, bestd = sug ? diag_distance(e->name, sug) : 3;
+
+		for (k = 0; k < 2; k++) {
+			struct function *g;
+
+			for (g = scripts[k]->functions; g; g = g->next) {
+				int dd = diag_distance(e->name, g->name);
+
+				if (dd < bestd) {
+					bestd = dd;
+					sug = g->name;
+				}
+			}
+		}
+		if (sug)
+			diag_error(c->d, &e->loc,
+				   "unknown function '%s' (did you mean '%s'?)",
+				   e->name, sug);
+		else
+			diag_error(c->d, &e->loc, "unknown function '%s'",
+				   e->name);
+	}
+}
+
+static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
+{
+	int i;
+
+	if (!e)
+		return;
+	switch (e->kind) {
+	case E_NUM:
+	case E_STR:
+	case E_STAR:
+		break;
+	case E_SYM:
+		bind_scalar(c, e, lvalue);
+		if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys > 0) {
+			/* a bare array name is only valid in special places */
+			diag_error(c->d, &e->loc,
+				   "array '%s' used without an index", e->name);
+		}
+		if (lvalue)
+			e->sym->written = true;
+		else
+			e->sym->read = true;
+		break;
+	case E_INDEX:
+		for (i = 0; i < e->nargs; i++)
+			bind_expr(c, e->args[i], false);
+		bind_array(c, e, e->nargs);
+		if (e->sym) {
+			if (lvalue)
+				e->sym->written = true;
+			else
+				e->sym->read = true;
+		}
+		break;
+	case E_CONTEXT:
+		check_context(c, e);
+		break;
+	case E_BINARY:
+	case E_LOGICAL:
+		bind_expr(c, e->a, false);
+		bind_expr(c, e->b, false);
+		break;
+	case E_UNARY:
+	case E_REGEX:
+		bind_expr(c, e->a, false);
+		break;
+	case E_PREINC:
+	case E_POSTINC:
+		bind_expr(c, e->a, true);
+		break;
+	case E_ASSIGN:
+		bind_expr(c, e->b, false);
+		if (e->a->kind == E_SYM || e->a->kind == E_INDEX) {
+			bind_expr(c, e->a, true);
+		} else {
+			diag_error(c->d, &e->a->loc,
+				   "the left side of '%s' must be a variable or an array element",
+				   e->op);
+		}
+		break;
+	case E_TERNARY:
+		bind_expr(c, e->a, false);
+		bind_expr(c, e->b, false);
+		bind_expr(c, e->c, false);
+		break;
+	case E_CALL:
+		bind_call(c, e);
+		break;
+	case E_IN:
+		for (i = 0; i < e->nargs; i++)
+			bind_expr(c, e->args[i], false);
+		bind_array(c, e, e->nargs);
+		if (e->sym)
+			e->sym->read = true;
+		break;
+	case E_STATOP:
+	case E_HIST:
+		if (e->kind == E_HIST)
+			for (i = 0; i < e->nargs; i++)
+				bind_expr(c, e->args[i], false);
+		bind_expr(c, e->a, false);
+		if (e->b)
+			bind_expr(c, e->b, false);
+		break;
+	case E_HIST_INDEX:
+		bind_expr(c, e->a, false);
+		bind_expr(c, e->b, false);
+		break;
+	case E_PRINT:
+		for (i = 0; i < e->nargs; i++)
+			bind_expr(c, e->args[i], false);
+		break;
+	case E_DEFINED:
+		break;
+	}
+}
+
+static void bind_stmt(struct ctx *c, struct stmt *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	switch (s->kind) {
+	case S_NULL:
+	case S_BREAK:
+	case S_CONTINUE:
+	case S_NEXT:
+		if ((s->kind == S_BREAK || s->kind == S_CONTINUE) &&
+		    c->loop_depth == 0)
+			diag_error(c->d, &s->loc, "'%s' outside of a loop",
+				   s->kind == S_BREAK ? "break" : "continue");
+		break;
+	case S_EXPR:
+		bind_expr(c, s->e, false);
+		break;
+	case S_BLOCK:
+		for (i = 0; i < s->nbody; i++)
+			bind_stmt(c, s->body[i]);
+		break;
+	case S_IF:
+		bind_expr(c, s->e, false);
+		bind_stmt(c, s->then);
+		bind_stmt(c, s->els);
+		break;
+	case S_WHILE:
+		bind_expr(c, s->e, false);
+		c->loop_depth++;
+		bind_stmt(c, s->then);
+		c->loop_depth--;
+		break;
+	case S_FOR:
+		bind_stmt(c, s->init);
+		bind_expr(c, s->e, false);
+		c->loop_depth++;
+		bind_stmt(c, s->then);
+		c->loop_depth--;
+		bind_stmt(c, s->step);
+		break;
+	case S_FOREACH: {
+		struct foreach *fe = s->fe;
+
+		if (fe->array->kind == E_HIST)
+			bind_expr(c, fe->array, false);
+		else {
+			bind_array(c, fe->array, fe->nkeys);
+			if (fe->array->sym)
+				fe->array->sym->read = true;
+		}
+		if (fe->slice)
+			for (i = 0; i < fe->nkeys; i++)
+				bind_expr(c, fe->slice[i], false);
+		for (i = 0; i < fe->nkeys; i++) {
+			bind_scalar(c, fe->keys[i], true);
+			fe->keys[i]->sym->written = true;
+		}
+		if (fe->value) {
+			bind_scalar(c, fe->value, true);
+			fe->value->sym->written = true;
+		}
+		bind_expr(c, fe->limit, false);
+		c->loop_depth++;
+		bind_stmt(c, s->then);
+		c->loop_depth--;
+		break;
+	}
+	case S_RETURN:
+		if (!c->curfn)
+			diag_error(c->d, &s->loc,
+				   "found 'return' not in function context");
+		else if (s->e)
+			c->curfn->has_value_return = true;
+		bind_expr(c, s->e, false);
+		break;
+	case S_DELETE:
+		if (s->e->kind == E_SYM) {
+			struct symbol *g = find_global(c, s->e->name, &s->e->loc);
+
+			if (g && g->nkeys > 0) {
+				use_global(c, g);
+				s->e->sym = g;
+				g->written = true;
+			} else {
+				bind_scalar(c, s->e, true);
+				s->e->sym->written = true;
+			}
+		} else if (s->e->kind == E_INDEX) {
+			bind_expr(c, s->e, true);
+		} else {
+			diag_error(c->d, &s->e->loc,
+				   "delete needs a variable, an array or an array element");
+		}
+		break;
+	case S_TRY:
+		bind_stmt(c, s->then);
+		if (s->catchvar) {
+			bind_scalar(c, s->catchvar, true);
+			s->catchvar->sym->written = true;
+		}
+		bind_stmt(c, s->els);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* dead stores of alias prologues                                     */
+
+static bool expr_pure(const struct expr *e)
+{
+	int i;
+
+	if (!e)
+		return true;
+	switch (e->kind) {
+	case E_ASSIGN:
+	case E_PREINC:
+	case E_POSTINC:
+	case E_PRINT:
+		return false;
+	case E_CALL:
+		if (!e->bi || !e->bi->pure)
+			return false;
+		break;
+	default:
+		break;
+	}
+	if (!expr_pure(e->a) || !expr_pure(e->b) || !expr_pure(e->c))
+		return false;
+	for (i = 0; i < e->nargs; i++)
+		if (!expr_pure(e->args[i]))
+			return false;
+	return true;
+}
+
+/* Count reads of locals (for elision). */
+static void count_reads(struct expr *e, bool lvalue)
+{
+	int i;
+
+	if (!e)
+		return;
+	if (e->kind == E_SYM && e->sym && !lvalue)
+		e->sym->read = true;
+	if (e->kind == E_ASSIGN) {
+		count_reads(e->b, false);
+		/* compound assignments read their target */
+		count_reads(e->a, strcmp(e->op, "=") == 0);
+		return;
+	}
+	count_reads(e->a, false);
+	count_reads(e->b, false);
+	count_reads(e->c, false);
+	for (i = 0; i < e->nargs; i++)
+		count_reads(e->args[i], false);
+}
+
+static void count_reads_stmt(struct stmt *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	count_reads(s->e, false);
+	count_reads_stmt(s->then);
+	count_reads_stmt(s->els);
+	count_reads_stmt(s->init);
+	count_reads_stmt(s->step);
+	for (i = 0; i < s->nbody; i++)
+		count_reads_stmt(s->body[i]);
+	if (s->fe) {
+		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
+			count_reads(s->fe->slice[i], false);
+		count_reads(s->fe->limit, false);
+	}
+}
+
+/* Turn `x = pure` into ';' where x is a local nobody reads and the
+ * statement comes from a tapset.  Returns how many were removed. */
+static int elide_stmt(struct stmt *s)
+{
+	int i, n = 0;
+
+	if (!s)
+		return 0;
+	if (s->kind == S_EXPR && s->e && s->e->kind == E_ASSIGN &&
+	    !strcmp(s->e->op, "=") && s->e->a->kind == E_SYM && s->e->a->sym &&
+	    s->e->a->sym->kind == SYM_LOCAL && !s->e->a->sym->read &&
+	    s->loc.src && s->loc.src->is_tapset && expr_pure(s->e->b)) {
+		s->kind = S_NULL;
+		s->e = NULL;
+		return 1;
+	}
+	n += elide_stmt(s->then);
+	n += elide_stmt(s->els);
+	for (i = 0; i < s->nbody; i++)
+		n += elide_stmt(s->body[i]);
+	return n;
+}
+
+static void elide_dead_stores(struct rhandler *h)
+{
+	struct symbol *s;
+	int rounds;
+
+	for (rounds = 0; rounds < 8; rounds++) {
+		for (s = h->locals; s; s = s->next)
+			s->read = false;
+		count_reads_stmt(h->body);
+		if (!elide_stmt(h->body))
+			break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* type inference                                                     */
+
+static const char *type_name(enum type t)
+{
+	switch (t) {
+	case T_LONG: return "long";
+	case T_STRING: return "string";
+	case T_STATS: return "stats";
+	default: return "unknown";
+	}
+}
+
+/* Make *SLOT at least T; report a conflict at LOC. */
+static void unify(struct ctx *c, enum type *slot, enum type t,
+		  const struct loc *loc, const char *what)
+{
+	if (t == T_UNKNOWN)
+		return;
+	if (*slot == T_UNKNOWN) {
+		*slot = t;
+		c->changed = true;
+		return;
+	}
+	if (*slot != t)
+		diag_error(c->d, loc, "type mismatch for %s: %s vs. %s", what,
+			   type_name(*slot), type_name(t));
+}
+
+static enum type infer(struct ctx *c, struct expr *e, enum type want);
+
+static char *what_sym(struct ctx *c, const struct symbol *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *r;
+
+	sb_printf(&sb, "identifier '%s'", s->name);
+	r = ast_strndup(c->a, sb_str(&sb), sb.len);
+	sb_free(&sb);
+	return r;
+}
+
+static void infer_keys(struct ctx *c, struct expr *e, struct expr **args,
+		       int n)
+{
+	int i;
+	struct symbol *s = e->sym;
+
+	if (!s)
+		return;
+	for (i = 0; i < n && i < 9; i++) {
+		enum type t;
+
+		if (args[i]->kind == E_STAR)
+			continue;
+		t = infer(c, args[i], s->keytypes[i]);
+		if (t == T_STATS) {
+			diag_error(c->d, &args[i]->loc,
+				   "array index must be a long or a string");
+			continue;
+		}
+		unify(c, &s->keytypes[i], t, &args[i]->loc,
+		      what_sym(c, s));
+	}
+}
+
+/* The stats symbol an @op or <<< refers to (E_SYM or E_INDEX). */
+static void infer_stats_operand(struct ctx *c, struct expr *x)
+{
+	if (x->kind == E_SYM || x->kind == E_INDEX) {
+		if (x->kind == E_INDEX)
+			infer_keys(c, x, x->args, x->nargs);
+		if (x->sym) {
+			if (x->sym->kind != SYM_GLOBAL)
+				diag_error(c->d, &x->loc,
+					   "statistics must be global: declare 'global %s'",
+					   x->name);
+			unify(c, &x->sym->type, T_STATS, &x->loc,
+			      what_sym(c, x->sym));
+		}
+		x->type = T_STATS;
+	} else {
+		diag_error(c->d, &x->loc,
+			   "expected a statistics variable or array element");
+	}
+}
+
+static void infer_hist(struct ctx *c, struct expr *e)
+{
+	struct symbol *s;
+	int kind = strcmp(e->name, "hist_log") == 0 ? 1 : 2;
+	int64_t lo = 0, hi = 0, step = 0;
+	int i;
+
+	infer_stats_operand(c, e->a);
+	for (i = 0; i < e->nargs; i++)
+		infer(c, e->args[i], T_LONG);
+	s = e->a->sym;
+	if (kind == 2) {
+		if (e->nargs != 3 || e->args[0]->kind != E_NUM ||
+		    e->args[1]->kind != E_NUM || e->args[2]->kind != E_NUM) {
+			diag_error(c->d, &e->loc,
+				   "@hist_linear takes a statistic and three literal numbers (start, stop, interval)");
+			return;
+		}
+		lo = e->args[0]->num;
+		hi = e->args[1]->num;
+		step = e->args[2]->num;
+		if (step <= 0 || hi <= lo) {
+			diag_error(c->d, &e->loc,
+				   "@hist_linear needs start < stop and a positive interval");
+			return;
+		}
+		if ((hi - lo) / step > 10000) {
+			diag_error(c->d, &e->loc,
+				   "@hist_linear: too many buckets ((stop - start) / interval > 10000)");
+			return;
+		}
+	}
+	e->type = T_UNKNOWN;
+	if (!s)
+		return;
+	if (s->hist == 0) {
+		s->hist = kind;
+		s->hist_lo = lo;
+		s->hist_hi = hi;
+		s->hist_step = step;
+	} else if (s->hist != kind || s->hist_lo != lo || s->hist_hi != hi ||
+		   s->hist_step != step) {
+		diag_error(c->d, &e->loc,
+			   "'%s' is used with two different histograms", s->name);
+	}
+}
+
+static enum type infer(struct ctx *c, struct expr *e, enum type want)
+{
+	enum type ta, tb;
+	int i;
+
+	if (!e)
+		return T_UNKNOWN;
+	switch (e->kind) {
+	case E_NUM:
+		e->type = T_LONG;
+		break;
+	case E_STR:
+		e->type = T_STRING;
+		break;
+	case E_STAR:
+		break;
+	case E_CONTEXT:
+		break;	/* set by check_context */
+	case E_SYM:
+		if (e->sym) {
+			if (want != T_UNKNOWN && e->sym->type == T_UNKNOWN)
+				unify(c, &e->sym->type, want, &e->loc,
+				      what_sym(c, e->sym));
+			e->type = e->sym->type;
+		}
+		break;
+	case E_INDEX:
+		infer_keys(c, e, e->args, e->nargs);
+		if (e->sym) {
+			if (want != T_UNKNOWN && e->sym->type == T_UNKNOWN)
+				unify(c, &e->sym->type, want, &e->loc,
+				      what_sym(c, e->sym));
+			e->type = e->sym->type;
+		}
+		break;
+	case E_BINARY:
+		if (!strcmp(e->op, ".")) {
+			infer(c, e->a, T_STRING);
+			infer(c, e->b, T_STRING);
+			if (e->a->type != T_UNKNOWN && e->a->type != T_STRING)
+				diag_error(c->d, &e->loc,
+					   "the operands of '.' must be strings (left is %s)",
+					   type_name(e->a->type));
+			if (e->b->type != T_UNKNOWN && e->b->type != T_STRING)
+				diag_error(c->d, &e->loc,
+					   "the operands of '.' must be strings (right is %s)",
+					   type_name(e->b->type));
+			e->type = T_STRING;
+			break;
+		}
+		if (!strcmp(e->op, "<") || !strcmp(e->op, ">") ||
+		    !strcmp(e->op, "<=") || !strcmp(e->op, ">=") ||
+		    !strcmp(e->op, "==") || !strcmp(e->op, "!=")) {
+			ta = infer(c, e->a, T_UNKNOWN);
+			tb = infer(c, e->b, ta);
+			if (ta == T_UNKNOWN && tb != T_UNKNOWN)
+				ta = infer(c, e->a, tb);
+			if (ta != T_UNKNOWN && tb != T_UNKNOWN && ta != tb)
+				diag_error(c->d, &e->loc,
+					   "cannot compare %s with %s", type_name(ta),
+					   type_name(tb));
+			else if (ta == T_STATS)
+				diag_error(c->d, &e->loc,
+					   "statistics cannot be compared; use @count, @sum, ...");
+			e->type = T_LONG;
+			break;
+		}
+		/* arithmetic */
+		ta = infer(c, e->a, T_LONG);
+		tb = infer(c, e->b, T_LONG);
+		if (ta != T_UNKNOWN && ta != T_LONG)
+			diag_error(c->d, &e->loc,
+				   "operator '%s' needs numbers, the left operand is a %s",
+				   e->op, type_name(ta));
+		else if (tb != T_UNKNOWN && tb != T_LONG)
+			diag_error(c->d, &e->loc,
+				   "operator '%s' needs numbers, the right operand is a %s",
+				   e->op, type_name(tb));
+		e->type = T_LONG;
+		break;
+	case E_LOGICAL:
+	case E_UNARY:
+		ta = infer(c, e->a, T_LONG);
+		if (ta != T_UNKNOWN && ta != T_LONG)
+			diag_error(c->d, &e->loc,
+				   "operator '%s' needs a number, not a %s", e->op,
+				   type_name(ta));
+		if (e->kind == E_LOGICAL) {
+			tb = infer(c, e->b, T_LONG);
+			if (tb != T_UNKNOWN && tb != T_LONG)
+				diag_error(c->d, &e->loc,
+					   "operator '%s' needs a number, not a %s",
+					   e->op, type_name(tb));
+		}
+		e->type = T_LONG;
+		break;
+	case E_PREINC:
+	case E_POSTINC:
+		ta = infer(c, e->a, T_LONG);
+		if (ta != T_UNKNOWN && ta != T_LONG)
+			diag_error(c->d, &e->loc,
+				   "operator '%s' needs a number, not a %s", e->op,
+				   type_name(ta));
+		e->type = T_LONG;
+		break;
+	case E_REGEX:
+		ta = infer(c, e->a, T_STRING);
+		if (ta != T_UNKNOWN && ta != T_STRING)
+			diag_error(c->d, &e->loc,
+				   "regular expressions match strings, not a %s",
+				   type_name(ta));
+		e->type = T_LONG;
+		break;
+	case E_ASSIGN:
+		if (!strcmp(e->op, "<<<")) {
+			infer_stats_operand(c, e->a);
+			tb = infer(c, e->b, T_LONG);
+			if (tb != T_UNKNOWN && tb != T_LONG)
+				diag_error(c->d, &e->loc,
+					   "'<<<' adds numbers to a statistic, not a %s",
+					   type_name(tb));
+			e->type = T_UNKNOWN;
+			break;
+		}
+		if (!strcmp(e->op, "=")) {
+			ta = infer(c, e->a, T_UNKNOWN);
+			tb = infer(c, e->b, ta);
+			if (e->a->sym) {
+				unify(c, &e->a->sym->type, tb, &e->loc,
+				      what_sym(c, e->a->sym));
+				ta = e->a->sym->type;
+			}
+			if (ta == T_STATS)
+				diag_error(c->d, &e->loc,
+					   "statistics can only be added to with '<<<'");
+			e->type = ta != T_UNKNOWN ? ta : tb;
+			break;
+		}
+		{
+			enum type t = !strcmp(e->op, ".=") ? T_STRING : T_LONG;
+
+			ta = infer(c, e->a, t);
+			tb = infer(c, e->b, t);
+			if (e->a->sym)
+				unify(c, &e->a->sym->type, t, &e->loc,
+				      what_sym(c, e->a->sym));
+			if (tb != T_UNKNOWN && tb != t)
+				diag_error(c->d, &e->loc,
+					   "operator '%s' needs a %s, not a %s", e->op,
+					   type_name(t), type_name(tb));
+			e->type = t;
+		}
+		break;
+	case E_TERNARY:
+		ta = infer(c, e->a, T_LONG);
+		if (ta != T_UNKNOWN && ta != T_LONG)
+			diag_error(c->d, &e->a->loc,
+				   "the condition must be a number, not a %s",
+				   type_name(ta));
+		ta = infer(c, e->b, want);
+		tb = infer(c, e->c, ta != T_UNKNOWN ? ta : want);
+		if (ta == T_UNKNOWN && tb != T_UNKNOWN)
+			ta = infer(c, e->b, tb);
+		if (ta != T_UNKNOWN && tb != T_UNKNOWN && ta != tb)
+			diag_error(c->d, &e->loc,
+				   "the two branches of '?:' differ: %s vs. %s",
+				   type_name(ta), type_name(tb));
+		e->type = ta != T_UNKNOWN ? ta : tb;
+		break;
+	case E_CALL:
+		if (e->fn) {
+			struct function *f = e->fn;
+
+			for (i = 0; i < e->nargs && i < f->nparams; i++) {
+				struct symbol *p = f->params[i];
+
+				tb = infer(c, e->args[i], p->type);
+				unify(c, &p->type, tb, &e->args[i]->loc,
+				      what_sym(c, p));
+			}
+			if (want != T_UNKNOWN && f->rettype == T_UNKNOWN &&
+			    f->has_value_return)
+				unify(c, &f->rettype, want, &e->loc, "function result");
+			e->type = f->rettype;
+		} else if (e->bi) {
+			for (i = 0; i < e->nargs; i++) {
+				tb = infer(c, e->args[i], e->bi->args[i]);
+				if (tb != T_UNKNOWN && tb != e->bi->args[i])
+					diag_error(c->d, &e->args[i]->loc,
+						   "argument %d of '%s' must be a %s, not a %s",
+						   i + 1, e->name,
+						   type_name(e->bi->args[i]),
+						   type_name(tb));
+			}
+			e->type = e->bi->ret;
+		} else if (!strcmp(e->name, "error")) {
+			if (e->nargs == 1) {
+				tb = infer(c, e->args[0], T_STRING);
+				if (tb != T_UNKNOWN && tb != T_STRING)
+					diag_error(c->d, &e->args[0]->loc,
+						   "error() takes a string");
+			}
+		}
+		break;
+	case E_IN:
+		infer_keys(c, e, e->args, e->nargs);
+		e->type = T_LONG;
+		break;
+	case E_STATOP:
+		infer_stats_operand(c, e->a);
+		if (e->b) {
+			tb = infer(c, e->b, T_LONG);
+			if (e->b->kind != E_NUM || e->b->num < 0 || e->b->num > 62)
+				diag_error(c->d, &e->b->loc,
+					   "@variance's second argument must be a literal number from 0 to 62");
+		}
+		e->type = T_LONG;
+		break;
+	case E_HIST:
+		infer_hist(c, e);
+		break;
+	case E_HIST_INDEX:
+		infer_hist(c, e->a);
+		tb = infer(c, e->b, T_LONG);
+		if (tb != T_UNKNOWN && tb != T_LONG)
+			diag_error(c->d, &e->b->loc,
+				   "a histogram bucket index must be a number");
+		e->type = T_LONG;
+		break;
+	case E_PRINT:
+		for (i = 0; i < e->nargs; i++) {
+			if (e->args[i]->kind == E_HIST)
+				infer_hist(c, e->args[i]);
+			else
+				infer(c, e->args[i], T_UNKNOWN);
+		}
+		e->type = e->name[0] == 's' ? T_STRING : T_UNKNOWN;
+		break;
+	case E_DEFINED:
+		e->type = T_LONG;
+		break;
+	}
+	return e->type;
+}
+
+static void infer_stmt(struct ctx *c, struct stmt *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	switch (s->kind) {
+	case S_EXPR:
+		infer(c, s->e, T_UNKNOWN);
+		break;
+	case S_IF:
+	case S_WHILE:
+	case S_FOR:
+		if (s->e) {
+			enum type t = infer(c, s->e, T_LONG);
+
+			if (t != T_UNKNOWN && t != T_LONG)
+				diag_error(c->d, &s->e->loc,
+					   "the condition must be a number, not a %s",
+					   type_name(t));
+		}
+		infer_stmt(c, s->init);
+		infer_stmt(c, s->then);
+		infer_stmt(c, s->els);
+		infer_stmt(c, s->step);
+		break;
+	case S_BLOCK:
+		for (i = 0; i < s->nbody; i++)
+			infer_stmt(c, s->body[i]);
+		break;
+	case S_FOREACH: {
+		struct foreach *fe = s->fe;
+		struct symbol *arr = fe->array->sym;
+
+		if (fe->array->kind == E_HIST) {
+			infer_hist(c, fe->array);
+			if (fe->nkeys != 1)
+				diag_error(c->d, &fe->array->loc,
+					   "foreach over a histogram takes one bucket variable");
+			else
+				unify(c, &fe->keys[0]->sym->type, T_LONG,
+				      &fe->keys[0]->loc,
+				      what_sym(c, fe->keys[0]->sym));
+		} else if (arr) {
+			for (i = 0; i < fe->nkeys && i < 9; i++) {
+				struct symbol *k = fe->keys[i]->sym;
+
+				unify(c, &k->type, arr->keytypes[i],
+				      &fe->keys[i]->loc, what_sym(c, k));
+				unify(c, &arr->keytypes[i], k->type,
+				      &fe->keys[i]->loc, what_sym(c, arr));
+				if (fe->slice && fe->slice[i]->kind != E_STAR) {
+					enum type t = infer(c, fe->slice[i],
+							    arr->keytypes[i]);
+					unify(c, &arr->keytypes[i], t,
+					      &fe->slice[i]->loc, what_sym(c, arr));
+				}
+			}
+			if (fe->value) {
+				enum type vt = arr->type == T_STATS ? T_LONG
+								    : arr->type;
+				unify(c, &fe->value->sym->type, vt,
+				      &fe->value->loc, what_sym(c, fe->value->sym));
+			}
+			if (fe->sort_agg && arr->type != T_UNKNOWN &&
+			    arr->type != T_STATS)
+				diag_error(c->d, &fe->array->loc,
+					   "sorting by @%s needs an array of statistics",
+					   fe->sort_agg);
+		}
+		if (fe->limit) {
+			enum type t = infer(c, fe->limit, T_LONG);
+
+			if (t != T_UNKNOWN && t != T_LONG)
+				diag_error(c->d, &fe->limit->loc,
+					   "limit must be a number");
+		}
+		infer_stmt(c, s->then);
+		break;
+	}
+	case S_RETURN:
+		if (s->e && c->curfn) {
+			enum type t = infer(c, s->e, c->curfn->rettype);
+
+			unify(c, &c->curfn->rettype, t, &s->e->loc,
+			      "the function's return value");
+		}
+		break;
+	case S_DELETE:
+		if (s->e->kind == E_INDEX)
+			infer_keys(c, s->e, s->e->args, s->e->nargs);
+		break;
+	case S_TRY:
+		infer_stmt(c, s->then);
+		if (s->catchvar && s->catchvar->sym)
+			unify(c, &s->catchvar->sym->type, T_STRING,
+			      &s->catchvar->loc, what_sym(c, s->catchvar->sym));
+		infer_stmt(c, s->els);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static void global_init_types(struct ctx *c)
+{
+	int i;
+
+	for (i = 0; i < c->nglobals; i++) {
+		struct symbol *g = c->globals[i];
+
+		if (g->init)
+			unify(c, &g->type,
+			      g->init->kind == E_STR ? T_STRING : T_LONG,
+			      &g->loc, what_sym(c, g));
+	}
+}
+
+static void check_unresolved(struct ctx *c, struct symbol *list)
+{
+	struct symbol *s;
+
+	for (s = list; s; s = s->next)
+		if (s->type == T_UNKNOWN)
+			diag_error(c->d, &s->loc,
+				   "cannot infer the type of '%s' (it is never given a value)",
+				   s->name);
+}
+
+int resolve_script(struct ast_arena *a, struct script *user,
+		   struct script *lib, const struct resolve_opts *o,
+		   struct resolved *out, struct diag *d)
+{
+	struct ctx c;
+	struct probe *p;
+	struct rhandler *h;
+	int errors0 = d->nerrors, i, round, k;
+
+	memset(&c, 0, sizeof(c));
+	memset(out, 0, sizeof(*out));
+	c.a = a;
+	c.d = d;
+	c.o = o;
+	c.user = user;
+	c.lib = lib;
+	c.out = out;
+	c.tail = &out->handlers;
+	collect_aliases(&c);
+
+	/* 1. expand every user probe */
+	for (p = user->probes; p; p = p->next) {
+		if (p->kind != PROBE_PLAIN)
+			continue;
+		for (i = 0; i < p->npoints; i++) {
+			struct probe_point *pp = p->points[i];
+
+			if (pp->cond)
+				diag_error(d, &pp->cond->loc,
+					   "conditional probe points (if (...)) are not supported yet");
+			expand(&c, pp->comps, pp->ncomps, pp, p, NULL, 0);
+		}
+	}
+	if (!out->handlers && d->nerrors == errors0) {
+		diag_error(d, NULL, "no probes found");
+		return d->nerrors - errors0;
+	}
+
+	/* 2. bind symbols per handler, drop dead alias stores, check $vars */
+	for (h = out->handlers; h; h = h->next) {
+		c.locals = &h->locals;
+		c.nlocals = &h->nlocals;
+		c.curfn = NULL;
+		c.curpt = &h->pt;
+		/* context errors are reported after elision */
+		{
+			struct diag quiet = *d;
+
+			quiet.out = fopen("/dev/null", "w");
+			c.d = &quiet;
+			bind_stmt(&c, h->body);
+			if (quiet.out)
+				fclose(quiet.out);
+			c.d = d;
+		}
+		elide_dead_stores(h);
+		/* rebind for real now, reporting errors once */
+		h->locals = NULL;
+		h->nlocals = 0;
+		bind_stmt(&c, h->body);
+		elide_dead_stores(h);
+	}
+	for (k = 0; k < c.nfns; k++) {
+		struct function *f = c.fns[k];
+
+		c.curfn = f;
+		c.curpt = NULL;
+		f->locals = NULL;
+		f->nlocals = 0;
+		c.locals = &f->locals;
+		c.nlocals = &f->nlocals;
+		for (i = 0; i < f->nparams; i++) {
+			struct symbol *ps = add_local(&c, f->params[i]->name,
+						      &f->params[i]->loc);
+
+			ps->kind = SYM_PARAM;
+			ps->type = f->params[i]->type;
+			f->params[i] = ps;
+		}
+		f->rettype = f->rettype;
+		bind_stmt(&c, f->body);
+	}
+	c.curfn = NULL;
+	if (d->nerrors != errors0)
+		return d->nerrors - errors0;
+
+	/* 3. infer types to a fixed point */
+	for (round = 0; round < 64; round++) {
+		c.changed = false;
+		global_init_types(&c);
+		for (h = out->handlers; h; h = h->next) {
+			c.curfn = NULL;
+			infer_stmt(&c, h->body);
+		}
+		for (k = 0; k < c.nfns; k++) {
+			c.curfn = c.fns[k];
+			infer_stmt(&c, c.fns[k]->body);
+		}
+		if (!c.changed || d->nerrors != errors0)
+			break;
+	}
+	if (d->nerrors != errors0)
+		return d->nerrors - errors0;
+	for (h = out->handlers; h; h = h->next)
+		check_unresolved(&c, h->locals);
+	for (k = 0; k < c.nfns; k++) {
+		struct function *f = c.fns[k];
+
+		check_unresolved(&c, f->locals);
+		if (f->has_value_return && f->rettype == T_UNKNOWN)
+			diag_error(d, &f->loc,
+				   "cannot infer the return type of function '%s'",
+				   f->name);
+	}
+	for (i = 0; i < c.nglobals; i++) {
+		struct symbol *g = c.globals[i];
+
+		if (g->type == T_UNKNOWN)
+			diag_error(d, &g->loc,
+				   "cannot infer the type of global '%s'", g->name);
+		for (k = 0; k < g->nkeys; k++)
+			if (g->keytypes[k] == T_UNKNOWN)
+				diag_error(d, &g->loc,
+					   "cannot infer the type of index %d of '%s'",
+					   k + 1, g->name);
+		if (g->nkeys > 9)
+			diag_error(d, &g->loc,
+				   "'%s' has more than 9 indexes", g->name);
+	}
+	/* keep globals in declaration order: user's first, then tapsets' */
+	{
+		struct script *scripts[2] = { user, lib };
+		int n = 0;
+
+		for (k = 0; k < 2; k++) {
+			struct symbol *g;
+
+			for (g = scripts[k]->globals; g; g = g->next)
+				for (i = 0; i < c.nglobals; i++)
+					if (c.globals[i] == g)
+						n = ast_push(a, (void ***)&out->globals,
+							     n, g);
+		}
+		out->nglobals = n;
+	}
+	out->functions = c.fns;
+	out->nfunctions = c.nfns;
+	return d->nerrors - errors0;
+}
+
+/* ------------------------------------------------------------------ */
+/* -p2                                                                */
+
+static const char *kind_name(enum bc_probe_kind k)
+{
+	switch (k) {
+	case BP_BEGIN: return "begin";
+	case BP_END: return "end";
+	case BP_ERROR: return "error";
+	case BP_TIMER: return "timer";
+	case BP_SDT: return "sdt";
+	case BP_NEVER: return "never";
+	}
+	return "?";
+}
+
+static void dump_syms(struct strbuf *out, const char *title,
+		      const struct symbol *s)
+{
+	bool first = true;
+
+	for (; s; s = s->next) {
+		if (first)
+			sb_printf(out, "  %s:", title);
+		sb_printf(out, " %s:%s", s->name, type_name(s->type));
+		first = false;
+	}
+	if (!first)
+		sb_putc(out, '\n');
+}
+
+void resolve_dump(struct strbuf *out, const struct resolved *r)
+{
+	const struct rhandler *h;
+	int i, k;
+
+	if (r->nglobals) {
+		sb_puts(out, "# globals\n");
+		for (i = 0; i < r->nglobals; i++) {
+			const struct symbol *g = r->globals[i];
+
+			sb_printf(out, "%s:%s", g->name, type_name(g->type));
+			if (g->nkeys) {
+				sb_putc(out, ' ');
+				sb_putc(out, '[');
+				for (k = 0; k < g->nkeys; k++)
+					sb_printf(out, "%s%s", k ? ", " : "",
+						  type_name(g->keytypes[k]));
+				sb_putc(out, ']');
+			}
+			sb_putc(out, '\n');
+		}
+	}
+	if (r->nfunctions) {
+		sb_puts(out, "# functions\n");
+		for (i = 0; i < r->nfunctions; i++) {
+			const struct function *f = r->functions[i];
+
+			sb_printf(out, "%s:%s (", f->name,
+				  f->has_value_return ? type_name(f->rettype)
+						      : "void");
+			for (k = 0; k < f->nparams; k++)
+				sb_printf(out, "%s%s:%s", k ? ", " : "",
+					  f->params[k]->name,
+					  type_name(f->params[k]->type));
+			sb_puts(out, ")\n");
+		}
+	}
+	sb_puts(out, "# probes\n");
+	for (h = r->handlers; h; h = h->next) {
+		sb_printf(out, "%s", h->pt.pp);
+		if (h->pt.kind == BP_SDT) {
+			sb_printf(out, " /* %s:%s in %s, %d arg%s */",
+				  h->pt.provider, h->pt.name,
+				  h->pt.path ? h->pt.path : "the target",
+				  h->pt.nargs, h->pt.nargs == 1 ? "" : "s");
+		} else if (h->pt.kind == BP_TIMER) {
+			sb_printf(out, " /* every %" PRId64 " ns", h->pt.period_ns);
+			if (h->pt.randomize_ns)
+				sb_printf(out, " +- %" PRId64, h->pt.randomize_ns);
+			sb_puts(out, " */");
+		} else {
+			sb_printf(out, " /* %s, order %" PRId64 " */",
+				  kind_name(h->pt.kind), h->pt.priority);
+		}
+		sb_putc(out, '\n');
+		dump_syms(out, "locals", h->locals);
+	}
+	if (r->python311_line_sema)
+		sb_puts(out, "# CPython 3.11: the 'line' semaphore is raised with function__entry\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* -l / -L                                                            */
+
+static bool list_prefix_match(const struct pp_component *u, int nu,
+			      const struct pp_component *al, int na)
+{
+	int r = match_comps(u, nu, al, na);
+
+	if (r == nu)
+		return true;
+	/* listing: "python.*" also lists python.function.entry */
+	if (nu > 0 && nu <= na && strcmp(u[nu - 1].name, "*") == 0)
+		return match_comps(u, nu - 1, al, nu - 1) == nu - 1;
+	return false;
+}
+
+int resolve_list(struct ast_arena *a, struct script *lib,
+		 const struct probe_point *pp, const struct resolve_opts *o,
+		 bool with_vars, struct strbuf *out, struct diag *d)
+{
+	struct ctx c;
+	struct script empty;
+	struct alias_def *x;
+	int n = 0, errors0 = d->nerrors;
+	char **seen = NULL;
+	int nseen = 0, i;
+
+	memset(&c, 0, sizeof(c));
+	memset(&empty, 0, sizeof(empty));
+	c.a = a;
+	c.d = d;
+	c.o = o;
+	c.user = &empty;
+	c.lib = lib;
+	collect_aliases(&c);
+	for (x = c.aliases; x; x = x->next) {
+		const struct probe_point *an = x->p->alias_name;
+		char *k;
+		bool dup = false;
+
+		if (!list_prefix_match(pp->comps, pp->ncomps, an->comps,
+				       an->ncomps))
+			continue;
+		k = alias_key(&c, x->p);
+		for (i = 0; i < nseen; i++)
+			if (!strcmp(seen[i], k))
+				dup = true;
+		if (dup)
+			continue;
+		nseen = ast_push(a, (void ***)&seen, nseen, k);
+		sb_puts(out, k);
+		if (with_vars) {
+			/* the alias's own locals, with the types they get
+			   when the alias is used alone */
+			struct script u;
+			struct probe *up = ast_alloc(a, sizeof(*up));
+			struct resolved r;
+			struct diag quiet = *d;
+			struct symbol *s;
+
+			memset(&u, 0, sizeof(u));
+			up->kind = PROBE_PLAIN;
+			up->loc = x->p->loc;
+			up->points = ast_alloc(a, sizeof(*up->points));
+			up->points[0] = (struct probe_point *)an;
+			up->npoints = 1;
+			up->body = ast_stmt(a, S_BLOCK, &x->p->loc);
+			u.probes = up;
+			quiet.out = fopen("/dev/null", "w");
+			quiet.nerrors = 0;
+			if (resolve_script(a, &u, lib, o, &r, &quiet) == 0 &&
+			    r.handlers) {
+				/* show every variable the prologue sets */
+				for (s = r.handlers->locals; s; s = s->next)
+					sb_printf(out, " %s:%s", s->name,
+						  type_name(s->type));
+			} else {
+				sb_puts(out, " (no matching binary: give -c CMD or -x PID to list its variables)");
+			}
+			if (quiet.out)
+				fclose(quiet.out);
+		}
+		sb_putc(out, '\n');
+		n++;
+	}
+	/* process(...).mark(...) patterns */
+	if (pp->ncomps >= 2 && !strcmp(pp->comps[0].name, "process")) {
+		struct script u;
+		struct probe *up = ast_alloc(a, sizeof(*up));
+		struct resolved r;
+		struct rhandler *h;
+		struct probe_point *opt = ast_alloc(a, sizeof(*opt));
+
+		*opt = *pp;
+		opt->optional = true;
+		memset(&u, 0, sizeof(u));
+		up->kind = PROBE_PLAIN;
+		up->loc = pp->loc;
+		up->points = ast_alloc(a, sizeof(*up->points));
+		up->points[0] = opt;
+		up->npoints = 1;
+		up->body = ast_stmt(a, S_BLOCK, &pp->loc);
+		u.probes = up;
+		memset(&c, 0, sizeof(c));
+		c.a = a;
+		c.d = d;
+		c.o = o;
+		c.user = &u;
+		c.lib = &empty;
+		c.out = &r;
+		memset(&r, 0, sizeof(r));
+		c.tail = &r.handlers;
+		expand(&c, opt->comps, opt->ncomps, opt, up, NULL, 0);
+		for (h = r.handlers; h; h = h->next) {
+			sb_puts(out, h->pt.pp);
+			if (with_vars)
+				for (i = 1; i <= h->pt.nargs; i++)
+					sb_printf(out, " $arg%d:long", i);
+			sb_putc(out, '\n');
+			n++;
+		}
+	}
+	return d->nerrors != errors0 ? -1 : n;
+}

@@ -1,0 +1,77 @@
+/*
+ * resolve.h - pass 2: from parsed probes to concrete, typed handlers.
+ *
+ *  - expands probe aliases (prologues, epilogues, suffixes, wildcards),
+ *    pulling them from the tapset library;
+ *  - turns each base probe point into an rpoint (begin/end/error/never/
+ *    timer/SDT mark), finding SDT marks in the target binaries and
+ *    explaining why when none match;
+ *  - binds every identifier to a local, a global or a function, drops
+ *    dead alias stores (`frameptr = $arg4` when frameptr is never read),
+ *    checks $argN against the mark's arity;
+ *  - infers every type, reporting conflicts with their locations.
+ */
+#ifndef PYTAP_RESOLVE_H
+#define PYTAP_RESOLVE_H
+
+#include "ast.h"
+#include "bytecode.h"
+#include "diag.h"
+#include "target.h"
+
+struct resolve_opts {
+	struct target_set *ts;	/* binaries known at compile time */
+	bool have_target;	/* -c or -x given */
+	int verbose;
+};
+
+/* A concrete probe point. */
+struct rpoint {
+	enum bc_probe_kind kind;
+	int64_t priority;
+	int64_t period_ns, randomize_ns;
+	char *path;		/* SDT: object path, NULL = target objects */
+	char *provider, *name;	/* SDT: exact (after matching notes) */
+	int64_t pid;
+	int nargs;		/* SDT arity, -1 unknown */
+	bool optional;
+	char *pp;		/* text for pp() */
+	struct loc loc;		/* where the user wrote it */
+};
+
+/* One handler: a derived probe point and its combined body. */
+struct rhandler {
+	struct rpoint pt;
+	struct stmt *body;	/* prologues, user body, epilogues */
+	struct symbol *locals;	/* this handler's locals */
+	int nlocals;
+	struct rhandler *next;
+};
+
+struct resolved {
+	struct rhandler *handlers;
+	struct symbol **globals;	/* used globals, declaration order */
+	int nglobals;
+	struct function **functions;	/* used functions */
+	int nfunctions;
+	bool python311_line_sema;
+};
+
+/* Returns the number of errors (0 = success). */
+int resolve_script(struct ast_arena *a, struct script *user,
+		   struct script *lib, const struct resolve_opts *o,
+		   struct resolved *out, struct diag *d);
+
+/* -p2: the resolved probes, their handlers' locals and the globals. */
+struct strbuf;
+void resolve_dump(struct strbuf *out, const struct resolved *r);
+
+/* "process(\"/usr/bin/python3.11\").mark(\"function__entry\")" etc. */
+void resolve_pp_text(struct strbuf *out, const struct probe_point *pp);
+
+/* -l / -L: list the probe points matching PP (aliases and marks). */
+int resolve_list(struct ast_arena *a, struct script *lib,
+		 const struct probe_point *pp, const struct resolve_opts *o,
+		 bool with_vars, struct strbuf *out, struct diag *d);
+
+#endif

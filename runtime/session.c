@@ -1,0 +1,504 @@
+/*
+ * session.c - one run of a compiled program.
+ *
+ *   begin probes (by priority)
+ *   -> launch (-c) / attach (-x) and arm SDT sites, if the program has any
+ *   -> event loop: probe hits run their handlers in the VM; timer probes
+ *      fire at their deadlines; output is flushed at least every 50 ms
+ *   -> stop on exit(), too many errors, SIGINT/SIGTERM/SIGHUP/SIGPIPE, -T,
+ *      or when the traced processes are gone
+ *   -> detach: every byte and semaphore restored (tracer_detach_all)
+ *   -> end probes (error probes instead after a fatal error), auto-printed
+ *      globals, the final WARNING line if there were errors.
+ *
+ * Nothing here runs while a target thread waits, except the handlers of
+ * that thread's hit.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "tracer.h"
+#include "vm.h"
+
+#define FLUSH_NS 50000000ull	/* output latency bound */
+
+struct timer_state {
+	int probe;
+	uint64_t next;		/* CLOCK_MONOTONIC ns */
+};
+
+struct session {
+	const struct bc_program *p;
+	const struct session_opts *o;
+	struct vm *vm;
+	struct tracer *tr;
+	struct timer_state *timers;
+	size_t ntimers;
+	uint64_t deadline_T;	/* -T, 0 = none */
+	uint64_t last_flush;
+	bool pending;		/* output since the last flush */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* VM host callbacks                                                  */
+
+static int host_read(void *ud, pid_t pid, uint64_t addr, void *buf,
+		     size_t len)
+{
+	struct session *s = ud;
+
+	if (!s->tr || pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return tracer_read(s->tr, pid, addr, buf, len);
+}
+
+static ssize_t host_read_str(void *ud, pid_t pid, uint64_t addr, char *buf,
+			     size_t max)
+{
+	struct session *s = ud;
+
+	if (!s->tr || pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return tracer_read_str(s->tr, pid, addr, buf, max);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int cmp_prio(const void *x, const void *y, void *ctx)
+{
+	const struct bc_program *p = ctx;
+	const struct bc_probe *a = &p->probes[*(const int *)x];
+	const struct bc_probe *b = &p->probes[*(const int *)y];
+
+	if (a->priority != b->priority)
+		return a->priority < b->priority ? -1 : 1;
+	return *(const int *)x - *(const int *)y;
+}
+
+/* Run every probe of KIND in priority order (begin, end, error). */
+static void run_kind(struct session *s, enum bc_probe_kind kind,
+		     bool stop_on_exit)
+{
+	const struct bc_program *p = s->p;
+	int *idx = malloc(sizeof(int) * (p->nprobes + 1));
+	size_t n = 0, i;
+
+	for (i = 0; i < p->nprobes; i++)
+		if (p->probes[i].kind == kind)
+			idx[n++] = (int)i;
+	qsort_r(idx, n, sizeof(int), cmp_prio, (void *)p);
+	for (i = 0; i < n; i++) {
+		struct vm_event ev;
+
+		if (stop_on_exit && vm_exit_requested(s->vm))
+			break;
+		memset(&ev, 0, sizeof(ev));
+		ev.probe = idx[i];
+		vm_run(s->vm, &ev);
+	}
+	free(idx);
+}
+
+static void schedule(struct session *s, struct timer_state *t, uint64_t from)
+{
+	const struct bc_probe *bp = &s->p->probes[t->probe];
+	int64_t period = bp->period_ns;
+
+	if (bp->randomize_ns > 0)
+		period += (int64_t)(random() % (2 * bp->randomize_ns + 1)) -
+			  bp->randomize_ns;
+	if (period < 1)
+		period = 1;
+	t->next = from + (uint64_t)period;
+}
+
+static void setup_timers(struct session *s)
+{
+	size_t i;
+	uint64_t now = now_ns();
+
+	for (i = 0; i < s->p->nprobes; i++)
+		if (s->p->probes[i].kind == BP_TIMER)
+			s->ntimers++;
+	s->timers = calloc(s->ntimers + 1, sizeof(*s->timers));
+	s->ntimers = 0;
+	for (i = 0; i < s->p->nprobes; i++)
+		if (s->p->probes[i].kind == BP_TIMER) {
+			struct timer_state *t = &s->timers[s->ntimers++];
+
+			t->probe = (int)i;
+			schedule(s, t, now);
+		}
+}
+
+static uint64_t next_deadline(struct session *s)
+{
+	uint64_t d = s->deadline_T;
+	size_t i;
+
+	for (i = 0; i < s->ntimers; i++)
+		if (!d || s->timers[i].next < d)
+			d = s->timers[i].next;
+	if (s->pending && (!d || s->last_flush + FLUSH_NS < d))
+		d = s->last_flush + FLUSH_NS;
+	return d;
+}
+
+static void flush_if_due(struct session *s, uint64_t now)
+{
+	if (s->pending && now >= s->last_flush + FLUSH_NS) {
+		vm_flush(s->vm);
+		s->pending = false;
+		s->last_flush = now;
+	}
+}
+
+/* Fire due timers; returns false when the session should stop. */
+static bool run_timers(struct session *s, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntimers; i++) {
+		struct timer_state *t = &s->timers[i];
+		struct vm_event ev;
+
+		if (t->next > now)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.probe = t->probe;
+		vm_run(s->vm, &ev);
+		s->pending = true;
+		/* no catching up after a long stop: next period from now */
+		schedule(s, t, t->next + (uint64_t)s->p->probes[t->probe].period_ns
+				   > now ? t->next : now);
+		if (vm_exit_requested(s->vm))
+			return false;
+	}
+	if (s->deadline_T && now >= s->deadline_T)
+		return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* waiting without a tracer (begin/timer-only scripts)                */
+
+static volatile sig_atomic_t plain_signal;
+
+static void plain_handler(int sig)
+{
+	plain_signal = sig;
+}
+
+static void plain_loop(struct session *s)
+{
+	struct sigaction sa;
+	sigset_t block, old;
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = plain_handler;
+	sigemptyset(&block);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &old);
+	while (!plain_signal && !vm_exit_requested(s->vm)) {
+		uint64_t now = now_ns(), d = next_deadline(s);
+		struct timespec ts, *tsp = NULL;
+
+		if (d) {
+			uint64_t wait = d > now ? d - now : 0;
+
+			ts.tv_sec = (time_t)(wait / 1000000000ull);
+			ts.tv_nsec = (long)(wait % 1000000000ull);
+			tsp = &ts;
+		}
+		ppoll(NULL, 0, tsp, &old);
+		now = now_ns();
+		if (!run_timers(s, now))
+			break;
+		flush_if_due(s, now);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* tracing                                                            */
+
+static bool has_kind(const struct bc_program *p, enum bc_probe_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < p->nprobes; i++)
+		if (p->probes[i].kind == k)
+			return true;
+	return false;
+}
+
+static void add_requests(struct session *s)
+{
+	const struct bc_program *p = s->p;
+	size_t i;
+
+	for (i = 0; i < p->nprobes; i++) {
+		const struct bc_probe *bp = &p->probes[i];
+		struct tracer_request r;
+
+		if (bp->kind != BP_SDT)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.path = bp->sdt_path;
+		r.provider = bp->sdt_provider;
+		r.name = bp->sdt_name;
+		r.id = (int)i;
+		tracer_add_request(s->tr, &r);
+		if (p->python311_line_sema && bp->sdt_provider &&
+		    !strcmp(bp->sdt_provider, "python") && bp->sdt_name &&
+		    !strcmp(bp->sdt_name, "function__entry")) {
+			r.name = "line";
+			r.id = -1;
+			r.sema_only = true;
+			tracer_add_request(s->tr, &r);
+		}
+	}
+}
+
+/* Say, before any waiting, when a probe has no site armed. */
+static bool report_unarmed(struct session *s)
+{
+	const struct bc_program *p = s->p;
+	size_t i, nobj, k;
+	bool any = false, all_missing = true;
+	const struct tracer_object *objs;
+
+	for (i = 0; i < p->nprobes; i++) {
+		const struct bc_probe *bp = &p->probes[i];
+
+		if (bp->kind != BP_SDT)
+			continue;
+		any = true;
+		if (tracer_request_sites(s->tr, (int)i) > 0) {
+			all_missing = false;
+			continue;
+		}
+		if (bp->optional)
+			continue;
+		fprintf(stderr,
+			"pytap: warning: no site of %s is armed in the target yet%s\n",
+			bp->pp, bp->sdt_path ? "; waiting for it to be loaded"
+					    : "");
+	}
+	if (!any || !all_missing)
+		return true;
+	nobj = tracer_objects(s->tr, &objs);
+	fprintf(stderr, "pytap: error: none of the script's probes could be armed; searched:");
+	for (k = 0; k < nobj; k++)
+		fprintf(stderr, "%s %s (%zu SDT note%s)", k ? "," : "",
+			objs[k].path, objs[k].nnotes,
+			objs[k].nnotes == 1 ? "" : "s");
+	fprintf(stderr, "\n");
+	return false;
+}
+
+static void handle_hit(struct session *s, const struct tracer_hit *h)
+{
+	int i;
+
+	for (i = 0; i < h->nids; i++) {
+		struct vm_event ev;
+
+		if (h->ids[i] < 0)
+			continue;
+		ev.probe = h->ids[i];
+		ev.pid = h->pid;
+		ev.tid = h->tid;
+		ev.regs = &h->regs;
+		ev.sdt = h->probe;
+		vm_run(s->vm, &ev);
+		if (vm_exit_requested(s->vm))
+			break;
+	}
+	s->pending = true;
+}
+
+static int trace_loop(struct session *s)
+{
+	struct tracer_hit hit;
+	struct tracer_exit ex;
+
+	for (;;) {
+		enum tracer_event ev;
+		uint64_t now;
+
+		if (vm_exit_requested(s->vm))
+			return 0;
+		ev = tracer_wait(s->tr, next_deadline(s), &hit, &ex);
+		switch (ev) {
+		case TEV_HIT:
+			handle_hit(s, &hit);
+			break;
+		case TEV_EXIT:
+			if (s->o->verbose)
+				fprintf(stderr, "pytap: process %d ended\n",
+					(int)ex.pid);
+			break;
+		case TEV_TIMEOUT:
+			break;
+		case TEV_SIGNAL:
+			if (s->o->verbose)
+				fprintf(stderr, "pytap: signal %d: detaching\n",
+					tracer_last_signal(s->tr));
+			return 0;
+		case TEV_NOPROC:
+			return 0;
+		case TEV_ERROR:
+			return -1;
+		}
+		now = now_ns();
+		if (s->ntimers || s->deadline_T) {
+			if (!run_timers(s, now))
+				return 0;
+		}
+		flush_if_due(s, now);
+	}
+}
+
+int session_run(const struct bc_program *p, const struct session_opts *o)
+{
+	struct session s;
+	struct vm_host host;
+	char err[512];
+	int rc = PYTAP_EXIT_OK;
+	bool sdt = has_kind(p, BP_SDT);
+	bool need_tracer = sdt || o->cmd || o->pid;
+	char **g;
+
+	memset(&s, 0, sizeof(s));
+	s.p = p;
+	s.o = o;
+	memset(&host, 0, sizeof(host));
+	host.ud = &s;
+	host.read_mem = host_read;
+	host.read_str = host_read_str;
+	host.target = o->pid;
+	srandom((unsigned)now_ns());
+
+	if (need_tracer) {
+		struct tracer_options to;
+
+		memset(&to, 0, sizeof(to));
+		to.follow_forks = o->follow_forks;
+		to.pin_cpu = o->pin_cpu;
+		to.verbose = o->verbose;
+		s.tr = tracer_new(&to);
+		if (!s.tr) {
+			fprintf(stderr, "pytap: cannot set up tracing\n");
+			return PYTAP_EXIT_TRACE;
+		}
+		add_requests(&s);
+	}
+	/* -c: the child exists before begin runs, so target() is known */
+	if (o->cmd) {
+		pid_t pid = tracer_launch(s.tr, o->cmd, err, sizeof(err));
+
+		if (pid < 0) {
+			fprintf(stderr, "pytap: %s\n", err);
+			tracer_free(s.tr);
+			return PYTAP_EXIT_TRACE;
+		}
+		host.target = pid;
+	} else if (o->pid) {
+		if (tracer_attach(s.tr, o->pid, err, sizeof(err)) != 0) {
+			fprintf(stderr, "pytap: %s\n", err);
+			tracer_free(s.tr);
+			return PYTAP_EXIT_TRACE;
+		}
+	}
+	s.vm = vm_new(p, &host, o->out, err, sizeof(err));
+	if (!s.vm) {
+		fprintf(stderr, "pytap: %s\n", err);
+		if (s.tr)
+			tracer_free(s.tr);
+		return PYTAP_EXIT_COMPILE;
+	}
+	for (g = o->globals; g && *g; g++) {
+		const char *eq = strchr(*g, '=');
+		char name[256];
+
+		if (!eq || (size_t)(eq - *g) >= sizeof(name)) {
+			fprintf(stderr, "pytap: -G needs NAME=VALUE, not '%s'\n",
+				*g);
+			rc = PYTAP_EXIT_USAGE;
+			goto out;
+		}
+		memcpy(name, *g, (size_t)(eq - *g));
+		name[eq - *g] = 0;
+		if (vm_set_global(s.vm, name, eq + 1, err, sizeof(err)) != 0) {
+			fprintf(stderr, "pytap: -G %s: %s\n", *g, err);
+			rc = PYTAP_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (s.tr && sdt && !report_unarmed(&s)) {
+		rc = PYTAP_EXIT_TRACE;
+		tracer_detach_all(s.tr);
+		goto out;
+	}
+	if (o->timeout_ms > 0)
+		s.deadline_T = now_ns() + (uint64_t)o->timeout_ms * 1000000ull;
+	s.last_flush = now_ns();
+
+	run_kind(&s, BP_BEGIN, true);
+	vm_flush(s.vm);
+	setup_timers(&s);
+	if (!vm_exit_requested(s.vm)) {
+		if (s.tr) {
+			if (trace_loop(&s) < 0)
+				rc = PYTAP_EXIT_TRACE;
+		} else {
+			plain_loop(&s);
+		}
+	}
+	/* the one detach path: everything put back before end probes */
+	if (s.tr)
+		tracer_detach_all(s.tr);
+	vm_flush(s.vm);
+	if (vm_error_count(s.vm) > p->maxerrors)
+		run_kind(&s, BP_ERROR, false);
+	else
+		run_kind(&s, BP_END, false);
+	vm_print_globals(s.vm);
+	vm_flush(s.vm);
+	if (vm_error_count(s.vm) || vm_skipped_count(s.vm)) {
+		fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %d\n",
+			vm_error_count(s.vm), vm_skipped_count(s.vm));
+		if (vm_error_count(s.vm) && rc == PYTAP_EXIT_OK)
+			rc = PYTAP_EXIT_RUNTIME;
+	}
+out:
+	vm_free(s.vm);
+	if (s.tr)
+		tracer_free(s.tr);
+	free(s.timers);
+	return rc;
+}

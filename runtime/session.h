@@ -1,0 +1,40 @@
+/*
+ * session.h - running a compiled program: begin probes, the event loop
+ * (probe hits from the tracer, timers, signals), the single detach path,
+ * then end (or error) probes and the auto-printed globals.
+ */
+#ifndef PYTAP_SESSION_H
+#define PYTAP_SESSION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "bytecode.h"
+
+/* pytap's exit codes (documented in README and pytap.1). */
+enum pytap_exit {
+	PYTAP_EXIT_OK = 0,		/* success, also after Ctrl-C */
+	PYTAP_EXIT_COMPILE = 1,		/* parse or semantic error */
+	PYTAP_EXIT_USAGE = 2,		/* bad command line */
+	PYTAP_EXIT_RUNTIME = 3,		/* runtime ERROR(s) in handlers */
+	PYTAP_EXIT_TRACE = 4,		/* cannot trace: no such process,
+					   permission, no probes to arm,
+					   command cannot run */
+};
+
+struct session_opts {
+	char **cmd;		/* -c: argv of the command, or NULL */
+	pid_t pid;		/* -x, or 0 */
+	int verbose;
+	bool follow_forks;	/* trace children (default) */
+	bool pin_cpu;		/* run on the traced threads' CPU */
+	int64_t timeout_ms;	/* -T: 0 = none */
+	FILE *out;		/* stdout or -o FILE */
+	char **globals;		/* -G name=value, NULL-terminated */
+};
+
+/* Run P to the end; returns an enum pytap_exit code. */
+int session_run(const struct bc_program *p, const struct session_opts *o);
+
+#endif
