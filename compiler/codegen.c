@@ -986,6 +986,8 @@ static void gen_foreach(struct cg *g, struct stmt *s)
 	emit(g, OP_FEBEGIN, iter, sort_spec(g, fe), gidx(arr));
 	top = pc(g);
 	label(g);
+	g->cur = &s->loc;
+	emit_act(g);	/* every iteration counts */
 	jdone = emit(g, OP_FENEXT, 0, iter, 0);
 	for (i = fe->nkeys - 1; i >= 0; i--)
 		emit(g, OP_STORE, 0, fe->keys[i]->sym->slot, 0);
@@ -1077,6 +1079,8 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 
 		top = pc(g);
 		label(g);
+		g->cur = &s->loc;
+		emit_act(g);	/* every iteration counts */
 		gen_value(g, s->e);
 		j1 = emit(g, OP_JZ, 0, 0, 0);
 		gen_loop_body(g, s->then, &l);
@@ -1095,6 +1099,8 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 			gen_stmt(g, s->init);
 		top = pc(g);
 		label(g);
+		g->cur = &s->loc;
+		emit_act(g);	/* every iteration counts */
 		j1 = UINT32_MAX;
 		if (s->e) {
 			gen_value(g, s->e);

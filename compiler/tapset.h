@@ -1,6 +1,6 @@
 /*
  * tapset.h - the tapset library: probe aliases and functions written in the
- * language itself.  Built-in tapsets (tapsets/*.pytap) are embedded in the
+ * language itself.  Built-in tapsets (the .pytap files of tapsets/) are embedded in the
  * binary at build time (tapsets_builtin.c, generated); more come from
  * $PYTAP_TAPSETS and -I directories, which can override built-in aliases.
  */
