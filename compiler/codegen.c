@@ -86,7 +86,7 @@ static char *near_text(const struct loc *l)
 	else if (t[0] >= '0' && t[0] <= '9')
 		sb_puts(&sb, "number ");
 	else if ((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z') ||
-		 t[0] == '_' || t[0] == '@' || t[0] == '$') {
+		 t[0] == '_' || t[0] == '$') {
 		const char *kind = "identifier ";
 
 		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
@@ -461,6 +461,7 @@ static void gen_incdec(struct cg *g, struct expr *e, bool post)
 	if (lv->kind == E_INDEX) {
 		gen_keys(g, lv->args, lv->nargs);
 		push_long(g, delta);
+		g->cur = &lv->loc;
 		emit(g, OP_AINCR, lv->nargs, gidx(s), 0);
 	} else if (s->kind == SYM_GLOBAL) {
 		push_long(g, delta);
@@ -491,6 +492,7 @@ static bool gen_assign(struct cg *g, struct expr *e, bool want)
 		if (lv->kind == E_INDEX)
 			gen_keys(g, lv->args, lv->nargs);
 		gen_value(g, e->b);
+		g->cur = &lv->loc;
 		emit(g, OP_STATADD, lv->kind == E_INDEX ? lv->nargs : 0,
 		     gidx(s), 0);
 		return false;
@@ -506,6 +508,7 @@ static bool gen_assign(struct cg *g, struct expr *e, bool want)
 				emit(g, OP_DUP, 0, 0, 0);
 				emit(g, OP_STORE, 0, t, 0);
 			}
+			g->cur = &lv->loc;
 			emit(g, is_str ? OP_ASETS : OP_ASETL, lv->nargs,
 			     gidx(s), 0);
 			if (want)
@@ -528,6 +531,7 @@ static bool gen_assign(struct cg *g, struct expr *e, bool want)
 			gen_value(g, e->b);
 			if (minus)
 				emit(g, OP_NEG, 0, 0, 0);
+			g->cur = &lv->loc;
 			emit(g, OP_AINCR, lv->nargs, gidx(s), 0);
 			if (!want)
 				emit(g, OP_POP, 0, 0, 0);
@@ -542,6 +546,7 @@ static bool gen_assign(struct cg *g, struct expr *e, bool want)
 		emit(g, OP_STORE, 0, t, 0);
 		load_temps(g, first, lv->nargs);
 		emit(g, OP_LOAD, 0, t, 0);
+		g->cur = &lv->loc;
 		emit(g, is_str ? OP_ASETS : OP_ASETL, lv->nargs, gidx(s), 0);
 		if (want)
 			emit(g, OP_LOAD, 0, t, 0);
