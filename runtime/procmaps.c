@@ -313,15 +313,24 @@ static void arm_object(struct tracer *t, struct tproc *p, struct tobj *o,
 		uint64_t sema = pr->sema ? pr->sema + bias : 0;
 
 		if (nids > 0) {
-			if (pm_mem_read(p, addr, &byte, 1) < 0 || byte != NOP) {
+			int rd = pm_mem_read(p, addr, &byte, 1);
+
+			if (rd < 0 || byte != NOP) {
+				char why[64];
+
+				if (rd < 0)
+					snprintf(why, sizeof(why), "%s",
+						 strerror(errno));
+				else
+					snprintf(why, sizeof(why),
+						 "the byte there is %#04x, not a nop",
+						 byte);
 				if (opt->verbose >= 1)
 					fprintf(stderr,
 						"pytap: not arming %s:%s at %#llx in %s (pid %d): %s\n",
 						pr->provider, pr->name,
 						(unsigned long long)addr,
-						o->path, (int)p->pid,
-						byte != NOP ? "the byte there is not a nop"
-						: strerror(errno));
+						o->path, (int)p->pid, why);
 				free(ids);
 				ids = NULL;
 				nids = 0;

@@ -1162,7 +1162,8 @@ int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 	}
 	stop_all(t, STOP_TIMEOUT_MS);
 	for (struct tproc *q = t->procs; q; q = q->next) {
-		if (q->scanned || !q->follow)
+		/* a vfork child's memory is its parent's: scanned there */
+		if (q->scanned || !q->follow || q->shares_mm)
 			continue;
 		pm_mem_open(q);
 		pm_scan(t, q);
@@ -1426,6 +1427,72 @@ static void detach_orphan(struct tracer *t, const struct orphan *o)
 	ptrace(PTRACE_DETACH, o->tid, 0, (void *)(long)sig);
 }
 
+/* Is SIGTRAP pending for thread TID (its private set)? */
+static bool trap_pending(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	bool r = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "SigPnd:", 7) == 0) {
+			unsigned long long m = strtoull(line + 7, NULL, 16);
+
+			r = (m >> (SIGTRAP - 1)) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/*
+ * A thread that executed one of our int3s just before PTRACE_INTERRUPT
+ * reports the interrupt first and still has the SIGTRAP queued: detached,
+ * it would die of it.  Let each such thread take its SIGTRAP while traced
+ * (it stops again at once, handle() recognizes the site and drops it).
+ */
+static void flush_traps(struct tracer *t)
+{
+	for (int round = 0; round < 8; round++) {
+		bool again = false;
+
+		for (struct tthr *th = t->threads; th; th = th->next) {
+			struct user_regs_struct regs;
+			struct site *s;
+			int status;
+			pid_t r;
+
+			if (th->state != THR_STOPPED || th->exiting ||
+			    !trap_pending(th->p->pid, th->tid))
+				continue;
+			if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) < 0)
+				continue;
+			s = pm_find_site(th->p, regs.rip - 1);
+			if (!(s && s->armed) && !(th->p->entry_armed &&
+						  regs.rip - 1 == th->p->entry))
+				continue;
+			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
+				continue;
+			th->state = THR_RUNNING;
+			do
+				r = waitpid(th->tid, &status, __WALL);
+			while (r < 0 && errno == EINTR);
+			if (r == th->tid)
+				handle(t, r, status, M_STOP, NULL, NULL);
+			again = true;
+			break;	/* the thread list may have changed */
+		}
+		if (!again)
+			break;
+	}
+}
+
 void tracer_detach_all(struct tracer *t)
 {
 	struct tthr *th, *next;
@@ -1438,8 +1505,10 @@ void tracer_detach_all(struct tracer *t)
 		t->held->pending_sig = 0;
 		t->held = NULL;
 	}
-	if (t->threads)
+	if (t->threads) {
 		stop_all(t, STOP_TIMEOUT_MS);
+		flush_traps(t);
+	}
 	for (struct tproc *p = t->procs; p; p = p->next)
 		pm_restore(t, p);
 	for (size_t i = 0; i < t->norphans; i++)

@@ -5,8 +5,9 @@
  *
  * usage: tracer_smoke [-v] [-t TARGET] [-s SITECHECK] [-p PYTHON] [TEST...]
  *
- * Tests (all by default): launch attach threads fork exec errors
- *	py-launch py-bench py-threads py-fork py-nofollow
+ * Tests (all by default): launch attach threads fork exec stop errors
+ *	py-launch py-bench py-threads py-fork py-nofollow py-fork-detach
+ *	py-spawn-detach
  * Prints what it saw, one "PASS name" / "FAIL name: why" per test, and
  * exits 0 if all passed, 1 otherwise, 77 if ptrace is not permitted here
  * (and the py-* tests are skipped if PYTHON has no SDT notes).
@@ -553,6 +554,117 @@ static void t_exec(void)
 	fork_launch("exec", "exec", true, -1);
 }
 
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *s;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return '?';
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	s = strrchr(buf, ')');
+	return s && s[1] ? s[2] : '?';
+}
+
+static off_t file_size(const char *file)
+{
+	struct stat st;
+
+	return stat(file, &st) == 0 ? st.st_size : -1;
+}
+
+/* Trace for MS milliseconds; returns hits (negative: an exit or error). */
+static long trace_for(struct tracer *t, long ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
+	struct tracer_hit h;
+	struct tracer_exit ex;
+	long n = 0;
+
+	for (;;) {
+		enum tracer_event e = tracer_wait(t, end, &h, &ex);
+
+		if (e == TEV_HIT)
+			n++;
+		else if (e == TEV_TIMEOUT)
+			return n;
+		else {
+			if (e == TEV_EXIT)
+				printf("  exit of %d status %#x\n", (int)ex.pid,
+				       ex.status);
+			else
+				printf("  event %d\n", e);
+			return -1;
+		}
+	}
+}
+
+/*
+ * Group-stop: SIGSTOP stops the traced target as it would untraced, SIGCONT
+ * wakes it; detaching while it is stopped leaves it stopped, untraced.
+ */
+static void t_stop(void)
+{
+	const char *T = "stop";
+	char out[256], err[256];
+	char *argv[] = { (char *)target, "40", "10", "2", NULL };
+	struct tracer *t;
+	pid_t pid;
+	off_t sz;
+	int bad = 0, st;
+	long n;
+
+	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
+	pid = spawn(argv, out);
+	if (wait_for(out, "pid", 2000) < 0) {
+		fail(T, "target did not start");
+		return;
+	}
+	t = mk(true, false);
+	req(t, "target", "*", 1, false);
+	if (tracer_attach(t, pid, err, sizeof(err)) < 0) {
+		fail(T, "attach: %s", err);
+		tracer_free(t);
+		kill(pid, SIGKILL);
+		wait_status(pid);
+		return;
+	}
+	n = trace_for(t, 100);
+	kill(pid, SIGSTOP);
+	trace_for(t, 100);
+	sz = file_size(out);
+	n = trace_for(t, 200);
+	printf("%s: stopped: state %c, %ld hits, output %s\n", T,
+	       proc_state(pid), n, file_size(out) == sz ? "still" : "GREW");
+	if (n != 0 || file_size(out) != sz)
+		fail(T, "target ran while stopped"), bad++;
+	kill(pid, SIGCONT);
+	n = trace_for(t, 200);
+	printf("%s: continued: %ld hits\n", T, n);
+	if (n <= 0)
+		fail(T, "no hits after SIGCONT"), bad++;
+	kill(pid, SIGSTOP);
+	trace_for(t, 100);
+	tracer_detach_all(t);
+	msleep(50);
+	printf("%s: detached while stopped: state %c\n", T, proc_state(pid));
+	if (proc_state(pid) != 'T')
+		fail(T, "state %c after detach, want T", proc_state(pid)), bad++;
+	if (run_sitecheck(T, pid, target))
+		bad++;
+	tracer_free(t);
+	kill(pid, SIGCONT);
+	st = wait_status(pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail(T, "target exit status %#x", st), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+}
+
 static void attach_err(const char *T, pid_t pid, const char *want)
 {
 	struct tracer *t = mk(true, false);
@@ -967,6 +1079,74 @@ static void t_py_fork_detach(void)
 		printf("PASS %s\n", T);
 }
 
+/*
+ * Attach and detach again and again while python runs subprocesses (vfork
+ * on 3.11) and forks: every process must stay clean and exit normally.
+ */
+static void t_py_spawn_detach(void)
+{
+	const char *T = "py-spawn-detach";
+	const char *s = script(T,
+		"import os, subprocess, sys, time\n"
+		"def f(x):\n    return x\n"
+		"print('ready', flush=True)\n"
+		"end = time.time() + 2.5\n"
+		"bad = 0\n"
+		"while time.time() < end:\n"
+		"    f(1)\n"
+		"    r = subprocess.run(['/bin/true'])\n"
+		"    bad += r.returncode != 0\n"
+		"    pid = os.fork()\n"
+		"    if pid == 0:\n"
+		"        f(2)\n        os._exit(5)\n"
+		"    _, st = os.waitpid(pid, 0)\n"
+		"    bad += os.waitstatus_to_exitcode(st) != 5\n"
+		"print('bad', bad, flush=True)\n"
+		"sys.exit(1 if bad else 0)\n");
+	char out[256], err[256];
+	char *argv[] = { (char *)python, (char *)s, NULL };
+	pid_t pid;
+	int bad = 0, st, cycles = 0;
+	long hits = 0;
+
+	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
+	pid = spawn(argv, out);
+	if (wait_for(out, "ready", 5000) < 0) {
+		fail(T, "python did not start");
+		kill(pid, SIGKILL);
+		wait_status(pid);
+		return;
+	}
+	for (int i = 0; i < 8 && kill(pid, 0) == 0; i++) {
+		struct tracer *t = py_tracer(i % 2 == 0, i % 4 < 2);
+		long n;
+
+		if (tracer_attach(t, pid, err, sizeof(err)) < 0) {
+			tracer_free(t);
+			break;	/* it ended */
+		}
+		n = trace_for(t, 60 + 17 * i);
+		tracer_detach_all(t);
+		if (n > 0)
+			hits += n;
+		if (proc_state(pid) != 'Z' && proc_state(pid) != '?' &&
+		    run_sitecheck(T, pid, python))
+			bad++;
+		tracer_free(t);
+		cycles++;
+		msleep(30);
+	}
+	st = wait_status(pid);
+	printf("%s: %d attach/detach cycles, %ld hits, exit status %#x\n", T,
+	       cycles, hits, st);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail(T, "python exit status %#x", st), bad++;
+	if (cycles < 4)
+		fail(T, "only %d cycles", cycles), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+}
+
 struct test {
 	const char *name;
 	void (*fn)(void);
@@ -979,6 +1159,7 @@ static const struct test tests[] = {
 	{ "threads", t_threads, false },
 	{ "fork", t_fork, false },
 	{ "exec", t_exec, false },
+	{ "stop", t_stop, false },
 	{ "errors", t_errors, false },
 	{ "py-launch", t_py_launch, true },
 	{ "py-bench", t_py_bench, true },
@@ -986,6 +1167,7 @@ static const struct test tests[] = {
 	{ "py-fork", t_py_fork, true },
 	{ "py-nofollow", t_py_nofollow, true },
 	{ "py-fork-detach", t_py_fork_detach, true },
+	{ "py-spawn-detach", t_py_spawn_detach, true },
 };
 
 static bool ptrace_permitted(void)
