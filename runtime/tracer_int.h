@@ -1,15 +1,19 @@
 /*
- * tracer_int.h - the tracer's internal state, shared by tracer.c (ptrace
- * engine: threads, events, attach, launch, detach) and procmaps.c (mapped
- * objects, SDT sites, patching target memory).  Not for the session.
+ * tracer_int.h - the tracer's internal state, shared by tracer.c (public
+ * API: wait loop, signals and deadline, memory reads, detach), tracee.c
+ * (threads, processes, decoding wait statuses), attach.c (launch and
+ * attach) and procmaps.c (mapped objects, SDT sites, patching target
+ * memory).  Not for the session.
  */
 #ifndef PYTAP_TRACER_INT_H
 #define PYTAP_TRACER_INT_H
 
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "sdt.h"
 #include "tracer.h"
@@ -92,6 +96,86 @@ struct tthr {
 	bool newproc_vfork;	/* ... made by vfork */
 	bool got_event;		/* NEWBORN: parent's event seen */
 };
+
+#define PTRACE_OPTS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
+		     PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | \
+		     PTRACE_O_TRACEEXIT)
+#define NHASH 1024
+#define STOP_TIMEOUT_MS 3000
+
+struct orphan {
+	pid_t tid;
+	int status;
+};
+
+struct tracer {
+	struct tracer_options opt;
+	struct tracer_request *reqs;
+	size_t nreqs;
+	struct tproc *procs;
+	struct tthr *threads;		/* list of all */
+	struct tthr *hash[NHASH];
+	struct tobj *cache;		/* every ELF file read */
+	struct tobj **objs;		/* scanned objects, for tracer_objects */
+	size_t nobjs;
+	struct tracer_object *objout;
+	struct tthr *held;		/* reported in TEV_HIT, to resume */
+	size_t npending_hits;		/* threads with pending_hit */
+	struct orphan *orphans;
+	size_t norphans;
+	struct tracer_exit *exitq;	/* exits seen while stopping */
+	size_t nexitq;
+	int last_signal;
+	bool attached;			/* launch or attach succeeded */
+	int cpu;			/* pin_cpu: the CPU */
+	bool self_pinned;
+	cpu_set_t self_mask;
+	bool have_timer;
+	timer_t timer;
+	bool handlers;
+	struct sigaction old_act[5];
+};
+
+/* What tr_handle() made of a wait status. */
+enum hres { H_NONE, H_HIT, H_EXIT };
+/* RUN: resume every stop but a hit; STOP: leave every thread stopped. */
+enum hmode { M_RUN, M_STOP };
+
+/* tracer.c */
+extern const int tr_caught_sigs[4];
+void tr_timer_deadline(uint64_t ns);
+void tr_timer_off(void);
+uint64_t tr_now_ns(void);
+void tr_seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* tracee.c: threads, processes, events */
+struct tthr *tr_thr_find(const struct tracer *t, pid_t tid);
+struct tthr *tr_thr_new(struct tracer *t, pid_t tid, struct tproc *p,
+			enum thr_state st);
+void tr_thr_del(struct tracer *t, struct tthr *th);
+struct tproc *tr_proc_new(struct tracer *t, pid_t pid);
+struct tproc *tr_proc_find(const struct tracer *t, pid_t pid);
+void tr_proc_del(struct tracer *t, struct tproc *p);
+void tr_pin_self(struct tracer *t);
+void tr_unpin_self(struct tracer *t);
+void tr_pin_thread(struct tracer *t, struct tthr *th);
+void tr_unpin_thread(struct tthr *th);
+void tr_resume(struct tthr *th);
+void tr_detach_thread(struct tracer *t, struct tthr *th);
+void tr_set_entry_bp(struct tracer *t, struct tproc *p);
+void tr_set_pending_hit(struct tracer *t, struct tthr *th, bool on);
+void tr_fill_hit(struct tthr *th, const struct user_regs_struct *regs,
+		 const struct site *s, struct tracer_hit *hit);
+enum hres tr_handle(struct tracer *t, pid_t tid, int status, enum hmode mode,
+		    struct tracer_hit *hit, struct tracer_exit *ex);
+void tr_stop_all(struct tracer *t, int timeout_ms);
+void tr_resume_all(struct tracer *t);
+void tr_flush_traps(struct tracer *t);
+void tr_detach_orphan(struct tracer *t, const struct orphan *o);
+
+/* attach.c */
+long tr_status_field(pid_t pid, const char *key, char *sval, size_t slen);
 
 /* procmaps.c */
 int pm_scan(struct tracer *t, struct tproc *p);

@@ -5,13 +5,14 @@
  *
  * usage: tracer_smoke [-v] [-t TARGET] [-s SITECHECK] [-p PYTHON] [TEST...]
  *
- * Tests (all by default): launch attach threads fork exec stop errors
+ * Tests (all by default): sdt launch attach threads fork exec stop errors
  *	py-launch py-bench py-threads py-fork py-nofollow py-fork-detach
  *	py-spawn-detach
  * Prints what it saw, one "PASS name" / "FAIL name: why" per test, and
  * exits 0 if all passed, 1 otherwise, 77 if ptrace is not permitted here
  * (and the py-* tests are skipped if PYTHON has no SDT notes).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -203,6 +204,133 @@ static void hit_line(struct tracer *t, struct tracer_hit *h, int strarg,
 			o += (size_t)snprintf(out + o, len - o, " %" PRId64, v);
 		}
 	}
+}
+
+/* ---- argument specs, without a process ---- */
+
+static unsigned char fake_mem[256];
+
+static int fake_reader(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	(void)ctx;
+	if (addr < 0x1000 || addr + len > 0x1000 + sizeof(fake_mem))
+		return -1;
+	memcpy(buf, fake_mem + (addr - 0x1000), len);
+	return 0;
+}
+
+static void t_sdt(void)
+{
+	const char *T = "sdt";
+	struct user_regs_struct r;
+	static const struct {
+		const char *spec;
+		int64_t want;
+	} cases[] = {
+		{ "8@%rbp", 0x1010 },
+		{ "-4@%eax", -2 },
+		{ "4@%eax", 0xfffffffe },
+		{ "8@%rax", (int64_t)0x12345678fffffffeULL },
+		{ "2@%ax", 0xfffe },
+		{ "-2@%ax", -2 },
+		{ "1@%al", 0xfe },
+		{ "-1@%al", -2 },
+		{ "1@%ah", 0xff },
+		{ "-1@%ah", -1 },
+		{ "-4@%r8d", -5 },
+		{ "2@%r8w", 0xfffb },
+		{ "-1@%r8b", -5 },
+		{ "1@%r8l", 0xfb },
+		{ "8@%r15", 15 },
+		{ "-1@%sil", 0x10 },
+		{ "4@$5", 5 },
+		{ "-8@$-7", -7 },
+		{ "1@$255", 255 },
+		{ "-1@$255", -1 },
+		{ "-4@112(%rsp)", -100 },
+		{ "8@-8(%rbp,%rcx,8)", 0x1122334455667788LL },
+		{ "8@(%rbp)", 0x1122334455667788LL },
+		{ "-2@(,%rsi,1)", -300 },
+		{ "8@0x1008", 0x1122334455667788LL },
+		{ "-4@%edx", 7 },
+		{ "%rdi", 42 },
+	};
+	static const char *badspecs[] = {
+		"3@%rax", "8@%foo", "8@(%eax)", "8@sym(%rip)", "8@$x",
+		"8@(%rax,%rbx,3)", "8f@%xmm0",
+	};
+	struct sdt_arg a[SDT_MAX_ARGS];
+	int bad = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.rax = 0x12345678fffffffeULL;
+	r.rbp = 0x1010;
+	r.rsp = 0x1000;
+	r.rcx = 0;
+	r.rsi = 0x1000 + 120;
+	r.rdx = 7;
+	r.rdi = 42;
+	r.r8 = (uint64_t)-5;
+	r.r15 = 15;
+	r.rsi = 0x1078;
+	{
+		int32_t v = -100;
+		int64_t w = 0x1122334455667788LL;
+		int16_t h = -300;
+
+		memcpy(fake_mem + 112, &v, 4);
+		memcpy(fake_mem + 8, &w, 8);
+		memcpy(fake_mem + 16, &w, 8);
+		memcpy(fake_mem + 0x78, &h, 2);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v;
+		int n = sdt_args_parse(cases[i].spec, a, SDT_MAX_ARGS);
+
+		if (strcmp(cases[i].spec, "-1@%sil") == 0)
+			r.rsi = 0x10;
+		else
+			r.rsi = 0x1078;
+		if (n != 1) {
+			fail(T, "'%s' parsed as %d args", cases[i].spec, n);
+			bad++;
+			continue;
+		}
+		if (sdt_arg_fetch(&a[0], &r, fake_reader, NULL, &v) < 0) {
+			fail(T, "'%s' fetch failed", cases[i].spec);
+			bad++;
+		} else if (v != cases[i].want) {
+			fail(T, "'%s' gave %" PRId64 ", want %" PRId64,
+			     cases[i].spec, v, cases[i].want);
+			bad++;
+		}
+	}
+	for (size_t i = 0; i < sizeof(badspecs) / sizeof(badspecs[0]); i++) {
+		if (sdt_args_parse(badspecs[i], a, SDT_MAX_ARGS) >= 0) {
+			fail(T, "'%s' accepted", badspecs[i]);
+			bad++;
+		}
+	}
+	if (sdt_args_parse("8@%rbp 8@%r12 -4@%eax", a, SDT_MAX_ARGS) != 3 ||
+	    sdt_args_parse("", a, SDT_MAX_ARGS) != 0 ||
+	    sdt_args_parse("1@%al 1@%al", a, 1) != -1) {
+		fail(T, "argument counts");
+		bad++;
+	}
+	{
+		int64_t v;
+
+		sdt_args_parse("8@0x5000", a, SDT_MAX_ARGS);
+		if (sdt_arg_fetch(&a[0], &r, fake_reader, NULL, &v) != -1) {
+			fail(T, "unreadable memory fetched");
+			bad++;
+		}
+	}
+	printf("sdt: %zu operand forms checked\n",
+	       sizeof(cases) / sizeof(cases[0]) +
+	       sizeof(badspecs) / sizeof(badspecs[0]));
+	if (!bad)
+		printf("PASS %s\n", T);
 }
 
 /* ---- processes ---- */
@@ -570,6 +698,41 @@ static char proc_state(pid_t pid)
 	return s && s[1] ? s[2] : '?';
 }
 
+/* "tid:cpus tid:cpus ..." for every thread of PID (Cpus_allowed_list). */
+static void affinity(pid_t pid, char *out, size_t len)
+{
+	char path[320], line[256];
+	size_t o = 0;
+	struct dirent **ents;
+	int n;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	n = scandir(path, &ents, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		FILE *f;
+
+		if (ents[i]->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/status",
+				 (int)pid, ents[i]->d_name);
+			f = fopen(path, "r");
+			while (f && fgets(line, sizeof(line), f)) {
+				if (strncmp(line, "Cpus_allowed_list:", 18))
+					continue;
+				line[strcspn(line, "\n")] = '\0';
+				o += (size_t)snprintf(out + o, o < len ? len - o : 0,
+						      "%s:%s ", ents[i]->d_name,
+						      line + 19);
+			}
+			if (f)
+				fclose(f);
+		}
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
+}
+
 static off_t file_size(const char *file)
 {
 	struct stat st;
@@ -935,6 +1098,9 @@ static void t_py_threads(void)
 		wait_status(pid);
 		return;
 	}
+	char aff0[1024], aff1[1024], aff2[1024];
+
+	affinity(pid, aff0, sizeof(aff0));
 	t = py_tracer(true, true);
 	uint64_t t0 = now_ns();
 
@@ -947,6 +1113,9 @@ static void t_py_threads(void)
 	}
 	printf("%s: attached in %.2f ms, %zu sites\n", T,
 	       (now_ns() - t0) / 1e6, tracer_armed_sites(t));
+	affinity(pid, aff1, sizeof(aff1));
+	printf("%s: affinity before: %s\n%s: affinity traced: %s\n", T, aff0,
+	       T, aff1);
 	/* a deadline, then a SIGINT that arrives while waiting */
 	int e = py_loop(T, t, pid, "f", &c, now_ns() + 300000000ULL);
 
@@ -968,6 +1137,10 @@ static void t_py_threads(void)
 	tracer_detach_all(t);
 	printf("%s: %ld + %ld entries of f, signal %d\n", T, n1, c.entry_f,
 	       tracer_last_signal(t));
+	affinity(pid, aff2, sizeof(aff2));
+	printf("%s: affinity after: %s\n", T, aff2);
+	if (strcmp(aff0, aff2) != 0)
+		fail(T, "affinity not restored"), bad++;
 	if (run_sitecheck(T, pid, python))
 		bad++;
 	tracer_free(t);
@@ -1154,6 +1327,7 @@ struct test {
 };
 
 static const struct test tests[] = {
+	{ "sdt", t_sdt, false },
 	{ "launch", t_launch, false },
 	{ "attach", t_attach, false },
 	{ "threads", t_threads, false },

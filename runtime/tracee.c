@@ -1,0 +1,716 @@
+/*
+ * tracee.c - the traced threads and processes, and what their wait
+ * statuses mean.
+ *
+ * Every tracee thread is in one of four states (struct tthr): RUNNING
+ * (PTRACE_CONT), LISTEN (group-stopped, PTRACE_LISTEN), STOPPED (in a
+ * ptrace-stop we hold) or NEWBORN (auto-attached by a clone/fork/vfork event,
+ * initial stop not seen yet).  A new thread may report its initial stop
+ * before its parent reports the event; such stops wait in the orphan list
+ * until the event names them.
+ *
+ * tr_handle() decodes one wait status in one of two modes: RUN (normal
+ * tracing: every stop is resumed at once except a hit, which is returned
+ * and resumed by the next tracer_wait()) and STOP (attaching or detaching:
+ * every thread is left stopped; a signal it was to get is kept in
+ * pending_sig and delivered on resume or detach).
+ *
+ * fork: the child's bookkeeping is a copy of the parent's (its memory is a
+ * copy too); a child not followed gets its bytes and semaphores restored in
+ * its own memory and is detached.  vfork: the child shares the parent's
+ * memory (shares_mm): nothing is restored or armed through it, and it is
+ * kept until it execs or exits.  exec: the old bookkeeping is dropped (the
+ * memory is gone), the new image is scanned, and a dynamically linked one
+ * stops once at its entry point (AT_ENTRY) to arm the libraries the loader
+ * mapped meanwhile.
+ */
+#include "tracer_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- processes and threads ---- */
+
+struct tthr *tr_thr_find(const struct tracer *t, pid_t tid)
+{
+	struct tthr *th = t->hash[(unsigned)tid % NHASH];
+
+	while (th && th->tid != tid)
+		th = th->hnext;
+	return th;
+}
+
+struct tthr *tr_thr_new(struct tracer *t, pid_t tid, struct tproc *p,
+			    enum thr_state st)
+{
+	struct tthr *th = calloc(1, sizeof(*th));
+	unsigned h = (unsigned)tid % NHASH;
+
+	if (th == NULL)
+		return NULL;
+	th->tid = tid;
+	th->p = p;
+	th->state = st;
+	th->hnext = t->hash[h];
+	t->hash[h] = th;
+	th->next = t->threads;
+	if (t->threads)
+		t->threads->prev = th;
+	t->threads = th;
+	return th;
+}
+
+void tr_thr_del(struct tracer *t, struct tthr *th)
+{
+	struct tthr **pp = &t->hash[(unsigned)th->tid % NHASH];
+
+	while (*pp && *pp != th)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = th->hnext;
+	if (th->prev)
+		th->prev->next = th->next;
+	else
+		t->threads = th->next;
+	if (th->next)
+		th->next->prev = th->prev;
+	if (t->held == th)
+		t->held = NULL;
+	if (th->pending_hit)
+		t->npending_hits--;
+	free(th);
+}
+
+struct tproc *tr_proc_new(struct tracer *t, pid_t pid)
+{
+	struct tproc *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->pid = pid;
+	p->memfd = -1;
+	p->follow = true;
+	p->next = t->procs;
+	t->procs = p;
+	return p;
+}
+
+struct tproc *tr_proc_find(const struct tracer *t, pid_t pid)
+{
+	struct tproc *p;
+
+	for (p = t->procs; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+void tr_proc_del(struct tracer *t, struct tproc *p)
+{
+	struct tproc **pp;
+	struct tthr *th, *next;
+
+	for (th = t->threads; th; th = next) {
+		next = th->next;
+		if (th->p == p)
+			tr_thr_del(t, th);
+	}
+	/* a vfork parent waits for this child no more */
+	if (p->vfork_parent) {
+		struct tthr *pt = tr_thr_find(t, p->vfork_parent);
+
+		if (pt)
+			pt->in_vfork = false;
+	}
+	pm_drop(p);
+	if (p->memfd >= 0)
+		close(p->memfd);
+	for (pp = &t->procs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	free(p);
+}
+
+/* ---- CPU pinning ---- */
+
+void tr_pin_self(struct tracer *t)
+{
+	cpu_set_t one;
+	int cpu;
+
+	if (!t->opt.pin_cpu || t->self_pinned)
+		return;
+	if (sched_getaffinity(0, sizeof(t->self_mask), &t->self_mask) < 0)
+		return;
+	cpu = sched_getcpu();
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) < 0)
+		return;
+	t->cpu = cpu;
+	t->self_pinned = true;
+}
+
+void tr_unpin_self(struct tracer *t)
+{
+	if (t->self_pinned)
+		sched_setaffinity(0, sizeof(t->self_mask), &t->self_mask);
+	t->self_pinned = false;
+}
+
+/* Record TH's affinity (unless inherited from its parent) and pin it. */
+void tr_pin_thread(struct tracer *t, struct tthr *th)
+{
+	cpu_set_t one;
+
+	if (!t->self_pinned)
+		return;
+	if (!th->have_mask) {
+		if (sched_getaffinity(th->tid, sizeof(th->orig_mask),
+				      &th->orig_mask) < 0)
+			return;
+		th->have_mask = true;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(t->cpu, &one);
+	sched_setaffinity(th->tid, sizeof(one), &one);
+}
+
+void tr_unpin_thread(struct tthr *th)
+{
+	if (th->have_mask)
+		sched_setaffinity(th->tid, sizeof(th->orig_mask),
+				  &th->orig_mask);
+	th->have_mask = false;
+}
+
+/* ---- resuming and detaching ---- */
+
+void tr_resume(struct tthr *th)
+{
+	if (th->group_stop) {
+		if (ptrace(PTRACE_LISTEN, th->tid, 0, 0) == 0) {
+			th->state = THR_LISTEN;
+			return;
+		}
+	}
+	ptrace(PTRACE_CONT, th->tid, 0, (void *)(long)th->pending_sig);
+	th->pending_sig = 0;
+	th->state = THR_RUNNING;
+}
+
+void tr_detach_thread(struct tracer *t, struct tthr *th)
+{
+	tr_unpin_thread(th);
+	ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)th->pending_sig);
+	tr_thr_del(t, th);
+}
+
+static bool is_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+	       sig == SIGTTOU;
+}
+
+static void exit_push(struct tracer *t, const struct tracer_exit *ex)
+{
+	struct tracer_exit *n = realloc(t->exitq,
+					(t->nexitq + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return;
+	t->exitq = n;
+	t->exitq[t->nexitq++] = *ex;
+}
+
+static void orphan_add(struct tracer *t, pid_t tid, int status)
+{
+	struct orphan *n = realloc(t->orphans,
+				   (t->norphans + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return;
+	t->orphans = n;
+	t->orphans[t->norphans].tid = tid;
+	t->orphans[t->norphans].status = status;
+	t->norphans++;
+}
+
+static bool orphan_take(struct tracer *t, pid_t tid, int *status)
+{
+	for (size_t i = 0; i < t->norphans; i++) {
+		if (t->orphans[i].tid == tid) {
+			*status = t->orphans[i].status;
+			t->orphans[i] = t->orphans[--t->norphans];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the entry-point breakpoint (dynamically linked programs) ---- */
+
+void tr_set_entry_bp(struct tracer *t, struct tproc *p)
+{
+	bool fb, fe;
+	uint64_t base = pm_auxv(p->pid, AT_BASE, &fb);
+	uint64_t entry = pm_auxv(p->pid, AT_ENTRY, &fe);
+	unsigned char b, cc = 0xcc;
+
+	p->fresh_exec = false;
+	if (!fe || !fb || base == 0 || entry == 0)
+		return;		/* static: everything is mapped already */
+	if (pm_mem_read(p, entry, &b, 1) < 0 || b == 0xcc)
+		return;
+	if (pm_mem_write(p, entry, &cc, 1) < 0)
+		return;
+	p->entry = entry;
+	p->entry_orig = b;
+	p->entry_armed = true;
+	if (t->opt.verbose >= 2)
+		fprintf(stderr, "pytap: stopping pid %d at its entry point %#llx\n",
+			(int)p->pid, (unsigned long long)entry);
+}
+
+/* TH stopped on the entry breakpoint with REGS: undo it, rescan. */
+static void entry_hit(struct tracer *t, struct tthr *th,
+		      struct user_regs_struct *regs, enum hmode mode)
+{
+	struct tproc *p = th->p;
+
+	pm_mem_write(p, p->entry, &p->entry_orig, 1);
+	p->entry_armed = false;
+	regs->rip = p->entry;
+	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+	if (t->opt.verbose >= 2)
+		fprintf(stderr, "pytap: pid %d reached its entry point %#llx\n",
+			(int)p->pid, (unsigned long long)p->entry);
+	if (mode == M_RUN)
+		pm_scan(t, p);
+	else
+		p->scanned = false;	/* attach rescans, detach doesn't care */
+}
+
+/* ---- events ---- */
+
+static enum hres newborn_ready(struct tracer *t, struct tthr *th,
+			       enum hmode mode)
+{
+	struct tproc *p = th->p;
+
+	if (th->newproc && !p->follow && !p->shares_mm) {
+		/* a fork child we do not follow: clean its copy, let go */
+		if (t->opt.verbose >= 1)
+			fprintf(stderr, "pytap: not following child %d\n",
+				(int)p->pid);
+		pm_restore(t, p);
+		tr_detach_thread(t, th);
+		tr_proc_del(t, p);
+		return H_NONE;
+	}
+	th->newproc = false;
+	if (mode == M_RUN)
+		tr_resume(th);
+	return H_NONE;
+}
+
+static void initial_stop(struct tthr *th, int status)
+{
+	th->state = THR_STOPPED;
+	if (WIFSTOPPED(status) && (status >> 16) == 0 &&
+	    WSTOPSIG(status) != SIGSTOP && WSTOPSIG(status) != SIGTRAP)
+		th->pending_sig = WSTOPSIG(status);
+}
+
+static enum hres new_child(struct tracer *t, struct tthr *pth, pid_t ctid,
+			   int ev, enum hmode mode)
+{
+	struct tproc *pp = pth->p, *np = pp;
+	struct tthr *th;
+	int st;
+
+	if (ctid <= 0)
+		return H_NONE;
+	if (ev != PTRACE_EVENT_CLONE) {
+		np = tr_proc_new(t, ctid);
+		if (np == NULL)
+			return H_NONE;
+		np->follow = t->opt.follow_forks && pp->follow;
+		np->shares_mm = ev == PTRACE_EVENT_VFORK;
+		if (np->shares_mm) {
+			np->vfork_parent = pth->tid;
+			pth->in_vfork = true;
+		}
+		pm_copy(np, pp);
+		if (t->opt.verbose >= 2)
+			fprintf(stderr, "pytap: pid %d %s child %d\n",
+				(int)pp->pid, np->shares_mm ? "vforked" :
+				"forked", (int)ctid);
+	}
+	th = tr_thr_new(t, ctid, np, THR_NEWBORN);
+	if (th == NULL)
+		return H_NONE;
+	th->newproc = ev != PTRACE_EVENT_CLONE;
+	th->have_mask = pth->have_mask;
+	th->orig_mask = pth->orig_mask;
+	if (orphan_take(t, ctid, &st)) {
+		initial_stop(th, st);
+		return newborn_ready(t, th, mode);
+	}
+	return H_NONE;
+}
+
+/* Handle the exec event of TH; returns false if TH is gone. */
+static bool do_exec(struct tracer *t, struct tthr *th, enum hmode mode)
+{
+	struct tproc *p = th->p;
+	unsigned long former = 0;
+	struct tthr *o, *next;
+
+	ptrace(PTRACE_GETEVENTMSG, th->tid, 0, &former);
+	for (o = t->threads; o; o = next) {
+		next = o->next;
+		if (o->p != p || o == th)
+			continue;
+		if (o->tid == (pid_t)former && o->have_mask) {
+			th->have_mask = true;
+			th->orig_mask = o->orig_mask;
+		}
+		tr_thr_del(t, o);
+	}
+	th->exiting = false;
+	th->group_stop = false;
+	th->in_vfork = false;
+	pm_drop(p);
+	if (p->vfork_parent) {
+		struct tthr *pt = tr_thr_find(t, p->vfork_parent);
+
+		if (pt)
+			pt->in_vfork = false;
+		p->vfork_parent = 0;
+	}
+	p->shares_mm = false;
+	if (!p->follow) {
+		tr_detach_thread(t, th);
+		tr_proc_del(t, p);
+		return false;
+	}
+	pm_mem_open(p);
+	p->fresh_exec = true;
+	if (t->opt.verbose >= 1)
+		fprintf(stderr, "pytap: pid %d called exec\n", (int)p->pid);
+	if (mode == M_RUN) {
+		pm_scan(t, p);
+		tr_set_entry_bp(t, p);
+	}
+	return true;
+}
+
+static enum hres thread_gone(struct tracer *t, struct tthr *th, int status,
+			     enum hmode mode, struct tracer_exit *ex)
+{
+	struct tproc *p = th->p;
+	struct tracer_exit e;
+
+	if (th->tid != p->pid) {
+		tr_thr_del(t, th);
+		return H_NONE;
+	}
+	e.pid = p->pid;
+	e.status = status;
+	e.is_target = p->is_target;
+	bool report = p->follow;
+
+	if (t->opt.verbose >= 2)
+		fprintf(stderr, "pytap: pid %d ended\n", (int)p->pid);
+	tr_proc_del(t, p);
+	if (!report)
+		return H_NONE;
+	if (mode == M_RUN && ex) {
+		*ex = e;
+		return H_EXIT;
+	}
+	exit_push(t, &e);
+	return H_NONE;
+}
+
+void tr_set_pending_hit(struct tracer *t, struct tthr *th, bool on)
+{
+	if (th->pending_hit == on)
+		return;
+	th->pending_hit = on;
+	if (on)
+		t->npending_hits++;
+	else
+		t->npending_hits--;
+}
+
+/* Fill HIT for TH stopped with REGS on site S. */
+void tr_fill_hit(struct tthr *th, const struct user_regs_struct *regs,
+		     const struct site *s, struct tracer_hit *hit)
+{
+	hit->pid = th->p->pid;
+	hit->tid = th->tid;
+	hit->regs = *regs;
+	hit->probe = s->probe;
+	hit->object = s->obj->path;
+	hit->addr = s->addr;
+	hit->ids = s->ids;
+	hit->nids = s->nids;
+}
+
+/* Decode one wait status of TID. */
+enum hres tr_handle(struct tracer *t, pid_t tid, int status,
+			enum hmode mode, struct tracer_hit *hit,
+			struct tracer_exit *ex)
+{
+	struct tthr *th = tr_thr_find(t, tid);
+	int sig, ev;
+
+	if (th == NULL) {
+		if (!WIFSTOPPED(status))
+			return H_NONE;	/* a thread we already let go of */
+		if ((status >> 16) == PTRACE_EVENT_EXIT) {
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			return H_NONE;
+		}
+		/* a new thread whose parent's event comes later */
+		orphan_add(t, tid, status);
+		return H_NONE;
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		return thread_gone(t, th, status, mode, ex);
+	if (!WIFSTOPPED(status))
+		return H_NONE;
+	if (th->state == THR_NEWBORN) {
+		initial_stop(th, status);
+		return newborn_ready(t, th, mode);
+	}
+	sig = WSTOPSIG(status);
+	ev = status >> 16;
+	th->state = THR_STOPPED;
+	switch (ev) {
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK: {
+		unsigned long msg = 0;
+
+		th->group_stop = false;
+		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+		new_child(t, th, (pid_t)msg, ev, mode);
+		break;
+	}
+	case PTRACE_EVENT_EXEC:
+		if (!do_exec(t, th, mode))
+			return H_NONE;
+		break;
+	case PTRACE_EVENT_EXIT:
+		th->exiting = true;
+		break;
+	case PTRACE_EVENT_STOP:
+		/* group-stop, or PTRACE_INTERRUPT / LISTEN wake-up */
+		th->group_stop = is_stop_sig(sig);
+		break;
+	case 0:
+		th->group_stop = false;
+		if (sig == SIGTRAP) {
+			struct tproc *p = th->p;
+			struct user_regs_struct regs;
+
+			if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+				uint64_t a = regs.rip - 1;
+				struct site *s;
+
+				if (p->entry_armed && a == p->entry) {
+					entry_hit(t, th, &regs, mode);
+					break;
+				}
+				s = pm_find_site(p, a);
+				if (s && s->armed) {
+					if (!p->follow)
+						break;
+					if (mode == M_RUN && hit) {
+						tr_fill_hit(th, &regs, s, hit);
+						return H_HIT;
+					}
+					tr_set_pending_hit(t, th, true);
+					break;
+				}
+			}
+		}
+		th->pending_sig = sig;
+		break;
+	default:
+		break;
+	}
+	if (mode == M_RUN)
+		tr_resume(th);
+	return H_NONE;
+}
+
+static bool must_wait(const struct tthr *th)
+{
+	if (th->exiting)
+		return false;
+	if (th->state == THR_NEWBORN)
+		return true;
+	if (th->state == THR_STOPPED)
+		return false;
+	return !th->in_vfork;
+}
+
+/*
+ * Bring every thread into a ptrace-stop (mode STOP), waiting at most
+ * TIMEOUT_MS.  Threads past their exit event, and vfork parents that
+ * cannot stop until their child execs, are not waited for.
+ */
+void tr_stop_all(struct tracer *t, int timeout_ms)
+{
+	uint64_t deadline = tr_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct tthr *th;
+
+	for (th = t->threads; th; th = th->next)
+		if ((th->state == THR_RUNNING || th->state == THR_LISTEN) &&
+		    !th->exiting && !th->in_vfork)
+			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+	tr_timer_deadline(deadline);
+	for (;;) {
+		int status;
+		pid_t pid;
+
+		for (th = t->threads; th; th = th->next)
+			if (must_wait(th))
+				break;
+		if (th == NULL)
+			break;
+		if (tr_now_ns() >= deadline) {
+			if (t->opt.verbose >= 1)
+				fprintf(stderr,
+					"pytap: thread %d did not stop\n",
+					(int)th->tid);
+			break;
+		}
+		pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		tr_handle(t, pid, status, M_STOP, NULL, NULL);
+	}
+	tr_timer_off();
+}
+
+void tr_resume_all(struct tracer *t)
+{
+	for (struct tthr *th = t->threads; th; th = th->next)
+		if (th->state == THR_STOPPED && !th->pending_hit)
+			tr_resume(th);
+}
+
+void tr_detach_orphan(struct tracer *t, const struct orphan *o)
+{
+	long tgid = tr_status_field(o->tid, "Tgid", NULL, 0);
+	long ppid = tr_status_field(o->tid, "PPid", NULL, 0);
+	int sig = 0;
+
+	if (WIFSTOPPED(o->status) && (o->status >> 16) == 0 &&
+	    WSTOPSIG(o->status) != SIGSTOP && WSTOPSIG(o->status) != SIGTRAP)
+		sig = WSTOPSIG(o->status);
+	if (tgid == o->tid && ppid > 0) {
+		struct tproc *pp = tr_proc_find(t, (pid_t)ppid);
+		bool vf = false;
+
+		/* a vfork child shares its parent's memory: leave it */
+		for (struct tthr *th = t->threads; th; th = th->next)
+			if (th->p == pp && th->in_vfork)
+				vf = true;
+		if (pp && !vf) {
+			struct tproc tmp = { .pid = o->tid, .memfd = -1 };
+
+			if (pm_copy(&tmp, pp) == 0)
+				pm_restore(t, &tmp);
+			pm_drop(&tmp);
+			if (tmp.memfd >= 0)
+				close(tmp.memfd);
+		}
+	}
+	ptrace(PTRACE_DETACH, o->tid, 0, (void *)(long)sig);
+}
+
+/* Is SIGTRAP pending for thread TID (its private set)? */
+static bool trap_pending(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	bool r = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "SigPnd:", 7) == 0) {
+			unsigned long long m = strtoull(line + 7, NULL, 16);
+
+			r = (m >> (SIGTRAP - 1)) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/*
+ * A thread that executed one of our int3s just before PTRACE_INTERRUPT
+ * reports the interrupt first and still has the SIGTRAP queued: detached,
+ * it would die of it.  Let each such thread take its SIGTRAP while traced
+ * (it stops again at once, tr_handle() recognizes the site and drops it).
+ */
+void tr_flush_traps(struct tracer *t)
+{
+	for (int round = 0; round < 8; round++) {
+		bool again = false;
+
+		for (struct tthr *th = t->threads; th; th = th->next) {
+			struct user_regs_struct regs;
+			struct site *s;
+			int status;
+			pid_t r;
+
+			if (th->state != THR_STOPPED || th->exiting ||
+			    !trap_pending(th->p->pid, th->tid))
+				continue;
+			if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) < 0)
+				continue;
+			s = pm_find_site(th->p, regs.rip - 1);
+			if (!(s && s->armed) && !(th->p->entry_armed &&
+						  regs.rip - 1 == th->p->entry))
+				continue;
+			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
+				continue;
+			th->state = THR_RUNNING;
+			do
+				r = waitpid(th->tid, &status, __WALL);
+			while (r < 0 && errno == EINTR);
+			if (r == th->tid)
+				tr_handle(t, r, status, M_STOP, NULL, NULL);
+			again = true;
+			break;	/* the thread list may have changed */
+		}
+		if (!again)
+			break;
+	}
+}
