@@ -619,6 +619,9 @@ void tr_resume_all(struct tracer *t)
 			tr_resume(th);
 }
 
+/* An orphan at detach: a new thread or process whose parent's event we
+ * never saw.  A process gets its parent's bytes and semaphores back unless
+ * it shares the parent's memory (vfork). */
 void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 {
 	long tgid = tr_status_field(o->tid, "Tgid", NULL, 0);

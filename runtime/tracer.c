@@ -413,9 +413,11 @@ ssize_t tracer_read_str(struct tracer *t, pid_t pid, uint64_t addr,
 	return (ssize_t)got;
 }
 
-/* An orphan at detach: a new thread or process whose parent's event we
- * never saw.  A process gets its parent's bytes and semaphores back unless
- * it shares the parent's memory (vfork). */
+/*
+ * Stop every thread, take pending SIGTRAPs of ours, restore every byte and
+ * semaphore, detach every thread with the signal it was to get, then the
+ * vfork parents that could not stop while their child ran.
+ */
 void tracer_detach_all(struct tracer *t)
 {
 	struct tthr *th, *next;

@@ -10,7 +10,11 @@
  *	py-spawn-detach
  * Prints what it saw, one "PASS name" / "FAIL name: why" per test, and
  * exits 0 if all passed, 1 otherwise, 77 if ptrace is not permitted here
- * (and the py-* tests are skipped if PYTHON has no SDT notes).
+ * (and the py-* tests are skipped if PYTHON has no SDT notes).  Paths
+ * default to the build tree as make check sees it: $top_builddir/tests/...
+ * (else relative to the current directory), and $PYTAP_TEST_PYTHON.
+ * The target must be built without sanitizers (LeakSanitizer refuses to
+ * run under ptrace).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -880,6 +884,56 @@ static void t_errors(void)
 			printf("errors: launch: %s\n", err);
 		tracer_free(t);
 	}
+	/* EPERM: an unprivileged tracer, and a target traced by another */
+	{
+		pid_t victim = fork(), helper;
+		int pfd[2];
+
+		if (victim == 0) {
+			pause();
+			_exit(0);
+		}
+		if (pipe(pfd) < 0)
+			pfd[0] = pfd[1] = -1;
+		helper = fork();
+		if (helper == 0) {
+			struct tracer *t;
+			char e2[256] = "";
+
+			if (setgid(65534) < 0 || setuid(65534) < 0)
+				_exit(3);
+			t = mk(true, false);
+			if (tracer_attach(t, victim, e2, sizeof(e2)) == 0)
+				snprintf(e2, sizeof(e2), "attached");
+			tracer_free(t);
+			if (write(pfd[1], e2, strlen(e2) + 1) < 0)
+				_exit(4);
+			_exit(0);
+		}
+		close(pfd[1]);
+		memset(err, 0, sizeof(err));
+		if (read(pfd[0], err, sizeof(err) - 1) < 0)
+			err[0] = '\0';
+		close(pfd[0]);
+		wait_status(helper);
+		printf("errors: attach %d as nobody: %s\n", (int)victim, err);
+		if (strncmp(err, "not permitted to trace pid", 26) != 0)
+			fail(T, "as nobody: '%s'", err);
+		/* now another tracer holds it */
+		helper = fork();
+		if (helper == 0) {
+			if (ptrace(PTRACE_SEIZE, victim, 0, 0) < 0)
+				_exit(3);
+			pause();
+			_exit(0);
+		}
+		msleep(100);
+		attach_err(T, victim, "already traced by pid");
+		kill(helper, SIGKILL);
+		wait_status(helper);
+		kill(victim, SIGKILL);
+		wait_status(victim);
+	}
 	if (failures == before)
 		printf("PASS %s\n", T);
 }
@@ -1365,6 +1419,19 @@ int main(int argc, char **argv)
 	bool have_py;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* under make check: the build tree and configure's python */
+	if (getenv("top_builddir")) {
+		static char tb[4096], sb[4096];
+
+		snprintf(tb, sizeof(tb), "%s/tests/targets/sdt_target",
+			 getenv("top_builddir"));
+		snprintf(sb, sizeof(sb), "%s/tests/tools/sitecheck",
+			 getenv("top_builddir"));
+		target = tb;
+		sitecheck = sb;
+	}
+	if (getenv("PYTAP_TEST_PYTHON") && *getenv("PYTAP_TEST_PYTHON"))
+		python = getenv("PYTAP_TEST_PYTHON");
 	while ((opt = getopt(argc, argv, "vt:s:p:")) != -1) {
 		switch (opt) {
 		case 'v': verbose++; break;
