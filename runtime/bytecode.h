@@ -57,6 +57,8 @@ struct bc_global {
 	bool autoprint;		/* written, never read: print at exit */
 	enum bc_hist hist;	/* histogram kept for a stats global */
 	int64_t hist_lo, hist_hi, hist_step;	/* BH_LINEAR */
+	int64_t var_shift;	/* stats: N of @variance(x, N) (a literal,
+				   the same at every use), else 0 */
 	uint32_t loc;		/* declaration, for overflow errors */
 };
 
@@ -69,6 +71,16 @@ struct bc_sort {
 	int dir;		/* +1 ascending, -1 descending */
 	int agg;		/* stats: 0 count 1 sum 2 min 3 max 4 avg
 				   5 variance (as STATOP's b) */
+	uint32_t fixed;		/* foreach over a slice a[*, k]: bit i set =
+				   key column i is fixed (NB: the opposite of
+				   AEXISTS/ADEL's wildcard mask); the fixed
+				   values are pushed, first column first,
+				   before the limit.  0 = the whole array */
+	bool hist;		/* iterate the buckets of the histogram of
+				   stats global b (FEBEGIN): the element's
+				   keys are pushed before the limit, FENEXT
+				   pushes the bucket index, FEVALUE its
+				   count */
 };
 
 struct bc_function {
@@ -109,6 +121,9 @@ struct bc_probe {
 	bool optional;		/* `?`: no sites is fine */
 	char *pp;		/* the probe point as written/expanded, for
 				   pp() and messages */
+	char *pn;		/* pn(): the probe point as the script names
+				   it (alias name, wildcards expanded);
+				   NULL = same as pp */
 	int handler;		/* function index (a handler is a function
 				   with no parameters) */
 	int64_t cond_global;	/* unused for now: -1 */
@@ -153,6 +168,8 @@ struct bc_program {
 					   function__entry (design.md §3) */
 };
 
+/* Free P and everything it owns; P itself must come from malloc (NULL is
+ * fine). */
 void bc_program_free(struct bc_program *p);
 
 /* -p3: a readable listing of the whole program. */

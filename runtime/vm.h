@@ -76,6 +76,13 @@ bool vm_exit_requested(const struct vm *vm);
 int vm_error_count(const struct vm *vm);
 /* Probes skipped (e.g. reentrancy), for the final WARNING line. */
 int vm_skipped_count(const struct vm *vm);
+/* abort() was called: stop at once; end probes must not run (SystemTap
+ * marks the session as failed). vm_exit_requested() is true as well. */
+bool vm_aborted(const struct vm *vm);
+
+/* PID exec'd or exited: drop what the VM cached about it (execname(),
+ * ppid(), uid(), ... are cached per thread). */
+void vm_forget(struct vm *vm, pid_t pid);
 
 /* At the very end: print write-only globals as SystemTap does (name=value,
  * arrays element per line, stats summaries, histograms), then flush. */

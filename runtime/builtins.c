@@ -1,0 +1,1522 @@
+/*
+ * builtins.c - the built-in functions of builtin_list.h, one C function
+ * each, with the semantics of SystemTap's tapset functions (the tapset .stp files
+ * and the runtime C they call).  Where SystemTap's code has a quirk, it
+ * is kept and the comment says so.
+ *
+ * Invariants: every string returned is an arena string (vm_str_*), at most
+ * maxstringlen-1 bytes; errors go through vm_raise() with SystemTap's
+ * wording; facts about a traced process come from /proc (cached per
+ * thread in vm->pinfo until vm_forget()), its memory through the host's
+ * read_mem/read_str.  Without a process (begin/end/timer probes), pid(),
+ * tid(), execname() and friends describe pytap itself, as SystemTap's
+ * describe its stapio helper.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vm_int.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static const struct vstr *str_cpy(struct vm *vm, const char *s)
+{
+	return vm_str_new(vm, s, strlen(s));
+}
+
+static const struct vstr *str_printf(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const struct vstr *str_printf(struct vm *vm, const char *fmt, ...)
+{
+	char *out = vm_str_begin(vm);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, vm->maxlen + 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	return vm_str_end(vm, (size_t)n);
+}
+
+/* Read /proc/... into vm->filebuf; its length, or -1. */
+static ssize_t read_file(struct vm *vm, const char *path)
+{
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n;
+
+		if (vm->filebuf_cap - len < 4096) {
+			size_t ncap = vm->filebuf_cap ? vm->filebuf_cap * 2
+						      : 16384;
+			char *nb;
+
+			if (ncap > ((size_t)16 << 20))
+				break;	/* 16 MiB is plenty */
+			nb = realloc(vm->filebuf, ncap);
+			if (nb == NULL)
+				break;
+			vm->filebuf = nb;
+			vm->filebuf_cap = ncap;
+		}
+		n = read(fd, vm->filebuf + len, vm->filebuf_cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (vm->filebuf == NULL)
+		return -1;
+	vm->filebuf[len] = '\0';
+	return (ssize_t)len;
+}
+
+static pid_t own_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+pid_t vm_cur_pid(const struct vm *vm)
+{
+	if (vm->ev != NULL && vm->ev->pid > 0)
+		return vm->ev->pid;
+	return getpid();
+}
+
+pid_t vm_cur_tid(const struct vm *vm)
+{
+	if (vm->ev != NULL && vm->ev->pid > 0)
+		return vm->ev->tid > 0 ? vm->ev->tid : vm->ev->pid;
+	return own_tid();
+}
+
+static void fill_comm(struct vm *vm, struct vm_pinfo *pi)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pi->pid,
+		 (int)pi->tid);
+	n = read_file(vm, path);
+	if (n < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pi->tid);
+		n = read_file(vm, path);
+	}
+	pi->comm[0] = '\0';
+	if (n > 0) {
+		size_t len = (size_t)n;
+
+		while (len > 0 && vm->filebuf[len - 1] == '\n')
+			len--;
+		if (len >= sizeof(pi->comm))
+			len = sizeof(pi->comm) - 1;
+		memcpy(pi->comm, vm->filebuf, len);
+		pi->comm[len] = '\0';
+	}
+	pi->have_comm = true;
+}
+
+/* The value after "KEY:\t" on a /proc/PID/status line, field FIELD. */
+static int64_t status_field(const char *buf, const char *key, int field)
+{
+	const char *p = buf;
+	size_t klen = strlen(key);
+
+	while (p != NULL && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
+			const char *q = p + klen + 1;
+			int i;
+
+			for (i = 0; i <= field; i++) {
+				char *end;
+				long long v;
+
+				while (*q == ' ' || *q == '\t')
+					q++;
+				v = strtoll(q, &end, 10);
+				if (end == q)
+					return 0;
+				if (i == field)
+					return v;
+				q = end;
+			}
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+static void fill_status(struct vm *vm, struct vm_pinfo *pi)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pi->pid,
+		 (int)pi->tid);
+	if (read_file(vm, path) < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pi->pid);
+		if (read_file(vm, path) < 0) {
+			pi->have_status = true;
+			return;
+		}
+	}
+	pi->ppid = status_field(vm->filebuf, "PPid", 0);
+	pi->uid = status_field(vm->filebuf, "Uid", 0);
+	pi->euid = status_field(vm->filebuf, "Uid", 1);
+	pi->gid = status_field(vm->filebuf, "Gid", 0);
+	pi->egid = status_field(vm->filebuf, "Gid", 1);
+	pi->have_status = true;
+}
+
+struct vm_pinfo *vm_pinfo_get(struct vm *vm, pid_t pid, pid_t tid,
+			      bool status)
+{
+	struct vm_pinfo *pi = &vm->pinfo[(unsigned)tid % VM_PINFO_SLOTS];
+
+	if (pi->tid != tid || pi->pid != pid) {
+		memset(pi, 0, sizeof(*pi));
+		pi->tid = tid;
+		pi->pid = pid;
+	}
+	if (!pi->have_comm)
+		fill_comm(vm, pi);
+	if (status && !pi->have_status)
+		fill_status(vm, pi);
+	return pi;
+}
+
+void vm_forget(struct vm *vm, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < VM_PINFO_SLOTS; i++)
+		if (vm->pinfo[i].pid == pid || vm->pinfo[i].tid == pid)
+			memset(&vm->pinfo[i], 0, sizeof(vm->pinfo[i]));
+}
+
+static struct vm_pinfo *cur_pinfo(struct vm *vm, bool status)
+{
+	return vm_pinfo_get(vm, vm_cur_pid(vm), vm_cur_tid(vm), status);
+}
+
+void vm_builtins_init(struct vm *vm)
+{
+	struct timespec ts;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	vm->rng = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^
+		  (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32);
+	if (vm->rng == 0)
+		vm->rng = 0x2545F4914F6CDD1Dull;
+	/* staprun hands the module the zone in force at start-up */
+	if (localtime_r(&now, &tm) != NULL) {
+		vm->tz_gmtoff = -(int64_t)tm.tm_gmtoff;
+		snprintf(vm->tz_name, sizeof(vm->tz_name), "%s",
+			 tm.tm_zone ? tm.tm_zone : "");
+	}
+}
+
+void vm_builtins_free(struct vm *vm)
+{
+	free(vm->indents);
+	vm->indents = NULL;
+	free(vm->filebuf);
+	vm->filebuf = NULL;
+}
+
+/* ---- process and thread identity -------------------------------------- */
+
+void bi_pid(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->l = vm_cur_pid(vm);
+}
+
+void bi_tid(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->l = vm_cur_tid(vm);
+}
+
+static bool is_self(const struct vm *vm)
+{
+	return vm->ev == NULL || vm->ev->pid <= 0;
+}
+
+void bi_ppid(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	if (is_self(vm))
+		ret->l = getppid();
+	else
+		ret->l = cur_pinfo(vm, true)->ppid;
+}
+
+void bi_uid(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->l = is_self(vm) ? (int64_t)getuid() : cur_pinfo(vm, true)->uid;
+}
+
+void bi_euid(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->l = is_self(vm) ? (int64_t)geteuid() : cur_pinfo(vm, true)->euid;
+}
+
+void bi_gid(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->l = is_self(vm) ? (int64_t)getgid() : cur_pinfo(vm, true)->gid;
+}
+
+void bi_egid(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->l = is_self(vm) ? (int64_t)getegid() : cur_pinfo(vm, true)->egid;
+}
+
+void bi_target(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->l = vm->host.target;
+}
+
+void bi_execname(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->s = str_cpy(vm, cur_pinfo(vm, false)->comm);
+}
+
+void bi_pexecname(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	pid_t ppid;
+
+	(void)args;
+	ppid = is_self(vm) ? getppid() : (pid_t)cur_pinfo(vm, true)->ppid;
+	if (ppid <= 0) {
+		ret->s = &vm_empty_str;
+		return;
+	}
+	ret->s = str_cpy(vm, vm_pinfo_get(vm, ppid, ppid, false)->comm);
+}
+
+/* /proc/PID/cmdline of the current process into vm->filebuf; length. */
+static ssize_t read_cmdline(struct vm *vm)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)vm_cur_pid(vm));
+	return read_file(vm, path);
+}
+
+/* tapset cmdline_args(n, m, delim): arguments n..m (m < 0: to the end). */
+static const struct vstr *cmdline_args(struct vm *vm, int64_t n, int64_t m,
+				       const char *delim)
+{
+	ssize_t len = read_cmdline(vm);
+	char *out;
+	size_t olen = 0, dlen = strlen(delim);
+	const char *p, *end;
+	int64_t i = 0;
+	bool first = true;
+
+	if (len <= 0)
+		return &vm_empty_str;
+	out = vm_str_begin(vm);
+	p = vm->filebuf;
+	end = vm->filebuf + len;
+	while (p < end) {
+		size_t alen = strnlen(p, (size_t)(end - p));
+
+		if (i >= n && (m < 0 || i <= m)) {
+			if (!first && olen < vm->maxlen) {
+				size_t k = dlen;
+
+				if (k > vm->maxlen - olen)
+					k = vm->maxlen - olen;
+				memcpy(out + olen, delim, k);
+				olen += k;
+			}
+			if (olen < vm->maxlen) {
+				size_t k = alen;
+
+				if (k > vm->maxlen - olen)
+					k = vm->maxlen - olen;
+				memcpy(out + olen, p, k);
+				olen += k;
+			}
+			first = false;
+		}
+		i++;
+		p += alen + 1;
+	}
+	return vm_str_end(vm, olen);
+}
+
+void bi_cmdline_str(struct vm *vm, const union vm_val *args,
+		    union vm_val *ret)
+{
+	(void)args;
+	ret->s = cmdline_args(vm, 0, -1, " ");
+}
+
+void bi_cmdline_arg(struct vm *vm, const union vm_val *args,
+		    union vm_val *ret)
+{
+	if (args[0].l < 0) {
+		ret->s = &vm_empty_str;
+		return;
+	}
+	ret->s = cmdline_args(vm, args[0].l, args[0].l, "");
+}
+
+void bi_env_var(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const struct vstr *name = args[0].s;
+	char path[64];
+	ssize_t len;
+	const char *p, *end;
+
+	ret->s = &vm_empty_str;
+	if (name->len == 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)vm_cur_pid(vm));
+	len = read_file(vm, path);
+	if (len <= 0)
+		return;
+	p = vm->filebuf;
+	end = vm->filebuf + len;
+	while (p < end) {
+		size_t elen = strnlen(p, (size_t)(end - p));
+
+		if (elen > name->len && p[name->len] == '=' &&
+		    memcmp(p, name->data, name->len) == 0) {
+			ret->s = vm_str_new(vm, p + name->len + 1,
+					    elen - name->len - 1);
+			return;
+		}
+		p += elen + 1;
+	}
+}
+
+void bi_cpu(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	char path[64];
+	const char *p;
+	int field = 1;
+
+	(void)args;
+	if (is_self(vm)) {
+		int c = sched_getcpu();
+
+		ret->l = c < 0 ? 0 : c;
+		return;
+	}
+	ret->l = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat",
+		 (int)vm_cur_pid(vm), (int)vm_cur_tid(vm));
+	if (read_file(vm, path) <= 0)
+		return;
+	/* field 2 (comm) may hold blanks: count from its closing paren */
+	p = strrchr(vm->filebuf, ')');
+	if (p == NULL)
+		return;
+	field = 2;
+	while (*p && field < 39) {
+		if (*p == ' ')
+			field++;
+		p++;
+	}
+	if (field == 39)
+		ret->l = strtoll(p, NULL, 10);
+}
+
+/* ---- probe point ------------------------------------------------------ */
+
+static const char *cur_pp(const struct vm *vm)
+{
+	if (vm->probe == NULL || vm->probe->pp == NULL)
+		return "";
+	return vm->probe->pp;
+}
+
+void bi_pp(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->s = str_cpy(vm, cur_pp(vm));
+}
+
+void bi_pn(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	if (vm->probe != NULL && vm->probe->pn != NULL)
+		ret->s = str_cpy(vm, vm->probe->pn);
+	else
+		ret->s = str_cpy(vm, cur_pp(vm));
+}
+
+/* tapset ppfunc(): the NAME of function("NAME@file:line") in pp(), or "". */
+void bi_ppfunc(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const char *pp = cur_pp(vm);
+	const char *f = strstr(pp, "function(\"");
+	size_t n;
+
+	(void)args;
+	if (f == NULL) {
+		ret->s = &vm_empty_str;
+		return;
+	}
+	f += strlen("function(\"");
+	n = strcspn(f, "@\"");
+	ret->s = vm_str_new(vm, f, n);
+}
+
+void bi_probefunc(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	/* without symbols, what ppfunc() finds in pp() */
+	bi_ppfunc(vm, args, ret);
+}
+
+void bi_is_return(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const char *pp = cur_pp(vm);
+	size_t n = strlen(pp);
+
+	(void)args;
+	ret->l = n >= 7 && strcmp(pp + n - 7, ".return") == 0;
+}
+
+/* ---- time ------------------------------------------------------------- */
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void bi_gettimeofday_s(struct vm *vm, const union vm_val *args,
+		       union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_REALTIME) / 1000000000;
+}
+
+void bi_gettimeofday_ms(struct vm *vm, const union vm_val *args,
+			union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_REALTIME) / 1000000;
+}
+
+void bi_gettimeofday_us(struct vm *vm, const union vm_val *args,
+			union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_REALTIME) / 1000;
+}
+
+void bi_gettimeofday_ns(struct vm *vm, const union vm_val *args,
+			union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_REALTIME);
+}
+
+void bi_local_clock_s(struct vm *vm, const union vm_val *args,
+		      union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_MONOTONIC) / 1000000000;
+}
+
+void bi_local_clock_ms(struct vm *vm, const union vm_val *args,
+		       union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
+void bi_local_clock_us(struct vm *vm, const union vm_val *args,
+		       union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_MONOTONIC) / 1000;
+}
+
+void bi_local_clock_ns(struct vm *vm, const union vm_val *args,
+		       union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+	ret->l = clock_ns(CLOCK_MONOTONIC);
+}
+
+void bi_get_cycles(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)vm;
+	(void)args;
+#if defined(__x86_64__) || defined(__i386__)
+	{
+		uint32_t lo, hi;
+
+		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+		ret->l = (int64_t)(((uint64_t)hi << 32) | lo);
+	}
+#else
+	ret->l = clock_ns(CLOCK_MONOTONIC_RAW);
+#endif
+}
+
+/*
+ * tapset ctime.stp: newlib's mktm_r/asctime_r over 32-bit seconds; out of
+ * that range is an error (since SystemTap 2.3).
+ */
+static const struct vstr *ctime_str(struct vm *vm, int64_t secs)
+{
+	static const int mon_lengths[2][12] = {
+		{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31},
+		{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+	};
+	static const int year_lengths[2] = {365, 366};
+	static const char day_name[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char mon_name[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	long days, rem;
+	int yleap, tm_sec, tm_min, tm_hour, tm_mday, tm_mon, tm_year, tm_wday;
+	const int *ip;
+
+	if (secs > 2147483647LL) {
+		vm_raise(vm, "Time too far in the future to be converted");
+		return &vm_empty_str;
+	}
+	if (secs < -2147483648LL) {
+		vm_raise(vm, "Time too far in the past to be converted");
+		return &vm_empty_str;
+	}
+	days = (long)(secs / 86400);
+	rem = (long)(secs % 86400);
+	while (rem < 0) {
+		rem += 86400;
+		--days;
+	}
+	while (rem >= 86400) {
+		rem -= 86400;
+		++days;
+	}
+	tm_hour = (int)(rem / 3600);
+	rem %= 3600;
+	tm_min = (int)(rem / 60);
+	tm_sec = (int)(rem % 60);
+	if ((tm_wday = (int)((4 + days) % 7)) < 0)
+		tm_wday += 7;
+	tm_year = 1970;
+#define ISLEAP(y) ((((y) % 4) == 0 && ((y) % 100) != 0) || ((y) % 400) == 0)
+	if (days >= 0) {
+		for (;;) {
+			yleap = ISLEAP(tm_year);
+			if (days < year_lengths[yleap])
+				break;
+			tm_year++;
+			days -= year_lengths[yleap];
+		}
+	} else {
+		do {
+			--tm_year;
+			yleap = ISLEAP(tm_year);
+			days += year_lengths[yleap];
+		} while (days < 0);
+	}
+#undef ISLEAP
+	ip = mon_lengths[yleap];
+	for (tm_mon = 0; days >= ip[tm_mon]; ++tm_mon)
+		days -= ip[tm_mon];
+	tm_mday = (int)days + 1;
+	return str_printf(vm, "%.3s %.3s%3d %.2d:%.2d:%.2d %d",
+			  day_name[tm_wday], mon_name[tm_mon], tm_mday,
+			  tm_hour, tm_min, tm_sec, tm_year);
+}
+
+void bi_ctime0(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	ret->s = ctime_str(vm, clock_ns(CLOCK_REALTIME) / 1000000000);
+}
+
+void bi_ctime(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	ret->s = ctime_str(vm, args[0].l);
+}
+
+/* tzinfo.stp: ctime(epochsecs - tz_gmtoff()) . " " . tz_name() */
+void bi_tz_ctime(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const struct vstr *t;
+
+	t = ctime_str(vm, (int64_t)((uint64_t)args[0].l -
+				    (uint64_t)vm->tz_gmtoff));
+	if (vm->err_pending) {
+		ret->s = &vm_empty_str;
+		return;
+	}
+	ret->s = str_printf(vm, "%s %s", t->data, vm->tz_name);
+}
+
+/* ---- indentation (indent.stp) ----------------------------------------- */
+
+static struct vm_indent *indent_state(struct vm *vm, int64_t idx)
+{
+	size_t i, h;
+
+	if (vm->capindents == 0 || vm->nindents * 2 >= vm->capindents) {
+		size_t ncap = vm->capindents ? vm->capindents * 2 : 64;
+		struct vm_indent *n = calloc(ncap, sizeof(*n));
+
+		if (n == NULL)
+			return NULL;
+		for (i = 0; i < vm->capindents; i++) {
+			if (!vm->indents[i].used)
+				continue;
+			h = (size_t)((uint64_t)vm->indents[i].idx *
+				     0x9E3779B97F4A7C15ull >> 20) % ncap;
+			while (n[h].used)
+				h = (h + 1) % ncap;
+			n[h] = vm->indents[i];
+		}
+		free(vm->indents);
+		vm->indents = n;
+		vm->capindents = ncap;
+	}
+	h = (size_t)((uint64_t)idx * 0x9E3779B97F4A7C15ull >> 20) %
+	    vm->capindents;
+	while (vm->indents[h].used && vm->indents[h].idx != idx)
+		h = (h + 1) % vm->capindents;
+	if (!vm->indents[h].used) {
+		vm->indents[h].used = true;
+		vm->indents[h].idx = idx;
+		vm->indents[h].counter = 0;
+		vm->indents[h].timestamp = 0;
+		vm->nindents++;
+	}
+	return &vm->indents[h];
+}
+
+/* _generic_indent_depth: pre-increment for a positive delta,
+ * post-decrement for a negative one. */
+static int64_t indent_depth(struct vm_indent *st, int64_t delta)
+{
+	int64_t x = st->counter + (delta > 0 ? delta : 0);
+
+	st->counter += delta;
+	return x > 0 ? x - 1 : 0;
+}
+
+/* _generic_indent: sprintf("%6d %s:%-*s", ts - base, desc, depth, "") with
+ * the base reset while the counter is 0. */
+static const struct vstr *generic_indent(struct vm *vm, int64_t idx,
+					 const char *desc, int64_t delta)
+{
+	struct vm_indent *st = indent_state(vm, idx);
+	int64_t ts = clock_ns(CLOCK_REALTIME) / 1000;
+	int64_t depth;
+	char *out;
+	int n;
+
+	if (st == NULL)
+		return &vm_empty_str;
+	if (!st->counter)
+		st->timestamp = ts;
+	depth = indent_depth(st, delta);
+	out = vm_str_begin(vm);
+	n = snprintf(out, vm->maxlen + 1, "%6" PRId64 " %s:",
+		     ts - st->timestamp, desc);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > vm->maxlen)
+		n = (int)vm->maxlen;
+	if (depth > (int64_t)(vm->maxlen - (size_t)n))
+		depth = (int64_t)(vm->maxlen - (size_t)n);
+	memset(out + n, ' ', (size_t)depth);
+	return vm_str_end(vm, (size_t)n + (size_t)depth);
+}
+
+void bi_thread_indent(struct vm *vm, const union vm_val *args,
+		      union vm_val *ret)
+{
+	char desc[64];
+
+	snprintf(desc, sizeof(desc), "%s(%d)", cur_pinfo(vm, false)->comm,
+		 (int)vm_cur_tid(vm));
+	ret->s = generic_indent(vm, vm_cur_tid(vm), desc, args[0].l);
+}
+
+void bi_thread_indent_depth(struct vm *vm, const union vm_val *args,
+			    union vm_val *ret)
+{
+	struct vm_indent *st = indent_state(vm, vm_cur_tid(vm));
+
+	ret->l = st ? indent_depth(st, args[0].l) : 0;
+}
+
+void bi_indent(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	ret->s = generic_indent(vm, -1, "", args[0].l);
+}
+
+void bi_indent_depth(struct vm *vm, const union vm_val *args,
+		     union vm_val *ret)
+{
+	struct vm_indent *st = indent_state(vm, -1);
+
+	ret->l = st ? indent_depth(st, args[0].l) : 0;
+}
+
+/* ---- target memory (uconversions.stp) --------------------------------- */
+
+/* user_string_n(addr, n): reads clamp(n+1, 1, MAXSTRINGLEN-1) - 1 bytes at
+ * most (SystemTap's arithmetic, kept); -1 on a fault. */
+static ssize_t user_read_str(struct vm *vm, int64_t addr, int64_t n,
+			     char *out)
+{
+	int64_t len = clamp64(n + 1 > n ? n + 1 : n, 1,
+			      (int64_t)vm->maxlen);	/* maxlen = MSL-1 */
+	ssize_t got;
+
+	if (vm->host.read_str == NULL)
+		return -1;
+	got = vm->host.read_str(vm->host.ud, vm_cur_pid(vm), (uint64_t)addr,
+				out, (size_t)len);
+	if (got < 0)
+		return -1;
+	if (got > len - 1)
+		got = len - 1;
+	out[got] = '\0';
+	return (ssize_t)strnlen(out, (size_t)got);
+}
+
+static const struct vstr *user_string_n(struct vm *vm, int64_t addr,
+					int64_t n, const struct vstr *err)
+{
+	char *out = vm_str_begin(vm);
+	ssize_t got = user_read_str(vm, addr, n, out);
+
+	if (got < 0) {
+		if (err != NULL)
+			return err;
+		vm_raise(vm, "user string copy fault %d at 0x%" PRIx64
+			 " [man error::fault]", -EFAULT, (uint64_t)addr);
+		return &vm_empty_str;
+	}
+	return vm_str_end(vm, (size_t)got);
+}
+
+void bi_user_string(struct vm *vm, const union vm_val *args,
+		    union vm_val *ret)
+{
+	ret->s = user_string_n(vm, args[0].l, vm->p->maxstringlen, NULL);
+}
+
+void bi_user_string_err(struct vm *vm, const union vm_val *args,
+			union vm_val *ret)
+{
+	ret->s = user_string_n(vm, args[0].l, vm->p->maxstringlen, args[1].s);
+}
+
+void bi_user_string2(struct vm *vm, const union vm_val *args,
+		     union vm_val *ret)
+{
+	bi_user_string_err(vm, args, ret);
+}
+
+void bi_user_string_n(struct vm *vm, const union vm_val *args,
+		      union vm_val *ret)
+{
+	ret->s = user_string_n(vm, args[0].l, args[1].l, NULL);
+}
+
+void bi_user_string_n_err(struct vm *vm, const union vm_val *args,
+			  union vm_val *ret)
+{
+	ret->s = user_string_n(vm, args[0].l, args[1].l, args[2].s);
+}
+
+void bi_user_string_n2(struct vm *vm, const union vm_val *args,
+		       union vm_val *ret)
+{
+	bi_user_string_n_err(vm, args, ret);
+}
+
+static const struct vstr *quoted(struct vm *vm, const struct vstr *s)
+{
+	char *out = vm_str_begin(vm);
+	size_t n = vm_text_str(vm, out, s->data, vm->p->maxstringlen,
+			       vm->p->maxstringlen, true);
+
+	return vm_str_end(vm, n);
+}
+
+/* try { return string_quoted(user_string(addr)) }
+ * catch { return sprintf("0x%x", addr) } */
+void bi_user_string_quoted(struct vm *vm, const union vm_val *args,
+			   union vm_val *ret)
+{
+	char *tmp = vm_str_begin(vm);
+	ssize_t got = user_read_str(vm, args[0].l, vm->p->maxstringlen, tmp);
+	const struct vstr *s;
+
+	if (got < 0) {
+		ret->s = str_printf(vm, "0x%" PRIx64, (uint64_t)args[0].l);
+		return;
+	}
+	s = vm_str_end(vm, (size_t)got);
+	ret->s = quoted(vm, s);
+}
+
+/* user_string_n_quoted(addr, n) = user_string_n_quoted(addr, n,
+ * MAXSTRINGLEN): string_quoted(user_string_n(addr, n)), and if longer than
+ * outlen-2: substr(s, 0, outlen-4) . "\"..." */
+void bi_user_string_n_quoted(struct vm *vm, const union vm_val *args,
+			     union vm_val *ret)
+{
+	char *tmp = vm_str_begin(vm);
+	ssize_t got = user_read_str(vm, args[0].l, args[1].l, tmp);
+	int64_t outlen = vm->p->maxstringlen;
+	const struct vstr *s;
+
+	if (got < 0) {
+		ret->s = str_printf(vm, "0x%" PRIx64, (uint64_t)args[0].l);
+		return;
+	}
+	s = quoted(vm, vm_str_end(vm, (size_t)got));
+	if ((int64_t)s->len > outlen - 2) {
+		int64_t keep = outlen - 4 < 0 ? 0 : outlen - 4;
+		char *out = vm_str_begin(vm);
+		size_t n;
+
+		if (keep > (int64_t)s->len)
+			keep = s->len;
+		memcpy(out, s->data, (size_t)keep);
+		n = (size_t)keep;
+		memcpy(out + n, "\"...", 4);	/* room: maxlen+1 >= n+4? */
+		n += 4;
+		s = vm_str_end(vm, n > vm->maxlen ? vm->maxlen : n);
+	}
+	ret->s = s;
+}
+
+/* user_<type>(addr): the value, or 0 when the memory is unreadable
+ * (try { return user_<type>_error(addr) } catch { return 0 }). */
+static int read_user(struct vm *vm, int64_t addr, void *buf, size_t n)
+{
+	if (vm->host.read_mem == NULL)
+		return -1;
+	return vm->host.read_mem(vm->host.ud, vm_cur_pid(vm), (uint64_t)addr,
+				 buf, n);
+}
+
+#define USER_READER(name, ctype) \
+void bi_##name(struct vm *vm, const union vm_val *args, union vm_val *ret) \
+{ \
+	ctype v; \
+	if (read_user(vm, args[0].l, &v, sizeof(v)) != 0) \
+		ret->l = 0; \
+	else \
+		ret->l = (int64_t)v; \
+}
+
+USER_READER(user_long, int64_t)
+USER_READER(user_int, int32_t)
+USER_READER(user_short, int16_t)
+USER_READER(user_char, int8_t)
+USER_READER(user_int8, int8_t)
+USER_READER(user_uint8, uint8_t)
+USER_READER(user_int16, int16_t)
+USER_READER(user_uint16, uint16_t)
+USER_READER(user_int32, int32_t)
+USER_READER(user_uint32, uint32_t)
+USER_READER(user_int64, int64_t)
+USER_READER(user_uint64, uint64_t)
+USER_READER(user_ushort, uint16_t)
+USER_READER(user_uint, uint32_t)
+USER_READER(user_ulong, uint64_t)
+#undef USER_READER
+
+/* ---- strings (string.stp, tokenize.stp) ------------------------------- */
+
+void bi_strlen(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)vm;
+	ret->l = args[0].s->len;
+}
+
+/* strlcpy(ret, str + start, clamp(length + 1, 0, MAXSTRINGLEN)) when
+ * 0 <= start < strlen(str), else "". */
+void bi_substr(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const struct vstr *s = args[0].s;
+	int64_t start = args[1].l;
+	int64_t len = clamp64(args[2].l == INT64_MAX ? INT64_MAX
+						     : args[2].l + 1,
+			      0, vm->p->maxstringlen);
+	size_t n;
+
+	if (start < 0 || start >= (int64_t)s->len || len == 0) {
+		ret->s = &vm_empty_str;
+		return;
+	}
+	n = s->len - (size_t)start;
+	if ((int64_t)n > len - 1)
+		n = (size_t)(len - 1);
+	ret->s = vm_str_new(vm, s->data + start, n);
+}
+
+void bi_isinstr(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)vm;
+	ret->l = strstr(args[0].s->data, args[1].s->data) != NULL;
+}
+
+void bi_strpos(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const char *p = strstr(args[0].s->data, args[1].s->data);
+
+	(void)vm;
+	ret->l = p != NULL ? p - args[0].s->data : -1;
+}
+
+/* The kernel's simple_strtol (leading '-', then simple_strtoull: base 0
+ * guesses, base 16 skips "0x", digits 0-9a-f only). */
+void bi_strtol(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const char *s = args[0].s->data;
+	int64_t base = args[1].l;
+	bool neg = false;
+	uint64_t r = 0;
+
+	(void)vm;
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	if (base == 0) {
+		if (s[0] == '0') {
+			if (tolower((unsigned char)s[1]) == 'x' &&
+			    isxdigit((unsigned char)s[2]))
+				base = 16;
+			else
+				base = 8;
+		} else {
+			base = 10;
+		}
+	}
+	if (base == 16 && s[0] == '0' && tolower((unsigned char)s[1]) == 'x')
+		s += 2;
+	for (;; s++) {
+		unsigned v;
+		int c = tolower((unsigned char)*s);
+
+		if (c >= '0' && c <= '9')
+			v = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = (unsigned)(c - 'a' + 10);
+		else
+			break;
+		if ((int64_t)v >= base)
+			break;
+		r = r * (uint64_t)base + v;
+	}
+	ret->l = neg ? (int64_t)(0 - r) : (int64_t)r;
+}
+
+void bi_str_replace(struct vm *vm, const union vm_val *args,
+		    union vm_val *ret)
+{
+	const struct vstr *str = args[0].s, *srch = args[1].s,
+			  *rplc = args[2].s;
+	const char *base = str->data, *hit;
+	char *out;
+	size_t n = 0;
+
+	if (srch->len == 0) {
+		ret->s = str;
+		return;
+	}
+	out = vm_str_begin(vm);
+	/* strlcat(.., MAXSTRINGLEN) at each step: the result is cut */
+#define CAT(p, len) do { \
+		size_t k_ = (len); \
+		if (k_ > vm->maxlen - n) \
+			k_ = vm->maxlen - n; \
+		memcpy(out + n, (p), k_); \
+		n += k_; \
+	} while (0)
+	while ((hit = strstr(base, srch->data)) != NULL) {
+		CAT(base, (size_t)(hit - base));
+		CAT(rplc->data, rplc->len);
+		base = hit + srch->len;
+	}
+	CAT(base, strlen(base));
+#undef CAT
+	ret->s = vm_str_end(vm, n);
+}
+
+/* _stp_decode_utf8 over memory: bytes consumed (>= 1), codepoint in *C. */
+static int decode_utf8(const unsigned char *buf, int64_t size, int *c_ret)
+{
+	int c, i, n;
+	unsigned char b = buf[0];
+
+	size--;
+	if ((b & 0xE0) == 0xC0 && size >= 1) {
+		n = 2;
+		c = b & 0x1F;
+	} else if ((b & 0xF0) == 0xE0 && size >= 2) {
+		n = 3;
+		c = b & 0xF;
+	} else if ((b & 0xF8) == 0xF0 && size >= 3) {
+		n = 4;
+		c = b & 0x7;
+	} else {
+		goto verbatim;
+	}
+	for (i = 1; i < n; ++i) {
+		unsigned char b2 = buf[i];
+
+		if ((b2 & 0xC0) != 0x80)
+			goto verbatim;
+		c = (c << 6) | (b2 & 0x3F);
+	}
+	if (0xD800 <= c && c <= 0xDFFF)
+		goto verbatim;
+	if (c > 0x10FFFF)
+		goto verbatim;
+	if (c < 0x80 || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000))
+		goto verbatim;
+	*c_ret = c;
+	return n;
+verbatim:
+	*c_ret = b;
+	return 1;
+}
+
+/*
+ * SystemTap's _stp_text_str (stp_string.c) over an in-memory string:
+ * printable ASCII as is, \a\b\f\n\r\t\v\"\\ escaped, other bytes as \ooo,
+ * valid UTF-8 as \uXXXX or \UXXXXXXXX; with QUOTED, between double quotes
+ * and "..." appended when cut.
+ */
+size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
+		   int64_t inlen, int64_t outlen, bool quoted)
+{
+	const int64_t msl = vm->p->maxstringlen;
+	const unsigned char *ip = (const unsigned char *)in;
+	char *out = outstr;
+	int c = 0;
+
+	if (inlen <= 0 || inlen > msl - 1)
+		inlen = msl - 1;
+	if (outlen <= 0 || outlen > msl - 1)
+		outlen = msl - 1;
+	if (quoted) {
+		outlen = (outlen > 5 ? outlen : 5) - 2;
+		*out++ = '"';
+	}
+	while (inlen > 0) {
+		int num = 1;
+		int n = decode_utf8(ip, inlen, &c);
+
+		if (c == 0 || outlen <= 0)
+			break;
+		ip += n;
+		inlen -= n;
+		if (n > 1) {
+			int i;
+
+			num = c <= 0xFFFF ? 6 : 10;
+			if (outlen < num)
+				break;
+			*out++ = '\\';
+			*out++ = c <= 0xFFFF ? 'u' : 'U';
+			for (i = num - 3; i >= 0; --i) {
+				int nib = (c >> (i * 4)) & 0xF;
+
+				*out++ = (char)(nib < 10 ? '0' + nib
+							 : 'A' + nib - 10);
+			}
+		} else if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*out++ = (char)c;
+		} else {
+			char esc = 0;
+
+			switch (c) {
+			case '\a': esc = 'a'; break;
+			case '\b': esc = 'b'; break;
+			case '\f': esc = 'f'; break;
+			case '\n': esc = 'n'; break;
+			case '\r': esc = 'r'; break;
+			case '\t': esc = 't'; break;
+			case '\v': esc = 'v'; break;
+			case '"': esc = '"'; break;
+			case '\\': esc = '\\'; break;
+			default: break;
+			}
+			num = esc ? 2 : 4;
+			if (outlen < num)
+				break;
+			*out++ = '\\';
+			if (esc) {
+				*out++ = esc;
+			} else {
+				*out++ = (char)('0' + ((c >> 6) & 03));
+				*out++ = (char)('0' + ((c >> 3) & 07));
+				*out++ = (char)('0' + (c & 07));
+			}
+		}
+		outlen -= num;
+	}
+	if (quoted) {
+		if (c && inlen > 0) {
+			out = out - 3 + outlen;
+			*out++ = '"';
+			*out++ = '.';
+			*out++ = '.';
+			*out++ = '.';
+		} else {
+			*out++ = '"';
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - outstr);
+}
+
+void bi_text_str(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	char *out = vm_str_begin(vm);
+
+	ret->s = vm_str_end(vm, vm_text_str(vm, out, args[0].s->data, 0, 0,
+					    false));
+}
+
+void bi_text_strn(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	char *out = vm_str_begin(vm);
+	int64_t len = clamp64(args[1].l, 0, vm->p->maxstringlen);
+
+	ret->s = vm_str_end(vm, vm_text_str(vm, out, args[0].s->data, 0, len,
+					    args[2].l != 0));
+}
+
+void bi_string_quoted(struct vm *vm, const union vm_val *args,
+		      union vm_val *ret)
+{
+	ret->s = quoted(vm, args[0].s);
+}
+
+void bi_stringat(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const struct vstr *s = args[0].s;
+	int64_t pos = args[1].l;
+
+	if (pos >= 0 && pos < (int64_t)s->len) {
+		ret->l = (signed char)s->data[pos];	/* char is signed */
+	} else {
+		ret->l = 0;
+		vm_raise(vm, "Position out of bounds");
+	}
+}
+
+/* strsep() over a copy of the last non-empty input, skipping empty
+ * tokens; the state lives across probe hits, as SystemTap's context. */
+void bi_tokenize(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	const struct vstr *input = args[0].s, *delim = args[1].s;
+	char *token;
+
+	if (input->len) {
+		memcpy(vm->tok_str, input->data, input->len + 1);
+		vm->tok_start = vm->tok_str;
+		vm->tok_end = vm->tok_str + input->len;
+	}
+	do {
+		token = strsep(&vm->tok_start, delim->data);
+	} while (token != NULL && !token[0]);
+	if (token == NULL) {
+		ret->s = &vm_empty_str;
+		return;
+	}
+	ret->s = vm_str_new(vm, token, strlen(token));
+}
+
+void bi_isdigit(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	char c = args[0].s->data[0];
+
+	(void)vm;
+	ret->l = c >= '0' && c <= '9';
+}
+
+static void map_case(struct vm *vm, const struct vstr *s, union vm_val *ret,
+		     bool upper)
+{
+	char *out = vm_str_begin(vm);
+	size_t i;
+
+	for (i = 0; i < s->len; i++) {
+		char c = s->data[i];
+
+		if (upper && c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (!upper && c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		out[i] = c;
+	}
+	ret->s = vm_str_end(vm, s->len);
+}
+
+void bi_toupper(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	map_case(vm, args[0].s, ret, true);
+}
+
+void bi_tolower(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	map_case(vm, args[0].s, ret, false);
+}
+
+/* ---- regular expression captures (regex.stp) -------------------------- */
+
+static const struct vstr *subexpression(struct vm *vm, int64_t n)
+{
+	const regmatch_t *m;
+
+	if (!vm->match_ok) {
+		vm_raise(vm, "Attempted to get subexpression %" PRId64
+			 " from failed match", n);
+		return &vm_empty_str;
+	}
+	if (n < 0 || n >= vm->match_ngroups) {
+		vm_raise(vm, "Attempted to get nonexistent subexpression %"
+			 PRId64, n);
+		return &vm_empty_str;
+	}
+	if (n >= (int64_t)(sizeof(vm->match) / sizeof(vm->match[0])))
+		return &vm_empty_str;
+	m = &vm->match[n];
+	if (m->rm_so < 0 || m->rm_eo < m->rm_so)
+		return &vm_empty_str;
+	return vm_str_new(vm, vm->match_str + m->rm_so,
+			  (size_t)(m->rm_eo - m->rm_so));
+}
+
+void bi_matched(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	ret->s = subexpression(vm, args[0].l);
+}
+
+void bi_ngroups(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	if (!vm->match_ok) {
+		vm_raise(vm, "Attempted to get subexpression count from "
+			 "failed match");
+		ret->l = 0;
+		return;
+	}
+	ret->l = vm->match_ngroups;
+}
+
+void bi_matched_str(struct vm *vm, const union vm_val *args,
+		    union vm_val *ret)
+{
+	(void)args;
+	ret->s = subexpression(vm, 0);
+}
+
+/* ---- control and logging (logging.stp, random.stp) -------------------- */
+
+/* abort(): end the session at once, no end probes, no message. */
+void bi_abort(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm->aborted = true;
+	vm->exit_req = true;
+	vm->aborting = true;
+	vm->err_uncatchable = true;
+	vm->err_pending = true;
+}
+
+void bi_warn(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)ret;
+	vm_warn(vm, args[0].s->data);
+}
+
+void bi_log(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	(void)ret;
+	vm_out(vm, args[0].s->data, args[0].s->len);
+	vm_out(vm, "\n", 1);
+}
+
+/* randint(n): uniform in [0, n) (0 for n <= 0). */
+void bi_randint(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	uint64_t x = vm->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	vm->rng = x;
+	x *= 0x2545F4914F6CDD1Dull;
+	ret->l = args[0].l > 0 ? (int64_t)((x >> 11) % (uint64_t)args[0].l)
+			       : 0;
+}
+
+/* ---- ANSI terminal helpers (ansi.stp) --------------------------------- */
+
+static void out_printf(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void out_printf(struct vm *vm, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		vm_out(vm, buf, (size_t)n < sizeof(buf) ? (size_t)n
+							: sizeof(buf) - 1);
+}
+
+void bi_ansi_clear_screen(struct vm *vm, const union vm_val *args,
+			  union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm_out(vm, "\033[1;1H\033[J", 9);
+}
+
+void bi_ansi_set_color1(struct vm *vm, const union vm_val *args,
+			union vm_val *ret)
+{
+	(void)ret;
+	out_printf(vm, "\033[%" PRId64 "m", args[0].l);
+}
+
+void bi_ansi_set_color2(struct vm *vm, const union vm_val *args,
+			union vm_val *ret)
+{
+	(void)ret;
+	out_printf(vm, "\033[%" PRId64 ";%" PRId64 "m", args[1].l, args[0].l);
+}
+
+void bi_ansi_set_color3(struct vm *vm, const union vm_val *args,
+			union vm_val *ret)
+{
+	(void)ret;
+	if (args[2].l)
+		out_printf(vm, "\033[%" PRId64 ";%" PRId64 ";%" PRId64 "m",
+			   args[1].l, args[0].l, args[2].l);
+	else
+		out_printf(vm, "\033[%" PRId64 ";%" PRId64 "m", args[1].l,
+			   args[0].l);
+}
+
+void bi_ansi_reset_color(struct vm *vm, const union vm_val *args,
+			 union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	/* ansi_set_color(0, 0, 0) */
+	vm_out(vm, "\033[0;0m", 6);
+}
+
+void bi_ansi_new_line(struct vm *vm, const union vm_val *args,
+		      union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm_out(vm, "\n", 1);
+}
+
+void bi_ansi_cursor_move(struct vm *vm, const union vm_val *args,
+			 union vm_val *ret)
+{
+	(void)ret;
+	out_printf(vm, "\033[%" PRId64 ";%" PRId64 "H", args[1].l, args[0].l);
+}
+
+void bi_ansi_cursor_hide(struct vm *vm, const union vm_val *args,
+			 union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm_out(vm, "\033[>5I", 5);
+}
+
+void bi_ansi_cursor_save(struct vm *vm, const union vm_val *args,
+			 union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm_out(vm, "\033[s", 3);
+}
+
+void bi_ansi_cursor_restore(struct vm *vm, const union vm_val *args,
+			    union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm_out(vm, "\033[u", 3);
+}
+
+void bi_ansi_cursor_show(struct vm *vm, const union vm_val *args,
+			 union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm_out(vm, "\033[>5h", 5);
+}
