@@ -258,7 +258,7 @@ struct fevar {
 	    AT_STATOP AT_HIST_LOG AT_HIST_LINEAR AT_DEFINED AT_DWARF
 	    AT_PROBEWRITE AT_UNKNOWN
 
-%type <expr> expr assignment ternary lor land bor bxor band arrin cmp
+%type <expr> expr assignment ternary lor land bor bxor band arrin cmp cmpchain
 %type <expr> shift concat additive mult unary crement value primary
 %type <expr> hist_op literal signed_number inkey idxarg opt_expr
 %type <expr> opt_limit pp_cond
@@ -795,9 +795,9 @@ inkey:
 	| '*'			{ $$ = E(ps, E_STAR, &@1); }
 	;
 
+/* comparisons chain; a regex match stands alone (as in SystemTap) */
 cmp:
-	  shift
-	| cmp cmpop shift	{ $$ = mk_bin(ps, E_BINARY, $2, $1, $3); }
+	  cmpchain
 	| shift MATCH STRING
 		{
 			$$ = mk_bin(ps, E_REGEX, $2, $1, NULL);
@@ -810,6 +810,11 @@ cmp:
 			$$->str = ast_strndup(ps->pc.a, $3->str, $3->len);
 			$$->len = $3->len;
 		}
+	;
+
+cmpchain:
+	  shift
+	| cmpchain cmpop shift	{ $$ = mk_bin(ps, E_BINARY, $2, $1, $3); }
 	;
 
 cmpop:
