@@ -584,7 +584,7 @@ void tr_stop_all(struct tracer *t, int timeout_ms)
 		if ((th->state == THR_RUNNING || th->state == THR_LISTEN) &&
 		    !th->exiting && !th->in_vfork)
 			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
-	tr_timer_deadline(deadline);
+	tr_wait_enter(t, deadline);
 	for (;;) {
 		int status;
 		pid_t pid;
@@ -609,7 +609,7 @@ void tr_stop_all(struct tracer *t, int timeout_ms)
 		}
 		tr_handle(t, pid, status, M_STOP, NULL, NULL);
 	}
-	tr_timer_off();
+	tr_wait_leave(t);
 }
 
 void tr_resume_all(struct tracer *t)

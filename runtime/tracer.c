@@ -14,8 +14,11 @@
  * waitpid() returns EINTR.  A signal that lands between the flag check and
  * waitpid() arms the timer to fire every millisecond while tracer_wait()
  * runs, so it is seen within a millisecond; the deadline timer repeats the
- * same way.  The timer is off whenever tracer_wait() is not running (a
- * stray SIGALRM would interrupt the session's writes).
+ * same way.  The deadline timer is one-shot and stays armed across calls
+ * while the session passes the same deadline (saving two syscalls a hit),
+ * so its one SIGALRM may arrive while the session runs: the session must
+ * tolerate EINTR, as it must for SIGINT anyway.  The 1 ms retry timer
+ * never runs outside a wait.
  *
  * The hit path: waitpid -> SIGTRAP -> PTRACE_GETREGS -> binary search for
  * rip-1 among the process's sites -> TEV_HIT; the next tracer_wait() does
@@ -43,6 +46,7 @@ const int tr_caught_sigs[4] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 static volatile sig_atomic_t g_sig;
 static volatile sig_atomic_t g_in_wait;
 static volatile sig_atomic_t g_have_timer;
+static volatile sig_atomic_t g_retrying;
 static timer_t g_timer;
 
 /* Fire SIGALRM every millisecond from now on: a signal that arrived just
@@ -51,8 +55,10 @@ static void timer_retry(void)
 {
 	struct itimerspec its = { { 0, 1000000 }, { 0, 1000000 } };
 
-	if (g_have_timer)
+	if (g_have_timer) {
+		g_retrying = 1;
 		timer_settime(g_timer, 0, &its, NULL);
+	}
 }
 
 static void on_signal(int sig)
@@ -65,27 +71,54 @@ static void on_signal(int sig)
 	errno = e;
 }
 
+/* The deadline passed: if that was just before waitpid(), retry. */
 static void on_alarm(int sig)
 {
+	int e = errno;
+
 	(void)sig;
+	if (g_in_wait)
+		timer_retry();
+	errno = e;
 }
 
+/* One SIGALRM at NS (CLOCK_MONOTONIC). */
 void tr_timer_deadline(uint64_t ns)
 {
-	struct itimerspec its = { { 0, 1000000 },
+	struct itimerspec its = { { 0, 0 },
 				  { (time_t)(ns / 1000000000u),
 				    (long)(ns % 1000000000u) } };
 
-	if (g_have_timer)
+	if (g_have_timer) {
+		g_retrying = 0;
 		timer_settime(g_timer, TIMER_ABSTIME, &its, NULL);
+	}
 }
 
 void tr_timer_off(void)
 {
 	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
 
-	if (g_have_timer)
+	if (g_have_timer) {
 		timer_settime(g_timer, 0, &its, NULL);
+		g_retrying = 0;
+	}
+}
+
+/* Around a blocking waitpid() outside tracer_wait(): SIGALRM at DEADLINE,
+ * and signals that land just before waitpid() interrupt it. */
+void tr_wait_enter(struct tracer *t, uint64_t deadline)
+{
+	tr_timer_deadline(deadline);
+	t->armed_deadline = 0;
+	g_in_wait = 1;
+}
+
+void tr_wait_leave(struct tracer *t)
+{
+	g_in_wait = 0;
+	tr_timer_off();
+	t->armed_deadline = 0;
 }
 
 uint64_t tr_now_ns(void)
@@ -286,9 +319,16 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 		tr_resume(t->held);
 		t->held = NULL;
 	}
+	/* the session's deadline rarely changes between hits: leave the
+	 * one-shot timer armed across calls instead of two syscalls each */
+	if (deadline_ns != t->armed_deadline) {
+		if (deadline_ns)
+			tr_timer_deadline(deadline_ns);
+		else
+			tr_timer_off();
+		t->armed_deadline = deadline_ns;
+	}
 	g_in_wait = 1;
-	if (deadline_ns)
-		tr_timer_deadline(deadline_ns);
 	for (;;) {
 		int status;
 		pid_t pid;
@@ -351,8 +391,10 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 		}
 	}
 	g_in_wait = 0;
-	if (deadline_ns || ret == TEV_SIGNAL)
+	if (g_retrying || ret == TEV_TIMEOUT || ret == TEV_SIGNAL) {
 		tr_timer_off();
+		t->armed_deadline = 0;
+	}
 	return ret;
 }
 
@@ -424,8 +466,7 @@ void tracer_detach_all(struct tracer *t)
 
 	if (t == NULL)
 		return;
-	g_in_wait = 0;
-	tr_timer_off();
+	tr_wait_leave(t);
 	if (t->held) {
 		t->held->pending_sig = 0;
 		t->held = NULL;
@@ -461,7 +502,7 @@ void tracer_detach_all(struct tracer *t)
 			continue;
 		}
 		ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
-		tr_timer_deadline(deadline);
+		tr_wait_enter(t, deadline);
 		for (;;) {
 			pid_t r = waitpid(th->tid, &status, __WALL);
 
@@ -480,7 +521,7 @@ void tracer_detach_all(struct tracer *t)
 				continue;
 			break;
 		}
-		tr_timer_off();
+		tr_wait_leave(t);
 		tr_thr_del(t, th);
 	}
 	while (t->procs)

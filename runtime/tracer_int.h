@@ -132,6 +132,7 @@ struct tracer {
 	cpu_set_t self_mask;
 	bool have_timer;
 	timer_t timer;
+	uint64_t armed_deadline;	/* the one-shot timer's, 0 = off */
 	bool handlers;
 	struct sigaction old_act[5];
 };
@@ -145,6 +146,8 @@ enum hmode { M_RUN, M_STOP };
 extern const int tr_caught_sigs[4];
 void tr_timer_deadline(uint64_t ns);
 void tr_timer_off(void);
+void tr_wait_enter(struct tracer *t, uint64_t deadline);
+void tr_wait_leave(struct tracer *t);
 uint64_t tr_now_ns(void);
 void tr_seterr(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
