@@ -11,10 +11,19 @@
  *	                              the session runs handlers, reading memory
  *	                              with tracer_read(); the thread is resumed
  *	                              by the next tracer_wait() call.
- *	              -> TEV_EXIT     one traced process ended (status given)
+ *	              -> TEV_EXIT     one traced process ended (status given;
+	                              followed children too)
  *	              -> TEV_TIMEOUT  the deadline passed
  *	              -> TEV_SIGNAL   pytap got SIGINT/SIGTERM/SIGHUP/SIGPIPE
  *	              -> TEV_NOPROC   nothing is traced any more
+ *
+ * Process-wide effects (one tracer per process): tracer_new() installs
+ * handlers for SIGINT, SIGTERM, SIGHUP, SIGPIPE (they only set a flag) and
+ * SIGALRM (a POSIX timer serves deadlines), all without SA_RESTART, and
+ * tracer_free() puts the old ones back; the session's own blocking calls
+ * may see EINTR.  tracer_wait() uses waitpid(-1, __WALL): it also reaps
+ * any other child of pytap, so the session must not fork children of its
+ * own while tracing.
  *
  * Invariants: a target never runs into one of our 0xcc bytes untraced; a
  * byte is only replaced if it is 0x90; after tracer_detach_all() (or
@@ -73,14 +82,17 @@ struct tracer_hit {
 	const struct sdt_probe *probe;	/* the note, args decoded */
 	const char *object;	/* the ELF file that holds the site */
 	uint64_t addr;		/* run-time address of the site */
-	const int *ids;		/* request ids that matched this site */
+	const int *ids;		/* ids of the requests (not sema_only) that
+				   matched this site; valid until the next
+				   tracer_wait() */
 	int nids;
 };
 
 struct tracer_exit {
 	pid_t pid;
 	int status;		/* as from waitpid */
-	bool is_target;		/* the -c / -x process itself */
+	bool is_target;		/* the -c / -x process itself (else a
+				   followed child) */
 };
 
 struct tracer *tracer_new(const struct tracer_options *opt);
