@@ -12,7 +12,7 @@
  *	                              with tracer_read(); the thread is resumed
  *	                              by the next tracer_wait() call.
  *	              -> TEV_EXIT     one traced process ended (status given;
-	                              followed children too)
+ *	                              followed children too)
  *	              -> TEV_TIMEOUT  the deadline passed
  *	              -> TEV_SIGNAL   pytap got SIGINT/SIGTERM/SIGHUP/SIGPIPE
  *	              -> TEV_NOPROC   nothing is traced any more
