@@ -1142,7 +1142,9 @@ verbatim:
  * SystemTap's _stp_text_str (stp_string.c) over an in-memory string:
  * printable ASCII as is, \a\b\f\n\r\t\v\"\\ escaped, other bytes as \ooo,
  * valid UTF-8 as \uXXXX or \UXXXXXXXX; with QUOTED, between double quotes
- * and "..." appended when cut.
+ * and "..." appended when cut.  When cutting, whole escapes are dropped
+ * (never half of one), as the output of SystemTap's own text_str test
+ * shows: text_strn("?\231\a\n\n\r\n", 15, 1) is "?\231\a\n"... .
  */
 size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 		   int64_t inlen, int64_t outlen, bool quoted)
@@ -1151,6 +1153,8 @@ size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 	const unsigned char *ip = (const unsigned char *)in;
 	char *out = outstr;
 	int c = 0;
+	int last[3] = { 0, 0, 0 };	/* lengths of the last items written */
+	int nlast = 0;
 
 	if (inlen <= 0 || inlen > msl - 1)
 		inlen = msl - 1;
@@ -1212,10 +1216,23 @@ size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 			}
 		}
 		outlen -= num;
+		last[2] = last[1];
+		last[1] = last[0];
+		last[0] = num;
+		if (nlast < 3)
+			nlast++;
 	}
 	if (quoted) {
 		if (c && inlen > 0) {
-			out = out - 3 + outlen;
+			/* cut: drop whole trailing items (never half an
+			 * escape) until "..." fits after the quote */
+			int64_t room = outlen, i = 0;
+
+			while (room < 3 && i < nlast) {
+				out -= last[i];
+				room += last[i];
+				i++;
+			}
 			*out++ = '"';
 			*out++ = '.';
 			*out++ = '.';

@@ -253,15 +253,21 @@ struct verify {
 	const struct bc_program *p;
 	const struct bc_function *fn;
 	uint32_t fidx;
+	int niters;
 	int32_t *depth;		/* per pc of the function, -1 = unseen */
+	int32_t *istate;	/* per pc: niters entries: the global (x2,
+				   +1 for histograms) each iterator walks,
+				   -1 none, -2 it depends on the path */
+	bool *inq;		/* per pc: on the work list */
 	uint32_t *work;
 	size_t nwork;
 	int maxdepth;
-	int *iterg;		/* niters entries */
-	bool *iterh;
 	char *err;
 	size_t errlen;
 };
+
+#define IT_NONE		(-1)
+#define IT_CONFLICT	(-2)
 
 static const struct bc_global *global_at(const struct bc_program *p,
 					 unsigned g)
@@ -278,17 +284,36 @@ static int vfail(struct verify *v, uint32_t pc, const char *what)
 	return -1;
 }
 
-static int visit(struct verify *v, uint32_t target, int depth, uint32_t from)
+/* Reach TARGET with stack DEPTH and iterator state IST. */
+static int visit(struct verify *v, uint32_t target, int depth,
+		 const int32_t *ist, uint32_t from)
 {
 	uint32_t lo = v->fn->entry, hi = v->fn->entry + v->fn->size;
+	int32_t *st;
+	bool changed = false;
+	int i;
 
 	if (target < lo || target >= hi)
 		return vfail(v, from, "jump out of the function");
+	st = v->istate + (size_t)(target - lo) * (size_t)v->niters;
 	if (v->depth[target - lo] < 0) {
 		v->depth[target - lo] = depth;
+		memcpy(st, ist, (size_t)v->niters * sizeof(*st));
+		changed = true;
+	} else {
+		if (v->depth[target - lo] != depth)
+			return vfail(v, target,
+				     "stack depths differ where paths join");
+		for (i = 0; i < v->niters; i++) {
+			if (st[i] != ist[i] && st[i] != IT_CONFLICT) {
+				st[i] = IT_CONFLICT;
+				changed = true;
+			}
+		}
+	}
+	if (changed && !v->inq[target - lo]) {
+		v->inq[target - lo] = true;
 		v->work[v->nwork++] = target;
-	} else if (v->depth[target - lo] != depth) {
-		return vfail(v, target, "stack depths differ where paths join");
 	}
 	return 0;
 }
@@ -302,8 +327,10 @@ static int key_slots(const struct bc_global *g, uint32_t mask)
 	return g->nkeys - popcount32(mask & all);
 }
 
+/* Check the instruction at PC reached with DEPTH and iterator state CUR
+ * (which it may change), and pass the state on to its successors. */
 static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
-		       int depth)
+		       int depth, int32_t *cur)
 {
 	const struct bc_program *p = v->p;
 	const struct bc_insn *in = &p->code[pc];
@@ -312,6 +339,8 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 	int pushes = in->op < OP__COUNT ? op_pushes[in->op] : 0;
 	bool falls = true;
 	int ndepth;
+	uint32_t jump = UINT32_MAX;	/* a branch target, if any */
+	int jdepth = 0;
 
 	if (in->op >= OP__COUNT)
 		return vfail(v, pc, "unknown opcode");
@@ -351,14 +380,12 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 		/* fall through */
 	case OP_JZ:
 	case OP_JNZ:
-		if (visit(v, (uint32_t)((int64_t)pc + 1 + in->b),
-			  depth - pops, pc) < 0)
-			return -1;
+		jump = (uint32_t)((int64_t)pc + 1 + in->b);
+		jdepth = depth - pops;
 		break;
 	case OP_TRY:
-		if (visit(v, (uint32_t)((int64_t)pc + 1 + in->b), depth,
-			  pc) < 0)
-			return -1;
+		jump = (uint32_t)((int64_t)pc + 1 + in->b);
+		jdepth = depth;
 		break;
 	case OP_CALL:
 		if (in->a >= p->nfunctions)
@@ -465,7 +492,7 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 			pushes = 1;
 		break;
 	case OP_FEBEGIN:
-		if (in->x >= v->fn->niters || in->a >= p->nsorts)
+		if (in->x >= v->niters || in->a >= p->nsorts)
 			return vfail(v, pc, "bad iterator or sort spec");
 		g = global_at(p, (unsigned)in->b);
 		if (!g || g->nkeys > MAP_MAX_KEYS)
@@ -480,20 +507,26 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 			pops = 1 + popcount32(p->sorts[in->a].fixed &
 					      ((1u << g->nkeys) - 1));
 		}
+		cur[in->x] = in->b * 2 + (p->sorts[in->a].hist ? 1 : 0);
 		break;
 	case OP_FENEXT:
-		if (in->a >= v->fn->niters || v->iterg[in->a] < 0)
-			return vfail(v, pc, "iterator without FEBEGIN");
-		if (visit(v, (uint32_t)((int64_t)pc + 1 + in->b), depth,
-			  pc) < 0)
-			return -1;
+		if (in->a >= v->niters || cur[in->a] < 0)
+			return vfail(v, pc, cur[in->a] == IT_CONFLICT
+				     ? "iterator walks different arrays "
+				       "on different paths"
+				     : "iterator without FEBEGIN");
+		jump = (uint32_t)((int64_t)pc + 1 + in->b);
+		jdepth = depth;
 		pops = 0;
-		pushes = v->iterh[in->a] ? 1
-			 : p->globals[v->iterg[in->a]].nkeys;
+		pushes = (cur[in->a] & 1) ? 1
+			 : p->globals[cur[in->a] / 2].nkeys;
 		break;
 	case OP_FEVALUE:
+		if (in->x >= v->niters || cur[in->x] < 0)
+			return vfail(v, pc, "iterator without FEBEGIN");
+		break;
 	case OP_FEEND:
-		if (in->x >= v->fn->niters)
+		if (in->x >= v->niters)
 			return vfail(v, pc, "bad iterator");
 		break;
 	default:
@@ -508,9 +541,9 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 		v->maxdepth = ndepth;
 	if (depth > v->maxdepth)
 		v->maxdepth = depth;
-	if (in->op == OP_RET && depth != 1 && depth < 1)
-		return vfail(v, pc, "RET without a value");
-	if (falls && visit(v, pc + 1, ndepth, pc) < 0)
+	if (jump != UINT32_MAX && visit(v, jump, jdepth, cur, pc) < 0)
+		return -1;
+	if (falls && visit(v, pc + 1, ndepth, cur, pc) < 0)
 		return -1;
 	return 0;
 }
@@ -521,6 +554,7 @@ static int verify_function(struct vm *vm, uint32_t fidx, char *err,
 	const struct bc_program *p = vm->p;
 	const struct bc_function *fn = &p->functions[fidx];
 	struct verify v;
+	int32_t *cur = NULL;
 	uint32_t pc;
 	int i, rc = -1;
 
@@ -537,59 +571,45 @@ static int verify_function(struct vm *vm, uint32_t fidx, char *err,
 		return -1;
 	}
 	if (fn->nparams < 0 || fn->nparams > 32 || fn->nlocals < fn->nparams ||
-	    fn->niters < 0 || fn->nlocals > 65536 || fn->niters > 65536) {
+	    fn->niters < 0 || fn->nlocals > 65536 || fn->niters > 256) {
 		set_err(err, errlen, "malformed program: function %s has bad "
 			"frame sizes", fn->name ? fn->name : "?");
 		return -1;
 	}
+	v.niters = fn->niters;
 	v.depth = malloc(fn->size * sizeof(*v.depth));
+	v.inq = calloc(fn->size, sizeof(*v.inq));
 	v.work = malloc((fn->size + 1) * sizeof(*v.work));
-	v.iterg = malloc(((size_t)fn->niters + 1) * sizeof(*v.iterg));
-	v.iterh = malloc(((size_t)fn->niters + 1) * sizeof(*v.iterh));
-	if (!v.depth || !v.work || !v.iterg || !v.iterh) {
+	v.istate = malloc((size_t)fn->size * (size_t)(v.niters + 1) *
+			  sizeof(*v.istate));
+	cur = malloc(((size_t)v.niters + 1) * sizeof(*cur));
+	if (!v.depth || !v.inq || !v.work || !v.istate || !cur) {
 		set_err(err, errlen, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < fn->niters; i++) {
-		v.iterg[i] = -1;
-		v.iterh[i] = false;
-	}
-	/* the global each iterator walks */
-	for (pc = fn->entry; pc < fn->entry + fn->size; pc++) {
-		const struct bc_insn *in = &p->code[pc];
-
-		if (in->op != OP_FEBEGIN || in->x >= fn->niters ||
-		    in->a >= p->nsorts || in->b < 0 ||
-		    (size_t)in->b >= p->nglobals)
-			continue;
-		if (v.iterg[in->x] >= 0 &&
-		    (v.iterg[in->x] != in->b ||
-		     v.iterh[in->x] != p->sorts[in->a].hist)) {
-			vfail(&v, pc, "iterator reused for another array");
-			goto out;
-		}
-		v.iterg[in->x] = in->b;
-		v.iterh[in->x] = p->sorts[in->a].hist;
-	}
 	for (pc = 0; pc < fn->size; pc++)
 		v.depth[pc] = -1;
-	v.depth[0] = 0;
-	v.work[v.nwork++] = fn->entry;
+	for (i = 0; i < v.niters; i++)
+		cur[i] = IT_NONE;
+	if (visit(&v, fn->entry, 0, cur, fn->entry) < 0)
+		goto out;
 	while (v.nwork > 0) {
 		uint32_t at = v.work[--v.nwork];
 
-		if (verify_insn(&v, vm, at, v.depth[at - fn->entry]) < 0)
+		v.inq[at - fn->entry] = false;
+		memcpy(cur, v.istate + (size_t)(at - fn->entry) *
+		       (size_t)v.niters, (size_t)v.niters * sizeof(*cur));
+		if (verify_insn(&v, vm, at, v.depth[at - fn->entry], cur) < 0)
 			goto out;
 	}
 	vm->fninfo[fidx].maxstack = v.maxdepth;
-	for (i = 0; i < fn->niters; i++)
-		vm->iter_global[i] = v.iterg[i];
 	rc = 0;
 out:
 	free(v.depth);
+	free(v.inq);
 	free(v.work);
-	free(v.iterg);
-	free(v.iterh);
+	free(v.istate);
+	free(cur);
 	return rc;
 }
 
@@ -839,12 +859,6 @@ static int load_functions(struct vm *vm, char *err, size_t errlen)
 		uint32_t pc;
 		int ntry = 0;
 
-		free(vm->iter_global);
-		vm->iter_global = calloc((size_t)(fn->niters > 0 ? fn->niters
-								 : 0) + 1,
-					 sizeof(int));
-		if (vm->iter_global == NULL)
-			goto oom;
 		if (verify_function(vm, (uint32_t)i, err, errlen) < 0)
 			return -1;
 		if (vm->fninfo[i].maxstack > maxstack)
@@ -859,8 +873,6 @@ static int load_functions(struct vm *vm, char *err, size_t errlen)
 		if (ntry > maxtries)
 			maxtries = ntry;
 	}
-	free(vm->iter_global);
-	vm->iter_global = NULL;
 
 	/* frames: the handler, then up to MAXNESTING calls */
 	levels = (p->maxnesting > 0 ? p->maxnesting : 0) + 2;
@@ -975,7 +987,6 @@ void vm_free(struct vm *vm)
 	free(vm->sconst);
 	free(vm->sconst_mem);
 	free(vm->fninfo);
-	free(vm->iter_global);
 	free(vm->frames);
 	free(vm->stack);
 	free(vm->lstack);

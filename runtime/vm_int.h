@@ -101,8 +101,6 @@ struct vm {
 	regex_t *regexes;
 	size_t nregex_ok;
 	struct vm_fninfo *fninfo;
-	int *iter_global;	/* per function: niters entries (global of
-				   the iterator's FEBEGIN) */
 
 	/* globals: one slot each; strings point at gstr storage */
 	union vm_val *gval;

@@ -720,6 +720,15 @@ static void test_foreach(void)
 	/* the key variable keeps the last key after the loop */
 	emit(a, OP_LOAD, 0, 2, 0);
 	printf_(a, "last=%s\n", 1);
+	/* the same iterator slot on another array, one key less */
+	push_l(a, 1);
+	emit(a, OP_FEBEGIN, 0, so2, gs);
+	top = here(a);
+	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	printf_(a, "first=%s\n", 1);
+	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
+	patch(a, jdone, here(a));
+	emit(a, OP_FEEND, 0, 0, 0);
 	/* limit 0: no iteration at all */
 	push_l(a, 0);
 	emit(a, OP_FEBEGIN, 0, so, g);
@@ -735,7 +744,8 @@ static void test_foreach(void)
 	probe(a, BP_BEGIN, f, "begin");
 	r = run_all(a, false);
 	CHECK_STR(r.out, "2=50\n4=40\n3=20\n"
-		  "apple:red fig:purple pear:green last=pear\n");
+		  "apple:red fig:purple pear:green last=pear\n"
+		  "first=apple\n");
 	CHECK_STR(r.err, "");
 	result_free(&r);
 	asm_free(a);
@@ -1075,6 +1085,11 @@ static void test_builtins_strings(void)
 		  "\\n\\nXYZZY" },
 		{ BI_text_strn, "SLL", { "\n\nXYZZY\031" }, { 0, 10, 1 },
 		  "\"\\n\\nX\"..." },
+		/* whole escapes are dropped when cutting (stap 5.x) */
+		{ BI_text_strn, "SLL", { "\077\231\a\n\n\r\n" }, { 0, 15, 1 },
+		  "\"?\\231\\a\\n\"..." },
+		{ BI_text_strn, "SLL", { "\n\nXYZZY\031?" }, { 0, 15, 1 },
+		  "\"\\n\\nXYZZY\"..." },
 		{ BI_string_quoted, "S", { "\300\200 \301\277 \302\200 \337\277" },
 		  { 0 }, "\"\\300\\200 \\301\\277 \\u0080 \\u07FF\"" },
 		{ BI_string_quoted, "S",
