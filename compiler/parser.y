@@ -105,6 +105,7 @@ struct pparse {
 	struct function **func_tail;
 	struct list globals;		/* declared in this source */
 	bool in_function;
+	bool alias_epi;			/* this alias used '+=' */
 	struct probe_point *pp_result;	/* parse_probe_point */
 };
 
@@ -273,7 +274,8 @@ struct fevar {
 %type <fevar> fe_var
 %type <sym> global_item param
 %type <fn> func_head
-%type <num> opt_type type pp_mark opt_wrap
+%type <num> opt_type type pp_mark opt_wrap alias_op
+%type <list> alias_names
 %type <expr> opt_size opt_init opt_prio opt_catch
 
 %start start
@@ -330,10 +332,33 @@ opt_semi:
 probe_decl:
 	  PROBE pp_list block
 		{ add_probe(ps, PROBE_PLAIN, &@1, NULL, $2, $3, NULL, NULL); }
-	| PROBE pp_list '=' pp_list block opt_epi
-		{ add_probe(ps, PROBE_ALIAS, &@1, $2, $4, $5, $6, &@6); }
-	| PROBE pp_list PLUS_ASSIGN pp_list block opt_epi
-		{ add_probe(ps, PROBE_ALIAS_EPI, &@1, $2, $4, $5, $6, &@6); }
+	| PROBE alias_names pp_list block opt_epi
+		{
+			/* probe a = b = c {}: a and b are both aliases of c */
+			enum probe_kind k = ps->alias_epi ? PROBE_ALIAS_EPI
+							  : PROBE_ALIAS;
+			for (int i = 0; i < $2->n; i++)
+				add_probe(ps, k, &@1, $2->v[i], $3, $4, $5, &@5);
+		}
+	;
+
+/* each item is the pp_list before one '=' or '+=' */
+alias_names:
+	  pp_list alias_op
+		{
+			ps->alias_epi = $2;
+			$$ = Lpush(ps, L(ps), $1);
+		}
+	| alias_names pp_list alias_op
+		{
+			ps->alias_epi |= $3;
+			$$ = Lpush(ps, $1, $2);
+		}
+	;
+
+alias_op:
+	  '='		{ $$ = 0; }
+	| PLUS_ASSIGN	{ $$ = 1; }
 	;
 
 opt_epi:
@@ -1379,7 +1404,7 @@ static struct symbol *mk_global(struct pparse *ps, const struct token *name,
 			s->maxsize = size->num;
 	}
 	if (init) {
-		if (size || wrap) {
+		if (size) {
 			pc_error(&ps->pc, initloc,
 				 "only scalar globals can be initialized");
 		} else {
