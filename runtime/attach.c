@@ -305,7 +305,10 @@ int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 			if (tid <= 0 || tr_thr_find(t, tid))
 				continue;
 			ts = thread_state(pid, tid);
-			if ((ts == 'Z' || ts == 'X') && tid != pid)
+			/* dead threads cannot be seized; that includes a
+			 * leader that called pthread_exit() while others
+			 * run (the zombie process case was refused above) */
+			if (ts == 'Z' || ts == 'X')
 				continue;
 			if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_OPTS) < 0) {
 				int e = errno;
@@ -334,8 +337,6 @@ int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 			th = tr_thr_new(t, tid, p, THR_RUNNING);
 			if (th == NULL)
 				continue;
-			if (ts == 'Z' || ts == 'X')
-				th->exiting = true;
 			tr_pin_thread(t, th);
 			added++;
 			nthr++;
@@ -343,6 +344,12 @@ int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 		closedir(d);
 		if (added == 0)
 			break;
+	}
+	if (tr_thr_find(t, pid) == NULL) {
+		/* the leader is a zombie: read /proc through a live thread */
+		for (struct tthr *th = t->threads; th; th = th->next)
+			if (th->p == p)
+				p->io_pid = th->tid;
 	}
 	tr_stop_all(t, STOP_TIMEOUT_MS);
 	for (struct tproc *q = t->procs; q; q = q->next) {

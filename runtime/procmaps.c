@@ -36,7 +36,7 @@ int pm_mem_open(struct tproc *p)
 
 	if (p->memfd >= 0)
 		close(p->memfd);
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)p->io_pid);
 	p->memfd = open(path, O_RDWR | O_CLOEXEC);
 	return p->memfd < 0 ? -1 : 0;
 }
@@ -431,10 +431,10 @@ int pm_scan(struct tracer *t, struct tproc *p)
 	size_t nml = 0, cap = 0;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->io_pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->io_pid);
 	buf = read_whole(path, NULL);
 	if (buf == NULL)
 		return -1;
@@ -490,7 +490,7 @@ int pm_scan(struct tracer *t, struct tproc *p)
 					break;
 			if (j < i)
 				continue;
-			o = obj_get(t, p->pid, &ml[i]);
+			o = obj_get(t, p->io_pid, &ml[i]);
 			if (o == NULL || !o->ok || has_obj(p, o))
 				continue;
 			for (j = i; j < nml && !have_bias; j++) {

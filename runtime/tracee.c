@@ -94,6 +94,7 @@ struct tproc *tr_proc_new(struct tracer *t, pid_t pid)
 	if (p == NULL)
 		return NULL;
 	p->pid = pid;
+	p->io_pid = pid;
 	p->memfd = -1;
 	p->follow = true;
 	p->next = t->procs;
@@ -264,8 +265,8 @@ static bool orphan_take(struct tracer *t, pid_t tid, int *status)
 void tr_set_entry_bp(struct tracer *t, struct tproc *p)
 {
 	bool fb, fe;
-	uint64_t base = pm_auxv(p->pid, AT_BASE, &fb);
-	uint64_t entry = pm_auxv(p->pid, AT_ENTRY, &fe);
+	uint64_t base = pm_auxv(p->io_pid, AT_BASE, &fb);
+	uint64_t entry = pm_auxv(p->io_pid, AT_ENTRY, &fe);
 	unsigned char b, cc = 0xcc;
 
 	p->fresh_exec = false;
@@ -406,6 +407,7 @@ static bool do_exec(struct tracer *t, struct tthr *th, enum hmode mode)
 		tr_proc_del(t, p);
 		return false;
 	}
+	p->io_pid = p->pid;
 	pm_mem_open(p);
 	p->fresh_exec = true;
 	if (t->opt.verbose >= 1)
@@ -424,7 +426,19 @@ static enum hres thread_gone(struct tracer *t, struct tthr *th, int status,
 	struct tracer_exit e;
 
 	if (th->tid != p->pid) {
+		struct tthr *o;
+
+		pid_t gone = th->tid;
+
 		tr_thr_del(t, th);
+		/* the last thread of a process whose leader we never held
+		 * (it had exited before we attached): nothing to report */
+		for (o = t->threads; o && o->p != p; o = o->next)
+			;
+		if (o == NULL && tr_thr_find(t, p->pid) == NULL)
+			tr_proc_del(t, p);
+		else if (o && p->io_pid == gone)
+			p->io_pid = o->tid;
 		return H_NONE;
 	}
 	e.pid = p->pid;
@@ -640,7 +654,8 @@ void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 			if (th->p == pp && th->in_vfork)
 				vf = true;
 		if (pp && !vf) {
-			struct tproc tmp = { .pid = o->tid, .memfd = -1 };
+			struct tproc tmp = { .pid = o->tid, .io_pid = o->tid,
+					     .memfd = -1 };
 
 			if (pm_copy(&tmp, pp) == 0)
 				pm_restore(t, &tmp);

@@ -415,7 +415,7 @@ int tracer_read(struct tracer *t, pid_t pid, uint64_t addr, void *buf,
 	if (p)
 		return pm_mem_read(p, addr, buf, len);
 	else {
-		struct tproc tmp = { .pid = pid, .memfd = -1 };
+		struct tproc tmp = { .pid = pid, .io_pid = pid, .memfd = -1 };
 		int rc = pm_mem_read(&tmp, addr, buf, len);
 
 		if (tmp.memfd >= 0)

@@ -53,6 +53,8 @@ struct pobj {
 struct tproc {
 	struct tproc *next;
 	pid_t pid;		/* tgid */
+	pid_t io_pid;		/* whose /proc files to read: pid, or a live
+				   thread if the leader is a zombie */
 	int memfd;		/* /proc/PID/mem, O_RDWR, -1 if none */
 	bool is_target;		/* the -c / -x process itself */
 	bool follow;		/* traced for hits (false: non-followed
