@@ -88,7 +88,12 @@
 	OP(NEXT,    -, 0, 0)	/* end the probe handler now (in a \
 				   function: ends the whole handler too) */ \
 	OP(HALT,    -, 0, 0)	/* end of a probe handler */ \
-	OP(TRY,     J, 0, 0)	/* push a catch handler at pc+1+b */ \
+	OP(TRY,     J, 0, 0)	/* push a catch handler at pc+1+b; it \
+				   catches errors raised while the pc (or \
+				   the call site, in its frame) is inside \
+				   (TRY, handler): a jump out of the body \
+				   needs no ENDTRY.  MAXACTION and abort() \
+				   are not caught */ \
 	OP(ENDTRY,  -, 0, 0)	/* pop the innermost catch handler */ \
 	OP(CATCHMSG,-, 0, 1)	/* push the caught error's message (string) */ \
 	\
@@ -117,7 +122,8 @@
 				   push the new value */ \
 	OP(AEXISTS, G, -1, 1)	/* pop keys; push 0/1.  b is a bit mask of \
 				   wildcard key columns (slices): only the \
-				   non-wildcard keys are on the stack */ \
+				   non-wildcard keys are on the stack (x = \
+				   all the columns, wildcards included) */ \
 	OP(ADEL,    G, -1, 0)	/* pop keys, delete (b = wildcard mask as \
 				   for AEXISTS: deletes every match) */ \
 	OP(ACLEAR,  G, 0, 0)	/* delete every element of array a */ \
@@ -140,10 +146,20 @@
 				   that bucket's count; error "histogram \
 				   index out of range" */ \
 	\
-	/* foreach: iterator slot a of the frame; see vm.c */ \
-	OP(FEBEGIN, N, 1, 0)	/* pop limit (-1 = none); snapshot global \
-				   b into iterator x, sorted as sort spec \
-				   `a` (program's sort table) */ \
+	/* foreach: iterator slot x of the frame (FENEXT: a); see vm.c. \
+	   A slot may be reused by a later foreach over another array. \
+	   Sort spec `a` (struct bc_sort) also says: .fixed = slice \
+	   columns fixed by values pushed before the limit (foreach over \
+	   a[*, k]); .hist = walk the buckets of the histogram of stats \
+	   global b (foreach (n = i in @hist_log(x[k]))): the element's \
+	   keys are pushed before the limit, FENEXT pushes the bucket \
+	   index, FEVALUE its count, every bucket is visited. */ \
+	OP(FEBEGIN, N, -1, 0)	/* pop limit (-1 = none; SystemTap stops \
+				   after `limit` elements, so limit <= 0 \
+				   visits none), then the slice values / \
+				   element keys (see above); snapshot \
+				   global b into iterator x, sorted as sort \
+				   spec `a` (program's sort table) */ \
 	OP(FENEXT,  J, 0, -1)	/* iterator x (in a): push the next \
 				   element's keys (first key deepest), or \
 				   jump b when done */ \
@@ -155,7 +171,9 @@
 	\
 	/* misc */ \
 	OP(EXIT,    -, 0, 0)	/* ask for shutdown after this handler */ \
-	OP(ERROR,   -, 1, 0)	/* pop message; raise a soft runtime error */ \
+	OP(ERROR,   -, 1, 0)	/* pop message; raise a soft runtime error \
+				   (catchable; an empty message ends the \
+				   handler silently, uncounted) */ \
 	OP(NOP,     -, 0, 0)
 
 enum bc_op {

@@ -836,6 +836,70 @@ static void test_stats(void)
 	asm_free(a);
 }
 
+/* foreach (n = b in @hist_log(x)) if (n) printf(...), also on an element */
+static void test_hist_foreach(void)
+{
+	struct asm_ *a = asm_new();
+	int g = global(a, "foo", BT_STATS, "");
+	int ga = global(a, "per", BT_STATS, "S");
+	int f, so;
+	uint32_t top, jdone, jz;
+	struct result r;
+
+	a->p->globals[g].hist = BH_LOG;
+	a->p->globals[ga].hist = BH_LOG;
+	so = sortspec(a, BS_NONE, 0, 1, 0);
+	a->p->sorts[so].hist = true;
+	f = func_begin(a, "begin", 0, 2, 1);
+	push_l(a, -1); emit(a, OP_STATADD, 0, g, 0);
+	push_l(a, 1); emit(a, OP_STATADD, 0, g, 0);
+	push_s(a, "t"); push_l(a, 3); emit(a, OP_STATADD, 1, ga, 0);
+	push_s(a, "t"); push_l(a, 5); emit(a, OP_STATADD, 1, ga, 0);
+	push_s(a, "t"); push_l(a, 6); emit(a, OP_STATADD, 1, ga, 0);
+	push_l(a, -1);
+	emit(a, OP_FEBEGIN, 0, so, g);
+	top = here(a);
+	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	emit(a, OP_STORE, 0, 0, 0);
+	emit(a, OP_FEVALUE, 0, 0, 0);
+	emit(a, OP_DUP, 0, 0, 0);
+	emit(a, OP_STORE, 0, 1, 0);
+	jz = emit(a, OP_JZ, 0, 0, 0);
+	emit(a, OP_LOAD, 0, 0, 0);
+	emit(a, OP_LOAD, 0, 1, 0);
+	printf_(a, "bucket %d: %d\n", 2);
+	patch(a, jz, here(a));
+	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
+	patch(a, jdone, here(a));
+	emit(a, OP_FEEND, 0, 0, 0);
+	/* the same slot on an element of an array, with a limit of 67 */
+	push_s(a, "t");
+	push_l(a, 67);
+	emit(a, OP_FEBEGIN, 0, so, ga);
+	top = here(a);
+	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	emit(a, OP_STORE, 0, 0, 0);
+	emit(a, OP_FEVALUE, 0, 0, 0);
+	emit(a, OP_DUP, 0, 0, 0);
+	emit(a, OP_STORE, 0, 1, 0);
+	jz = emit(a, OP_JZ, 0, 0, 0);
+	emit(a, OP_LOAD, 0, 1, 0);
+	emit(a, OP_LOAD, 0, 0, 0);
+	printf_(a, "%d strings in [t] bucket %d\n", 2);
+	patch(a, jz, here(a));
+	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
+	patch(a, jdone, here(a));
+	emit(a, OP_FEEND, 0, 0, 0);
+	end_handler(a);
+	probe(a, BP_BEGIN, f, "begin");
+	r = run_all(a, false);
+	CHECK_STR(r.out, "bucket 63: 1\nbucket 65: 1\n"
+		  "1 strings in [t] bucket 66\n");
+	CHECK_STR(r.err, "");
+	result_free(&r);
+	asm_free(a);
+}
+
 /*
  * function risky(x) { return 10 / x }
  * try { n = risky(0); print("no") } catch (msg) { print("caught:", msg) }
@@ -1553,6 +1617,7 @@ int main(int argc, char **argv)
 	test_arrays();
 	test_foreach();
 	test_stats();
+	test_hist_foreach();
 	test_try();
 	test_error_context();
 	test_calls();
