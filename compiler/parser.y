@@ -1646,11 +1646,6 @@ static bool has(const yysymbol_kind_t *e, int n, yysymbol_kind_t k)
 	return false;
 }
 
-static const char *closer_of(int opener)
-{
-	return opener == '(' ? "')'" : opener == '[' ? "']'" : "'}'";
-}
-
 static int yyreport_syntax_error(const yypcontext_t *ctx, struct pparse *ps)
 {
 	if (ps->pc.fatal)
@@ -1748,13 +1743,11 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, struct pparse *ps)
 			 * plain operators ('(', 'in', ...) */
 			for (int i = 0; i < n; i++) {
 				yysymbol_kind_t k = e[i];
-				const char *nm = yysymbol_name(k);
 				bool op = is_continuation(k) &&
 					  !is_char(k, '(') && !is_char(k, '[') &&
 					  k != YYSYMBOL_IN && k != YYSYMBOL_LIMIT &&
 					  k != YYSYMBOL_IF &&
 					  k != YYSYMBOL_AT_STATOP;
-				(void)nm;
 				if (op || (is_char(k, ':') && closer))
 					continue;
 				r[m++] = k;
@@ -1805,7 +1798,6 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, struct pparse *ps)
 	} else {
 		pc_error(&ps->pc, &loc, "%s", msg);
 	}
-	(void)closer_of;
 	return 0;
 }
 
