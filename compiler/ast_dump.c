@@ -442,8 +442,11 @@ void ast_dump_script(struct strbuf *out, const struct script *s)
 		}
 		sb_putc(out, ' ');
 		if (p->epilogue) {
-			dump_stmt(out, p->body, 0, false);
-			sb_truncate(out, out->len - 1);  /* the "\n" after "}" */
+			struct strbuf pro = STRBUF_INIT;
+			dump_body_block(&pro, p->body);
+			/* "{...}\n" without its newline, then ", {...}" */
+			sb_append(out, sb_str(&pro), pro.len ? pro.len - 1 : 0);
+			sb_free(&pro);
 			sb_puts(out, ", ");
 			dump_body_block(out, p->epilogue);
 		} else {
