@@ -2079,6 +2079,12 @@ void vm_print_globals(struct vm *vm)
 	const struct bc_program *p = vm->p;
 	size_t i;
 
+	/* SystemTap prints them from synthetic end probes, which do not run
+	 * after abort() or once the errors are past MAXERRORS */
+	if (vm->aborted || vm->errors > p->maxerrors) {
+		out_write(vm);
+		return;
+	}
 	for (i = 0; i < p->nglobals; i++) {
 		const struct bc_global *g = &p->globals[i];
 

@@ -85,7 +85,9 @@ bool vm_aborted(const struct vm *vm);
 void vm_forget(struct vm *vm, pid_t pid);
 
 /* At the very end: print write-only globals as SystemTap does (name=value,
- * arrays element per line, stats summaries, histograms), then flush. */
+ * arrays element per line, stats summaries), then flush.  Like SystemTap's
+ * synthetic end probes that do it, prints nothing after abort() or when
+ * the errors are past MAXERRORS. */
 void vm_print_globals(struct vm *vm);
 void vm_flush(struct vm *vm);
 

@@ -1362,6 +1362,22 @@ static void test_autoprint(void)
 		  "e @count=0x0\n");
 	result_free(&r);
 	asm_free(a);
+
+	/* not after an error past MAXERRORS (no end probes run then) */
+	a = asm_new();
+	gl = global(a, "count", BT_LONG, "");
+	a->p->globals[gl].autoprint = true;
+	f = func_begin(a, "begin", 0, 0, 0);
+	push_l(a, 42); emit(a, OP_GSTOREL, 0, gl, 0);
+	push_s(a, "stop");
+	emit(a, OP_ERROR, 0, 0, 0);
+	end_handler(a);
+	probe(a, BP_BEGIN, f, "begin");
+	r = run_all(a, true);
+	CHECK_STR(r.out, "");
+	CHECK_STR(r.err, "ERROR: stop\n");
+	result_free(&r);
+	asm_free(a);
 }
 
 /* Globals: string loads are copies; -G sets scalars. */
