@@ -3,7 +3,7 @@
  * operand form the tracer decodes, printing the values it passes so that a
  * test can compare them with what the tracer saw.
  *
- * usage: sdt_target ROUNDS [SLEEP_MS [THREADS [fork|vfork|exec]]]
+ * usage: sdt_target ROUNDS [SLEEP_MS [THREADS [fork|vfork|exec|leaderexit]]]
  *
  * Each round prints, before firing the probes,
  *	expect target:NAME R: V1 V2 ...
@@ -13,7 +13,9 @@
  * line "sema R: N" shows the semaphore each round.  THREADS > 1 runs the
  * rounds in that many threads at once.  "fork" forks a child after the
  * first round that runs the remaining rounds too and is waited for; "vfork"
- * vforks a child that execs /bin/true; "exec" execs itself with ROUNDS-1.
+ * vforks a child that execs /bin/true; "exec" execs itself with ROUNDS-1;
+ * "leaderexit" ends the main thread with pthread_exit() once the other
+ * THREADS-1 threads run (the process lives on with a zombie leader).
  * Exits 0; a child exits 3 so the parent can check it was not harmed.
  *
  * Probes (provider "target"):
@@ -235,6 +237,11 @@ int main(int argc, char **argv)
 	}
 	for (int i = 1; i < nthreads; i++)
 		pthread_create(&th[i], NULL, run, (void *)(intptr_t)first);
+	if (strcmp(mode, "leaderexit") == 0) {
+		/* the main thread leaves; the others go on (exit status 0) */
+		out("leader exits\n");
+		pthread_exit(NULL);
+	}
 	run((void *)(intptr_t)first);
 	for (int i = 1; i < nthreads; i++)
 		pthread_join(th[i], NULL);

@@ -11,8 +11,10 @@
  * is not 0x90 or a semaphore is not 0, 2 on usage or read errors (ELF not
  * mapped in PID, no permission).  -q prints only problems and the verdict.
  * Reading /proc/PID/mem needs the right to ptrace PID (root here); it does
- * not stop the process.
+ * not stop the process.  If the main thread has exited, a live thread's
+ * /proc/PID/task/TID files are read instead.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,10 +28,47 @@
 
 #include "../../runtime/sdt.h"
 
-static int find_bias(pid_t pid, const char *elf, const struct sdt_file *f,
-		     uint64_t *bias)
+/*
+ * The /proc directory to read PID's memory through: /proc/PID, or, when the
+ * main thread has exited (zombie leader, empty maps), a live thread's
+ * /proc/PID/task/TID.
+ */
+static void proc_dir(pid_t pid, char *dir, size_t len)
 {
-	char path[64], line[4096], real[PATH_MAX];
+	char path[128];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, len, "/proc/%d", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char maps[400];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(maps, sizeof(maps), "/proc/%d/task/%s/maps", (int)pid,
+			 de->d_name);
+		FILE *f = fopen(maps, "re");
+		int c = f ? fgetc(f) : EOF;
+
+		if (f)
+			fclose(f);
+		if (c != EOF) {
+			snprintf(dir, len, "/proc/%d/task/%s", (int)pid,
+				 de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+}
+
+static int find_bias(const char *dir, const char *elf,
+		     const struct sdt_file *f, uint64_t *bias)
+{
+	char path[400], line[4096], real[PATH_MAX];
 	struct stat st;
 	FILE *m;
 	int rc = -1;
@@ -38,7 +77,7 @@ static int find_bias(pid_t pid, const char *elf, const struct sdt_file *f,
 		return -1;
 	if (realpath(elf, real) == NULL)
 		snprintf(real, sizeof(real), "%s", elf);
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	snprintf(path, sizeof(path), "%s/maps", dir);
 	m = fopen(path, "re");
 	if (m == NULL)
 		return -1;
@@ -69,7 +108,7 @@ static int find_bias(pid_t pid, const char *elf, const struct sdt_file *f,
 int main(int argc, char **argv)
 {
 	struct sdt_file f;
-	char err[512], path[64];
+	char err[512], path[400], dir[300];
 	uint64_t bias;
 	int fd, bad = 0, quiet = 0, ai = 1;
 	pid_t pid;
@@ -87,12 +126,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sitecheck: %s\n", err);
 		return 2;
 	}
-	if (find_bias(pid, argv[ai + 1], &f, &bias) < 0) {
+	proc_dir(pid, dir, sizeof(dir));
+	if (find_bias(dir, argv[ai + 1], &f, &bias) < 0) {
 		fprintf(stderr, "sitecheck: %s is not mapped in pid %d\n",
 			argv[ai + 1], (int)pid);
 		return 2;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	snprintf(path, sizeof(path), "%s/mem", dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "sitecheck: %s: %s\n", path, strerror(errno));

@@ -514,12 +514,14 @@ static void attach_run(const char *T, const char *threads, const char *mode,
 
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
 	pid = spawn(argv, out);
-	if (wait_for(out, "pid", 2000) < 0) {
+	if (wait_for(out, strcmp(mode, "leaderexit") ? "pid" : "leader exits",
+		     2000) < 0) {
 		fail(T, "target did not start");
 		kill(pid, SIGKILL);
 		wait_status(pid);
 		return;
 	}
+	msleep(20);
 	t = mk(follow, true);
 	req(t, "target", "*", 1, false);
 	uint64_t t0 = now_ns();
@@ -595,6 +597,8 @@ static void t_attach(void)
 static void t_threads(void)
 {
 	attach_run("threads", "8", "", true, true);
+	/* the main thread is gone (zombie leader) when we attach */
+	attach_run("leader-exited", "3", "leaderexit", false, true);
 }
 
 /* The target forks after round 1: follow and don't. */
