@@ -1,6 +1,10 @@
 /*
  * strbuf.h - a growable byte buffer (output buffering, sprintf results,
- * -p1/-p3 dumps).  The data is always NUL-terminated after len bytes.
+ * -p1/-p3 dumps).  The data is always NUL-terminated after len bytes; it
+ * may also contain NUL bytes of its own (printf's %b, %m, %05s write them).
+ *
+ * Memory exhaustion is fatal: the functions print "pytap: out of memory"
+ * and abort, so callers never check for it.
  */
 #ifndef PYTAP_STRBUF_H
 #define PYTAP_STRBUF_H
@@ -28,5 +32,12 @@ void sb_free(struct strbuf *sb);
 char *sb_steal(struct strbuf *sb);
 /* The contents ("" when empty, never NULL). */
 const char *sb_str(const struct strbuf *sb);
+
+/* Append N copies of C. */
+void sb_pad(struct strbuf *sb, char c, size_t n);
+/* Cut the contents to LEN bytes (no-op if already shorter). */
+void sb_truncate(struct strbuf *sb, size_t len);
+/* Make room for N more bytes without changing len. */
+void sb_reserve(struct strbuf *sb, size_t n);
 
 #endif
