@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "builtins.h"
+#include "format.h"
 #include "resolve.h"
 #include "strbuf.h"
 
@@ -636,7 +637,7 @@ static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			    strcmp(sp->name, "function__entry") == 0) {
 				if (!c->out->python311_line_sema && c->o->verbose)
 					fprintf(stderr,
-						"pytap: CPython 3.11 fires function__entry only on its tracing path: the 'line' semaphore of %s will be raised too (design.md: ~20x slower Python, still cheaper than a stop)\n",
+						"pytap: CPython 3.11 fires function__entry only on its tracing path, so the 'line' semaphore of %s is raised too (the traced Python runs slower)\n",
 						o->path);
 				c->out->python311_line_sema = true;
 			}
@@ -1040,6 +1041,19 @@ static void check_context(struct ctx *c, struct expr *e)
 	diag_error(c->d, &e->loc,
 		   "$%s: target variables need DWARF debug information, which pytap does not support (SDT probes give $arg1..$argN, $$name, $$provider, $$vars, $$parms)",
 		   n);
+}
+
+/* SystemTap warns about a local that is read but never given a value: it
+ * is usually a missing `global` declaration. */
+static void warn_never_assigned(struct ctx *c, struct symbol *locals)
+{
+	struct symbol *s;
+
+	for (s = locals; s; s = s->next)
+		if (s->kind == SYM_LOCAL && !s->written)
+			diag_warning(c->d, &s->loc,
+				     "never-assigned local variable '%s' (a missing 'global %s'?)",
+				     s->name, s->name);
 }
 
 static bool is_special_call(const char *n)
@@ -1791,15 +1805,29 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 				   "a histogram bucket index must be a number");
 		e->type = T_LONG;
 		break;
-	case E_PRINT:
+	case E_PRINT: {
+		/* printf's format gives its arguments their types, as in
+		   SystemTap: printf("%d", n) makes n a long */
+		struct fmt f;
+		bool have_fmt = (!strcmp(e->name, "printf") ||
+				 !strcmp(e->name, "sprintf")) &&
+				fmt_parse(e->str, e->len, &f, NULL, 0) == 0;
+
 		for (i = 0; i < e->nargs; i++) {
+			enum type w = T_UNKNOWN;
+
+			if (have_fmt && (size_t)i < f.nargs)
+				w = f.argtypes[i] == FMT_ARG_LONG ? T_LONG : T_STRING;
 			if (e->args[i]->kind == E_HIST)
 				infer_hist(c, e->args[i]);
 			else
-				infer(c, e->args[i], T_UNKNOWN);
+				infer(c, e->args[i], w);
 		}
+		if (have_fmt)
+			fmt_free(&f);
 		e->type = e->name[0] == 's' ? T_STRING : T_UNKNOWN;
 		break;
+	}
 	case E_DEFINED:
 		e->type = T_LONG;
 		break;
@@ -1999,6 +2027,7 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		h->nlocals = 0;
 		bind_stmt(&c, h->body);
 		elide_dead_stores(h);
+		warn_never_assigned(&c, h->locals);
 	}
 	for (k = 0; k < c.nfns; k++) {
 		struct function *f = c.fns[k];
@@ -2017,8 +2046,8 @@ int resolve_script(struct ast_arena *a, struct script *user,
 			ps->type = f->params[i]->type;
 			f->params[i] = ps;
 		}
-		f->rettype = f->rettype;
 		bind_stmt(&c, f->body);
+		warn_never_assigned(&c, f->locals);
 	}
 	c.curfn = NULL;
 	if (d->nerrors != errors0)

@@ -5,7 +5,8 @@
  *
  * usage: tracer_smoke [-v] [-t TARGET] [-s SITECHECK] [-p PYTHON] [TEST...]
  *
- * Tests (all by default): sdt launch attach threads fork exec stop errors
+ * Tests (all by default): sdt launch attach threads fork exec stop solib
+ *	errors
  *	py-launch py-bench py-threads py-fork py-nofollow py-fork-detach
  *	py-spawn-detach
  * Prints what it saw, one "PASS name" / "FAIL name: why" per test, and
@@ -836,6 +837,90 @@ static void t_stop(void)
 		printf("PASS %s\n", T);
 }
 
+/*
+ * Probes in a shared library (DT_NEEDED): mapped by the loader after exec,
+ * armed at the entry point, before tracer_launch() returns.  Needs a C
+ * compiler at test time (cc); skipped without one.
+ */
+static void t_solib(void)
+{
+	const char *T = "solib";
+	char cmd[2048], lib[300], prog[300], src[300], msrc[300], err[256];
+	struct tracer *t;
+	struct tracer_hit h;
+	struct tracer_exit ex;
+	int n = 0, status = -1, bad = 0;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/lib.c", tmpdir);
+	snprintf(msrc, sizeof(msrc), "%s/main.c", tmpdir);
+	snprintf(lib, sizeof(lib), "%s/libsdtlib.so", tmpdir);
+	snprintf(prog, sizeof(prog), "%s/solib_main", tmpdir);
+	f = fopen(src, "w");
+	fputs("#define _SDT_HAS_SEMAPHORES 1\n#include <sys/sdt.h>\n"
+	      "volatile unsigned short lib_hello_semaphore\n"
+	      "  __attribute__((section(\".probes\")));\n"
+	      "int lib_hello(int x) {\n"
+	      "  if (lib_hello_semaphore) STAP_PROBE1(lib, hello, x);\n"
+	      "  return x + 1;\n}\n", f);
+	fclose(f);
+	f = fopen(msrc, "w");
+	fputs("int lib_hello(int);\n"
+	      "int main(void) { int s = 0;\n"
+	      "  for (int i = 0; i < 5; i++) s += lib_hello(i);\n"
+	      "  return s == 15 ? 0 : 1; }\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "cc -O2 -fPIC -shared %s -o %s && cc -O2 %s %s -Wl,-rpath,%s -o %s",
+		 src, lib, msrc, lib, tmpdir, prog);
+	if (system(cmd) != 0) {
+		printf("SKIP %s: cannot build a shared library here\n", T);
+		return;
+	}
+	t = mk(true, false);
+	req(t, "lib", "hello", 1, false);
+	{
+		char *argv[] = { prog, NULL };
+
+		pid = tracer_launch(t, argv, err, sizeof(err));
+	}
+	if (pid < 0) {
+		fail(T, "launch: %s", err);
+		tracer_free(t);
+		return;
+	}
+	printf("%s: %zu site(s) armed when tracer_launch returned\n", T,
+	       tracer_request_sites(t, 1));
+	if (tracer_request_sites(t, 1) != 1)
+		fail(T, "the library's site is not armed yet"), bad++;
+	for (;;) {
+		enum tracer_event e = tracer_wait(t, 0, &h, &ex);
+		int64_t v;
+
+		if (e == TEV_HIT) {
+			if (sdt_arg_fetch(&h.probe->args[0], &h.regs, NULL, NULL,
+					  &v) < 0 || v != n)
+				fail(T, "hit %d: argument %" PRId64, n, v), bad++;
+			if (strcmp(h.object, lib) != 0)
+				fail(T, "hit in %s", h.object), bad++;
+			n++;
+		} else if (e == TEV_EXIT) {
+			status = ex.status;
+		} else {
+			break;
+		}
+	}
+	tracer_free(t);
+	printf("%s: %d hits, status %#x\n", T, n, status);
+	if (n != 5)
+		fail(T, "%d hits, want 5", n), bad++;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail(T, "exit status %#x", status), bad++;
+	if (!bad)
+		printf("PASS %s\n", T);
+}
+
 static void attach_err(const char *T, pid_t pid, const char *want)
 {
 	struct tracer *t = mk(true, false);
@@ -1045,19 +1130,48 @@ static void t_py_launch(void)
 		"def f(x):\n    return x\n"
 		"for i in range(1000):\n    f(i)\n");
 	char *argv[] = { (char *)python, (char *)s, NULL };
-	struct tracer *t = py_tracer(true, true);
-	char err[256];
+	struct tracer *t = mk(true, true);
+	char err[256], real[4096];
 	struct pycount c;
-	pid_t pid = tracer_launch(t, argv, err, sizeof(err));
+	pid_t pid;
+	struct tracer_request r = { NULL, "python", "function__entry", 1,
+				    false };
 
+	/* requests by object path: the interpreter's resolved name arms,
+	 * another object's does not */
+	if (realpath(python, real) == NULL)
+		snprintf(real, sizeof(real), "%s", python);
+	r.path = real;
+	tracer_add_request(t, &r);
+	req(t, "python", "function__return", 2, false);
+	req(t, "python", "line", 3, true);
+	r.path = "/nonexistent/libpython3.11.so.1.0";
+	r.name = "*";
+	r.id = 9;
+	tracer_add_request(t, &r);
+	pid = tracer_launch(t, argv, err, sizeof(err));
 	if (pid < 0) {
 		fail(T, "%s", err);
 		tracer_free(t);
 		return;
 	}
-	printf("%s: %zu sites armed, entry %zu line(sema) %zu\n", T,
-	       tracer_armed_sites(t), tracer_request_sites(t, 1),
-	       tracer_request_sites(t, 3));
+	printf("%s: %zu sites armed, entry %zu line(sema) %zu other-object %zu\n",
+	       T, tracer_armed_sites(t), tracer_request_sites(t, 1),
+	       tracer_request_sites(t, 3), tracer_request_sites(t, 9));
+	if (tracer_request_sites(t, 1) != 1 || tracer_request_sites(t, 3) != 1 ||
+	    tracer_request_sites(t, 9) != 0)
+		fail(T, "request site counts");
+	{
+		const struct tracer_object *ob;
+		size_t n = tracer_objects(t, &ob);
+
+		printf("%s: objects:", T);
+		for (size_t i = 0; i < n; i++)
+			printf(" %s (%zu notes)", ob[i].path, ob[i].nnotes);
+		printf("\n");
+		if (n == 0 || strcmp(ob[0].path, real) != 0)
+			fail(T, "the executable is not the first object");
+	}
 	py_loop(T, t, pid, "f", &c, 0);
 	tracer_free(t);
 	printf("%s: f entries %ld returns %ld, other hits %ld, status %#lx\n",
@@ -1392,6 +1506,7 @@ static const struct test tests[] = {
 	{ "fork", t_fork, false },
 	{ "exec", t_exec, false },
 	{ "stop", t_stop, false },
+	{ "solib", t_solib, false },
 	{ "errors", t_errors, false },
 	{ "py-launch", t_py_launch, true },
 	{ "py-bench", t_py_bench, true },

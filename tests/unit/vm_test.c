@@ -448,7 +448,7 @@ static void test_div0(void)
 	r = run_all(a, false);
 	CHECK_STR(r.out, "before\n");
 	CHECK_STR(r.err, "ERROR: division by 0 near operator '/' at "
-		  "input.pytap:3:12 in probe begin\n");
+		  "input.pytap:3:12\n");
 	CHECK(r.status == VM_ERROR, "status %d", r.status);
 	CHECK(r.errors == 1 && r.exit_req, "errors %d exit %d", r.errors,
 	      r.exit_req);
@@ -531,7 +531,7 @@ static void test_maxaction(void)
 	probe(a, BP_TIMER, f, "timer.s(1)");
 	r = run_all(a, false);
 	CHECK_STR(r.err, "ERROR: MAXACTION exceeded near keyword 'while' at "
-		  "input.pytap:2:3 in probe timer.s(1)\n");
+		  "input.pytap:2:3\n");
 	result_free(&r);
 	asm_free(a);
 
@@ -635,7 +635,7 @@ static void test_arrays(void)
 	r = run_all(a, false);
 	CHECK_STR(r.out, "10 0 0 1 1 0\n0 1\n0 seven []\n0\n");
 	CHECK_STR(r.err, "ERROR: Array overflow, check size limit (2) near "
-		  "identifier 'small' at input.pytap:9:5 in probe begin\n");
+		  "identifier 'small' at input.pytap:9:5\n");
 	result_free(&r);
 	asm_free(a);
 
@@ -805,7 +805,7 @@ static void test_stats(void)
 		  "  256 |                                                   0\n"
 		  "\n");
 	CHECK_STR(r.err, "ERROR: empty aggregate near identifier 'none' at "
-		  "input.pytap:7:9 in probe begin\n");
+		  "input.pytap:7:9\n");
 	result_free(&r);
 	asm_free(a);
 
@@ -947,7 +947,7 @@ static void test_try(void)
 	r = run_all(a, false);
 	CHECK_STR(r.out, "caught: division by 0\nbelow: 111\n");
 	CHECK_STR(r.err, "ERROR: boom near identifier 'error' at "
-		  "input.pytap:5:3 in probe begin\n");
+		  "input.pytap:5:3\n");
 	result_free(&r);
 	asm_free(a);
 
@@ -1002,7 +1002,7 @@ static void test_error_context(void)
 	CHECK_STR(r.err, "ERROR: context test fail near identifier 'error' at "
 		  "input.pytap:10:5 (called from identifier 'bad' at "
 		  "input.pytap:13:5) (called from identifier 'mid' at "
-		  "input.pytap:17:5) in probe timer.s(1)\n");
+		  "input.pytap:17:5)\n");
 	result_free(&r);
 	asm_free(a);
 }
@@ -1068,7 +1068,7 @@ static void test_calls(void)
 		      "'deep' at input.pytap:4:20)", 90) == 0,
 	      "got [%s]", r.err);
 	CHECK(strstr(r.err, " (called from identifier 'fib' at "
-			    "input.pytap:6:1) in probe begin\n") != NULL,
+			    "input.pytap:6:1)\n") != NULL,
 	      "got [%s]", r.err);
 	result_free(&r);
 	asm_free(a);
@@ -1227,16 +1227,16 @@ static void test_builtin_errors(void)
 	} cases[] = {
 		{ { BI_user_string, "L", { NULL }, { 0x10 }, "" },
 		  "ERROR: user string copy fault -14 at 0x10 [man error::fault]"
-		  " near identifier 'f' at input.pytap:1:1 in probe begin\n" },
+		  " near identifier 'f' at input.pytap:1:1\n" },
 		{ { BI_stringat, "SL", { "abc" }, { 0, 3 }, "" },
 		  "ERROR: Position out of bounds near identifier 'f' at "
-		  "input.pytap:1:1 in probe begin\n" },
+		  "input.pytap:1:1\n" },
 		{ { BI_ctime, "L", { NULL }, { 2147483648LL }, "" },
 		  "ERROR: Time too far in the future to be converted near "
-		  "identifier 'f' at input.pytap:1:1 in probe begin\n" },
+		  "identifier 'f' at input.pytap:1:1\n" },
 		{ { BI_ctime, "L", { NULL }, { -2147483649LL }, "" },
 		  "ERROR: Time too far in the past to be converted near "
-		  "identifier 'f' at input.pytap:1:1 in probe begin\n" },
+		  "identifier 'f' at input.pytap:1:1\n" },
 	};
 	size_t i;
 
