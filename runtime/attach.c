@@ -18,6 +18,46 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/*
+ * Let a freshly exec'd dynamically linked PID run to its entry point, where
+ * the libraries the loader mapped get armed, so that tracer_launch()
+ * returns with everything armed that will be before main().  Events on the
+ * way (library constructors may run code, fork, take signals) are handled
+ * as tracer_wait() would; a hit or an exit is kept for it to report.
+ */
+static void run_to_entry(struct tracer *t, pid_t pid)
+{
+	struct tproc *p;
+
+	while ((p = tr_proc_find(t, pid)) != NULL && p->entry_armed &&
+	       !tr_signal_pending()) {
+		struct tracer_hit h;
+		struct tracer_exit ex;
+		int status;
+		pid_t r = waitpid(-1, &status, __WALL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		switch (tr_handle(t, r, status, M_RUN, &h, &ex)) {
+		case H_HIT: {
+			struct tthr *th = tr_thr_find(t, h.tid);
+
+			if (th)
+				tr_set_pending_hit(t, th, true);
+			break;
+		}
+		case H_EXIT:
+			tr_exit_push(t, &ex);
+			break;
+		case H_NONE:
+			break;
+		}
+	}
+}
+
 pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		    size_t errlen)
 {
@@ -116,6 +156,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 	tr_set_entry_bp(t, p);
 	t->attached = true;
 	tr_resume(th);
+	run_to_entry(t, pid);
 	return pid;
 }
 

@@ -224,7 +224,7 @@ static bool is_stop_sig(int sig)
 	       sig == SIGTTOU;
 }
 
-static void exit_push(struct tracer *t, const struct tracer_exit *ex)
+void tr_exit_push(struct tracer *t, const struct tracer_exit *ex)
 {
 	struct tracer_exit *n = realloc(t->exitq,
 					(t->nexitq + 1) * sizeof(*n));
@@ -455,7 +455,7 @@ static enum hres thread_gone(struct tracer *t, struct tthr *th, int status,
 		*ex = e;
 		return H_EXIT;
 	}
-	exit_push(t, &e);
+	tr_exit_push(t, &e);
 	return H_NONE;
 }
 

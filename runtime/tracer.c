@@ -121,6 +121,12 @@ void tr_wait_leave(struct tracer *t)
 	t->armed_deadline = 0;
 }
 
+/* SIGINT/SIGTERM/SIGHUP/SIGPIPE arrived and was not reported yet. */
+bool tr_signal_pending(void)
+{
+	return g_sig != 0;
+}
+
 uint64_t tr_now_ns(void)
 {
 	struct timespec ts;

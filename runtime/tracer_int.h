@@ -150,6 +150,7 @@ void tr_timer_deadline(uint64_t ns);
 void tr_timer_off(void);
 void tr_wait_enter(struct tracer *t, uint64_t deadline);
 void tr_wait_leave(struct tracer *t);
+bool tr_signal_pending(void);
 uint64_t tr_now_ns(void);
 void tr_seterr(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -178,6 +179,7 @@ void tr_stop_all(struct tracer *t, int timeout_ms);
 void tr_resume_all(struct tracer *t);
 void tr_flush_traps(struct tracer *t);
 void tr_detach_orphan(struct tracer *t, const struct orphan *o);
+void tr_exit_push(struct tracer *t, const struct tracer_exit *ex);
 
 /* attach.c */
 long tr_status_field(pid_t pid, const char *key, char *sval, size_t slen);
