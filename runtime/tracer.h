@@ -103,7 +103,12 @@ void tracer_add_request(struct tracer *t, const struct tracer_request *r);
 /*
  * -c: start ARGV (argv[0] looked up in $PATH) stopped, arm it and let it
  * run.  Libraries mapped by the dynamic loader before main() are armed
- * before the program's first instruction of its own (at its entry point).
+ * before the program's first instruction of its own (at its entry point);
+ * tracer_launch() returns once the program got there (events on the way,
+ * e.g. hits in library constructors, are kept for tracer_wait()), so
+ * tracer_request_sites() then counts them.  No PTRACE_O_EXITKILL: if pytap
+ * is killed the child lives on (but dies of SIGTRAP at the next armed site:
+ * only a detach restores the bytes).
  * Returns the pid, or -1 with a one-line reason in ERR.
  */
 pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
