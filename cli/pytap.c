@@ -185,7 +185,10 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 		for (i = 0; i < we.we_wordc; i++)
 			(*argv_out)[i] = strdup(we.we_wordv[i]);
 		wordfree(&we);
-		exe = target_resolve_exec((*argv_out)[0], err, sizeof(err));
+		exe = target_resolve_exec2((*argv_out)[0], &ts->target_script,
+					   err, sizeof(err));
+		ts->target_desc = malloc(strlen(o->cmd) + 8);
+		sprintf(ts->target_desc, "-c '%s'", o->cmd);
 		if (!exe) {
 			fprintf(stderr, "pytap: -c: %s\n", err);
 			return PYTAP_EXIT_TRACE;
@@ -200,6 +203,8 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 		char path[64], line[4096];
 		FILE *f;
 
+		ts->target_desc = malloc(32);
+		sprintf(ts->target_desc, "-x %d", (int)o->pid);
 		snprintf(path, sizeof(path), "/proc/%d/maps", (int)o->pid);
 		f = fopen(path, "r");
 		if (!f) {
@@ -465,8 +470,15 @@ int main(int argc, char **argv)
 	ro.have_target = o.cmd || o.pid;
 	ro.verbose = o.verbose;
 	if (resolve_script(a, &user, &lib, &ro, &r, &d)) {
-		diag_summary(&d);
-		rc = PYTAP_EXIT_COMPILE;
+		if (r.no_probes) {
+			/* not the script's fault: one line, as runtime
+			   problems are reported */
+			fprintf(stderr, "pytap: %s\n", r.no_probes);
+			rc = PYTAP_EXIT_TRACE;
+		} else {
+			diag_summary(&d);
+			rc = PYTAP_EXIT_COMPILE;
+		}
 		goto done;
 	}
 	if (o.pass == 2) {

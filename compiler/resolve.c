@@ -403,17 +403,29 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 		total += objs[i]->sdt.nprobes;
 	if (total == 0) {
 		struct target_obj *o = n ? objs[0] : NULL;
+		struct strbuf sb = STRBUF_INIT;
+		const char *desc = c->o->ts->target_desc;
 
+		(void)loc;
 		if (o && o->py_major)
-			diag_error(c->d, loc,
-				   "'%s' (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, e.g. Debian's /usr/bin/python3.%d",
-				   o->path, o->py_major, o->py_minor,
-				   o->py_minor ? o->py_minor : 11);
+			sb_printf(&sb,
+				  "%s (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, e.g. Debian's /usr/bin/python3.%d",
+				  o->path, o->py_major, o->py_minor,
+				  o->py_minor ? o->py_minor : 11);
+		else if (o && desc && c->o->ts->ntarget && objs[0] == c->o->ts->target[0] &&
+			 c->o->ts->target_script)
+			sb_printf(&sb,
+				  "%s has no SDT probes: it is the interpreter of the #! script %s that %s runs; point %s at the traced program itself (e.g. /usr/bin/python3.11 script.py)",
+				  o->path, c->o->ts->target_script, desc,
+				  desc[1] == 'c' ? "-c" : "-x");
 		else
-			diag_error(c->d, loc,
-				   "no SDT probes (.note.stapsdt) in '%s'%s",
-				   o ? o->path : "the target",
-				   n > 1 ? " or the libraries it loads" : "");
+			sb_printf(&sb, "%s has no SDT probes (.note.stapsdt)%s",
+				  o ? o->path : "the target",
+				  n > 1 ? ", nor do the libraries it loads" : "");
+		if (!c->out->no_probes)
+			c->out->no_probes = ast_strndup(c->a, sb_str(&sb), sb.len);
+		sb_free(&sb);
+		c->d->nerrors++;
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -652,7 +664,7 @@ static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 				   mark);
 			return -1;
 		}
-		explain_no_mark(c, &cp[n - 1].loc, objs, nobj, provider, mark);
+		explain_no_mark(c, &up->loc, objs, nobj, provider, mark);
 		return -1;
 	}
 	return made;

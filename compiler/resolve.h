@@ -55,6 +55,10 @@ struct resolved {
 	struct function **functions;	/* used functions */
 	int nfunctions;
 	bool python311_line_sema;
+	/* Set when the target binaries have no SDT notes at all: not a
+	   script error but a runtime problem, reported as one line (the
+	   CLI exits with PYTAP_EXIT_TRACE). */
+	char *no_probes;
 };
 
 /* Returns the number of errors (0 = success). */

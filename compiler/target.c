@@ -101,48 +101,56 @@ static bool is_elf(const char *path)
 	return ok;
 }
 
+static char *resolve_depth(const char *name, char **script, int depth,
+			   char *err, size_t errlen)
+{
+	char *found, *real, *interp, *r;
+
+	if (depth > 4) {
+		snprintf(err, errlen, "too many levels of #! interpreters");
+		return NULL;
+	}
+	found = strchr(name, '/') ? strdup(name) : search_path(name);
+	if (!found) {
+		snprintf(err, errlen, "cannot find '%s' in $PATH", name);
+		return NULL;
+	}
+	real = realpath(found, NULL);
+	if (!real) {
+		snprintf(err, errlen, "cannot open '%s': %s", found,
+			 strerror(errno));
+		free(found);
+		return NULL;
+	}
+	free(found);
+	if (is_elf(real))
+		return real;
+	interp = read_shebang(real);
+	if (!interp) {
+		snprintf(err, errlen,
+			 "'%s' is neither an ELF binary nor a #! script", real);
+		free(real);
+		return NULL;
+	}
+	if (script && !*script)
+		*script = strdup(real);
+	free(real);
+	r = resolve_depth(interp, script, depth + 1, err, errlen);
+	free(interp);
+	return r;
+}
+
+char *target_resolve_exec2(const char *name, char **script, char *err,
+			   size_t errlen)
+{
+	if (script)
+		*script = NULL;
+	return resolve_depth(name, script, 0, err, errlen);
+}
+
 char *target_resolve_exec(const char *name, char *err, size_t errlen)
 {
-	char *found, *real, *interp;
-	int depth;
-
-	for (depth = 0; depth < 4; depth++) {
-		if (strchr(name, '/'))
-			found = strdup(name);
-		else
-			found = search_path(name);
-		if (!found) {
-			snprintf(err, errlen, "cannot find '%s' in $PATH",
-				 name);
-			return NULL;
-		}
-		real = realpath(found, NULL);
-		if (!real) {
-			snprintf(err, errlen, "cannot open '%s': %s", found,
-				 strerror(errno));
-			free(found);
-			return NULL;
-		}
-		free(found);
-		if (is_elf(real))
-			return real;
-		interp = read_shebang(real);
-		if (!interp) {
-			snprintf(err, errlen,
-				 "'%s' is neither an ELF binary nor a #! script",
-				 real);
-			free(real);
-			return NULL;
-		}
-		free(real);
-		/* resolve the interpreter in the next round */
-		name = interp;
-		found = target_resolve_exec(interp, err, errlen);
-		free(interp);
-		return found;
-	}
-	snprintf(err, errlen, "too many levels of #! interpreters");
-	return NULL;
+	return resolve_depth(name, NULL, 0, err, errlen);
 }
 
 /* CPython version from the exported Py_Version (3.11+): 0xMMmmpp.. */
@@ -442,5 +450,6 @@ void target_set_free(struct target_set *ts)
 	}
 	free(ts->target);
 	free(ts->target_desc);
+	free(ts->target_script);
 	memset(ts, 0, sizeof(*ts));
 }

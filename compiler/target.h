@@ -26,6 +26,7 @@ struct target_set {
 	struct target_obj **target;
 	size_t ntarget;
 	char *target_desc;	/* "-c 'CMD'" / "-x 1234", for messages */
+	char *target_script;	/* -c ran a #! script: its path, else NULL */
 };
 
 /*
@@ -35,6 +36,10 @@ struct target_set {
  * malloc'd path, or NULL with a one-line reason in ERR.
  */
 char *target_resolve_exec(const char *name, char *err, size_t errlen);
+/* The same, also returning (malloc'd) the #! script that was replaced by
+ * its interpreter, or NULL. */
+char *target_resolve_exec2(const char *name, char **script, char *err,
+			   size_t errlen);
 
 /* The object at PATH (resolved), read and cached; NULL + ERR on failure. */
 struct target_obj *target_get(struct target_set *ts, const char *path,
