@@ -237,8 +237,18 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 		}
 		fclose(f);
 		if (!ts->ntarget) {
-			fprintf(stderr, "pytap: -x %d: the process maps no ELF file (a kernel thread?)\n",
-				(int)o->pid);
+			char comm[64] = "?";
+			FILE *cf;
+
+			snprintf(path, sizeof(path), "/proc/%d/comm", (int)o->pid);
+			cf = fopen(path, "r");
+			if (cf) {
+				if (fgets(comm, sizeof(comm), cf))
+					comm[strcspn(comm, "\n")] = 0;
+				fclose(cf);
+			}
+			fprintf(stderr, "pytap: -x %d (%s) is a kernel thread: pytap traces user-space processes\n",
+				(int)o->pid, comm);
 			return PYTAP_EXIT_TRACE;
 		}
 	}
