@@ -355,6 +355,13 @@ static const struct vstr *cmdline_args(struct vm *vm, int64_t n, int64_t m,
 		size_t alen = strnlen(p, (size_t)(end - p));
 
 		if (i >= n && (m < 0 || i <= m)) {
+			/* __args .= delim . (__arg == "" ? "\"\"" : __arg) */
+			const char *a = p;
+
+			if (!first && alen == 0) {
+				a = "\"\"";
+				alen = 2;
+			}
 			if (!first && olen < vm->maxlen) {
 				size_t k = dlen;
 
@@ -368,10 +375,12 @@ static const struct vstr *cmdline_args(struct vm *vm, int64_t n, int64_t m,
 
 				if (k > vm->maxlen - olen)
 					k = vm->maxlen - olen;
-				memcpy(out + olen, p, k);
+				memcpy(out + olen, a, k);
 				olen += k;
 			}
 			first = false;
+			if (a != p)
+				alen = 0;
 		}
 		i++;
 		p += alen + 1;
@@ -1142,9 +1151,9 @@ verbatim:
  * SystemTap's _stp_text_str (stp_string.c) over an in-memory string:
  * printable ASCII as is, \a\b\f\n\r\t\v\"\\ escaped, other bytes as \ooo,
  * valid UTF-8 as \uXXXX or \UXXXXXXXX; with QUOTED, between double quotes
- * and "..." appended when cut.  When cutting, whole escapes are dropped
- * (never half of one), as the output of SystemTap's own text_str test
- * shows: text_strn("?\231\a\n\n\r\n", 15, 1) is "?\231\a\n"... .
+ * and "..." appended when cut; a cut never splits the first escape that
+ * could be cut (stap 4.8: text_strn("?\231\a\n\n\r\n", 15, 1) is
+ * "?\231\a\n"...).
  */
 size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 		   int64_t inlen, int64_t outlen, bool quoted)
@@ -1153,8 +1162,8 @@ size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 	const unsigned char *ip = (const unsigned char *)in;
 	char *out = outstr;
 	int c = 0;
-	int last[3] = { 0, 0, 0 };	/* lengths of the last items written */
-	int nlast = 0;
+	char *esc = NULL;	/* the first escape a cut could split */
+	int64_t esc_len = 0;
 
 	if (inlen <= 0 || inlen > msl - 1)
 		inlen = msl - 1;
@@ -1176,6 +1185,10 @@ size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 			int i;
 
 			num = c <= 0xFFFF ? 6 : 10;
+			if (!esc && outlen - 3 < num) {
+				esc = out;
+				esc_len = num;
+			}
 			if (outlen < num)
 				break;
 			*out++ = '\\';
@@ -1189,26 +1202,30 @@ size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 		} else if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
 			*out++ = (char)c;
 		} else {
-			char esc = 0;
+			char e = 0;
 
 			switch (c) {
-			case '\a': esc = 'a'; break;
-			case '\b': esc = 'b'; break;
-			case '\f': esc = 'f'; break;
-			case '\n': esc = 'n'; break;
-			case '\r': esc = 'r'; break;
-			case '\t': esc = 't'; break;
-			case '\v': esc = 'v'; break;
-			case '"': esc = '"'; break;
-			case '\\': esc = '\\'; break;
+			case '\a': e = 'a'; break;
+			case '\b': e = 'b'; break;
+			case '\f': e = 'f'; break;
+			case '\n': e = 'n'; break;
+			case '\r': e = 'r'; break;
+			case '\t': e = 't'; break;
+			case '\v': e = 'v'; break;
+			case '"': e = '"'; break;
+			case '\\': e = '\\'; break;
 			default: break;
 			}
-			num = esc ? 2 : 4;
+			num = e ? 2 : 4;
+			if (!esc && outlen - 3 < num) {
+				esc = out;
+				esc_len = num;
+			}
 			if (outlen < num)
 				break;
 			*out++ = '\\';
-			if (esc) {
-				*out++ = esc;
+			if (e) {
+				*out++ = e;
 			} else {
 				*out++ = (char)('0' + ((c >> 6) & 03));
 				*out++ = (char)('0' + ((c >> 3) & 07));
@@ -1216,23 +1233,16 @@ size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 			}
 		}
 		outlen -= num;
-		last[2] = last[1];
-		last[1] = last[0];
-		last[0] = num;
-		if (nlast < 3)
-			nlast++;
 	}
 	if (quoted) {
 		if (c && inlen > 0) {
-			/* cut: drop whole trailing items (never half an
-			 * escape) until "..." fits after the quote */
-			int64_t room = outlen, i = 0;
+			/* cut; an escape the cut would split goes whole */
+			char *trunc = out - 3 + outlen;
 
-			while (room < 3 && i < nlast) {
-				out -= last[i];
-				room += last[i];
-				i++;
-			}
+			if (esc && esc < trunc && trunc < esc + esc_len)
+				out = esc;
+			else
+				out = trunc;
 			*out++ = '"';
 			*out++ = '.';
 			*out++ = '.';
@@ -1390,7 +1400,8 @@ void bi_matched_str(struct vm *vm, const union vm_val *args,
 
 /* ---- control and logging (logging.stp, random.stp) -------------------- */
 
-/* abort(): end the session at once, no end probes, no message. */
+/* abort(): like exit(), but the handler ends at once, with no message
+ * and past any try (logging.stp: STOPPING, as exit(); end probes run). */
 void bi_abort(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
 	(void)args;
@@ -1415,18 +1426,19 @@ void bi_log(struct vm *vm, const union vm_val *args, union vm_val *ret)
 	vm_out(vm, "\n", 1);
 }
 
-/* randint(n): uniform in [0, n) (0 for n <= 0). */
+/* random.stp: n (unsigned) above 1024*1024 is an error; else
+ * _stp_random_u(n): glibc's rand() recurrence, modulo n (0 for n == 0). */
 void bi_randint(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
-	uint64_t x = vm->rng;
+	uint64_t n = (uint64_t)args[0].l;
 
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	vm->rng = x;
-	x *= 0x2545F4914F6CDD1Dull;
-	ret->l = args[0].l > 0 ? (int64_t)((x >> 11) % (uint64_t)args[0].l)
-			       : 0;
+	ret->l = 0;
+	if (n > 1024 * 1024) {
+		vm_raise(vm, "range too wide");
+		return;
+	}
+	vm->rng = vm->rng * 1103515245 + 12345;
+	ret->l = n == 0 ? 0 : (int64_t)(vm->rng % n);
 }
 
 /* ---- ANSI terminal helpers (ansi.stp) --------------------------------- */

@@ -2086,8 +2086,8 @@ void vm_print_globals(struct vm *vm)
 	size_t i;
 
 	/* SystemTap prints them from synthetic end probes, which do not run
-	 * after abort() or once the errors are past MAXERRORS */
-	if (vm->aborted || vm->errors > p->maxerrors) {
+	 * once the errors are past MAXERRORS */
+	if (vm->errors > p->maxerrors) {
 		out_write(vm);
 		return;
 	}

@@ -76,8 +76,9 @@ bool vm_exit_requested(const struct vm *vm);
 int vm_error_count(const struct vm *vm);
 /* Probes skipped (e.g. reentrancy), for the final WARNING line. */
 int vm_skipped_count(const struct vm *vm);
-/* abort() was called: stop at once; end probes must not run (SystemTap
- * marks the session as failed). vm_exit_requested() is true as well. */
+/* abort() was called (the handler stopped at once, uncaught by try).
+ * vm_exit_requested() is true as well; as after exit(), end probes run
+ * (SystemTap 4.8's abort() sets the same STOPPING state as exit()). */
 bool vm_aborted(const struct vm *vm);
 
 /* PID exec'd or exited: drop what the VM cached about it (execname(),
@@ -86,8 +87,8 @@ void vm_forget(struct vm *vm, pid_t pid);
 
 /* At the very end: print write-only globals as SystemTap does (name=value,
  * arrays element per line, stats summaries), then flush.  Like SystemTap's
- * synthetic end probes that do it, prints nothing after abort() or when
- * the errors are past MAXERRORS. */
+ * synthetic end probes that do it, prints nothing when the errors are
+ * past MAXERRORS. */
 void vm_print_globals(struct vm *vm);
 void vm_flush(struct vm *vm);
 

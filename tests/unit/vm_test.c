@@ -1189,6 +1189,8 @@ static void test_builtins_strings(void)
 		{ BI_user_short, "L", { NULL }, { FAKE_BASE }, "25960" },
 		{ BI_user_long, "L", { NULL }, { 7 }, "0" },
 		{ BI_target, "", { NULL }, { 0 }, "4242" },
+		{ BI_randint, "L", { NULL }, { 0 }, "0" },
+		{ BI_randint, "L", { NULL }, { 1 }, "0" },
 	};
 	size_t i;
 
@@ -1237,6 +1239,12 @@ static void test_builtin_errors(void)
 		{ { BI_ctime, "L", { NULL }, { -2147483649LL }, "" },
 		  "ERROR: Time too far in the past to be converted near "
 		  "identifier 'f' at input.pytap:1:1\n" },
+		{ { BI_randint, "L", { NULL }, { 1048577 }, "" },
+		  "ERROR: range too wide near identifier 'f' at "
+		  "input.pytap:1:1\n" },
+		{ { BI_randint, "L", { NULL }, { -1 }, "" },
+		  "ERROR: range too wide near identifier 'f' at "
+		  "input.pytap:1:1\n" },
 	};
 	size_t i;
 
