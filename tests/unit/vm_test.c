@@ -1565,6 +1565,46 @@ static void test_context(void)
 	asm_free(a);
 }
 
+static const char *argv0;
+
+/* Process facts: without a target process they describe the VM's own. */
+static void test_process(void)
+{
+	struct asm_ *a = begin_prog(0, 0);
+	struct result r;
+	char want[4096], exe[64];
+	const char *path = getenv("PATH");
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	if (f == NULL || fgets(exe, sizeof(exe), f) == NULL)
+		strcpy(exe, "?");
+	if (f)
+		fclose(f);
+	exe[strcspn(exe, "\n")] = '\0';
+	emit(a, OP_BUILTIN, 0, BI_pid, 0);
+	emit(a, OP_BUILTIN, 0, BI_tid, 0);
+	emit(a, OP_BUILTIN, 0, BI_ppid, 0);
+	emit(a, OP_BUILTIN, 0, BI_uid, 0);
+	emit(a, OP_BUILTIN, 0, BI_execname, 0);
+	push_l(a, 0);
+	emit(a, OP_BUILTIN, 1, BI_cmdline_arg, 0);
+	push_l(a, 99);
+	emit(a, OP_BUILTIN, 1, BI_cmdline_arg, 0);
+	push_s(a, "PATH");
+	emit(a, OP_BUILTIN, 1, BI_env_var, 0);
+	push_s(a, "NO_SUCH_VARIABLE_HERE");
+	emit(a, OP_BUILTIN, 1, BI_env_var, 0);
+	printf_(a, "%d %d %d %d %s %s [%s] %s [%s]\n", 9);
+	end_handler(a);
+	r = run_all(a, false);
+	snprintf(want, sizeof(want), "%d %d %d %d %s %s [] %.511s []\n",
+		 (int)getpid(), (int)gettid(), (int)getppid(), (int)getuid(),
+		 exe, argv0, path ? path : "");
+	CHECK_STR(r.out, want);
+	result_free(&r);
+	asm_free(a);
+}
+
 /* abort(): the handler stops at once, even inside try, with no message. */
 static void test_abort(void)
 {
@@ -1634,6 +1674,7 @@ static void bench_printf(void)
 
 int main(int argc, char **argv)
 {
+	argv0 = argv[0];
 	test_arith();
 	test_div0();
 	test_strings();
@@ -1656,6 +1697,7 @@ int main(int argc, char **argv)
 	test_disasm();
 	test_context();
 	test_abort();
+	test_process();
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
 		bench_printf();
 	printf("%d passed, %d failed\n", passed, failed);
