@@ -475,9 +475,20 @@ static const char *cur_pp(const struct vm *vm)
 	return vm->probe->pp;
 }
 
+/* pp(): for a mark, SystemTap names the probe it derived, the site's
+ * statement: process("/usr/bin/python3.11").statement(0x4f20a1) (stap 4.8,
+ * link-time address); pn() gives the mark as the script wrote it. */
 void bi_pp(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
+	const struct bc_probe *pr = vm->probe;
+
 	(void)args;
+	if (pr != NULL && pr->kind == BP_SDT && pr->sdt_path != NULL &&
+	    vm->ev != NULL && vm->ev->sdt != NULL) {
+		ret->s = str_printf(vm, "process(\"%s\").statement(0x%" PRIx64
+				    ")", pr->sdt_path, vm->ev->sdt->pc);
+		return;
+	}
 	ret->s = str_cpy(vm, cur_pp(vm));
 }
 

@@ -1533,15 +1533,18 @@ static void test_context(void)
 	emit(a, OP_CTXS, 0, 1, 0);
 	emit(a, OP_CTXS, 0, 2, 0);
 	emit(a, OP_BUILTIN, 0, BI_pp, 0);
+	emit(a, OP_BUILTIN, 0, BI_pn, 0);
 	emit(a, OP_BUILTIN, 0, BI_pid, 0);
 	emit(a, OP_BUILTIN, 0, BI_tid, 0);
-	printf_(a, "%d %d %s %s [%s] %s %d %d\n", 8);
+	printf_(a, "%d %d %s %s [%s] %s %s %d %d\n", 9);
 	end_handler(a);
 	probe(a, BP_SDT, f,
 	      "process(\"/usr/bin/python3.11\").mark(\"function__entry\")");
+	a->p->probes[0].sdt_path = strdup("/usr/bin/python3.11");
 	memset(&sp, 0, sizeof(sp));
 	sp.provider = (char *)"python";
 	sp.name = (char *)"function__entry";
+	sp.pc = 0x4f20a1;
 	sp.nargs = sdt_args_parse("8@%rbp -4@%eax", sp.args, SDT_MAX_ARGS);
 	memset(&regs, 0, sizeof(regs));
 	regs.rbp = 0x7f0012345678ull;
@@ -1559,6 +1562,7 @@ static void test_context(void)
 	fclose(out);
 	CHECK_STR(obuf, "139638282147448 -1 function__entry python "
 		  "[$arg1=0x7f0012345678 $arg2=0xffffffffffffffff] "
+		  "process(\"/usr/bin/python3.11\").statement(0x4f20a1) "
 		  "process(\"/usr/bin/python3.11\").mark(\"function__entry\") "
 		  "100 101\n");
 	free(obuf);
