@@ -110,6 +110,10 @@ static void run_kind(struct session *s, enum bc_probe_kind kind,
 
 		if (stop_on_exit && vm_exit_requested(s->vm))
 			break;
+		/* an error past MAXERRORS in an end probe ends the end
+		   probes too */
+		if (kind == BP_END && vm_error_count(s->vm) > s->p->maxerrors)
+			break;
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = idx[i];
 		vm_run(s->vm, &ev);
@@ -358,6 +362,7 @@ static int trace_loop(struct session *s)
 			handle_hit(s, &hit);
 			break;
 		case TEV_EXIT:
+			vm_forget(s->vm, ex.pid);	/* cached execname etc. */
 			if (s->o->verbose)
 				fprintf(stderr, "pytap: process %d ended\n",
 					(int)ex.pid);
@@ -483,6 +488,8 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 	if (s.tr)
 		tracer_detach_all(s.tr);
 	vm_flush(s.vm);
+	/* after a fatal error SystemTap runs error probes instead of end
+	   probes, and stops running them at the next error */
 	if (vm_error_count(s.vm) > p->maxerrors)
 		run_kind(&s, BP_ERROR, false);
 	else
