@@ -89,6 +89,14 @@ static char *near_text(const struct loc *l)
 		 t[0] == '_' || t[0] == '$') {
 		const char *kind = "identifier ";
 
+		/* the token only: a call's location may span "f(...)" */
+		for (i = 1; i < (size_t)n; i++)
+			if (!((t[i] >= 'a' && t[i] <= 'z') ||
+			      (t[i] >= 'A' && t[i] <= 'Z') ||
+			      (t[i] >= '0' && t[i] <= '9') || t[i] == '_' ||
+			      t[i] == '$'))
+				break;
+		n = (int)i;
 		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
 			if ((size_t)n == strlen(keywords[i]) &&
 			    !strncmp(t, keywords[i], (size_t)n))
