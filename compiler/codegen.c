@@ -973,30 +973,67 @@ static void gen_loop_body(struct cg *g, struct stmt *body, struct loop *l)
 	g->loop = l->outer;
 }
 
+/* Push a foreach's limit, clamped at 0: SystemTap stops once `limit`
+ * elements were visited, so a limit <= 0 visits none (the VM takes -1 to
+ * mean "no limit"). */
+static void gen_limit(struct cg *g, struct expr *limit)
+{
+	uint32_t j;
+
+	if (!limit) {
+		push_long(g, -1);
+		return;
+	}
+	if (limit->kind == E_NUM) {
+		push_long(g, limit->num < 0 ? 0 : limit->num);
+		return;
+	}
+	gen_value(g, limit);
+	emit(g, OP_DUP, 0, 0, 0);
+	push_long(g, 0);
+	emit(g, OP_LT, 0, 0, 0);
+	j = emit(g, OP_JZ, 0, 0, 0);
+	emit(g, OP_POP, 0, 0, 0);
+	push_long(g, 0);
+	patch(g, j, pc(g));
+}
+
+/*
+ * foreach: FEBEGIN snapshots the array (sorted as its sort spec says);
+ * a slice a[*, k] pushes its fixed values (first column first) and sets
+ * the spec's .fixed mask, so that the VM filters after counting the
+ * limit, as SystemTap does; a histogram @hist_*(x[k]) pushes the keys of
+ * its element and walks the buckets.
+ */
 static void gen_foreach(struct cg *g, struct stmt *s)
 {
 	struct foreach *fe = s->fe;
-	struct symbol *arr = fe->array->sym;
+	struct expr *stat = fe->array->kind == E_HIST ? fe->array->a : NULL;
+	struct symbol *arr = stat ? stat->sym : fe->array->sym;
 	struct loop l = { { 0 }, { 0 }, NULL };
 	uint32_t top, jdone, jend;
-	int iter, i;
+	int iter, i, so;
 
-	if (fe->array->kind == E_HIST) {
-		diag_error(g->d, &fe->array->loc,
-			   "foreach over a histogram is not supported yet");
-		return;
-	}
 	if (!arr)
 		return;
 	iter = g->niters++;
 	if (g->niters > g->maxiters)
 		g->maxiters = g->niters;
-	if (fe->limit)
-		gen_value(g, fe->limit);
-	else
-		push_long(g, -1);
+	so = sort_spec(g, fe);
+	if (stat) {
+		g->p->sorts[so].hist = true;
+		if (stat->kind == E_INDEX)
+			gen_keys(g, stat->args, stat->nargs);
+	} else if (fe->slice) {
+		for (i = 0; i < fe->nkeys; i++)
+			if (fe->slice[i]->kind != E_STAR) {
+				g->p->sorts[so].fixed |= 1u << i;
+				gen_value(g, fe->slice[i]);
+			}
+	}
+	gen_limit(g, fe->limit);
 	g->cur = &fe->array->loc;
-	emit(g, OP_FEBEGIN, iter, sort_spec(g, fe), gidx(arr));
+	emit(g, OP_FEBEGIN, iter, so, gidx(arr));
 	top = pc(g);
 	label(g);
 	g->cur = &s->loc;
@@ -1007,21 +1044,6 @@ static void gen_foreach(struct cg *g, struct stmt *s)
 	if (fe->value) {
 		emit(g, OP_FEVALUE, iter, 0, 0);
 		emit(g, OP_STORE, 0, fe->value->sym->slot, 0);
-	}
-	if (fe->slice) {
-		for (i = 0; i < fe->nkeys; i++) {
-			uint32_t j;
-
-			if (fe->slice[i]->kind == E_STAR)
-				continue;
-			emit(g, OP_LOAD, 0, fe->keys[i]->sym->slot, 0);
-			gen_value(g, fe->slice[i]);
-			emit(g, fe->keys[i]->sym->type == T_STRING ? OP_SNE
-								   : OP_NE,
-			     0, 0, 0);
-			j = emit(g, OP_JNZ, 0, 0, 0);
-			patch(g, j, top);
-		}
 	}
 	gen_loop_body(g, s->then, &l);
 	jl_patch(g, &l.cont, top);

@@ -1890,6 +1890,10 @@ static void infer_stmt(struct ctx *c, struct stmt *s)
 				unify(c, &fe->keys[0]->sym->type, T_LONG,
 				      &fe->keys[0]->loc,
 				      what_sym(c, fe->keys[0]->sym));
+			if (fe->value)
+				unify(c, &fe->value->sym->type, T_LONG,
+				      &fe->value->loc,
+				      what_sym(c, fe->value->sym));
 		} else if (arr) {
 			for (i = 0; i < fe->nkeys && i < 9; i++) {
 				struct symbol *k = fe->keys[i]->sym;
