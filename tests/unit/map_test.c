@@ -20,6 +20,7 @@
 
 #include "map.h"
 #include "stats.h"
+#include "golden.h"
 #include "strbuf.h"
 
 static int passed, failed;
@@ -500,73 +501,11 @@ static void test_stat_map(void)
 
 /* ---------------------------------------------- golden files, if present */
 
-static const char *conformance_dir(void)
-{
-	static char path[4096];
-	static const char *const rel[] = {
-		"../shared/conformance", "../../shared/conformance",
-		"../../../shared/conformance",
-	};
-	const char *env = getenv("PYTAP_CONFORMANCE");
-	FILE *fp;
-	size_t i;
-
-	if (env != NULL && *env)
-		return env;
-	env = getenv("top_srcdir");
-	if (env != NULL && *env) {
-		snprintf(path, sizeof path, "%s/../shared/conformance/README.md",
-			 env);
-		fp = fopen(path, "r");
-		if (fp != NULL) {
-			fclose(fp);
-			snprintf(path, sizeof path, "%s/../shared/conformance",
-				 env);
-			return path;
-		}
-	}
-	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-		snprintf(path, sizeof path, "%s/README.md", rel[i]);
-		fp = fopen(path, "r");
-		if (fp != NULL) {
-			fclose(fp);
-			return rel[i];
-		}
-	}
-	return NULL;
-}
-
-static char *slurp(const char *dir, const char *name, size_t *len)
-{
-	char path[4096];
-	FILE *fp;
-	char *buf = NULL;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-	    fseek(fp, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)n, fp) == (size_t)n) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(fp);
-	return buf;
-}
-
 static void golden(const char *dir, const char *name,
 		   const struct strbuf *got)
 {
 	size_t len = 0;
-	char *exp = slurp(dir, name, &len);
+	char *exp = golden_slurp(dir, name, &len);
 
 	if (exp == NULL) {
 		printf("skip %s: not found\n", name);
@@ -1121,7 +1060,7 @@ static void golden_hash(const char *dir, const char *script, int stats,
 	int nk = 0;
 
 	snprintf(path, sizeof path, "runtime/maps/%s.stp", script);
-	text = slurp(dir, path, &len);
+	text = golden_slurp(dir, path, &len);
 	if (text == NULL) {
 		printf("skip %s: not found\n", path);
 		return;
@@ -1200,7 +1139,7 @@ static void golden_hash(const char *dir, const char *script, int stats,
 
 static void test_golden(void)
 {
-	const char *dir = conformance_dir();
+	const char *dir = golden_dir();
 
 	if (dir == NULL) {
 		printf("skip golden files: ../shared/conformance not found "
