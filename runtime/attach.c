@@ -74,7 +74,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		tr_seterr(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
-	tr_pin_self(t);
+	tr_pin_self(t, 0);
 	pid = fork();
 	if (pid < 0) {
 		tr_seterr(err, errlen, "fork: %s", strerror(errno));
@@ -152,8 +152,10 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		tr_pin_thread(t, th);
 	}
 	pm_mem_open(p);
+	tr_proc_set_exe(p);
 	pm_scan(t, p);
 	tr_set_entry_bp(t, p);
+	tr_pev_push(t, TPE_BEGIN, p, pid, NULL);
 	t->attached = true;
 	tr_resume(th);
 	run_to_entry(t, pid);
@@ -264,7 +266,47 @@ static void eperm_reason(pid_t pid, char *err, size_t errlen)
 	}
 }
 
+static int tid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* process.begin for P, then thread.begin for its other threads in tid
+ * order (they were there before we came). */
+static void begin_events(struct tracer *t, struct tproc *p)
+{
+	pid_t *tids = NULL;
+	size_t n = 0;
+
+	tr_pev_push(t, TPE_BEGIN, p, p->pid, NULL);
+	for (struct tthr *th = t->threads; th; th = th->next) {
+		pid_t *nt;
+
+		if (th->p != p || th->tid == p->pid)
+			continue;
+		nt = realloc(tids, (n + 1) * sizeof(*nt));
+		if (nt == NULL)
+			break;
+		tids = nt;
+		tids[n++] = th->tid;
+	}
+	if (n)
+		qsort(tids, n, sizeof(*tids), tid_cmp);
+	for (size_t i = 0; i < n; i++)
+		tr_pev_push(t, TPE_THREAD_BEGIN, p, tids[i], NULL);
+	free(tids);
+}
+
 int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
+{
+	return tr_attach_proc(t, pid, true, err, errlen);
+}
+
+/* Attach to PID (the -x target, or one found by system-wide mode). */
+int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
+		   size_t errlen)
 {
 	char path[64], state[64] = "";
 	struct tproc *p;
@@ -315,13 +357,13 @@ int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 		tr_seterr(err, errlen, "pid %d is traced already", (int)pid);
 		return -1;
 	}
-	tr_pin_self(t);
+	tr_pin_self(t, pid);
 	p = tr_proc_new(t, pid);
 	if (p == NULL) {
 		tr_seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	p->is_target = true;
+	p->is_target = is_target;
 	/* seize every thread until no new one shows up */
 	for (int round = 0; round < 1000; round++) {
 		int added = 0;
@@ -392,7 +434,12 @@ int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 			if (th->p == p)
 				p->io_pid = th->tid;
 	}
-	tr_stop_all(t, STOP_TIMEOUT_MS);
+	if (nthr == 0) {
+		tr_seterr(err, errlen, "no live thread in pid %d", (int)pid);
+		goto fail;
+	}
+	tr_stop_all(t, p, STOP_TIMEOUT_MS);
+	tr_proc_set_exe(p);
 	for (struct tproc *q = t->procs; q; q = q->next) {
 		/* a vfork child's memory is its parent's: scanned there */
 		if (q->scanned || !q->follow || q->shares_mm)
@@ -403,6 +450,7 @@ int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 			tr_set_entry_bp(t, q);
 	}
 	t->attached = true;
+	begin_events(t, p);
 	if (t->opt.verbose >= 1)
 		fprintf(stderr, "pytap: attached to pid %d (%d thread%s)\n",
 			(int)pid, nthr, nthr == 1 ? "" : "s");
@@ -416,4 +464,173 @@ fail:
 	}
 	tr_proc_del(t, p);
 	return -1;
+}
+
+/* ---- system-wide mode ---- */
+
+void tracer_watch(struct tracer *t, const char *path)
+{
+	char **n = realloc(t->watch, (t->nwatch + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return;
+	t->watch = n;
+	t->watch[t->nwatch] = strdup(path);
+	if (t->watch[t->nwatch] == NULL)
+		return;
+	t->nwatch++;
+	t->opt.pin_cpu = false;	/* unrelated processes: not on one CPU */
+	t->next_poll = 0;	/* look at once */
+}
+
+void tr_watch_free(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nwatch; i++)
+		free(t->watch[i]);
+	free(t->watch);
+	t->watch = NULL;
+	t->nwatch = 0;
+	for (size_t i = 0; i < t->nseen; i++)
+		free(t->seen[i].exe);
+	free(t->seen);
+	t->seen = NULL;
+	t->nseen = 0;
+}
+
+static bool watched(const struct tracer *t, const char *path)
+{
+	for (size_t i = 0; i < t->nwatch; i++)
+		if (strcmp(t->watch[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* Does PID map one of the watched paths? */
+static bool maps_watched(const struct tracer *t, pid_t pid)
+{
+	char path[64], line[4096 + 128];
+	bool hit = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/');
+
+		if (file == NULL)
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		hit = watched(t, file);
+	}
+	fclose(f);
+	return hit;
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* PID among the first N (sorted) entries of t->seen. */
+static struct seen *seen_find(struct tracer *t, size_t n, pid_t pid)
+{
+	struct seen key = { .pid = pid };
+
+	if (n == 0)
+		return NULL;
+	return bsearch(&key, t->seen, n, sizeof(*t->seen), seen_cmp);
+}
+
+/*
+ * System-wide mode: look through /proc for processes that map a watched
+ * path and are not traced yet; attach to them.  A process is looked at
+ * when it is new or its executable changed (exec), and its maps are read
+ * again every WATCH_RECHECK_MS (dlopen).  Processes that refused (another
+ * tracer, permission) are not tried again until they exec.
+ */
+void tr_watch_poll(struct tracer *t)
+{
+	uint64_t now = tr_now_ns();
+	size_t nold = t->nseen;
+	struct dirent *de;
+	DIR *d;
+
+	t->next_poll = now + (uint64_t)WATCH_NEW_MS * 1000000u;
+	for (size_t i = 0; i < t->nseen; i++)
+		t->seen[i].gone = true;
+	d = opendir("/proc");
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char path[64], exe[4096], err[256];
+		pid_t pid = (pid_t)atoi(de->d_name);
+		struct seen *s;
+		bool look;
+		ssize_t n;
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		s = seen_find(t, nold, pid);	/* each pid comes once */
+		if (s == NULL) {
+			struct seen *ns = realloc(t->seen, (t->nseen + 1) *
+						  sizeof(*ns));
+
+			if (ns == NULL)
+				break;
+			t->seen = ns;
+			/* appended after the sorted part, sorted below */
+			s = &t->seen[t->nseen++];
+			memset(s, 0, sizeof(*s));
+			s->pid = pid;
+		}
+		s->gone = false;
+		if (tr_proc_find(t, pid))
+			continue;	/* traced already */
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		n = readlink(path, exe, sizeof(exe) - 1);
+		if (n <= 0)
+			continue;	/* kernel thread, zombie, gone */
+		exe[n] = '\0';
+		look = s->exe == NULL || strcmp(s->exe, exe) != 0;
+		if (look) {
+			free(s->exe);
+			s->exe = strdup(exe);
+			s->refused = false;
+		} else if (s->refused ||
+			   now - s->checked < (uint64_t)WATCH_RECHECK_MS *
+						1000000u) {
+			continue;
+		}
+		s->checked = now;
+		if (!watched(t, exe) && !maps_watched(t, pid))
+			continue;
+		if (is_kthread(pid))
+			continue;
+		if (tr_attach_proc(t, pid, false, err, sizeof(err)) < 0) {
+			s->refused = true;
+			if (t->opt.verbose >= 1)
+				fprintf(stderr, "pytap: not tracing pid %d: %s\n",
+					(int)pid, err);
+		} else if (t->opt.verbose >= 1) {
+			fprintf(stderr, "pytap: tracing pid %d (%s)\n",
+				(int)pid, exe);
+		}
+	}
+	closedir(d);
+	/* forget the processes that are gone, keep the rest sorted */
+	size_t w = 0;
+
+	for (size_t i = 0; i < t->nseen; i++) {
+		if (t->seen[i].gone) {
+			free(t->seen[i].exe);
+			continue;
+		}
+		t->seen[w++] = t->seen[i];
+	}
+	t->nseen = w;
+	qsort(t->seen, t->nseen, sizeof(*t->seen), seen_cmp);
 }

@@ -7,6 +7,18 @@
  * pm_restore() undoes exactly what was done, byte by byte and semaphore by
  * semaphore; pm_drop() forgets it (after exec the memory is gone).
  *
+ * Libraries loaded later (dlopen): the dynamic loader calls
+ * _dl_debug_state(), an empty function, before and after every change of
+ * its link map (r_debug.r_brk, the hook debuggers use).  Its one
+ * instruction, a ret (after an endbr64 on CET builds), becomes an int3.  A
+ * thread that stops there gets the ret emulated (rip = the return address
+ * popped from the stack) instead of the byte being put back and
+ * single-stepped: the breakpoint never comes out, so no other thread can
+ * pass it unseen.  When r_debug.r_state says RT_CONSISTENT, the maps are
+ * read again: new objects are armed, objects no longer mapped (dlclose)
+ * are forgotten.  It is armed only if some request could match an object
+ * other than the executable.
+ *
  * Target memory is written through /proc/PID/mem, which works for any
  * mapping (text too) of a process we trace.  The fd is per process and must
  * be reopened after exec (it holds the old address space).
@@ -19,9 +31,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/ptrace.h>
 #include <unistd.h>
 
 #define INT3 0xcc
+#define RET 0xc3
 #define NOP 0x90
 
 struct mapline {
@@ -161,6 +176,133 @@ uint64_t pm_auxv(pid_t pid, unsigned long type, bool *found)
 	}
 	free(buf);
 	return v;
+}
+
+static struct tobj *obj_get(struct tracer *t, pid_t pid,
+			    const struct mapline *m);
+
+/* Would any request match an object other than EXE? */
+static bool wants_libraries(struct tracer *t, const char *exe)
+{
+	for (size_t i = 0; i < tr_nreqs(t); i++) {
+		const struct tracer_request *r = tr_req(t, i);
+
+		if (r->path == NULL || strcmp(r->path, exe) != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Arm the loader's breakpoint in P (once per image): find the mapping
+ * that starts at AT_BASE, look up _dl_debug_state and _r_debug in that
+ * file, and put an int3 on the ret.
+ */
+static void rbrk_arm(struct tracer *t, struct tproc *p,
+		     const struct mapline *ml, size_t nml, const char *exe)
+{
+	const struct tracer_options *opt = tr_opts(t);
+	unsigned char b[8], cc = INT3;
+	uint64_t bias, addr, at;
+	struct tobj *o = NULL;
+	size_t i;
+	bool found;
+
+	if (p->ld_looked || p->rbrk_armed)
+		return;
+	p->ld_looked = true;
+	p->ldbase = pm_auxv(p->io_pid, AT_BASE, &found);
+	if (!found || p->ldbase == 0 || !wants_libraries(t, exe))
+		return;		/* static, or nothing to look for */
+	for (i = 0; i < nml; i++)
+		if (ml[i].start == p->ldbase)
+			break;
+	if (i == nml)
+		return;
+	o = obj_get(t, p->io_pid, &ml[i]);
+	if (o == NULL || !o->ok)
+		return;
+	if (!o->ld_looked) {
+		const char *names[2] = { "_dl_debug_state", "_r_debug" };
+		uint64_t v[2] = { 0, 0 };
+		char path[4200];
+
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)p->io_pid,
+			 o->path);
+		sdt_file_symbols(path, names, v, 2);
+		o->ld_debug_state = v[0];
+		o->ld_r_debug = v[1];
+		o->ld_looked = true;
+	}
+	if (o->ld_debug_state == 0 ||
+	    sdt_file_bias(&o->f, ml[i].start, ml[i].offset, &bias) < 0) {
+		if (opt->verbose >= 1)
+			fprintf(stderr,
+				"pytap: no _dl_debug_state in %s: libraries loaded later (dlopen) are not armed in pid %d\n",
+				o->path, (int)p->pid);
+		return;
+	}
+	addr = bias + o->ld_debug_state;
+	if (pm_mem_read(p, addr, b, sizeof(b)) < 0)
+		return;
+	if (b[0] == RET)
+		at = addr;
+	else if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e &&
+		 b[3] == 0xfa && b[4] == RET)
+		at = addr + 4;	/* endbr64; ret */
+	else {
+		if (opt->verbose >= 1)
+			fprintf(stderr,
+				"pytap: _dl_debug_state in %s is not a bare ret (%02x %02x): libraries loaded later (dlopen) are not armed in pid %d\n",
+				o->path, b[0], b[1], (int)p->pid);
+		return;
+	}
+	if (pm_mem_write(p, at, &cc, 1) < 0)
+		return;
+	p->rbrk = at;
+	p->rbrk_orig = RET;
+	p->rbrk_armed = true;
+	p->rdebug = o->ld_r_debug ? bias + o->ld_r_debug : 0;
+	if (opt->verbose >= 2)
+		fprintf(stderr,
+			"pytap: watching the loader of pid %d for new libraries (breakpoint at %#llx)\n",
+			(int)p->pid, (unsigned long long)at);
+}
+
+/*
+ * TH stopped on the loader's breakpoint with REGS: emulate the ret, and
+ * read the maps again if the link map is consistent.  Returns false if the
+ * registers could not be fixed (the SIGTRAP is then the target's).
+ */
+bool pm_rbrk_hit(struct tracer *t, struct tthr *th,
+		 struct user_regs_struct *regs, enum hmode mode)
+{
+	struct tproc *p = th->p;
+	uint64_t ret;
+	int32_t state = 0;
+
+	if (pm_mem_read(p, regs->rsp, &ret, sizeof(ret)) < 0)
+		return false;
+	regs->rip = ret;
+	regs->rsp += 8;
+	if (ptrace(PTRACE_SETREGS, th->tid, 0, regs) < 0)
+		return false;
+	if (p->shares_mm || !p->follow)
+		return true;	/* its memory is its vfork parent's */
+	if (mode == M_STOP) {
+		p->scanned = false;	/* attach reads the maps again */
+		return true;
+	}
+	/* struct r_debug: int r_version; link_map *r_map; ElfW(Addr) r_brk;
+	   enum { RT_CONSISTENT, RT_ADD, RT_DELETE } r_state; */
+	if (p->rdebug && pm_mem_read(p, p->rdebug + 24, &state,
+				     sizeof(state)) == 0 && state != 0)
+		return true;	/* half-way: wait for RT_CONSISTENT */
+	if (tr_opts(t)->verbose >= 3)
+		fprintf(stderr, "pytap: pid %d changed its link map\n",
+			(int)p->pid);
+	pm_scan(t, p);
+	return true;
 }
 
 static struct tobj *obj_get(struct tracer *t, pid_t pid,
@@ -423,6 +565,45 @@ static bool has_obj(const struct tproc *p, const struct tobj *o)
 	return false;
 }
 
+/*
+ * Forget the objects of P that are no longer mapped (dlclose) and their
+ * sites: the memory is gone, nothing to restore, and another object may
+ * be mapped at the same addresses later.
+ */
+static void prune(struct tracer *t, struct tproc *p, const struct mapline *ml,
+		  size_t nml)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nobjs; i++) {
+		struct tobj *o = p->objs[i].obj;
+		bool mapped = false;
+
+		for (size_t j = 0; j < nml && !mapped; j++)
+			mapped = ml[j].ino == o->ino &&
+				 ml[j].major == o->dev_major &&
+				 ml[j].minor == o->dev_minor &&
+				 strcmp(ml[j].path, o->path) == 0;
+		if (mapped) {
+			p->objs[k++] = p->objs[i];
+			continue;
+		}
+		size_t w = 0;
+
+		for (size_t j = 0; j < p->nsites; j++) {
+			if (p->sites[j].obj == o)
+				site_free(&p->sites[j]);
+			else
+				p->sites[w++] = p->sites[j];
+		}
+		p->nsites = w;
+		if (tr_opts(t)->verbose >= 2)
+			fprintf(stderr, "pytap: %s is no longer mapped in pid %d\n",
+				o->path, (int)p->pid);
+	}
+	p->nobjs = k;
+}
+
 int pm_scan(struct tracer *t, struct tproc *p)
 {
 	char path[64], exe[4096];
@@ -471,6 +652,11 @@ int pm_scan(struct tracer *t, struct tproc *p)
 		ml[nml].path = line + pos;
 		nml++;
 	}
+	if (exe[0] && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {
+		free(p->exe);
+		p->exe = strdup(exe);
+	}
+	prune(t, p, ml, nml);
 	/* the executable first, then the others in address order */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < nml; i++) {
@@ -526,6 +712,7 @@ int pm_scan(struct tracer *t, struct tproc *p)
 				arm_object(t, p, o, bias);
 		}
 	}
+	rbrk_arm(t, p, ml, nml, exe);
 	free(ml);
 	free(buf);
 	return 0;
@@ -543,6 +730,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 			p->sites[i].sema_raised = false;
 		}
 		p->entry_armed = false;
+		p->rbrk_armed = false;
 		return;
 	}
 	for (size_t i = 0; i < p->nsites; i++) {
@@ -569,6 +757,13 @@ void pm_restore(struct tracer *t, struct tproc *p)
 			pm_mem_write(p, p->entry, &p->entry_orig, 1);
 		p->entry_armed = false;
 	}
+	if (p->rbrk_armed) {
+		unsigned char b;
+
+		if (pm_mem_read(p, p->rbrk, &b, 1) == 0 && b == INT3)
+			pm_mem_write(p, p->rbrk, &p->rbrk_orig, 1);
+		p->rbrk_armed = false;
+	}
 	if (opt->verbose >= 2 && (nbytes || nsema))
 		fprintf(stderr,
 			"pytap: restored %zu bytes and %zu semaphores in pid %d\n",
@@ -586,6 +781,9 @@ void pm_drop(struct tproc *p)
 	p->nsites = p->capsites = p->nobjs = p->capobjs = 0;
 	p->entry_armed = false;
 	p->scanned = false;
+	p->ld_looked = false;
+	p->ldbase = p->rbrk = p->rdebug = 0;
+	p->rbrk_armed = false;
 }
 
 static int *dup_ints(const int *a, int n)
@@ -631,5 +829,15 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 	dst->entry_orig = src->entry_orig;
 	dst->entry_armed = src->entry_armed;
 	dst->scanned = src->scanned;
+	dst->ld_looked = src->ld_looked;
+	dst->ldbase = src->ldbase;
+	dst->rbrk = src->rbrk;
+	dst->rdebug = src->rdebug;
+	dst->rbrk_orig = src->rbrk_orig;
+	dst->rbrk_armed = src->rbrk_armed;
+	if (src->exe && dst->exe != src->exe) {
+		free(dst->exe);
+		dst->exe = strdup(src->exe);
+	}
 	return 0;
 }

@@ -266,6 +266,19 @@ static int parse_one(const char **pp, struct sdt_arg *a, struct symtab *st,
 		if (*p == '-' || *p == '+' || isdigit((unsigned char)*p)) {
 			if (parse_num(&p, &a->disp) < 0)
 				return -1;
+			/* "40+CheckpointStats(%rip)": offset first */
+			if (*p == '+' && (isalpha((unsigned char)p[1]) ||
+					  p[1] == '_' || p[1] == '.')) {
+				const char *s = ++p;
+
+				while (isalnum((unsigned char)*p) || *p == '_' ||
+				       *p == '.' || *p == '$')
+					p++;
+				if (symtab_lookup(st, s, (size_t)(p - s),
+						  &symval) < 0)
+					return -1;
+				sym = true;
+			}
 		} else if (isalpha((unsigned char)*p) || *p == '_' ||
 			   *p == '.') {
 			const char *s = p;
@@ -644,6 +657,68 @@ out:
 	if (rc < 0)
 		sdt_file_free(out);
 	return rc;
+}
+
+int sdt_file_symbols(const char *path, const char *const *names,
+		     uint64_t *values, size_t n)
+{
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	int fd, found = 0;
+	bool *got;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	got = calloc(n ? n : 1, sizeof(*got));
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (got == NULL || elf == NULL || elf_kind(elf) != ELF_K_ELF) {
+		found = -1;
+		goto out;
+	}
+	/* two passes: the full .symtab first, then .dynsym */
+	for (int pass = 0; pass < 2 && (size_t)found < n; pass++) {
+		Elf32_Word want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
+
+		scn = NULL;
+		while ((scn = elf_nextscn(elf, scn)) != NULL) {
+			GElf_Shdr sh;
+			Elf_Data *d;
+
+			if (gelf_getshdr(scn, &sh) == NULL ||
+			    sh.sh_type != want || sh.sh_entsize == 0)
+				continue;
+			d = elf_getdata(scn, NULL);
+			if (d == NULL)
+				continue;
+			for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+				GElf_Sym sym;
+				const char *name;
+
+				if (gelf_getsym(d, (int)i, &sym) == NULL ||
+				    sym.st_shndx == SHN_UNDEF)
+					continue;
+				name = elf_strptr(elf, sh.sh_link, sym.st_name);
+				if (name == NULL)
+					continue;
+				for (size_t k = 0; k < n; k++) {
+					if (!got[k] && strcmp(name, names[k]) == 0) {
+						values[k] = sym.st_value;
+						got[k] = true;
+						found++;
+					}
+				}
+			}
+		}
+	}
+out:
+	free(got);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return found;
 }
 
 void sdt_file_free(struct sdt_file *f)

@@ -124,6 +124,16 @@ typedef int (*sdt_mem_reader)(void *ctx, uint64_t addr, void *buf, size_t len);
 int sdt_arg_fetch(const struct sdt_arg *a, const struct user_regs_struct *regs,
 		  sdt_mem_reader rd, void *ctx, int64_t *out);
 
+/*
+ * Look up N symbols by name in the ELF file at PATH (.symtab, then
+ * .dynsym; defined symbols only, link-time values).  VALUES[i] is set for
+ * each name found and left alone otherwise.  Returns how many were found,
+ * -1 if PATH is no readable ELF file.  The tracer uses it for the dynamic
+ * loader's _dl_debug_state and _r_debug.
+ */
+int sdt_file_symbols(const char *path, const char *const *names,
+		     uint64_t *values, size_t n);
+
 /* The 64-bit name of register REG without '%' ("rax"), "?" if unknown. */
 const char *sdt_reg_name(int reg);
 

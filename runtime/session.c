@@ -287,12 +287,28 @@ static void add_requests(struct session *s)
 	}
 }
 
-/* Say, before any waiting, when a probe has no site armed. */
+/* Is PATH among the objects the tracer found mapped in the targets? */
+static bool object_mapped(struct session *s, const char *path)
+{
+	const struct tracer_object *objs;
+	size_t n = tracer_objects(s->tr, &objs);
+
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(objs[k].path, path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Say, before any waiting, when a probe has no site armed.  A probe of a
+ * library that is not mapped yet waits for it (dlopen) quietly; only if
+ * no probe is armed and none waits is it an error.
+ */
 static bool report_unarmed(struct session *s)
 {
 	const struct bc_program *p = s->p;
 	size_t i, nobj, k;
-	bool any = false, all_missing = true;
+	bool any = false, all_missing = true, waiting = false;
 	const struct tracer_object *objs;
 
 	for (i = 0; i < p->nprobes; i++) {
@@ -305,14 +321,21 @@ static bool report_unarmed(struct session *s)
 			all_missing = false;
 			continue;
 		}
+		if (bp->sdt_path && !object_mapped(s, bp->sdt_path)) {
+			waiting = true;
+			if (s->o->verbose)
+				fprintf(stderr,
+					"pytap: %s is not loaded yet: %s is armed when it is\n",
+					bp->sdt_path, bp->pp);
+			continue;
+		}
 		if (bp->optional)
 			continue;
 		fprintf(stderr,
-			"pytap: warning: no site of %s is armed in the target yet%s\n",
-			bp->pp, bp->sdt_path ? "; waiting for it to be loaded"
-					    : "");
+			"pytap: warning: no site of %s is armed in the target\n",
+			bp->pp);
 	}
-	if (!any || !all_missing)
+	if (!any || !all_missing || waiting)
 		return true;
 	nobj = tracer_objects(s->tr, &objs);
 	fprintf(stderr, "pytap: error: none of the script's probes could be armed; searched:");
@@ -366,6 +389,10 @@ static int trace_loop(struct session *s)
 			if (s->o->verbose)
 				fprintf(stderr, "pytap: process %d ended\n",
 					(int)ex.pid);
+			break;
+		case TEV_PROC:
+			if (tracer_last_pevent(s->tr)->kind == TPE_EXEC)
+				vm_forget(s->vm, tracer_last_pevent(s->tr)->pid);
 			break;
 		case TEV_TIMEOUT:
 			break;

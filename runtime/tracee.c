@@ -27,6 +27,7 @@
 #include "tracer_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,7 @@ void tr_proc_del(struct tracer *t, struct tproc *p)
 			pt->in_vfork = false;
 	}
 	pm_drop(p);
+	free(p->exe);
 	if (p->memfd >= 0)
 		close(p->memfd);
 	for (pp = &t->procs; *pp; pp = &(*pp)->next) {
@@ -143,16 +145,53 @@ void tr_proc_del(struct tracer *t, struct tproc *p)
 
 /* ---- CPU pinning ---- */
 
-void tr_pin_self(struct tracer *t)
+/* The CPU thread PID last ran on (/proc/PID/stat field 39), or -1. */
+static int last_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *s;
+	int fd, cpu = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	s = strrchr(buf, ')');
+	/* fields 3..38 after the comm, then processor */
+	for (int field = 2; s && field < 39; field++)
+		s = strchr(s + 1, ' ');
+	if (s == NULL || sscanf(s, " %d", &cpu) != 1)
+		return -1;
+	return cpu;
+}
+
+/*
+ * Pin pytap to one CPU: the one NEAR (a pid, 0 = none) last ran on if
+ * pytap may run there, else the one pytap runs on now.  Traced threads
+ * are then pinned to it too (tr_pin_thread).
+ */
+void tr_pin_self(struct tracer *t, pid_t near)
 {
 	cpu_set_t one;
-	int cpu;
+	int cpu = -1;
 
 	if (!t->opt.pin_cpu || t->self_pinned)
 		return;
 	if (sched_getaffinity(0, sizeof(t->self_mask), &t->self_mask) < 0)
 		return;
-	cpu = sched_getcpu();
+	if (near > 0) {
+		cpu = last_cpu(near);
+		if (cpu >= 0 && (cpu >= CPU_SETSIZE ||
+				 !CPU_ISSET(cpu, &t->self_mask)))
+			cpu = -1;
+	}
+	if (cpu < 0)
+		cpu = sched_getcpu();
 	if (cpu < 0)
 		return;
 	CPU_ZERO(&one);
@@ -188,9 +227,14 @@ void tr_pin_thread(struct tracer *t, struct tthr *th)
 	sched_setaffinity(th->tid, sizeof(one), &one);
 }
 
-void tr_unpin_thread(struct tthr *th)
+/* Give TH its affinity back, unless it set one of its own meanwhile. */
+void tr_unpin_thread(struct tracer *t, struct tthr *th)
 {
-	if (th->have_mask)
+	cpu_set_t now;
+
+	if (th->have_mask && t->self_pinned &&
+	    sched_getaffinity(th->tid, sizeof(now), &now) == 0 &&
+	    CPU_COUNT(&now) == 1 && CPU_ISSET(t->cpu, &now))
 		sched_setaffinity(th->tid, sizeof(th->orig_mask),
 				  &th->orig_mask);
 	th->have_mask = false;
@@ -213,7 +257,7 @@ void tr_resume(struct tthr *th)
 
 void tr_detach_thread(struct tracer *t, struct tthr *th)
 {
-	tr_unpin_thread(th);
+	tr_unpin_thread(t, th);
 	ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)th->pending_sig);
 	tr_thr_del(t, th);
 }
@@ -224,6 +268,7 @@ static bool is_stop_sig(int sig)
 	       sig == SIGTTOU;
 }
 
+/* Queue EX for tracer_wait(); the queue owns a copy of its exe. */
 void tr_exit_push(struct tracer *t, const struct tracer_exit *ex)
 {
 	struct tracer_exit *n = realloc(t->exitq,
@@ -232,7 +277,51 @@ void tr_exit_push(struct tracer *t, const struct tracer_exit *ex)
 	if (n == NULL)
 		return;
 	t->exitq = n;
-	t->exitq[t->nexitq++] = *ex;
+	t->exitq[t->nexitq] = *ex;
+	t->exitq[t->nexitq].exe = strdup(ex->exe ? ex->exe : "");
+	t->nexitq++;
+}
+
+/* Read /proc/PID/exe into P->exe (kept if unreadable). */
+void tr_proc_set_exe(struct tproc *p)
+{
+	char path[64], exe[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->io_pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	free(p->exe);
+	p->exe = strdup(exe);
+}
+
+/* Queue a process event of followed process P (opt.proc_events). */
+void tr_pev_push(struct tracer *t, enum tracer_pkind kind, struct tproc *p,
+		 pid_t tid, const char *old_exe)
+{
+	struct pev *n;
+
+	if (!t->opt.proc_events || !p->follow)
+		return;
+	if (kind == TPE_BEGIN) {
+		if (p->begun)
+			return;
+		p->begun = true;
+	}
+	n = realloc(t->pevq, (t->npevq + 1) * sizeof(*n));
+	if (n == NULL)
+		return;
+	t->pevq = n;
+	n = &t->pevq[t->npevq++];
+	memset(n, 0, sizeof(*n));
+	n->e.kind = kind;
+	n->e.pid = p->pid;
+	n->e.tid = tid;
+	n->e.is_target = p->is_target;
+	n->exe = strdup(p->exe ? p->exe : "");
+	n->old_exe = strdup(old_exe ? old_exe : "");
 }
 
 static void orphan_add(struct tracer *t, pid_t tid, int status)
@@ -320,6 +409,10 @@ static enum hres newborn_ready(struct tracer *t, struct tthr *th,
 		tr_proc_del(t, p);
 		return H_NONE;
 	}
+	if (th->newproc)
+		tr_pev_push(t, TPE_BEGIN, p, p->pid, NULL);
+	else
+		tr_pev_push(t, TPE_THREAD_BEGIN, p, th->tid, NULL);
 	th->newproc = false;
 	if (mode == M_RUN)
 		tr_resume(th);
@@ -379,6 +472,8 @@ static bool do_exec(struct tracer *t, struct tthr *th, enum hmode mode)
 	unsigned long former = 0;
 	struct tthr *o, *next;
 
+	char *old_exe = p->exe;
+
 	ptrace(PTRACE_GETEVENTMSG, th->tid, 0, &former);
 	for (o = t->threads; o; o = next) {
 		next = o->next;
@@ -388,8 +483,13 @@ static bool do_exec(struct tracer *t, struct tthr *th, enum hmode mode)
 			th->have_mask = true;
 			th->orig_mask = o->orig_mask;
 		}
+		/* exec ended the other threads (the one that exec'd goes on
+		   as the leader) */
+		if (o->tid != (pid_t)former && !o->end_reported)
+			tr_pev_push(t, TPE_THREAD_END, p, o->tid, NULL);
 		tr_thr_del(t, o);
 	}
+	p->exe = NULL;
 	th->exiting = false;
 	th->group_stop = false;
 	th->in_vfork = false;
@@ -403,12 +503,19 @@ static bool do_exec(struct tracer *t, struct tthr *th, enum hmode mode)
 	}
 	p->shares_mm = false;
 	if (!p->follow) {
+		free(old_exe);
 		tr_detach_thread(t, th);
 		tr_proc_del(t, p);
 		return false;
 	}
 	p->io_pid = p->pid;
 	pm_mem_open(p);
+	tr_proc_set_exe(p);
+	if (p->begun)
+		tr_pev_push(t, TPE_EXEC, p, p->pid, old_exe ? old_exe : "");
+	else
+		tr_pev_push(t, TPE_BEGIN, p, p->pid, NULL);
+	free(old_exe);
 	p->fresh_exec = true;
 	if (t->opt.verbose >= 1)
 		fprintf(stderr, "pytap: pid %d called exec\n", (int)p->pid);
@@ -430,6 +537,8 @@ static enum hres thread_gone(struct tracer *t, struct tthr *th, int status,
 
 		pid_t gone = th->tid;
 
+		if (!th->end_reported)
+			tr_pev_push(t, TPE_THREAD_END, p, th->tid, NULL);
 		tr_thr_del(t, th);
 		/* the last thread of a process whose leader we never held
 		 * (it had exited before we attached): nothing to report */
@@ -444,6 +553,9 @@ static enum hres thread_gone(struct tracer *t, struct tthr *th, int status,
 	e.pid = p->pid;
 	e.status = status;
 	e.is_target = p->is_target;
+	free(t->last_exit_exe);
+	t->last_exit_exe = strdup(p->exe ? p->exe : "");
+	e.exe = t->last_exit_exe ? t->last_exit_exe : "";
 	bool report = p->follow;
 
 	if (t->opt.verbose >= 2)
@@ -531,6 +643,10 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 		break;
 	case PTRACE_EVENT_EXIT:
 		th->exiting = true;
+		if (th->tid != th->p->pid && !th->end_reported) {
+			tr_pev_push(t, TPE_THREAD_END, th->p, th->tid, NULL);
+			th->end_reported = true;
+		}
 		break;
 	case PTRACE_EVENT_STOP:
 		/* group-stop, or PTRACE_INTERRUPT / LISTEN wake-up */
@@ -550,6 +666,9 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 					entry_hit(t, th, &regs, mode);
 					break;
 				}
+				if (p->rbrk_armed && a == p->rbrk &&
+				    pm_rbrk_hit(t, th, &regs, mode))
+					break;
 				s = pm_find_site(p, a);
 				if (s && s->armed) {
 					if (!p->follow)
@@ -573,8 +692,10 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 	return H_NONE;
 }
 
-static bool must_wait(const struct tthr *th)
+static bool must_wait(const struct tthr *th, const struct tproc *only)
 {
+	if (only && th->p != only)
+		return false;
 	if (th->exiting)
 		return false;
 	if (th->state == THR_NEWBORN)
@@ -585,18 +706,20 @@ static bool must_wait(const struct tthr *th)
 }
 
 /*
- * Bring every thread into a ptrace-stop (mode STOP), waiting at most
- * TIMEOUT_MS.  Threads past their exit event, and vfork parents that
- * cannot stop until their child execs, are not waited for.
+ * Bring every thread (of ONLY, if not NULL) into a ptrace-stop (mode
+ * STOP), waiting at most TIMEOUT_MS.  Threads past their exit event, and
+ * vfork parents that cannot stop until their child execs, are not waited
+ * for.  Other threads that stop meanwhile stay stopped too.
  */
-void tr_stop_all(struct tracer *t, int timeout_ms)
+void tr_stop_all(struct tracer *t, struct tproc *only, int timeout_ms)
 {
 	uint64_t deadline = tr_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	struct tthr *th;
 
 	for (th = t->threads; th; th = th->next)
 		if ((th->state == THR_RUNNING || th->state == THR_LISTEN) &&
-		    !th->exiting && !th->in_vfork)
+		    !th->exiting && !th->in_vfork &&
+		    (only == NULL || th->p == only))
 			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
 	tr_wait_enter(t, deadline);
 	for (;;) {
@@ -604,7 +727,7 @@ void tr_stop_all(struct tracer *t, int timeout_ms)
 		pid_t pid;
 
 		for (th = t->threads; th; th = th->next)
-			if (must_wait(th))
+			if (must_wait(th, only))
 				break;
 		if (th == NULL)
 			break;
@@ -660,6 +783,7 @@ void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 			if (pm_copy(&tmp, pp) == 0)
 				pm_restore(t, &tmp);
 			pm_drop(&tmp);
+			free(tmp.exe);
 			if (tmp.memfd >= 0)
 				close(tmp.memfd);
 		}
@@ -714,8 +838,9 @@ void tr_flush_traps(struct tracer *t)
 			if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) < 0)
 				continue;
 			s = pm_find_site(th->p, regs.rip - 1);
-			if (!(s && s->armed) && !(th->p->entry_armed &&
-						  regs.rip - 1 == th->p->entry))
+			if (!(s && s->armed) &&
+			    !(th->p->entry_armed && regs.rip - 1 == th->p->entry) &&
+			    !(th->p->rbrk_armed && regs.rip - 1 == th->p->rbrk))
 				continue;
 			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
 				continue;

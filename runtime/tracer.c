@@ -308,12 +308,33 @@ static enum hres pending_hit(struct tracer *t, struct tracer_hit *hit)
 			s = pm_find_site(th->p, regs.rip - 1);
 			if (s && s->armed && hit) {
 				tr_fill_hit(th, &regs, s, hit);
+				t->held = th;	/* resumed by the next wait */
 				return H_HIT;
 			}
 		}
 		tr_resume(th);
 	}
 	return H_NONE;
+}
+
+/* The first queued process event becomes the current one. */
+static void pev_pop(struct tracer *t)
+{
+	free(t->cur_pev.exe);
+	free(t->cur_pev.old_exe);
+	t->cur_pev = t->pevq[0];
+	t->cur_pev.e.exe = t->cur_pev.exe ? t->cur_pev.exe : "";
+	t->cur_pev.e.old_exe = t->cur_pev.old_exe ? t->cur_pev.old_exe : "";
+	memmove(t->pevq, t->pevq + 1, (t->npevq - 1) * sizeof(*t->pevq));
+	t->npevq--;
+}
+
+/* The timer's deadline: the session's, or the next look at /proc. */
+static uint64_t timer_deadline(const struct tracer *t, uint64_t deadline_ns)
+{
+	if (t->nwatch && (deadline_ns == 0 || t->next_poll < deadline_ns))
+		return t->next_poll ? t->next_poll : 1;
+	return deadline_ns;
 }
 
 enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
@@ -325,20 +346,12 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 		tr_resume(t->held);
 		t->held = NULL;
 	}
-	/* the session's deadline rarely changes between hits: leave the
-	 * one-shot timer armed across calls instead of two syscalls each */
-	if (deadline_ns != t->armed_deadline) {
-		if (deadline_ns)
-			tr_timer_deadline(deadline_ns);
-		else
-			tr_timer_off();
-		t->armed_deadline = deadline_ns;
-	}
 	g_in_wait = 1;
 	for (;;) {
 		int status;
 		pid_t pid;
 		enum hres r;
+		uint64_t td;
 
 		if (g_sig) {
 			t->last_signal = g_sig;
@@ -346,9 +359,19 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 			ret = TEV_SIGNAL;
 			break;
 		}
+		if (t->npevq) {
+			pev_pop(t);
+			ret = TEV_PROC;
+			break;
+		}
 		if (t->nexitq) {
-			if (ex)
+			free(t->last_exit_exe);
+			t->last_exit_exe = (char *)t->exitq[0].exe;
+			if (ex) {
 				*ex = t->exitq[0];
+				ex->exe = t->last_exit_exe ? t->last_exit_exe
+							   : "";
+			}
 			memmove(t->exitq, t->exitq + 1,
 				(t->nexitq - 1) * sizeof(*t->exitq));
 			t->nexitq--;
@@ -363,13 +386,43 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 			}
 			continue;
 		}
-		if (deadline_ns && tr_now_ns() >= deadline_ns) {
-			ret = TEV_TIMEOUT;
-			break;
+		if (deadline_ns || t->nwatch) {
+			uint64_t now = tr_now_ns();
+
+			if (deadline_ns && now >= deadline_ns) {
+				ret = TEV_TIMEOUT;
+				break;
+			}
+			if (t->nwatch && now >= t->next_poll) {
+				tr_watch_poll(t);
+				continue;
+			}
+		}
+		/* the session's deadline rarely changes between hits: leave
+		 * the one-shot timer armed across calls instead of two
+		 * syscalls each */
+		td = timer_deadline(t, deadline_ns);
+		if (td != t->armed_deadline) {
+			if (td)
+				tr_timer_deadline(td);
+			else
+				tr_timer_off();
+			t->armed_deadline = td;
 		}
 		if (t->threads == NULL && t->norphans == 0) {
-			ret = TEV_NOPROC;
-			break;
+			struct timespec ts;
+
+			if (!t->nwatch) {
+				ret = TEV_NOPROC;
+				break;
+			}
+			/* nothing traced yet: sleep until the next look
+			   (a signal cuts it short) */
+			ts.tv_sec = (time_t)(td / 1000000000u);
+			ts.tv_nsec = (long)(td % 1000000000u);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+					NULL);
+			continue;
 		}
 		pid = waitpid(-1, &status, __WALL);
 		if (pid < 0) {
@@ -378,7 +431,11 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 			if (errno == ECHILD) {
 				while (t->procs)
 					tr_proc_del(t, t->procs);
+				while (t->threads)
+					tr_thr_del(t, t->threads);
 				t->norphans = 0;
+				if (t->nwatch)
+					continue;
 				ret = TEV_NOPROC;
 				break;
 			}
@@ -461,14 +518,49 @@ ssize_t tracer_read_str(struct tracer *t, pid_t pid, uint64_t addr,
 	return (ssize_t)got;
 }
 
+/* A thread of ours that stopped with SIGTRAP after the bytes were put
+ * back: if it executed one of our int3s, undo that (a site's nop needs
+ * nothing; the entry point and the loader's ret are run again now that
+ * their bytes are back) and return true: the SIGTRAP was ours. */
+static bool our_trap(struct tthr *th)
+{
+	struct user_regs_struct regs;
+	struct tproc *p = th->p;
+	uint64_t a;
+
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) < 0)
+		return false;
+	a = regs.rip - 1;
+	if ((p->entry && a == p->entry) || (p->rbrk && a == p->rbrk)) {
+		regs.rip = a;
+		ptrace(PTRACE_SETREGS, th->tid, 0, &regs);
+		return true;
+	}
+	return pm_find_site(p, a) != NULL;
+}
+
+static void linger(struct tracer *t, pid_t tid)
+{
+	pid_t *n = realloc(t->lingering, (t->nlingering + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return;
+	t->lingering = n;
+	t->lingering[t->nlingering++] = tid;
+}
+
 /*
  * Stop every thread, take pending SIGTRAPs of ours, restore every byte and
- * semaphore, detach every thread with the signal it was to get, then the
- * vfork parents that could not stop while their child ran.
+ * semaphore, detach every thread with the signal it was to get.  Then the
+ * threads that could not be stopped: vfork parents (they stop when their
+ * child has exec'd or exited), new threads whose first stop is still to
+ * come, and threads on their way out (reaped, so that their parent sees
+ * them end) -- each waited for until STOP_TIMEOUT_MS.
  */
 void tracer_detach_all(struct tracer *t)
 {
 	struct tthr *th, *next;
+	uint64_t deadline;
 
 	if (t == NULL)
 		return;
@@ -478,7 +570,7 @@ void tracer_detach_all(struct tracer *t)
 		t->held = NULL;
 	}
 	if (t->threads) {
-		tr_stop_all(t, STOP_TIMEOUT_MS);
+		tr_stop_all(t, NULL, STOP_TIMEOUT_MS);
 		tr_flush_traps(t);
 	}
 	for (struct tproc *p = t->procs; p; p = p->next)
@@ -493,41 +585,56 @@ void tracer_detach_all(struct tracer *t)
 			tr_detach_thread(t, th);
 		}
 	}
-	/* vfork parents: their children run again now; catch them when
-	 * the child has exec'd or exited */
-	uint64_t deadline = tr_now_ns() + (uint64_t)STOP_TIMEOUT_MS * 1000000u;
-
-	for (th = t->threads; th; th = next) {
+	deadline = tr_now_ns() + (uint64_t)STOP_TIMEOUT_MS * 1000000u;
+	for (th = t->threads; th; th = th->next) {
+		tr_unpin_thread(t, th);
+		if (th->state != THR_NEWBORN && !th->exiting)
+			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+	}
+	tr_wait_enter(t, deadline);
+	while (t->threads && tr_now_ns() < deadline) {
 		int status;
+		pid_t r = waitpid(-1, &status, __WALL);
 
-		next = th->next;
-		tr_unpin_thread(th);
-		if (th->state == THR_NEWBORN || th->exiting) {
-			ptrace(PTRACE_DETACH, th->tid, 0, 0);
-			tr_thr_del(t, th);
-			continue;
-		}
-		ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
-		tr_wait_enter(t, deadline);
-		for (;;) {
-			pid_t r = waitpid(th->tid, &status, __WALL);
-
-			if (r == th->tid) {
-				if (WIFSTOPPED(status)) {
-					int ev = status >> 16;
-
-					if (ev == 0 && WSTOPSIG(status) != SIGTRAP)
-						th->pending_sig = WSTOPSIG(status);
-					ptrace(PTRACE_DETACH, th->tid, 0,
-					       (void *)(long)th->pending_sig);
-				}
-				break;
-			}
-			if (r < 0 && errno == EINTR && tr_now_ns() < deadline)
+		if (r < 0) {
+			if (errno == EINTR)
 				continue;
 			break;
 		}
-		tr_wait_leave(t);
+		th = tr_thr_find(t, r);
+		if (th == NULL) {
+			/* a child born meanwhile (its memory is a copy of
+			   restored memory) */
+			if (WIFSTOPPED(status))
+				ptrace(PTRACE_DETACH, r, 0, 0);
+			continue;
+		}
+		if (!WIFSTOPPED(status)) {
+			tr_thr_del(t, th);	/* it ended */
+			continue;
+		}
+		if ((status >> 16) == 0 && th->state != THR_NEWBORN) {
+			int sig = WSTOPSIG(status);
+
+			if (sig != SIGTRAP || !our_trap(th))
+				th->pending_sig = sig;
+		} else if ((status >> 16) == PTRACE_EVENT_EXEC ||
+			   (status >> 16) == PTRACE_EVENT_VFORK_DONE) {
+			th->pending_sig = 0;
+		}
+		ptrace(PTRACE_DETACH, r, 0, (void *)(long)th->pending_sig);
+		tr_thr_del(t, th);
+	}
+	tr_wait_leave(t);
+	for (th = t->threads; th; th = next) {
+		next = th->next;
+		if (t->opt.verbose >= 1)
+			fprintf(stderr,
+				"pytap: thread %d %s; it is let go when it stops or when pytap exits\n",
+				(int)th->tid, th->in_vfork ?
+				"waits for its vfork child to exec" :
+				"did not stop");
+		linger(t, th->tid);
 		tr_thr_del(t, th);
 	}
 	while (t->procs)
@@ -535,11 +642,32 @@ void tracer_detach_all(struct tracer *t)
 	tr_unpin_self(t);
 }
 
+/* Threads detach_all had to leave: let go of those that stopped since. */
+static void free_lingering(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nlingering; i++) {
+		int status, sig = 0;
+		pid_t r;
+
+		do
+			r = waitpid(t->lingering[i], &status, __WALL | WNOHANG);
+		while (r < 0 && errno == EINTR);
+		if (r != t->lingering[i] || !WIFSTOPPED(status))
+			continue;
+		if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP)
+			sig = WSTOPSIG(status);
+		ptrace(PTRACE_DETACH, r, 0, (void *)(long)sig);
+	}
+	t->nlingering = 0;
+}
+
 void tracer_free(struct tracer *t)
 {
 	if (t == NULL)
 		return;
 	tracer_detach_all(t);
+	free_lingering(t);
+	tr_watch_free(t);
 	if (t->have_timer) {
 		g_have_timer = 0;
 		timer_delete(t->timer);
@@ -555,12 +683,28 @@ void tracer_free(struct tracer *t)
 		free((char *)t->reqs[i].provider);
 		free((char *)t->reqs[i].name);
 	}
+	for (size_t i = 0; i < t->nexitq; i++)
+		free((char *)t->exitq[i].exe);
+	for (size_t i = 0; i < t->npevq; i++) {
+		free(t->pevq[i].exe);
+		free(t->pevq[i].old_exe);
+	}
+	free(t->cur_pev.exe);
+	free(t->cur_pev.old_exe);
+	free(t->pevq);
+	free(t->last_exit_exe);
+	free(t->lingering);
 	free(t->reqs);
 	free(t->objs);
 	free(t->objout);
 	free(t->orphans);
 	free(t->exitq);
 	free(t);
+}
+
+const struct tracer_pevent *tracer_last_pevent(const struct tracer *t)
+{
+	return &t->cur_pev.e;
 }
 
 int tracer_last_signal(const struct tracer *t)

@@ -13,6 +13,9 @@
  *	                              by the next tracer_wait() call.
  *	              -> TEV_EXIT     one traced process ended (status given;
  *	                              followed children too)
+ *	              -> TEV_PROC     with opt.proc_events: a process or thread
+ *	                              began, a thread ended, a process exec'd
+ *	                              (tracer_last_pevent())
  *	              -> TEV_TIMEOUT  the deadline passed
  *	              -> TEV_SIGNAL   pytap got SIGINT/SIGTERM/SIGHUP/SIGPIPE
  *	              -> TEV_NOPROC   nothing is traced any more
@@ -63,6 +66,7 @@ struct tracer_options {
 	bool follow_forks;	/* trace children (default true); if false,
 				   their copies are restored and detached */
 	bool pin_cpu;		/* run tracer and tracees on one CPU */
+	bool proc_events;	/* report TEV_PROC events */
 	int verbose;		/* -v level: messages to stderr */
 };
 
@@ -73,6 +77,36 @@ enum tracer_event {
 	TEV_SIGNAL,
 	TEV_NOPROC,
 	TEV_ERROR,
+	TEV_PROC,
+};
+
+/*
+ * Process events (TEV_PROC, only with opt.proc_events), in the order the
+ * tracer saw them:
+ *	TPE_BEGIN         a process is traced from now on: the -c command
+ *	                  after its exec, the -x process, a followed child of
+ *	                  fork/vfork, a process found by system-wide mode
+ *	TPE_THREAD_BEGIN  a thread other than the main one: created, or
+ *	                  already there when the process was attached
+ *	TPE_THREAD_END    such a thread ends (at its exit stop, when seen)
+ *	TPE_EXEC          the process replaced its image (old_exe -> exe)
+ * The end of a process is TEV_EXIT.  Threads named here may already be
+ * running again; only memory reads make sense.
+ */
+enum tracer_pkind {
+	TPE_BEGIN,
+	TPE_THREAD_BEGIN,
+	TPE_THREAD_END,
+	TPE_EXEC,
+};
+
+struct tracer_pevent {
+	enum tracer_pkind kind;
+	pid_t pid;		/* tgid */
+	pid_t tid;		/* the thread (pid for TPE_BEGIN/EXEC) */
+	bool is_target;		/* the -c / -x process itself */
+	const char *exe;	/* its executable, "" if unknown */
+	const char *old_exe;	/* TPE_EXEC: the image before, else "" */
 };
 
 struct tracer_hit {
@@ -93,6 +127,8 @@ struct tracer_exit {
 	int status;		/* as from waitpid */
 	bool is_target;		/* the -c / -x process itself (else a
 				   followed child) */
+	const char *exe;	/* its executable, "" if unknown; valid
+				   until the next tracer_wait() */
 };
 
 struct tracer *tracer_new(const struct tracer_options *opt);
@@ -113,6 +149,19 @@ void tracer_add_request(struct tracer *t, const struct tracer_request *r);
  */
 pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		    size_t errlen);
+
+/*
+ * System-wide mode (neither -c nor -x): trace every process that maps
+ * PATH (an executable or a library, absolute and symlink-resolved), those
+ * running now (looked for by the first tracer_wait()) and those that
+ * start later: /proc is looked at every 100 ms for new processes (and
+ * for exec'd ones), and a known process's maps are read again every
+ * second (libraries loaded later).  Processes that cannot be traced
+ * (another tracer, permission) are skipped (said under -v).  While
+ * watching, tracer_wait() never returns TEV_NOPROC.  pin_cpu is ignored
+ * in this mode: unrelated processes are not put on one CPU.
+ */
+void tracer_watch(struct tracer *t, const char *path);
 
 /* -x: seize every thread of PID, arm, resume.  -1 with a reason in ERR
  * (no such process, permission, zombie, kernel thread, ...). */
@@ -147,7 +196,15 @@ int tracer_read(struct tracer *t, pid_t pid, uint64_t addr, void *buf,
 ssize_t tracer_read_str(struct tracer *t, pid_t pid, uint64_t addr,
 			char *buf, size_t max);
 
-/* Put everything back and let every process run on. Idempotent. */
+/*
+ * Put everything back and let every process run on. Idempotent.
+ * A thread waiting in vfork() cannot stop, so cannot be detached, until
+ * its child execs or exits; its memory is restored at once, and it is
+ * waited for up to 3 s (other processes are detached already).  After
+ * that it stays attached (its bytes and semaphores are back; it stops
+ * once when its vfork ends): tracer_free() detaches it if it got there
+ * meanwhile, and the kernel detaches it when pytap exits.
+ */
 void tracer_detach_all(struct tracer *t);
 
 /* For -c when pytap ends first: detach (everything restored), and the
@@ -156,5 +213,8 @@ void tracer_free(struct tracer *t);
 
 /* The signal number that made tracer_wait() return TEV_SIGNAL. */
 int tracer_last_signal(const struct tracer *t);
+
+/* The event of the last TEV_PROC (valid until the next tracer_wait()). */
+const struct tracer_pevent *tracer_last_pevent(const struct tracer *t);
 
 #endif

@@ -27,6 +27,9 @@ struct tobj {
 	bool ok;		/* an ELF file we could read */
 	bool listed;		/* in tracer_objects() already */
 	struct sdt_file f;
+	bool ld_looked;		/* dynamic loader symbols looked up */
+	uint64_t ld_debug_state;	/* link-time _dl_debug_state, 0 = none */
+	uint64_t ld_r_debug;	/* link-time _r_debug, 0 = none */
 };
 
 /* One probe site (or semaphore-only site) in one process. */
@@ -71,6 +74,17 @@ struct tproc {
 	uint64_t entry;		/* one-shot entry-point breakpoint */
 	unsigned char entry_orig;
 	bool entry_armed;
+	/* the dynamic loader's breakpoint (procmaps.c): the ret of
+	   _dl_debug_state, which it calls around every change of the
+	   link map (dlopen, dlclose); the ret is emulated on each hit */
+	bool ld_looked;		/* AT_BASE read since the last exec */
+	uint64_t ldbase;	/* AT_BASE: the loader's load address */
+	uint64_t rbrk;		/* run-time address of that ret */
+	uint64_t rdebug;	/* run-time address of _r_debug, 0 = unknown */
+	unsigned char rbrk_orig;	/* 0xc3 */
+	bool rbrk_armed;
+	char *exe;		/* the executable (/proc/PID/exe), or NULL */
+	bool begun;		/* process.begin reported */
 };
 
 enum thr_state {
@@ -97,6 +111,7 @@ struct tthr {
 	bool newproc;		/* NEWBORN: first thread of a new process */
 	bool newproc_vfork;	/* ... made by vfork */
 	bool got_event;		/* NEWBORN: parent's event seen */
+	bool end_reported;	/* thread.end queued */
 };
 
 #define PTRACE_OPTS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
@@ -104,10 +119,29 @@ struct tthr {
 		     PTRACE_O_TRACEEXIT)
 #define NHASH 1024
 #define STOP_TIMEOUT_MS 3000
+#define WATCH_NEW_MS 100	/* system-wide: look for new processes */
+#define WATCH_RECHECK_MS 1000	/* ... and re-read maps of known ones */
 
 struct orphan {
 	pid_t tid;
 	int status;
+};
+
+/* A queued process event (opt.proc_events) and its strings. */
+struct pev {
+	struct tracer_pevent e;
+	char *exe, *old_exe;
+};
+
+/* System-wide mode: a process seen in /proc while looking for WATCH
+ * paths (attach.c). */
+struct seen {
+	pid_t pid;
+	char *exe;		/* last readlink of /proc/PID/exe (a new
+				   process in a reused pid shows as an exec) */
+	uint64_t checked;	/* when its maps were last read */
+	bool gone;		/* mark-and-sweep flag */
+	bool refused;		/* cannot be traced: not tried again */
 };
 
 struct tracer {
@@ -137,6 +171,17 @@ struct tracer {
 	uint64_t armed_deadline;	/* the one-shot timer's, 0 = off */
 	bool handlers;
 	struct sigaction old_act[5];
+	struct pev *pevq;		/* process events not reported yet */
+	size_t npevq;
+	struct pev cur_pev;		/* the one tracer_last_pevent() gives */
+	char *last_exit_exe;		/* exe of the last TEV_EXIT */
+	pid_t *lingering;		/* vfork parents detach left traced */
+	size_t nlingering;
+	char **watch;			/* system-wide: paths to look for */
+	size_t nwatch;
+	struct seen *seen;		/* processes looked at, by pid */
+	size_t nseen;
+	uint64_t next_poll;		/* when to look in /proc again */
 };
 
 /* What tr_handle() made of a wait status. */
@@ -163,10 +208,10 @@ void tr_thr_del(struct tracer *t, struct tthr *th);
 struct tproc *tr_proc_new(struct tracer *t, pid_t pid);
 struct tproc *tr_proc_find(const struct tracer *t, pid_t pid);
 void tr_proc_del(struct tracer *t, struct tproc *p);
-void tr_pin_self(struct tracer *t);
+void tr_pin_self(struct tracer *t, pid_t near);
 void tr_unpin_self(struct tracer *t);
 void tr_pin_thread(struct tracer *t, struct tthr *th);
-void tr_unpin_thread(struct tthr *th);
+void tr_unpin_thread(struct tracer *t, struct tthr *th);
 void tr_resume(struct tthr *th);
 void tr_detach_thread(struct tracer *t, struct tthr *th);
 void tr_set_entry_bp(struct tracer *t, struct tproc *p);
@@ -175,14 +220,21 @@ void tr_fill_hit(struct tthr *th, const struct user_regs_struct *regs,
 		 const struct site *s, struct tracer_hit *hit);
 enum hres tr_handle(struct tracer *t, pid_t tid, int status, enum hmode mode,
 		    struct tracer_hit *hit, struct tracer_exit *ex);
-void tr_stop_all(struct tracer *t, int timeout_ms);
+void tr_stop_all(struct tracer *t, struct tproc *only, int timeout_ms);
 void tr_resume_all(struct tracer *t);
 void tr_flush_traps(struct tracer *t);
 void tr_detach_orphan(struct tracer *t, const struct orphan *o);
 void tr_exit_push(struct tracer *t, const struct tracer_exit *ex);
+void tr_pev_push(struct tracer *t, enum tracer_pkind kind, struct tproc *p,
+		 pid_t tid, const char *old_exe);
+void tr_proc_set_exe(struct tproc *p);
 
 /* attach.c */
 long tr_status_field(pid_t pid, const char *key, char *sval, size_t slen);
+int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
+		   size_t errlen);
+void tr_watch_poll(struct tracer *t);
+void tr_watch_free(struct tracer *t);
 
 /* procmaps.c */
 int pm_scan(struct tracer *t, struct tproc *p);
@@ -191,6 +243,8 @@ int pm_mem_open(struct tproc *p);
 int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len);
 int pm_mem_write(struct tproc *p, uint64_t addr, const void *buf, size_t len);
 void pm_restore(struct tracer *t, struct tproc *p);
+bool pm_rbrk_hit(struct tracer *t, struct tthr *th,
+		 struct user_regs_struct *regs, enum hmode mode);
 void pm_drop(struct tproc *p);
 int pm_copy(struct tproc *dst, const struct tproc *src);
 uint64_t pm_auxv(pid_t pid, unsigned long type, bool *found);
