@@ -561,6 +561,21 @@ static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			free(tmp.target);
 		}
 	} else if (bare || pid) {
+		if (!c->o->ts->ntarget && c->o->listing && ch) {
+			/* -L without a target: the alias's variables, with
+			   an arity nobody knows yet */
+			memset(&pt, 0, sizeof(pt));
+			pt.kind = BP_SDT;
+			pt.provider = provider ? ast_strndup(c->a, provider,
+							     strlen(provider))
+					       : NULL;
+			pt.name = ast_strndup(c->a, mark, strlen(mark));
+			pt.nargs = -1;
+			pt.pp = comps_str(c, cp, n);
+			pt.loc = up->loc;
+			new_handler(c, &pt, user, ch);
+			return 1;
+		}
 		if (!c->o->ts->ntarget) {
 			diag_error(c->d, &cp[0].loc,
 				   "a process probe without a path needs a target process: give -c CMD or -x PID");
@@ -1028,6 +1043,8 @@ static void check_context(struct ctx *c, struct expr *e)
 			return;
 		}
 		if (k < 1 || (pt->nargs >= 0 && k > pt->nargs)) {
+			if (c->o->listing)
+				e->type = T_UNKNOWN;	/* -L: frameptr:unknown */
 			if (pt->nargs == 0)
 				diag_error(c->d, &e->loc,
 					   "$%s: mark '%s' has no arguments",
@@ -1342,6 +1359,98 @@ static void bind_stmt(struct ctx *c, struct stmt *s)
 		}
 		bind_stmt(c, s->els);
 		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* @defined($argN): folded per handler, before binding                */
+
+/*
+ * As in SystemTap, @defined(E) is a compile-time constant: 1 when the
+ * context variable E exists at this probe point ($argN within the mark's
+ * arity, $$name and friends at any mark), else 0.  A ternary or an if
+ * whose condition folds that way keeps only the branch that can run, so
+ * `@defined($arg4) ? user_string2($arg4, "") : ""` compiles against a
+ * 3-argument mark.  An unknown arity (-L without a target) counts as
+ * defined.  The folded literal is tagged with op "@defined": other
+ * constant conditions written by the user are left alone.
+ */
+static bool folded_const(const struct expr *e)
+{
+	return e && e->kind == E_NUM && e->op && !strcmp(e->op, "@defined");
+}
+
+static void fold_expr(const struct rpoint *pt, struct expr *e)
+{
+	int i;
+
+	if (!e)
+		return;
+	fold_expr(pt, e->a);
+	fold_expr(pt, e->b);
+	fold_expr(pt, e->c);
+	for (i = 0; i < e->nargs; i++)
+		fold_expr(pt, e->args[i]);
+	if (e->kind == E_DEFINED) {
+		const struct expr *x = e->a;
+		int64_t v = 0;
+
+		if (x && x->kind == E_CONTEXT && pt && pt->kind == BP_SDT) {
+			const char *n = x->name;
+
+			if (!strncmp(n, "arg", 3) && n[3] &&
+			    strspn(n + 3, "0123456789") == strlen(n + 3)) {
+				int k = atoi(n + 3);
+
+				v = k >= 1 && (pt->nargs < 0 || k <= pt->nargs);
+			} else {
+				v = !strcmp(n, "$name") || !strcmp(n, "$provider") ||
+				    !strcmp(n, "$vars") || !strcmp(n, "$parms");
+			}
+		}
+		e->kind = E_NUM;
+		e->num = v;
+		e->op = "@defined";
+		e->a = NULL;
+	} else if (e->kind == E_UNARY && !strcmp(e->op, "!") &&
+		   folded_const(e->a)) {
+		e->kind = E_NUM;
+		e->num = !e->a->num;
+		e->op = "@defined";
+		e->a = NULL;
+	} else if (e->kind == E_TERNARY && folded_const(e->a)) {
+		*e = e->a->num ? *e->b : *e->c;
+	}
+}
+
+static void fold_defined(const struct rpoint *pt, struct stmt *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	fold_expr(pt, s->e);
+	fold_defined(pt, s->then);
+	fold_defined(pt, s->els);
+	fold_defined(pt, s->init);
+	fold_defined(pt, s->step);
+	for (i = 0; i < s->nbody; i++)
+		fold_defined(pt, s->body[i]);
+	if (s->fe) {
+		fold_expr(pt, s->fe->limit);
+		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
+			fold_expr(pt, s->fe->slice[i]);
+	}
+	if (s->kind == S_IF && folded_const(s->e)) {
+		struct stmt *keep = s->e->num ? s->then : s->els;
+
+		if (keep) {
+			*s = *keep;
+		} else {
+			s->kind = S_NULL;
+			s->e = NULL;
+			s->then = s->els = NULL;
+		}
 	}
 }
 
@@ -2026,6 +2135,7 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		c.nlocals = &h->nlocals;
 		c.curfn = NULL;
 		c.curpt = &h->pt;
+		fold_defined(&h->pt, h->body);
 		/* context errors are reported after elision */
 		{
 			struct diag quiet = *d;
@@ -2037,12 +2147,14 @@ int resolve_script(struct ast_arena *a, struct script *user,
 				fclose(quiet.out);
 			c.d = d;
 		}
-		elide_dead_stores(h);
+		if (!o->listing)
+			elide_dead_stores(h);
 		/* rebind for real now, reporting errors once */
 		h->locals = NULL;
 		h->nlocals = 0;
 		bind_stmt(&c, h->body);
-		elide_dead_stores(h);
+		if (!o->listing)
+			elide_dead_stores(h);
 		warn_never_assigned(&c, h->locals);
 	}
 	for (k = 0; k < c.nfns; k++) {
@@ -2066,7 +2178,7 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		warn_never_assigned(&c, f->locals);
 	}
 	c.curfn = NULL;
-	if (d->nerrors != errors0)
+	if (d->nerrors != errors0 && !o->listing)
 		return d->nerrors - errors0;
 
 	/* 3. infer types to a fixed point */
@@ -2081,7 +2193,7 @@ int resolve_script(struct ast_arena *a, struct script *user,
 			c.curfn = c.fns[k];
 			infer_stmt(&c, c.fns[k]->body);
 		}
-		if (!c.changed || d->nerrors != errors0)
+		if (!c.changed || (d->nerrors != errors0 && !o->listing))
 			break;
 	}
 	if (d->nerrors != errors0)
@@ -2241,6 +2353,51 @@ static bool list_prefix_match(const struct pp_component *u, int nu,
 	return false;
 }
 
+/* One -L line: the handler's locals (an alias's variables), then the
+ * mark's $argN, as stap -L prints them. */
+static void list_vars(struct strbuf *sb, const struct rhandler *h)
+{
+	const struct symbol *s;
+	int i;
+
+	for (s = h->locals; s; s = s->next)
+		sb_printf(sb, " %s:%s", s->name, type_name(s->type));
+	if (h->pt.kind == BP_SDT)
+		for (i = 1; i <= h->pt.nargs; i++)
+			sb_printf(sb, " $arg%d:long", i);
+}
+
+/* A probe with an empty body at POINT, for resolving one listed item. */
+static struct script *list_probe(struct ast_arena *a, struct probe_point *point)
+{
+	struct script *u = ast_alloc(a, sizeof(*u));
+	struct probe *up = ast_alloc(a, sizeof(*up));
+
+	up->kind = PROBE_PLAIN;
+	up->loc = point->loc;
+	up->points = ast_alloc(a, sizeof(*up->points));
+	up->points[0] = point;
+	up->npoints = 1;
+	up->body = ast_stmt(a, S_BLOCK, &point->loc);
+	u->probes = up;
+	return u;
+}
+
+static int cmp_lines(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/*
+ * -l / -L.  Aliases whose name matches PP (a trailing '*' also matches
+ * longer names: 'python.*' lists python.function.entry, a pytap
+ * extension), then, for a process(...) pattern, the marks it matches.
+ * -L resolves each item with an empty handler in listing mode (nothing
+ * elided, errors silent) and prints the alias's variables and the mark's
+ * $argN with their types; without a target a bare process mark has an
+ * unknown arity, so only the alias's variables are shown.  Output is
+ * sorted and each line printed once, as stap does.
+ */
 int resolve_list(struct ast_arena *a, struct script *lib,
 		 const struct probe_point *pp, const struct resolve_opts *o,
 		 bool with_vars, struct strbuf *out, struct diag *d)
@@ -2248,10 +2405,15 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 	struct ctx c;
 	struct script empty;
 	struct alias_def *x;
-	int n = 0, errors0 = d->nerrors;
-	char **seen = NULL;
-	int nseen = 0, i;
+	struct resolve_opts lo = *o;
+	struct diag quiet = *d;
+	char **lines = NULL;
+	int nlines = 0, n = 0, i, errors0 = d->nerrors;
+	struct resolved r;
+	struct rhandler *h;
 
+	lo.listing = true;
+	quiet.out = fopen("/dev/null", "w");
 	memset(&c, 0, sizeof(c));
 	memset(&empty, 0, sizeof(empty));
 	c.a = a;
@@ -2262,90 +2424,74 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 	collect_aliases(&c);
 	for (x = c.aliases; x; x = x->next) {
 		const struct probe_point *an = x->p->alias_name;
-		char *k;
-		bool dup = false;
+		struct strbuf sb = STRBUF_INIT;
+		struct probe_point *point;
+		bool any = false;
 
 		if (!list_prefix_match(pp->comps, pp->ncomps, an->comps,
 				       an->ncomps))
 			continue;
-		k = alias_key(&c, x->p);
-		for (i = 0; i < nseen; i++)
-			if (!strcmp(seen[i], k))
-				dup = true;
-		if (dup)
+		if (!with_vars) {
+			char *k = alias_key(&c, x->p);
+
+			nlines = ast_push(a, (void ***)&lines, nlines, k);
 			continue;
-		nseen = ast_push(a, (void ***)&seen, nseen, k);
-		sb_puts(out, k);
-		if (with_vars) {
-			/* the alias's own locals, with the types they get
-			   when the alias is used alone */
-			struct script u;
-			struct probe *up = ast_alloc(a, sizeof(*up));
-			struct resolved r;
-			struct diag quiet = *d;
-			struct symbol *s;
-
-			memset(&u, 0, sizeof(u));
-			up->kind = PROBE_PLAIN;
-			up->loc = x->p->loc;
-			up->points = ast_alloc(a, sizeof(*up->points));
-			up->points[0] = (struct probe_point *)an;
-			up->npoints = 1;
-			up->body = ast_stmt(a, S_BLOCK, &x->p->loc);
-			u.probes = up;
-			quiet.out = fopen("/dev/null", "w");
-			quiet.nerrors = 0;
-			if (resolve_script(a, &u, lib, o, &r, &quiet) == 0 &&
-			    r.handlers) {
-				/* show every variable the prologue sets */
-				for (s = r.handlers->locals; s; s = s->next)
-					sb_printf(out, " %s:%s", s->name,
-						  type_name(s->type));
-			} else {
-				sb_puts(out, " (no matching binary: give -c CMD or -x PID to list its variables)");
-			}
-			if (quiet.out)
-				fclose(quiet.out);
 		}
-		sb_putc(out, '\n');
-		n++;
-	}
-	/* process(...).mark(...) patterns */
-	if (pp->ncomps >= 2 && !strcmp(pp->comps[0].name, "process")) {
-		struct script u;
-		struct probe *up = ast_alloc(a, sizeof(*up));
-		struct resolved r;
-		struct rhandler *h;
-		struct probe_point *opt = ast_alloc(a, sizeof(*opt));
-
-		*opt = *pp;
-		opt->optional = true;
-		memset(&u, 0, sizeof(u));
-		up->kind = PROBE_PLAIN;
-		up->loc = pp->loc;
-		up->points = ast_alloc(a, sizeof(*up->points));
-		up->points[0] = opt;
-		up->npoints = 1;
-		up->body = ast_stmt(a, S_BLOCK, &pp->loc);
-		u.probes = up;
-		memset(&c, 0, sizeof(c));
-		c.a = a;
-		c.d = d;
-		c.o = o;
-		c.user = &u;
-		c.lib = &empty;
-		c.out = &r;
-		memset(&r, 0, sizeof(r));
-		c.tail = &r.handlers;
-		expand(&c, opt->comps, opt->ncomps, opt, up, NULL, 0);
+		point = ast_alloc(a, sizeof(*point));
+		*point = *an;
+		quiet.nerrors = 0;
+		resolve_script(a, list_probe(a, point), lib, &lo, &r, &quiet);
 		for (h = r.handlers; h; h = h->next) {
-			sb_puts(out, h->pt.pp);
-			if (with_vars)
-				for (i = 1; i <= h->pt.nargs; i++)
-					sb_printf(out, " $arg%d:long", i);
-			sb_putc(out, '\n');
-			n++;
+			sb_reset(&sb);
+			sb_puts(&sb, alias_key(&c, x->p));
+			list_vars(&sb, h);
+			nlines = ast_push(a, (void ***)&lines, nlines,
+					  ast_strndup(a, sb_str(&sb), sb.len));
+			any = true;
 		}
+		if (!any)	/* its binary is missing: the name alone */
+			nlines = ast_push(a, (void ***)&lines, nlines,
+					  alias_key(&c, x->p));
+		sb_free(&sb);
+	}
+	/* process(...).mark(...) patterns: every mark they match */
+	if (pp->ncomps >= 2 && !strcmp(pp->comps[0].name, "process")) {
+		struct probe_point *point = ast_alloc(a, sizeof(*point));
+		struct strbuf sb = STRBUF_INIT;
+
+		*point = *pp;
+		/* errors here are the user's (a missing binary, no such mark,
+		   a bad form) and say why nothing is listed */
+		resolve_script(a, list_probe(a, point), &empty, &lo, &r, d);
+		if (r.no_probes)
+			fprintf(d->out, "pytap: %s\n", r.no_probes);
+		for (h = r.handlers; h; h = h->next) {
+			sb_reset(&sb);
+			sb_puts(&sb, h->pt.pp);
+			if (with_vars)
+				list_vars(&sb, h);
+			nlines = ast_push(a, (void ***)&lines, nlines,
+					  ast_strndup(a, sb_str(&sb), sb.len));
+		}
+		sb_free(&sb);
+	}
+	if (quiet.out)
+		fclose(quiet.out);
+	if (!nlines && d->nerrors == errors0) {
+		struct strbuf sb = STRBUF_INIT;
+
+		resolve_pp_text(&sb, pp);
+		fprintf(d->out, "pytap: no probe point matches '%s'\n",
+			sb_str(&sb));
+		sb_free(&sb);
+	}
+	if (nlines)
+		qsort(lines, (size_t)nlines, sizeof(*lines), cmp_lines);
+	for (i = 0; i < nlines; i++) {
+		if (i && !strcmp(lines[i], lines[i - 1]))
+			continue;
+		sb_printf(out, "%s\n", lines[i]);
+		n++;
 	}
 	return d->nerrors != errors0 ? -1 : n;
 }

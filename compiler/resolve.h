@@ -23,6 +23,10 @@ struct resolve_opts {
 	struct target_set *ts;	/* binaries known at compile time */
 	bool have_target;	/* -c or -x given */
 	int verbose;
+	/* -L: keep every alias store (no dead-store elision), report no
+	   errors, leave what cannot be typed unknown; a bare process mark
+	   without a target resolves with an unknown arity */
+	bool listing;
 };
 
 /* A concrete probe point. */
