@@ -706,6 +706,76 @@ static int64_t timer_unit_ns(const char *u)
 	return 0;
 }
 
+/*
+ * process[("PATH"|PID)].begin / .end / .thread.begin / .thread.end: the
+ * tracer reports these events for the processes it traces.  PATH names
+ * the executable (looked up as for marks), PID one process; with neither
+ * the probe covers the -c/-x target and its followed children (SystemTap
+ * would probe every process on the system: pytap asks for a target).
+ */
+static int base_proc(struct ctx *c, const struct pp_component *cp, int n,
+		     const struct probe_point *up, struct probe *user,
+		     const struct chain *ch)
+{
+	struct rpoint pt;
+	bool thread = n == 3;
+	bool begin = !strcmp(cp[n - 1].name, "begin");
+	struct strbuf sb = STRBUF_INIT;
+	char err[512];
+
+	memset(&pt, 0, sizeof(pt));
+	pt.loc = up->loc;
+	pt.optional = up->optional;
+	pt.kind = thread ? (begin ? BP_THREAD_BEGIN : BP_THREAD_END)
+			 : (begin ? BP_PROC_BEGIN : BP_PROC_END);
+	if (cp[1].has_arg || (thread && cp[2].has_arg)) {
+		diag_error(c->d, &cp[cp[1].has_arg ? 1 : 2].loc,
+			   "'%s' takes no argument", cp[cp[1].has_arg ? 1 : 2].name);
+		return -1;
+	}
+	sb_puts(&sb, "process");
+	if (cp[0].has_arg && cp[0].arg_is_str) {
+		char *exe = target_resolve_exec(cp[0].arg_str, err,
+						sizeof(err));
+
+		if (!exe) {
+			diag_error(c->d, &cp[0].loc, "process(\"%s\"): %s",
+				   cp[0].arg_str, err);
+			sb_free(&sb);
+			return -1;
+		}
+		pt.path = ast_strndup(c->a, exe, strlen(exe));
+		free(exe);
+		sb_puts(&sb, "(");
+		put_quoted(&sb, pt.path);
+		sb_puts(&sb, ")");
+	} else if (cp[0].has_arg) {
+		if (cp[0].arg_num <= 0) {
+			diag_error(c->d, &cp[0].loc,
+				   "process(%" PRId64 "): not a process id",
+				   cp[0].arg_num);
+			sb_free(&sb);
+			return -1;
+		}
+		pt.pid = cp[0].arg_num;
+		sb_printf(&sb, "(%" PRId64 ")", pt.pid);
+	} else if (!c->o->have_target) {
+		diag_error(c->d, &cp[0].loc,
+			   "'%s' without a path or pid would trace every process on the system: give -c CMD or -x PID, or name the program: process(\"PATH\").%s",
+			   comps_str(c, cp, n), thread ? (begin ? "thread.begin" :
+							  "thread.end") :
+			   (begin ? "begin" : "end"));
+		sb_free(&sb);
+		return -1;
+	}
+	sb_puts(&sb, thread ? ".thread" : "");
+	sb_puts(&sb, begin ? ".begin" : ".end");
+	pt.pp = ast_strndup(c->a, sb_str(&sb), sb.len);
+	sb_free(&sb);
+	new_handler(c, &pt, user, ch);
+	return 1;
+}
+
 /* Returns handlers made, 0 if the point is no base point, -1 on error. */
 static int base_point(struct ctx *c, const struct pp_component *cp, int n,
 		      const struct probe_point *up, struct probe *user,
@@ -789,8 +859,14 @@ static int base_point(struct ctx *c, const struct pp_component *cp, int n,
 				   cp[1].name);
 			return -1;
 		}
+		if ((n == 2 && (!strcmp(cp[1].name, "begin") ||
+				!strcmp(cp[1].name, "end"))) ||
+		    (n == 3 && !strcmp(cp[1].name, "thread") &&
+		     (!strcmp(cp[2].name, "begin") ||
+		      !strcmp(cp[2].name, "end"))))
+			return base_proc(c, cp, n, up, user, ch);
 		diag_error(c->d, &cp[n > 1 ? 1 : 0].loc,
-			   "process probe point '%s' is not supported yet: pytap supports process(...).mark(\"NAME\")",
+			   "process probe point '%s' is not supported: pytap supports process(...).mark(\"NAME\"), .begin, .end, .thread.begin and .thread.end",
 			   pt.pp);
 		return -1;
 	}
@@ -2257,6 +2333,10 @@ static const char *kind_name(enum bc_probe_kind k)
 	case BP_TIMER: return "timer";
 	case BP_SDT: return "sdt";
 	case BP_NEVER: return "never";
+	case BP_PROC_BEGIN: return "process.begin";
+	case BP_PROC_END: return "process.end";
+	case BP_THREAD_BEGIN: return "process.thread.begin";
+	case BP_THREAD_END: return "process.thread.end";
 	}
 	return "?";
 }
@@ -2326,6 +2406,14 @@ void resolve_dump(struct strbuf *out, const struct resolved *r)
 			if (h->pt.randomize_ns)
 				sb_printf(out, " +- %" PRId64, h->pt.randomize_ns);
 			sb_puts(out, " */");
+		} else if (h->pt.kind >= BP_PROC_BEGIN) {
+			sb_printf(out, " /* %s of ", kind_name(h->pt.kind));
+			if (h->pt.path)
+				sb_printf(out, "%s */", h->pt.path);
+			else if (h->pt.pid)
+				sb_printf(out, "pid %" PRId64 " */", h->pt.pid);
+			else
+				sb_puts(out, "the target and its children */");
 		} else {
 			sb_printf(out, " /* %s, order %" PRId64 " */",
 				  kind_name(h->pt.kind), h->pt.priority);

@@ -334,6 +334,14 @@ static const char *probe_kind_name(enum bc_probe_kind k)
 		return "mark";
 	case BP_NEVER:
 		return "never";
+	case BP_PROC_BEGIN:
+		return "process.begin";
+	case BP_PROC_END:
+		return "process.end";
+	case BP_THREAD_BEGIN:
+		return "process.thread.begin";
+	case BP_THREAD_END:
+		return "process.thread.end";
 	}
 	return "?";
 }

@@ -102,6 +102,12 @@ enum bc_probe_kind {
 	BP_TIMER,		/* period_ns, randomize_ns */
 	BP_SDT,			/* sdt_path / provider / name */
 	BP_NEVER,
+	/* process lifecycle: sdt_path = the executable (NULL = any traced
+	   process), sdt_pid = only that process (0 = any) */
+	BP_PROC_BEGIN,		/* process[(..)].begin */
+	BP_PROC_END,		/* process[(..)].end */
+	BP_THREAD_BEGIN,	/* process[(..)].thread.begin */
+	BP_THREAD_END,		/* process[(..)].thread.end */
 };
 
 /* One probe point the runtime arms, bound to a handler function. */

@@ -43,6 +43,7 @@ struct session {
 	uint64_t deadline_T;	/* -T, 0 = none */
 	uint64_t last_flush;
 	bool pending;		/* output since the last flush */
+	bool has_proc;		/* process/thread begin/end probes */
 };
 
 static uint64_t now_ns(void)
@@ -249,6 +250,12 @@ static void plain_loop(struct session *s)
 /* ------------------------------------------------------------------ */
 /* tracing                                                            */
 
+static bool is_proc_kind(enum bc_probe_kind k)
+{
+	return k == BP_PROC_BEGIN || k == BP_PROC_END ||
+	       k == BP_THREAD_BEGIN || k == BP_THREAD_END;
+}
+
 static bool has_kind(const struct bc_program *p, enum bc_probe_kind k)
 {
 	size_t i;
@@ -285,6 +292,44 @@ static void add_requests(struct session *s)
 			tracer_add_request(s->tr, &r);
 		}
 	}
+}
+
+/*
+ * Neither -c nor -x: every process that maps a probe's PATH is traced, now
+ * and later (tracer_watch), and process(PID).begin/... attach to PID.
+ */
+static int system_wide(struct session *s, char *err, size_t errlen)
+{
+	const struct bc_program *p = s->p;
+
+	for (size_t i = 0; i < p->nprobes; i++) {
+		const struct bc_probe *bp = &p->probes[i];
+		bool dup = false;
+
+		if (bp->kind != BP_SDT && !is_proc_kind(bp->kind))
+			continue;
+		if (bp->sdt_pid) {
+			for (size_t k = 0; k < i; k++)
+				dup |= p->probes[k].sdt_pid == bp->sdt_pid;
+			if (!dup && tracer_attach(s->tr, (pid_t)bp->sdt_pid,
+						  err, errlen) != 0)
+				return -1;
+			continue;
+		}
+		if (bp->sdt_path == NULL)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			dup |= p->probes[k].sdt_path &&
+			       !strcmp(p->probes[k].sdt_path, bp->sdt_path);
+		if (dup)
+			continue;
+		if (s->o->verbose)
+			fprintf(stderr,
+				"pytap: tracing every process that maps %s\n",
+				bp->sdt_path);
+		tracer_watch(s->tr, bp->sdt_path);
+	}
+	return 0;
 }
 
 /* Is PATH among the objects the tracer found mapped in the targets? */
@@ -356,6 +401,10 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 
 		if (h->ids[i] < 0)
 			continue;
+		/* process(PID).mark: not in that pid's children */
+		if (s->p->probes[h->ids[i]].sdt_pid &&
+		    s->p->probes[h->ids[i]].sdt_pid != h->pid)
+			continue;
 		ev.probe = h->ids[i];
 		ev.pid = h->pid;
 		ev.tid = h->tid;
@@ -366,6 +415,52 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 			break;
 	}
 	s->pending = true;
+}
+
+/* Run the process/thread begin/end probes of KIND that cover process PID
+ * (whose executable is EXE), in the context of thread TID. */
+static void proc_probes(struct session *s, enum bc_probe_kind kind, pid_t pid,
+			pid_t tid, const char *exe)
+{
+	for (size_t i = 0; i < s->p->nprobes; i++) {
+		const struct bc_probe *bp = &s->p->probes[i];
+		struct vm_event ev;
+
+		if (bp->kind != kind ||
+		    (bp->sdt_pid && bp->sdt_pid != pid) ||
+		    (bp->sdt_path && strcmp(bp->sdt_path, exe) != 0))
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.probe = (int)i;
+		ev.pid = pid;
+		ev.tid = tid;
+		vm_run(s->vm, &ev);
+		s->pending = true;
+		if (vm_exit_requested(s->vm))
+			break;
+	}
+}
+
+static void handle_pevent(struct session *s, const struct tracer_pevent *e)
+{
+	switch (e->kind) {
+	case TPE_BEGIN:
+		proc_probes(s, BP_PROC_BEGIN, e->pid, e->pid, e->exe);
+		break;
+	case TPE_THREAD_BEGIN:
+		proc_probes(s, BP_THREAD_BEGIN, e->pid, e->tid, e->exe);
+		break;
+	case TPE_THREAD_END:
+		proc_probes(s, BP_THREAD_END, e->pid, e->tid, e->exe);
+		break;
+	case TPE_EXEC:
+		/* the old image ends, the new one begins */
+		proc_probes(s, BP_PROC_END, e->pid, e->pid, e->old_exe);
+		vm_forget(s->vm, e->pid);
+		if (!vm_exit_requested(s->vm))
+			proc_probes(s, BP_PROC_BEGIN, e->pid, e->pid, e->exe);
+		break;
+	}
 }
 
 static int trace_loop(struct session *s)
@@ -385,14 +480,16 @@ static int trace_loop(struct session *s)
 			handle_hit(s, &hit);
 			break;
 		case TEV_EXIT:
+			if (s->has_proc)
+				proc_probes(s, BP_PROC_END, ex.pid, ex.pid,
+					    ex.exe);
 			vm_forget(s->vm, ex.pid);	/* cached execname etc. */
 			if (s->o->verbose)
 				fprintf(stderr, "pytap: process %d ended\n",
 					(int)ex.pid);
 			break;
 		case TEV_PROC:
-			if (tracer_last_pevent(s->tr)->kind == TPE_EXEC)
-				vm_forget(s->vm, tracer_last_pevent(s->tr)->pid);
+			handle_pevent(s, tracer_last_pevent(s->tr));
 			break;
 		case TEV_TIMEOUT:
 			break;
@@ -422,7 +519,10 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 	char err[512];
 	int rc = PYTAP_EXIT_OK;
 	bool sdt = has_kind(p, BP_SDT);
-	bool need_tracer = sdt || o->cmd || o->pid;
+	bool proc = has_kind(p, BP_PROC_BEGIN) || has_kind(p, BP_PROC_END) ||
+		    has_kind(p, BP_THREAD_BEGIN) ||
+		    has_kind(p, BP_THREAD_END);
+	bool need_tracer = sdt || proc || o->cmd || o->pid;
 	char **g;
 
 	memset(&s, 0, sizeof(s));
@@ -441,7 +541,9 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		memset(&to, 0, sizeof(to));
 		to.follow_forks = o->follow_forks;
 		to.pin_cpu = o->pin_cpu;
+		to.proc_events = true;
 		to.verbose = o->verbose;
+		s.has_proc = proc;
 		s.tr = tracer_new(&to);
 		if (!s.tr) {
 			fprintf(stderr, "pytap: cannot set up tracing\n");
@@ -465,6 +567,10 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 			tracer_free(s.tr);
 			return PYTAP_EXIT_TRACE;
 		}
+	} else if (s.tr && system_wide(&s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pytap: %s\n", err);
+		tracer_free(s.tr);
+		return PYTAP_EXIT_TRACE;
 	}
 	s.vm = vm_new(p, &host, o->out, err, sizeof(err));
 	if (!s.vm) {
