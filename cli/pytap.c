@@ -4,6 +4,7 @@
  * session.  Exit codes: see enum pytap_exit in runtime/session.h.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -165,6 +166,53 @@ static char *read_file(const char *path, size_t *len)
 	return text;
 }
 
+/* The state letter of process PID (/proc/PID/stat), '?' if unknown. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* The maps of a live thread of PID (its main thread has exited), opened;
+ * PATH gets the file name.  NULL if there is none. */
+static FILE *live_thread_maps(pid_t pid, char *path, size_t len)
+{
+	char dir[64];
+	struct dirent *de;
+	FILE *f = NULL;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	while (d && !f && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, len, "/proc/%d/task/%.16s/maps", (int)pid,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (f && fgetc(f) == EOF) {
+			fclose(f);
+			f = NULL;
+		} else if (f) {
+			rewind(f);
+		}
+	}
+	if (d)
+		closedir(d);
+	return f;
+}
+
 /* The -c/-x target's ELF files, for compile-time probe resolution. */
 static int collect_targets(const struct options *o, struct target_set *ts,
 			   char ***argv_out)
@@ -207,12 +255,22 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 		sprintf(ts->target_desc, "-x %d", (int)o->pid);
 		snprintf(path, sizeof(path), "/proc/%d/maps", (int)o->pid);
 		f = fopen(path, "r");
+		if (f && fgetc(f) == EOF) {
+			/* no memory: a zombie or kernel thread, or a process
+			   whose main thread exited: read a live thread's */
+			fclose(f);
+			f = live_thread_maps(o->pid, path, sizeof(path));
+			if (!f)
+				f = fopen("/dev/null", "r");
+		} else if (f) {
+			rewind(f);
+		}
 		if (!f) {
 			if (errno == ENOENT)
 				fprintf(stderr, "pytap: -x %d: no such process\n",
 					(int)o->pid);
 			else
-				fprintf(stderr, "pytap: -x %d: cannot read %s: %s (are you root?)\n",
+				fprintf(stderr, "pytap: -x %d: not permitted to trace it (cannot read %s: %s): run pytap as root or with CAP_SYS_PTRACE\n",
 					(int)o->pid, path, strerror(errno));
 			return PYTAP_EXIT_TRACE;
 		}
@@ -247,8 +305,12 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 					comm[strcspn(comm, "\n")] = 0;
 				fclose(cf);
 			}
-			fprintf(stderr, "pytap: -x %d (%s) is a kernel thread: pytap traces user-space processes\n",
-				(int)o->pid, comm);
+			if (proc_state(o->pid) == 'Z')
+				fprintf(stderr, "pytap: -x %d (%s) is a zombie: it has exited and waits for its parent to reap it; nothing to trace\n",
+					(int)o->pid, comm);
+			else
+				fprintf(stderr, "pytap: -x %d (%s) is a kernel thread: pytap traces user-space processes\n",
+					(int)o->pid, comm);
 			return PYTAP_EXIT_TRACE;
 		}
 	}
