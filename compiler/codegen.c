@@ -1353,6 +1353,7 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		bp->sdt_nargs = h->pt.nargs;
 		bp->optional = h->pt.optional;
 		bp->pp = strdup(h->pt.pp);
+		bp->pn = h->pt.pn ? strdup(h->pt.pn) : NULL;
 		bp->handler = r->nfunctions + i;
 		bp->cond_global = -1;
 	}

@@ -336,6 +336,11 @@ static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
 	blk->body = list;
 	blk->nbody = n;
 	h->body = blk;
+	/* pn(): the outermost alias, the one the user named */
+	for (x = ch; x && x->outer; x = x->outer)
+		;
+	if (x)
+		h->pt.pn = alias_key(c, x->alias);
 	*c->tail = h;
 	c->tail = &h->next;
 	return h;
@@ -390,34 +395,99 @@ static void list_marks(struct strbuf *sb, struct target_obj **objs, size_t n)
 		}
 }
 
-/* Explain why no SDT mark matched. */
+/* The objects searched, for messages: "'/a'", "'/a' or '/b'", "'/a', '/b'
+ * or '/c'"; libraries without SDT notes are left out. */
+static void objs_text(struct strbuf *sb, struct target_obj **objs, size_t n)
+{
+	size_t i, m = 0, k = 0;
+
+	for (i = 0; i < n; i++)
+		m += i == 0 || objs[i]->sdt.nprobes;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && !objs[i]->sdt.nprobes)
+			continue;
+		sb_printf(sb, "%s'%s'", k == 0 ? "" : k + 1 == m ? " or " : ", ",
+			  objs[i]->path);
+		k++;
+	}
+}
+
+/* Does any object have a mark of PROVIDER?  Else, in OTHER, the providers
+ * they have ("libstdcxx"). */
+static bool have_provider(struct target_obj **objs, size_t n,
+			  const char *provider, struct strbuf *other)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < objs[i]->sdt.nprobes; j++) {
+			const char *pv = objs[i]->sdt.probes[j].provider;
+
+			if (fnmatch(provider, pv, 0) == 0)
+				return true;
+			if (!strstr(sb_str(other), pv))
+				sb_printf(other, "%s%s", other->len ? ", " : "",
+					  pv);
+		}
+	return false;
+}
+
+/* Is NAME one of CPython's markers (python.pytap binds to them)? */
+static bool is_cpython_mark(const char *provider, const char *name)
+{
+	return (provider && !strcmp(provider, "python")) ||
+	       !strcmp(name, "function__entry") ||
+	       !strcmp(name, "function__return") || !strcmp(name, "line");
+}
+
+/*
+ * Explain why no SDT mark matched, naming the objects searched and the
+ * reason: no notes at all (a Python built without --with-dtrace, a #!
+ * script's interpreter, a program that only starts a Python), CPython
+ * 3.12 to 3.14 (no function or line markers), a misspelt name (did you
+ * mean), or the marks there are.  SCRIPT is the #! script a process("NAME")
+ * path turned out to be, or NULL.  A target without any notes is not the
+ * script's fault: it is reported as one line (resolved.no_probes).
+ */
 static void explain_no_mark(struct ctx *c, const struct loc *loc,
 			    struct target_obj **objs, size_t n,
-			    const char *provider, const char *name)
+			    const char *provider, const char *name,
+			    const char *script)
 {
 	size_t i, total = 0;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, where = STRBUF_INIT;
 	const char *sug;
+	const char *of = provider ? " of provider " : "";
 
 	for (i = 0; i < n; i++)
 		total += objs[i]->sdt.nprobes;
+	objs_text(&where, objs, n);
 	if (total == 0) {
 		struct target_obj *o = n ? objs[0] : NULL;
-		struct strbuf sb = STRBUF_INIT;
-		const char *desc = c->o->ts->target_desc;
+		const struct target_set *ts = c->o->ts;
+		const char *desc = ts->target_desc;
+		bool is_target = o && ts->ntarget && o == ts->target[0];
 
-		(void)loc;
 		if (o && o->py_major)
 			sb_printf(&sb,
 				  "%s (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, e.g. Debian's /usr/bin/python3.%d",
 				  o->path, o->py_major, o->py_minor,
 				  o->py_minor ? o->py_minor : 11);
-		else if (o && desc && c->o->ts->ntarget && objs[0] == c->o->ts->target[0] &&
-			 c->o->ts->target_script)
+		else if (o && desc && is_target && ts->target_script)
 			sb_printf(&sb,
 				  "%s has no SDT probes: it is the interpreter of the #! script %s that %s runs; point %s at the traced program itself (e.g. /usr/bin/python3.11 script.py)",
-				  o->path, c->o->ts->target_script, desc,
+				  o->path, ts->target_script, desc,
 				  desc[1] == 'c' ? "-c" : "-x");
+		else if (o && script)
+			sb_printf(&sb,
+				  "%s has no SDT probes: it is the interpreter of the #! script %s; name the traced program's binary itself (e.g. process(\"/usr/bin/python3.11\"))",
+				  o->path, script);
+		else if (o && is_target && is_cpython_mark(provider, name))
+			sb_printf(&sb,
+				  "%s has no SDT probes%s: the python probes must be in the traced program itself; trace the Python directly (-c \"/usr/bin/python3.11 script.py\") or name it: process(\"/usr/bin/python3.11\").mark(\"%s\")",
+				  o->path,
+				  n > 1 ? ", nor do the libraries it loads" : "",
+				  name);
 		else
 			sb_printf(&sb, "%s has no SDT probes (.note.stapsdt)%s",
 				  o ? o->path : "the target",
@@ -425,6 +495,7 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 		if (!c->out->no_probes)
 			c->out->no_probes = ast_strndup(c->a, sb_str(&sb), sb.len);
 		sb_free(&sb);
+		sb_free(&where);
 		c->d->nerrors++;
 		return;
 	}
@@ -436,23 +507,32 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 		     fnmatch(name, "function__return", 0) == 0 ||
 		     fnmatch(name, "line", 0) == 0)) {
 			diag_error(c->d, loc,
-				   "CPython %d.%d ('%s') has no '%s' marker: 3.12 to 3.14 removed the function and line markers (gc, import and audit markers still work; pytap's sampling does not need markers)",
+				   "CPython %d.%d ('%s') has no '%s' marker: CPython 3.12 to 3.14 have no function or line markers (python.gc.*, python.import.* and python.audit still work)",
 				   o->py_major, o->py_minor, o->path, name);
+			sb_free(&where);
 			return;
 		}
+	}
+	if (provider && !have_provider(objs, n, provider, &sb)) {
+		diag_error(c->d, loc,
+			   "no marks of provider '%s' in %s (the marks there are of provider %s)",
+			   provider, sb_str(&where), sb_str(&sb));
+		sb_free(&sb);
+		sb_free(&where);
+		return;
 	}
 	sug = suggest_mark(objs, n, name);
 	list_marks(&sb, objs, n);
 	if (sug)
-		diag_error(c->d, loc,
-			   "no mark '%s'%s%s in '%s' (did you mean '%s'?)", name,
-			   provider ? " of provider " : "",
-			   provider ? provider : "", objs[0]->path, sug);
+		diag_error(c->d, loc, "no mark '%s'%s%s in %s (did you mean '%s'?)",
+			   name, of, provider ? provider : "", sb_str(&where),
+			   sug);
 	else
-		diag_error(c->d, loc, "no mark '%s'%s%s in '%s' (marks: %s)",
-			   name, provider ? " of provider " : "",
-			   provider ? provider : "", objs[0]->path, sb_str(&sb));
+		diag_error(c->d, loc, "no mark '%s'%s%s in %s (marks: %s)", name,
+			   of, provider ? provider : "", sb_str(&where),
+			   sb_str(&sb));
 	sb_free(&sb);
+	sb_free(&where);
 }
 
 /* process(...)[.provider(P)][.library(L)].mark(N) */
@@ -466,6 +546,7 @@ static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 	size_t nobj = 0, i, j;
 	char err[512];
 	char *exe = NULL;
+	const char *script = NULL;	/* process("NAME") is this #! script */
 	bool bare = !cp[0].has_arg;
 	int k, made = 0;
 	struct rpoint pt;
@@ -504,7 +585,14 @@ static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			}
 			globfree(&g);
 		} else {
-			exe = target_resolve_exec(path_arg, err, sizeof(err));
+			char *sm = NULL;
+
+			exe = target_resolve_exec2(path_arg, &sm, err,
+						   sizeof(err));
+			if (sm) {	/* NAME was a #! script */
+				script = ast_strndup(c->a, sm, strlen(sm));
+				free(sm);
+			}
 			if (!exe) {
 				/* a library named directly */
 				struct target_obj *o = NULL;
@@ -575,6 +663,18 @@ static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			pt.loc = up->loc;
 			new_handler(c, &pt, user, ch);
 			return 1;
+		}
+		if (!c->o->ts->ntarget && ch) {
+			/* an alias (python.function.entry): say it at the
+			   user's probe point */
+			struct strbuf sb = STRBUF_INIT;
+
+			resolve_pp_text(&sb, up);
+			diag_error(c->d, &up->loc,
+				   "'%s' needs a target process: give -c CMD or -x PID (its probes are in the traced program)",
+				   sb_str(&sb));
+			sb_free(&sb);
+			return -1;
 		}
 		if (!c->o->ts->ntarget) {
 			diag_error(c->d, &cp[0].loc,
@@ -679,7 +779,8 @@ static int base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 				   mark);
 			return -1;
 		}
-		explain_no_mark(c, &up->loc, objs, nobj, provider, mark);
+		explain_no_mark(c, &up->loc, objs, nobj, provider, mark,
+				script);
 		return -1;
 	}
 	return made;

@@ -40,6 +40,9 @@ struct rpoint {
 	int nargs;		/* SDT arity, -1 unknown */
 	bool optional;
 	char *pp;		/* text for pp() */
+	char *pn;		/* pn(): the alias the user's probe point
+				   matched ("python.function.entry"), NULL =
+				   pp */
 	struct loc loc;		/* where the user wrote it */
 };
 

@@ -344,45 +344,97 @@ static bool object_mapped(struct session *s, const char *path)
 	return false;
 }
 
+/* The name the script gives probe I: its alias name, else the point. */
+static const char *probe_name(const struct bc_probe *bp)
+{
+	return bp->pn ? bp->pn : bp->pp;
+}
+
 /*
- * Say, before any waiting, when a probe has no site armed.  A probe of a
- * library that is not mapped yet waits for it (dlopen) quietly; only if
- * no probe is armed and none waits is it an error.
+ * Before any waiting: -v says what was searched and what was armed where;
+ * whenever a probe cannot fire, one line says why.  A probe of a library
+ * that is not loaded yet is waited for (dlopen), and said so; in
+ * system-wide mode (no -c/-x) waiting for processes is the normal case.
+ * A probe with no site armed in a loaded object is a warning (-v gives
+ * the reason per site).  Nothing armed and nothing to wait for is an
+ * error naming every object searched with its number of SDT notes.
  */
 static bool report_unarmed(struct session *s)
 {
 	const struct bc_program *p = s->p;
-	size_t i, nobj, k;
-	bool any = false, all_missing = true, waiting = false;
 	const struct tracer_object *objs;
+	size_t i, j, k, n, nobj;
+	bool any = false, all_missing = true, waiting = false;
+	bool targeted = s->o->cmd || s->o->pid;
 
+	nobj = tracer_objects(s->tr, &objs);
+	if (s->o->verbose && nobj) {
+		size_t none = 0, shown = 0;
+
+		fprintf(stderr, "pytap: searched");
+		for (k = 0; k < nobj; k++) {
+			if (!objs[k].nnotes) {
+				none++;
+				continue;
+			}
+			fprintf(stderr, "%s %s (%zu SDT note%s)",
+				shown++ ? "," : "", objs[k].path,
+				objs[k].nnotes, objs[k].nnotes == 1 ? "" : "s");
+		}
+		if (none)
+			fprintf(stderr, "%s %zu object%s without SDT notes",
+				shown ? " and" : "", none, none == 1 ? "" : "s");
+		fprintf(stderr, "\n");
+	}
 	for (i = 0; i < p->nprobes; i++) {
 		const struct bc_probe *bp = &p->probes[i];
+		const char *name = probe_name(bp);
+		bool said = false;
 
 		if (bp->kind != BP_SDT)
 			continue;
 		any = true;
-		if (tracer_request_sites(s->tr, (int)i) > 0) {
+		n = tracer_request_sites(s->tr, (int)i);
+		if (n > 0) {
 			all_missing = false;
+			if (s->o->verbose)
+				fprintf(stderr, "pytap: %s: %zu site%s armed (%s)\n",
+					name, n, n == 1 ? "" : "s", bp->pp);
 			continue;
 		}
 		if (bp->sdt_path && !object_mapped(s, bp->sdt_path)) {
 			waiting = true;
-			if (s->o->verbose)
+			/* each (library, probe name) once */
+			for (j = 0; j < i; j++)
+				if (p->probes[j].kind == BP_SDT &&
+				    p->probes[j].sdt_path &&
+				    !strcmp(p->probes[j].sdt_path, bp->sdt_path) &&
+				    !strcmp(probe_name(&p->probes[j]), name))
+					said = true;
+			if (said)
+				continue;
+			if (targeted)
 				fprintf(stderr,
-					"pytap: %s is not loaded yet: %s is armed when it is\n",
-					bp->sdt_path, bp->pp);
+					"pytap: %s is not loaded yet: %s is armed when the program loads it\n",
+					bp->sdt_path, name);
+			else if (s->o->verbose)
+				fprintf(stderr,
+					"pytap: %s: waiting for processes that map %s\n",
+					name, bp->sdt_path);
 			continue;
 		}
-		if (bp->optional)
+		if (bp->optional) {
+			if (s->o->verbose)
+				fprintf(stderr, "pytap: %s: no site (optional)\n",
+					name);
 			continue;
+		}
 		fprintf(stderr,
-			"pytap: warning: no site of %s is armed in the target\n",
-			bp->pp);
+			"pytap: warning: no site of %s could be armed in the target%s\n",
+			name, s->o->verbose ? "" : " (pytap -v says why)");
 	}
 	if (!any || !all_missing || waiting)
 		return true;
-	nobj = tracer_objects(s->tr, &objs);
 	fprintf(stderr, "pytap: error: none of the script's probes could be armed; searched:");
 	for (k = 0; k < nobj; k++)
 		fprintf(stderr, "%s %s (%zu SDT note%s)", k ? "," : "",
