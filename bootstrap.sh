@@ -23,7 +23,8 @@ top=$(pwd)
 python=/usr/bin/python3.11
 
 build_packages="build-essential bison flex autoconf automake pkg-config libelf-dev libdw-dev systemtap-sdt-dev python3.11"
-check_packages="$build_packages valgrind"
+# libpython3.11-dev: the embedded-libpython test target (tests/targets/pyembed)
+check_packages="$build_packages valgrind libpython3.11-dev"
 
 say() { echo "$me: $*"; }
 die() { echo "$me: $*" >&2; exit 1; }

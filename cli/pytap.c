@@ -248,7 +248,9 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 		}
 		free(exe);
 	} else if (o->pid) {
-		char path[64], line[4096];
+		char path[64], line[4096], rootdir[64];
+		struct stat rst, ourst;
+		bool other_root;
 		FILE *f;
 
 		ts->target_desc = malloc(32);
@@ -274,6 +276,21 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 					(int)o->pid, path, strerror(errno));
 			return PYTAP_EXIT_TRACE;
 		}
+		snprintf(rootdir, sizeof(rootdir), "/proc/%d/root/", (int)o->pid);
+		other_root = stat(rootdir, &rst) == 0 && stat("/", &ourst) == 0 &&
+			     (rst.st_dev != ourst.st_dev ||
+			      rst.st_ino != ourst.st_ino);
+		if (!other_root) {
+			/* same root, but another mount namespace may hide
+			   the files from us */
+			char ns1[64] = "", ns2[64] = "";
+
+			snprintf(rootdir, sizeof(rootdir), "/proc/%d/ns/mnt",
+				 (int)o->pid);
+			if (readlink(rootdir, ns1, sizeof(ns1) - 1) > 0 &&
+			    readlink("/proc/self/ns/mnt", ns2, sizeof(ns2) - 1) > 0)
+				other_root = strcmp(ns1, ns2) != 0;
+		}
 		while (fgets(line, sizeof(line), f)) {
 			char *file = strchr(line, '/');
 			char rooted[PATH_MAX + 64];
@@ -286,10 +303,12 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 				file[n - 1] = 0;
 			if (strstr(file, " (deleted)"))
 				continue;
-			/* through the process's root: containers */
-			snprintf(rooted, sizeof(rooted), "/proc/%d/root%s",
-				 (int)o->pid, file);
-			if (access(rooted, R_OK) != 0)
+			/* a process with a root of its own (a container, a
+			   mount namespace): its files through that root */
+			if (other_root)
+				snprintf(rooted, sizeof(rooted),
+					 "/proc/%d/root%s", (int)o->pid, file);
+			else
 				snprintf(rooted, sizeof(rooted), "%s", file);
 			target_add_file(ts, rooted, err, sizeof(err));
 		}

@@ -222,8 +222,15 @@ struct target_obj *target_get(struct target_set *ts, const char *path,
 			      char *err, size_t errlen)
 {
 	struct target_obj *o;
-	char *real = realpath(path, NULL);
+	char *real;
 
+	/* a file in another process's root or mount namespace: realpath()
+	   would resolve /proc/PID/root into ours (/proc/PID/maps names are
+	   canonical already) */
+	if (strncmp(path, "/proc/", 6) == 0 && strstr(path, "/root/"))
+		real = strdup(path);
+	else
+		real = realpath(path, NULL);
 	if (!real) {
 		snprintf(err, errlen, "cannot open '%s': %s", path,
 			 strerror(errno));

@@ -3,7 +3,8 @@
  * operand form the tracer decodes, printing the values it passes so that a
  * test can compare them with what the tracer saw.
  *
- * usage: sdt_target ROUNDS [SLEEP_MS [THREADS [fork|vfork|exec|leaderexit]]]
+ * usage: sdt_target ROUNDS [SLEEP_MS [THREADS [MODE]]]
+ *	MODE: fork|vfork|vforkslow|exec|leaderexit
  *
  * Each round prints, before firing the probes,
  *	expect target:NAME R: V1 V2 ...
@@ -13,7 +14,9 @@
  * line "sema R: N" shows the semaphore each round.  THREADS > 1 runs the
  * rounds in that many threads at once.  "fork" forks a child after the
  * first round that runs the remaining rounds too and is waited for; "vfork"
- * vforks a child that execs /bin/true; "exec" execs itself with ROUNDS-1;
+ * vforks a child that execs /bin/true ("vforkslow": after 4 seconds, so
+ * that the parent is stuck in vfork() meanwhile, printing "vforked" then);
+ * "exec" execs itself with ROUNDS-1;
  * "leaderexit" ends the main thread with pthread_exit() once the other
  * THREADS-1 threads run (the process lives on with a zombie leader).
  * Exits 0; a child exits 3 so the parent can check it was not harmed.
@@ -27,6 +30,8 @@
  *	basic     compiler-chosen operands: long, int, unsigned char, short,
  *	          a global int and a char * string
  *	guarded   fires only when target_guarded_semaphore != 0
+ *	multi     two sites of one probe (one semaphore), argument 1 at the
+ *	          first, 2 at the second
  *	nosema    no semaphore, no arguments
  */
 #define _SDT_HAS_SEMAPHORES 1
@@ -34,6 +39,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +56,7 @@ SEMA(regs);
 SEMA(mem);
 SEMA(basic);
 SEMA(guarded);
+SEMA(multi);
 
 int target_gvar = -123456;
 int64_t target_garr[2] = {0x0102030405060708LL, -77};
@@ -137,6 +144,19 @@ static void fire_basic(int r)
 
 static void fire_nosema(int r);
 
+/* Two sites of target:multi, in two functions the compiler keeps apart. */
+static void __attribute__((noinline)) fire_multi1(int r)
+{
+	out("expect target:multi %d: 1\n", r);
+	STAP_PROBE1(target, multi, 1);
+}
+
+static void __attribute__((noinline)) fire_multi2(int r)
+{
+	out("expect target:multi %d: 2\n", r);
+	STAP_PROBE1(target, multi, 2);
+}
+
 static void round_once(int r)
 {
 	out("sema %d: %u\n", r, (unsigned)target_guarded_semaphore);
@@ -147,6 +167,8 @@ static void round_once(int r)
 		out("expect target:guarded %d: %d\n", r, r);
 		STAP_PROBE1(target, guarded, r);
 	}
+	fire_multi1(r);
+	fire_multi2(r);
 	fire_nosema(r);
 }
 
@@ -169,12 +191,18 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static void __attribute__((noinline)) do_vfork(void)
+static void __attribute__((noinline)) do_vfork(bool slow)
 {
+	struct timespec four = { 4, 0 };
 	int st;
-	pid_t c = vfork();
+	pid_t c;
 
+	if (slow)
+		out("vforked\n");
+	c = vfork();
 	if (c == 0) {
+		if (slow)
+			nanosleep(&four, NULL);
 		execl("/bin/true", "true", (char *)NULL);
 		_exit(127);
 	}
@@ -202,7 +230,7 @@ int main(int argc, char **argv)
 	out("pid %d\n", (int)getpid());
 
 	if (strcmp(mode, "fork") == 0 || strcmp(mode, "vfork") == 0 ||
-	    strcmp(mode, "exec") == 0) {
+	    strcmp(mode, "vforkslow") == 0 || strcmp(mode, "exec") == 0) {
 		if (rounds >= 1) {
 			round_once(1);
 			nap();
@@ -232,8 +260,9 @@ int main(int argc, char **argv)
 		waitpid(c, &st, 0);
 		out("child exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 +
 		    WTERMSIG(st));
-	} else if (strcmp(mode, "vfork") == 0) {
-		do_vfork();
+	} else if (strcmp(mode, "vfork") == 0 ||
+		   strcmp(mode, "vforkslow") == 0) {
+		do_vfork(strcmp(mode, "vforkslow") == 0);
 	}
 	for (int i = 1; i < nthreads; i++)
 		pthread_create(&th[i], NULL, run, (void *)(intptr_t)first);
