@@ -2600,6 +2600,7 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 	int nlines = 0, n = 0, i, errors0 = d->nerrors;
 	struct resolved r;
 	struct rhandler *h;
+	bool no_notes = false;
 
 	lo.listing = true;
 	quiet.out = fopen("/dev/null", "w");
@@ -2615,17 +2616,13 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 		const struct probe_point *an = x->p->alias_name;
 		struct strbuf sb = STRBUF_INIT;
 		struct probe_point *point;
-		bool any = false;
 
 		if (!list_prefix_match(pp->comps, pp->ncomps, an->comps,
 				       an->ncomps))
 			continue;
-		if (!with_vars) {
-			char *k = alias_key(&c, x->p);
-
-			nlines = ast_push(a, (void ***)&lines, nlines, k);
-			continue;
-		}
+		/* listed if it resolves (as stap -l): against the target
+		   when there is one, so that -c PYTHON shows what that
+		   Python has */
 		point = ast_alloc(a, sizeof(*point));
 		*point = *an;
 		quiet.nerrors = 0;
@@ -2633,14 +2630,11 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 		for (h = r.handlers; h; h = h->next) {
 			sb_reset(&sb);
 			sb_puts(&sb, alias_key(&c, x->p));
-			list_vars(&sb, h);
+			if (with_vars)
+				list_vars(&sb, h);
 			nlines = ast_push(a, (void ***)&lines, nlines,
 					  ast_strndup(a, sb_str(&sb), sb.len));
-			any = true;
 		}
-		if (!any)	/* its binary is missing: the name alone */
-			nlines = ast_push(a, (void ***)&lines, nlines,
-					  alias_key(&c, x->p));
 		sb_free(&sb);
 	}
 	/* process(...).mark(...) patterns: every mark they match */
@@ -2652,8 +2646,12 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 		/* errors here are the user's (a missing binary, no such mark,
 		   a bad form) and say why nothing is listed */
 		resolve_script(a, list_probe(a, point), &empty, &lo, &r, d);
-		if (r.no_probes)
+		if (r.no_probes) {
+			/* a runtime-like problem, not a compile error */
 			fprintf(d->out, "pytap: %s\n", r.no_probes);
+			d->nerrors = errors0;
+			no_notes = true;
+		}
 		for (h = r.handlers; h; h = h->next) {
 			sb_reset(&sb);
 			sb_puts(&sb, h->pt.pp);
@@ -2666,7 +2664,7 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 	}
 	if (quiet.out)
 		fclose(quiet.out);
-	if (!nlines && d->nerrors == errors0) {
+	if (!nlines && d->nerrors == errors0 && !no_notes) {
 		struct strbuf sb = STRBUF_INIT;
 
 		resolve_pp_text(&sb, pp);
@@ -2682,5 +2680,5 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 		sb_printf(out, "%s\n", lines[i]);
 		n++;
 	}
-	return d->nerrors != errors0 ? -1 : n;
+	return d->nerrors != errors0 || no_notes ? -1 : n;
 }
