@@ -24,7 +24,10 @@ python=/usr/bin/python3.11
 
 build_packages="build-essential bison flex autoconf automake pkg-config libelf-dev libdw-dev systemtap-sdt-dev python3.11"
 # libpython3.11-dev: the embedded-libpython test target (tests/targets/pyembed)
-check_packages="$build_packages valgrind libpython3.11-dev"
+# g++: the C++ target of the libstdcxx tapset's tests and example;
+# postgresql-15: the PostgreSQL server (built with SDT markers) of the
+# postgresql tapset's.
+check_packages="$build_packages valgrind libpython3.11-dev g++ postgresql-15"
 
 say() { echo "$me: $*"; }
 die() { echo "$me: $*" >&2; exit 1; }
