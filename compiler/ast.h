@@ -204,6 +204,8 @@ struct symbol {
 	bool read, written;	/* for auto-printing of write-only globals */
 	int hist;		/* stats: 0 none, 1 @hist_log, 2 @hist_linear */
 	int64_t hist_lo, hist_hi, hist_step;
+	int var_shift;		/* stats: @variance(x, N)'s N, -1 unused */
+	struct loc var_loc;	/* where var_shift was first given */
 	int slot;		/* codegen: local slot or global index */
 	struct symbol *next;
 };

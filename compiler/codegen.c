@@ -1309,6 +1309,7 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		bg->hist_lo = s->hist_lo;
 		bg->hist_hi = s->hist_hi;
 		bg->hist_step = s->hist_step;
+		bg->var_shift = s->var_shift;
 		bg->loc = add_loc(&g, &s->loc);
 	}
 

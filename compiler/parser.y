@@ -960,8 +960,8 @@ primary:
 					 "parameters allowed for '@%s'",
 					 $$->name);
 			else if ($5->num < 0 || $5->num > 62)
-				pc_error(&ps->pc, &@5, "the @variance shift "
-					 "must be between 0 and 62");
+				pc_error(&ps->pc, &@1, "bit shift (%lld"
+					 ") out of range <0..62>", (long long)$5->num);
 		}
 	| hist_op '[' expr ']'
 		{

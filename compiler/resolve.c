@@ -55,6 +55,7 @@ struct ctx {
 	const struct rpoint *curpt;
 	bool changed;			/* type inference progress */
 	int loop_depth;
+	struct expr *cond;		/* if (...) of the point being expanded */
 };
 
 /* ------------------------------------------------------------------ */
@@ -316,6 +317,18 @@ static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
 	/* the chain runs innermost-first (closest to the base point) */
 	for (x = ch; x && depth < MAX_ALIAS_DEPTH; x = x->outer)
 		stack[depth++] = x;
+	/* probe PP if (COND): like SystemTap's insert_condition_statement,
+	   `if (!(COND)) next` goes before the whole handler */
+	if (c->cond) {
+		struct stmt *ifs = ast_stmt(c->a, S_IF, &c->cond->loc);
+		struct expr *neg = ast_expr(c->a, E_UNARY, &c->cond->loc);
+
+		neg->op = "!";
+		neg->a = clone_expr(c->a, c->cond);
+		ifs->e = neg;
+		ifs->then = ast_stmt(c->a, S_NEXT, &c->cond->loc);
+		n = ast_push(c->a, (void ***)&list, n, ifs);
+	}
 	for (i = 0; i < depth; i++) {
 		struct probe *al = stack[i]->alias;
 
@@ -1033,6 +1046,18 @@ static int expand(struct ctx *c, const struct pp_component *cp, int n,
 			       sizeof(*nc) * (size_t)(n - used));
 			/* optional targets of an alias stay optional */
 			sub.optional = up->optional || tp->optional;
+			/* and conditions add up */
+			if (tp->cond && up->cond) {
+				struct expr *both = ast_expr(c->a, E_LOGICAL,
+							     &up->cond->loc);
+
+				both->op = "&&";
+				both->a = tp->cond;
+				both->b = up->cond;
+				sub.cond = both;
+			} else if (tp->cond) {
+				sub.cond = tp->cond;
+			}
 			r = expand(c, nc, nn, &sub, user, &link, depth + 1);
 			if (r < 0)
 				return -1;
@@ -1041,7 +1066,9 @@ static int expand(struct ctx *c, const struct pp_component *cp, int n,
 	}
 	if (matched)
 		return made;
+	c->cond = up->cond;
 	r = base_point(c, cp, n, up, user, ch);
+	c->cond = NULL;
 	if (r != 0)
 		return r;
 	if (!up->optional) {
@@ -1319,6 +1346,8 @@ static void bind_call(struct ctx *c, struct expr *e)
 			for (g = scripts[k]->functions; g; g = g->next) {
 				int dd = diag_distance(e->name, g->name);
 
+				if (g->privat && g->loc.src != e->loc.src)
+					continue;	/* not visible here */
 				if (dd < bestd) {
 					bestd = dd;
 					sug = g->name;
@@ -2090,6 +2119,26 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 				diag_error(c->d, &e->b->loc,
 					   "@variance's second argument must be a literal number from 0 to 62");
 		}
+		if (!strcmp(e->name, "variance") && e->a->sym &&
+		    e->a->sym->kind == SYM_GLOBAL) {
+			/* one shift per statistic, fixed at compile time;
+			   var_loc.src marks "given" (the symbol's zeroed
+			   var_shift alone cannot tell 0 from unused) */
+			struct symbol *st = e->a->sym;
+			int sh = e->b && e->b->kind == E_NUM ? (int)e->b->num : 0;
+
+			if (!st->var_loc.src) {
+				st->var_shift = sh;
+				st->var_loc = e->loc;
+			} else if (st->var_shift != sh &&
+				   (st->var_loc.line != e->loc.line ||
+				    st->var_loc.col != e->loc.col ||
+				    st->var_loc.src != e->loc.src)) {
+				diag_error(c->d, &e->loc,
+					   "conflicting bit shifts declared (previously %d)",
+					   st->var_shift);
+			}
+		}
 		e->type = T_LONG;
 		break;
 	case E_HIST:
@@ -2268,6 +2317,53 @@ static void check_unresolved(struct ctx *c, struct symbol *list)
 				   s->name);
 }
 
+/* probe PP if (COND): COND may read globals only (SystemTap's rules and
+ * messages); TOP is the whole condition, where a write is reported. */
+static bool check_cond(struct ctx *c, struct expr *e, struct expr *top)
+{
+	int i;
+	bool ok = true;
+
+	if (!e)
+		return true;
+	switch (e->kind) {
+	case E_SYM:
+	case E_INDEX:
+	case E_IN:
+		if (e->kind == E_SYM || e->kind == E_INDEX ||
+		    (e->name && e->kind == E_IN)) {
+			if (!find_global(c, e->name, &e->loc)) {
+				diag_error(c->d, &e->loc,
+					   "probe condition must not reference undeclared global");
+				return false;
+			}
+		}
+		break;
+	case E_CALL:
+	case E_PRINT:
+		diag_error(c->d, &e->loc,
+			   "probe condition must not reference function");
+		return false;
+	case E_ASSIGN:
+	case E_PREINC:
+	case E_POSTINC:
+		diag_error(c->d, &top->loc,
+			   "probe condition must not modify any variables");
+		return false;
+	case E_CONTEXT:
+		diag_error(c->d, &e->loc,
+			   "probe condition must not reference context variables");
+		return false;
+	default:
+		break;
+	}
+	ok = check_cond(c, e->a, top) && check_cond(c, e->b, top) &&
+	     check_cond(c, e->c, top);
+	for (i = 0; ok && i < e->nargs; i++)
+		ok = check_cond(c, e->args[i], top);
+	return ok;
+}
+
 int resolve_script(struct ast_arena *a, struct script *user,
 		   struct script *lib, const struct resolve_opts *o,
 		   struct resolved *out, struct diag *d)
@@ -2295,9 +2391,8 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		for (i = 0; i < p->npoints; i++) {
 			struct probe_point *pp = p->points[i];
 
-			if (pp->cond)
-				diag_error(d, &pp->cond->loc,
-					   "conditional probe points (if (...)) are not supported yet");
+			if (pp->cond && !check_cond(&c, pp->cond, pp->cond))
+				continue;
 			expand(&c, pp->comps, pp->ncomps, pp, p, NULL, 0);
 		}
 	}
