@@ -576,10 +576,12 @@ void tr_set_pending_hit(struct tracer *t, struct tthr *th, bool on)
 	if (th->pending_hit == on)
 		return;
 	th->pending_hit = on;
-	if (on)
+	if (on) {
 		t->npending_hits++;
-	else
+		th->pending_seq = ++t->pending_seq;
+	} else {
 		t->npending_hits--;
+	}
 }
 
 /* Fill HIT for TH stopped with REGS on site S. */

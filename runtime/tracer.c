@@ -294,15 +294,21 @@ size_t tracer_objects(const struct tracer *t, const struct tracer_object **out)
 	return t->nobjs;
 }
 
-/* A stopped thread with a hit not reported yet (found while stopping). */
+/* A stopped thread with a hit not reported yet (found while stopping):
+ * the one taken first. */
 static enum hres pending_hit(struct tracer *t, struct tracer_hit *hit)
 {
-	for (struct tthr *th = t->threads; th; th = th->next) {
+	while (t->npending_hits) {
 		struct user_regs_struct regs;
+		struct tthr *th = NULL;
 		struct site *s;
 
-		if (!th->pending_hit)
-			continue;
+		for (struct tthr *o = t->threads; o; o = o->next)
+			if (o->pending_hit &&
+			    (th == NULL || o->pending_seq < th->pending_seq))
+				th = o;
+		if (th == NULL)
+			break;
 		tr_set_pending_hit(t, th, false);
 		if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) == 0) {
 			s = pm_find_site(th->p, regs.rip - 1);

@@ -112,6 +112,7 @@ struct tthr {
 	bool newproc_vfork;	/* ... made by vfork */
 	bool got_event;		/* NEWBORN: parent's event seen */
 	bool end_reported;	/* thread.end queued */
+	uint64_t pending_seq;	/* pending_hit: when it was taken */
 };
 
 #define PTRACE_OPTS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
@@ -157,6 +158,7 @@ struct tracer {
 	struct tracer_object *objout;
 	struct tthr *held;		/* reported in TEV_HIT, to resume */
 	size_t npending_hits;		/* threads with pending_hit */
+	uint64_t pending_seq;		/* stamps them in the order taken */
 	struct orphan *orphans;
 	size_t norphans;
 	struct tracer_exit *exitq;	/* exits seen while stopping */
