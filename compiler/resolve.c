@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <regex.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1377,7 +1378,11 @@ static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
 		break;
 	case E_SYM:
 		bind_scalar(c, e, lvalue);
-		if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys > 0) {
+		if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys == 0 &&
+		    e->sym->maxsize > 0) {
+			/* global a[10] is an array, whatever its arity */
+			diag_error(c->d, &e->sym->loc, "inconsistent arity");
+		} else if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys > 0) {
 			/* a bare array name is only valid in special places */
 			diag_error(c->d, &e->loc,
 				   "array '%s' used without an index", e->name);
@@ -1406,8 +1411,24 @@ static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
 		bind_expr(c, e->a, false);
 		bind_expr(c, e->b, false);
 		break;
+	case E_REGEX: {
+		/* the pattern is compiled as the VM will (POSIX ERE) */
+		regex_t re;
+		int rc = regcomp(&re, e->str, REG_EXTENDED);
+
+		if (rc != 0) {
+			char msg[128];
+
+			regerror(rc, &re, msg, sizeof(msg));
+			diag_error(c->d, &e->loc, "regex compilation error: %s",
+				   msg);
+		} else {
+			regfree(&re);
+		}
+		bind_expr(c, e->a, false);
+		break;
+	}
 	case E_UNARY:
-	case E_REGEX:
 		bind_expr(c, e->a, false);
 		break;
 	case E_PREINC:
@@ -1658,6 +1679,144 @@ static void fold_defined(const struct rpoint *pt, struct stmt *s)
 			s->then = s->els = NULL;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* arrays modified inside their own foreach (SystemTap's pass-2 check) */
+
+#define MAX_FE_NEST 16
+
+struct fe_check {
+	struct ctx *c;
+	struct symbol *arrs[MAX_FE_NEST];	/* arrays being iterated */
+	int n;
+	struct function **seen;			/* fn_writes recursion guard */
+	int nseen;
+};
+
+static bool fn_writes(struct fe_check *k, struct function *f,
+		      const struct symbol *g);
+
+/* Does E (or a function it calls) write global G? */
+static bool expr_writes(struct fe_check *k, const struct expr *e,
+			const struct symbol *g)
+{
+	int i;
+
+	if (!e)
+		return false;
+	if ((e->kind == E_ASSIGN || e->kind == E_PREINC ||
+	     e->kind == E_POSTINC) && e->a && e->a->sym == g)
+		return true;
+	if (e->kind == E_CALL && e->fn && fn_writes(k, e->fn, g))
+		return true;
+	if (expr_writes(k, e->a, g) || expr_writes(k, e->b, g) ||
+	    expr_writes(k, e->c, g))
+		return true;
+	for (i = 0; i < e->nargs; i++)
+		if (expr_writes(k, e->args[i], g))
+			return true;
+	return false;
+}
+
+static bool stmt_writes(struct fe_check *k, const struct stmt *s,
+			const struct symbol *g)
+{
+	int i;
+
+	if (!s)
+		return false;
+	if (s->kind == S_DELETE && s->e && s->e->sym == g)
+		return true;
+	if (expr_writes(k, s->e, g) || stmt_writes(k, s->then, g) ||
+	    stmt_writes(k, s->els, g) || stmt_writes(k, s->init, g) ||
+	    stmt_writes(k, s->step, g))
+		return true;
+	for (i = 0; i < s->nbody; i++)
+		if (stmt_writes(k, s->body[i], g))
+			return true;
+	if (s->fe && expr_writes(k, s->fe->limit, g))
+		return true;
+	return false;
+}
+
+static bool fn_writes(struct fe_check *k, struct function *f,
+		      const struct symbol *g)
+{
+	int i, n0 = k->nseen;
+	bool r;
+
+	for (i = 0; i < k->nseen; i++)
+		if (k->seen[i] == f)
+			return false;
+	k->nseen = ast_push(k->c->a, (void ***)&k->seen, k->nseen, f);
+	r = stmt_writes(k, f->body, g);
+	k->nseen = n0;
+	return r;
+}
+
+static void fe_check_expr(struct fe_check *k, struct expr *e)
+{
+	int i;
+
+	if (!e)
+		return;
+	for (i = 0; i < k->n; i++) {
+		struct symbol *g = k->arrs[i];
+
+		if ((e->kind == E_ASSIGN || e->kind == E_PREINC ||
+		     e->kind == E_POSTINC) && e->a && e->a->sym == g)
+			diag_error(k->c->d, &e->a->loc,
+				   "variable '%s' modified during 'foreach' iteration",
+				   g->name);
+		else if (e->kind == E_CALL && e->fn) {
+			k->nseen = 0;
+			if (fn_writes(k, e->fn, g))
+				diag_error(k->c->d, &e->loc,
+					   "function call modifies var '%s' during 'foreach' iteration",
+					   g->name);
+		}
+	}
+	fe_check_expr(k, e->a);
+	fe_check_expr(k, e->b);
+	fe_check_expr(k, e->c);
+	for (i = 0; i < e->nargs; i++)
+		fe_check_expr(k, e->args[i]);
+}
+
+static void fe_check_stmt(struct fe_check *k, struct stmt *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	if (s->kind == S_DELETE && s->e && s->e->sym)
+		for (i = 0; i < k->n; i++)
+			if (s->e->sym == k->arrs[i])
+				diag_error(k->c->d, &s->e->loc,
+					   "variable '%s' modified during 'foreach' iteration",
+					   k->arrs[i]->name);
+	fe_check_expr(k, s->e);
+	if (s->kind == S_FOREACH) {
+		struct symbol *arr = s->fe->array->kind == E_HIST ?
+			s->fe->array->a->sym : s->fe->array->sym;
+
+		fe_check_expr(k, s->fe->limit);
+		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
+			fe_check_expr(k, s->fe->slice[i]);
+		if (arr && k->n < MAX_FE_NEST) {
+			k->arrs[k->n++] = arr;
+			fe_check_stmt(k, s->then);
+			k->n--;
+			return;
+		}
+	}
+	fe_check_stmt(k, s->init);
+	fe_check_stmt(k, s->then);
+	fe_check_stmt(k, s->els);
+	fe_check_stmt(k, s->step);
+	for (i = 0; i < s->nbody; i++)
+		fe_check_stmt(k, s->body[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2317,6 +2476,25 @@ static void check_unresolved(struct ctx *c, struct symbol *list)
 				   s->name);
 }
 
+/* foreach bodies that modify their array, wrapping scalars */
+static void fe_checks(struct ctx *c)
+{
+	struct fe_check fk;
+	struct rhandler *h;
+	int i;
+
+	memset(&fk, 0, sizeof(fk));
+	fk.c = c;
+	for (h = c->out->handlers; h; h = h->next)
+		fe_check_stmt(&fk, h->body);
+	for (i = 0; i < c->nfns; i++)
+		fe_check_stmt(&fk, c->fns[i]->body);
+	for (i = 0; i < c->nglobals; i++)
+		if (c->globals[i]->wrap && c->globals[i]->nkeys == 0)
+			diag_error(c->d, &c->globals[i]->loc,
+				   "wrapping not supported for scalars");
+}
+
 /* probe PP if (COND): COND may read globals only (SystemTap's rules and
  * messages); TOP is the whole condition, where a write is reported. */
 static bool check_cond(struct ctx *c, struct expr *e, struct expr *top)
@@ -2452,6 +2630,7 @@ int resolve_script(struct ast_arena *a, struct script *user,
 	c.curfn = NULL;
 	if (d->nerrors != errors0 && !o->listing)
 		return d->nerrors - errors0;
+	fe_checks(&c);
 
 	/* 3. infer types to a fixed point */
 	for (round = 0; round < 64; round++) {
