@@ -78,6 +78,13 @@
 	BI(user_ushort,    "user_ushort",    'L', "L") \
 	BI(user_uint,      "user_uint",      'L', "L") \
 	BI(user_ulong,     "user_ulong",     'L', "L") \
+	/* CPython in the target (pytap extensions: runtime/pybuiltins.c) */ \
+	BI(pystack0,       "pystack",        'S', "") \
+	BI(pystack1,       "pystack",        'S', "S") \
+	BI(print_pystack,  "print_pystack",  'V', "") \
+	BI(pystacks,       "pystacks",       'S', "") \
+	BI(print_pystacks, "print_pystacks", 'V', "") \
+	BI(pyrepr,         "pyrepr",         'S', "L") \
 	/* strings */ \
 	BI(strlen,         "strlen",         'L', "S") \
 	BI(substr,         "substr",         'S', "SLL") \

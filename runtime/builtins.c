@@ -215,6 +215,8 @@ void vm_forget(struct vm *vm, pid_t pid)
 	for (i = 0; i < VM_PINFO_SLOTS; i++)
 		if (vm->pinfo[i].pid == pid || vm->pinfo[i].tid == pid)
 			memset(&vm->pinfo[i], 0, sizeof(vm->pinfo[i]));
+	if (pid > 0)
+		vm_py_forget(vm, pid);
 }
 
 static struct vm_pinfo *cur_pinfo(struct vm *vm, bool status)
@@ -243,6 +245,7 @@ void vm_builtins_init(struct vm *vm)
 
 void vm_builtins_free(struct vm *vm)
 {
+	vm_py_forget(vm, 0);
 	free(vm->indents);
 	vm->indents = NULL;
 	free(vm->filebuf);

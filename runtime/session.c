@@ -19,9 +19,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cpython.h"
 #include "session.h"
 #include "tracer.h"
 #include "vm.h"
@@ -44,6 +46,7 @@ struct session {
 	uint64_t last_flush;
 	bool pending;		/* output since the last flush */
 	bool has_proc;		/* process/thread begin/end probes */
+	int world_stopped;	/* stop_world depth (sampling holds one) */
 };
 
 static uint64_t now_ns(void)
@@ -79,6 +82,60 @@ static ssize_t host_read_str(void *ud, pid_t pid, uint64_t addr, char *buf,
 		return -1;
 	}
 	return tracer_read_str(s->tr, pid, addr, buf, max);
+}
+
+/* Many ranges in as few process_vm_readv calls as possible; a range
+ * that fails is retried alone through tracer_read (/proc/PID/mem). */
+static void host_read_vec(void *ud, pid_t pid, struct py_iov *v, size_t n)
+{
+	struct session *s = ud;
+	size_t i = 0;
+
+	while (i < n) {
+		struct iovec l[64], r[64];
+		size_t k, j, done = 0;
+		ssize_t got;
+
+		for (k = 0; k < 64 && i + k < n; k++) {
+			l[k].iov_base = v[i + k].buf;
+			l[k].iov_len = v[i + k].len;
+			r[k].iov_base = (void *)(uintptr_t)v[i + k].addr;
+			r[k].iov_len = v[i + k].len;
+			v[i + k].ok = false;
+		}
+		got = s->tr && pid > 0 ?
+		      process_vm_readv(pid, l, k, r, k, 0) : -1;
+		if (got < 0)
+			got = 0;
+		for (j = 0; j < k && done + v[i + j].len <= (size_t)got; j++) {
+			v[i + j].ok = true;
+			done += v[i + j].len;
+		}
+		if (j < k) {
+			v[i + j].ok = s->tr && pid > 0 &&
+				      tracer_read(s->tr, pid, v[i + j].addr,
+						  v[i + j].buf,
+						  v[i + j].len) == 0;
+			j++;
+		}
+		i += j;
+	}
+}
+
+static void host_stop_world(void *ud)
+{
+	struct session *s = ud;
+
+	if (s->tr && s->world_stopped++ == 0)
+		tracer_stop_threads(s->tr);
+}
+
+static void host_resume_world(void *ud)
+{
+	struct session *s = ud;
+
+	if (s->tr && s->world_stopped > 0 && --s->world_stopped == 0)
+		tracer_resume_threads(s->tr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -584,6 +641,9 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 	host.ud = &s;
 	host.read_mem = host_read;
 	host.read_str = host_read_str;
+	host.read_vec = host_read_vec;
+	host.stop_world = host_stop_world;
+	host.resume_world = host_resume_world;
 	host.target = o->pid;
 	srandom((unsigned)now_ns());
 

@@ -717,3 +717,34 @@ int tracer_last_signal(const struct tracer *t)
 {
 	return t->last_signal;
 }
+
+void tracer_stop_threads(struct tracer *t)
+{
+	if (t->threads)
+		tr_stop_all(t, NULL, STOP_TIMEOUT_MS);
+}
+
+void tracer_resume_threads(struct tracer *t)
+{
+	for (struct tthr *th = t->threads; th; th = th->next)
+		if (th->state == THR_STOPPED && !th->pending_hit &&
+		    th != t->held)
+			tr_resume(th);
+}
+
+size_t tracer_threads(const struct tracer *t, pid_t *pids, pid_t *tids,
+		      size_t max)
+{
+	size_t n = 0;
+
+	for (const struct tthr *th = t->threads; th; th = th->next) {
+		if (th->exiting || th->state == THR_NEWBORN || !th->p->follow)
+			continue;
+		if (n < max) {
+			pids[n] = th->p->pid;
+			tids[n] = th->tid;
+		}
+		n++;
+	}
+	return n;
+}

@@ -217,4 +217,19 @@ int tracer_last_signal(const struct tracer *t);
 /* The event of the last TEV_PROC (valid until the next tracer_wait()). */
 const struct tracer_pevent *tracer_last_pevent(const struct tracer *t);
 
+/*
+ * Stop every running traced thread (PTRACE_INTERRUPT; at most 3 s), so
+ * that their memory can be read as of one moment (pystacks(), sampling).
+ * Events seen meanwhile (hits, exits, new threads) are kept for
+ * tracer_wait().  tracer_resume_threads() lets them run on; a thread held
+ * for a TEV_HIT stays held until the next tracer_wait().
+ */
+void tracer_stop_threads(struct tracer *t);
+void tracer_resume_threads(struct tracer *t);
+
+/* The live traced threads (of followed processes): up to MAX (tgid, tid)
+ * pairs into PIDS and TIDS; returns how many there are. */
+size_t tracer_threads(const struct tracer *t, pid_t *pids, pid_t *tids,
+		      size_t max);
+
 #endif

@@ -19,6 +19,8 @@
 #include "sdt.h"
 
 /* A string value: immutable once made, NUL-terminated at data[len]. */
+struct py_iov;			/* cpython.h */
+
 struct vstr {
 	uint32_t len;
 	char data[];
@@ -47,6 +49,13 @@ struct vm_host {
 	ssize_t (*read_str)(void *ud, pid_t pid, uint64_t addr, char *buf,
 			    size_t max);
 	pid_t target;		/* target(): -x pid or -c child, else 0 */
+	/* Read N ranges at once (one process_vm_readv where possible),
+	 * setting each one's ok (cpython.h).  NULL: read_mem per range. */
+	void (*read_vec)(void *ud, pid_t pid, struct py_iov *v, size_t n);
+	/* pystacks(): stop every traced thread so that memory reads see one
+	 * moment, and let them run on after; NULL: cannot stop them. */
+	void (*stop_world)(void *ud);
+	void (*resume_world)(void *ud);
 };
 
 enum vm_status {

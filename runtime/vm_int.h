@@ -158,6 +158,7 @@ struct vm {
 	char tz_name[16];
 	char *filebuf;		/* /proc reads */
 	size_t filebuf_cap;
+	struct vm_py *py;	/* CPython readers (pybuiltins.c), lazily */
 };
 
 /* ---- services of vm.c for the built-ins ---- */
@@ -192,6 +193,10 @@ size_t vm_text_str(const struct vm *vm, char *out, const char *in,
 /* Built-in state, set up and torn down by vm_new/vm_free. */
 void vm_builtins_init(struct vm *vm);
 void vm_builtins_free(struct vm *vm);
+/* pybuiltins.c: drop what is known of PID's interpreter (0: of all,
+ * and free it). */
+void vm_py_forget(struct vm *vm, pid_t pid);
+
 /* The process-info cache entry of TID (filled on demand). */
 struct vm_pinfo *vm_pinfo_get(struct vm *vm, pid_t pid, pid_t tid,
 			      bool status);
