@@ -2,8 +2,11 @@
  * tapset.c - loading the tapset library.
  *
  * Order and precedence (as SystemTap's $SYSTEMTAP_TAPSET and -I):
- *   1. the default set: the tapsets embedded in the binary, or the files
- *      of $PYTAP_TAPSETS (colon-separated directories) when it is set;
+ *   1. the default set: the files of $PYTAP_TAPSETS (colon-separated
+ *      directories) when it is set; else, for the installed binary
+ *      ($(bindir)/pytap), the installed tapsets ($(pkgdatadir)/tapsets,
+ *      which an administrator may edit, as SystemTap's); else the tapsets
+ *      embedded in the binary (a build tree's pytap);
  *   2. each -I DIR in command-line order.
  * Every file becomes a `struct source` with is_tapset set and an `origin`
  * rank (0 for the default set, 1.. for -I), which resolve.c uses to let a
@@ -11,9 +14,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tapset.h"
 
@@ -103,6 +108,26 @@ static int load_dir(struct ast_arena *a, const char *dir, int origin,
 	return errs;
 }
 
+/* Is this the installed binary, with the installed tapsets readable? */
+static bool running_installed(void)
+{
+#if defined(PYTAP_BINDIR) && defined(PYTAP_TAPSET_DIR)
+	char self[PATH_MAX], *inst;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	bool same;
+
+	if (n <= 0)
+		return false;
+	self[n] = 0;
+	inst = realpath(PYTAP_BINDIR "/pytap", NULL);
+	same = inst && strcmp(inst, self) == 0;
+	free(inst);
+	return same && access(PYTAP_TAPSET_DIR, R_OK | X_OK) == 0;
+#else
+	return false;
+#endif
+}
+
 int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
 		const struct parse_opts *po, struct script *lib,
 		struct diag *d, int verbose)
@@ -117,6 +142,11 @@ int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
 		     dir = strtok_r(NULL, ":", &save))
 			errs += load_dir(a, dir, 0, po, lib, d, verbose);
 		free(copy);
+	} else if (running_installed()) {
+		if (verbose >= 2)
+			fprintf(stderr, "pytap: the installed tapsets of %s\n",
+				PYTAP_TAPSET_DIR);
+		errs += load_dir(a, PYTAP_TAPSET_DIR, 0, po, lib, d, verbose);
 	} else {
 		size_t k;
 

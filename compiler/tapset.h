@@ -22,11 +22,11 @@ extern const struct builtin_tapset builtin_tapsets[];
 extern const size_t n_builtin_tapsets;
 
 /*
- * Parse every tapset file: built-in first (or PYTAP_TAPSET_DIR when
- * $PYTAP_TAPSETS is unset and the binary has none embedded), then each
- * directory of $PYTAP_TAPSETS (colon-separated), then each -I DIR, in that
- * order.  Probes, functions and globals are appended to LIB.  Returns the
- * number of errors.
+ * Parse every tapset file: the default set first (the directories of
+ * $PYTAP_TAPSETS, colon-separated, when it is set; else PYTAP_TAPSET_DIR
+ * for the installed binary; else the embedded copies), then each -I DIR,
+ * in that order.  Probes, functions and globals are appended to LIB.
+ * Returns the number of errors.
  */
 int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
 		const struct parse_opts *po, struct script *lib,
