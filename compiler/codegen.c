@@ -299,6 +299,7 @@ static int temp(struct cg *g)
 /* expressions                                                        */
 
 static bool gen_expr(struct cg *g, struct expr *e);
+static void gen_discard(struct cg *g, struct expr *e);
 
 static void gen_value(struct cg *g, struct expr *e)
 {
@@ -819,14 +820,24 @@ static bool gen_expr(struct cg *g, struct expr *e)
 		break;
 	case E_TERNARY: {
 		uint32_t jelse, jend;
+		/* c ? printf(..) : printf(..): SystemTap allows branches
+		   with no value where the value is not used */
+		bool none = e->type == T_UNKNOWN;
 
 		gen_value(g, e->a);
 		jelse = emit(g, OP_JZ, 0, 0, 0);
-		gen_value(g, e->b);
+		if (none)
+			gen_discard(g, e->b);
+		else
+			gen_value(g, e->b);
 		jend = emit(g, OP_JMP, 0, 0, 0);
 		patch(g, jelse, pc(g));
-		gen_value(g, e->c);
+		if (none)
+			gen_discard(g, e->c);
+		else
+			gen_value(g, e->c);
 		patch(g, jend, pc(g));
+		r = !none;
 		break;
 	}
 	case E_CALL:

@@ -57,6 +57,8 @@ struct ctx {
 	bool changed;			/* type inference progress */
 	int loop_depth;
 	struct expr *cond;		/* if (...) of the point being expanded */
+	struct expr *stmt_top;		/* the expression of an S_EXPR (its
+					   value is not used) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1434,11 +1436,17 @@ static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
 	case E_PREINC:
 	case E_POSTINC:
 		bind_expr(c, e->a, true);
+		/* x++ whose value is used reads x (no autoprint) */
+		if (e != c->stmt_top && e->a->sym)
+			e->a->sym->read = true;
 		break;
 	case E_ASSIGN:
 		bind_expr(c, e->b, false);
 		if (e->a->kind == E_SYM || e->a->kind == E_INDEX) {
 			bind_expr(c, e->a, true);
+			if (e != c->stmt_top && e->a->sym &&
+			    strcmp(e->op, "=") && strcmp(e->op, "<<<"))
+				e->a->sym->read = true;
 		} else {
 			diag_error(c->d, &e->a->loc,
 				   "the left side of '%s' must be a variable or an array element",
@@ -1499,7 +1507,9 @@ static void bind_stmt(struct ctx *c, struct stmt *s)
 				   s->kind == S_BREAK ? "break" : "continue");
 		break;
 	case S_EXPR:
+		c->stmt_top = s->e;
 		bind_expr(c, s->e, false);
+		c->stmt_top = NULL;
 		break;
 	case S_BLOCK:
 		for (i = 0; i < s->nbody; i++)
