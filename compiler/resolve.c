@@ -1866,7 +1866,8 @@ static void count_reads(struct expr *e, bool lvalue)
 
 	if (!e)
 		return;
-	if (e->kind == E_SYM && e->sym && !lvalue)
+	if (e->kind == E_SYM && e->sym && !lvalue &&
+	    e->sym->kind != SYM_GLOBAL)	/* globals: bind_expr's business */
 		e->sym->read = true;
 	if (e->kind == E_ASSIGN) {
 		count_reads(e->b, false);
