@@ -893,6 +893,49 @@ static int base_proc(struct ctx *c, const struct pp_component *cp, int n,
 	return 1;
 }
 
+/*
+ * sample.hz(N)[.all], sample.ms(N)[.all]: a pytap extension (SystemTap's
+ * timer.profile samples the kernel).  Every period, every traced thread
+ * stops; the handler runs once per thread that was on a CPU or runnable,
+ * or with .all once per thread; then they run on.
+ */
+static int sample_point(struct ctx *c, const struct pp_component *cp, int n,
+			struct rpoint *pt, struct probe *user,
+			const struct chain *ch)
+{
+	bool hz = n >= 2 && !strcmp(cp[1].name, "hz");
+	bool ms = n >= 2 && !strcmp(cp[1].name, "ms");
+	bool all = n == 3 && !strcmp(cp[2].name, "all") && !cp[2].has_arg;
+
+	if ((!hz && !ms) || !cp[1].has_arg || cp[1].arg_is_str || n > 3 ||
+	    (n == 3 && !all)) {
+		diag_error(c->d, &cp[n > 1 ? 1 : 0].loc,
+			   "bad sample probe point '%s': use sample.hz(N) or sample.ms(N), optionally followed by .all",
+			   pt->pp);
+		return -1;
+	}
+	if (cp[1].arg_num <= 0) {
+		diag_error(c->d, &cp[1].loc, "sample rate must be positive");
+		return -1;
+	}
+	pt->period_ns = hz ? 1000000000 / cp[1].arg_num
+			   : cp[1].arg_num * 1000000;
+	if (pt->period_ns < 1000000) {
+		diag_error(c->d, &cp[1].loc,
+			   "sampling more often than 1000 times a second is not supported");
+		return -1;
+	}
+	if (!c->o->have_target) {
+		diag_error(c->d, &cp[0].loc,
+			   "'%s' samples traced processes: use -c CMD or -x PID",
+			   pt->pp);
+		return -1;
+	}
+	pt->kind = all ? BP_SAMPLE_ALL : BP_SAMPLE;
+	new_handler(c, pt, user, ch);
+	return 1;
+}
+
 /* Returns handlers made, 0 if the point is no base point, -1 on error. */
 static int base_point(struct ctx *c, const struct pp_component *cp, int n,
 		      const struct probe_point *up, struct probe *user,
@@ -963,6 +1006,8 @@ static int base_point(struct ctx *c, const struct pp_component *cp, int n,
 		new_handler(c, &pt, user, ch);
 		return 1;
 	}
+	if (!strcmp(n0, "sample") && !cp[0].has_arg)
+		return sample_point(c, cp, n, &pt, user, ch);
 	if (!strcmp(n0, "process")) {
 		if (n >= 2 && (!strcmp(cp[n - 1].name, "mark") ||
 			       !strcmp(cp[1].name, "provider") ||
@@ -2723,6 +2768,8 @@ static const char *kind_name(enum bc_probe_kind k)
 	case BP_PROC_END: return "process.end";
 	case BP_THREAD_BEGIN: return "process.thread.begin";
 	case BP_THREAD_END: return "process.thread.end";
+	case BP_SAMPLE: return "sample";
+	case BP_SAMPLE_ALL: return "sample.all";
 	}
 	return "?";
 }
@@ -2792,6 +2839,11 @@ void resolve_dump(struct strbuf *out, const struct resolved *r)
 			if (h->pt.randomize_ns)
 				sb_printf(out, " +- %" PRId64, h->pt.randomize_ns);
 			sb_puts(out, " */");
+		} else if (h->pt.kind == BP_SAMPLE ||
+			   h->pt.kind == BP_SAMPLE_ALL) {
+			sb_printf(out, " /* every %" PRId64 " ns, %s */",
+				  h->pt.period_ns, h->pt.kind == BP_SAMPLE
+				  ? "threads on a CPU" : "every thread");
 		} else if (h->pt.kind >= BP_PROC_BEGIN) {
 			sb_printf(out, " /* %s of ", kind_name(h->pt.kind));
 			if (h->pt.path)

@@ -342,6 +342,10 @@ static const char *probe_kind_name(enum bc_probe_kind k)
 		return "process.thread.begin";
 	case BP_THREAD_END:
 		return "process.thread.end";
+	case BP_SAMPLE:
+		return "sample";
+	case BP_SAMPLE_ALL:
+		return "sample.all";
 	}
 	return "?";
 }

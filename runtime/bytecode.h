@@ -108,6 +108,12 @@ enum bc_probe_kind {
 	BP_PROC_END,		/* process[(..)].end */
 	BP_THREAD_BEGIN,	/* process[(..)].thread.begin */
 	BP_THREAD_END,		/* process[(..)].thread.end */
+	/* sampling (pytap extension): every period_ns, every traced thread
+	   is stopped and the handler runs once per thread that was on a CPU
+	   or runnable (BP_SAMPLE: sample.hz(N)), or once per thread
+	   (BP_SAMPLE_ALL: sample.hz(N).all) */
+	BP_SAMPLE,
+	BP_SAMPLE_ALL,
 };
 
 /* One probe point the runtime arms, bound to a handler function. */

@@ -1279,6 +1279,11 @@ int py_stack(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 		*out = &c->threads[0];
 		return 0;
 	}
+	if (py_u64(rt, L->rt_interp_head) == 0) {
+		CERR(c, "the interpreter of process %d is not initialized",
+		     (int)pp->pid);
+		return 1;
+	}
 	n = all_tstates(c, rt, &list, &bytes, &main_interp);
 	if (n < 0)
 		goto out;
@@ -1296,6 +1301,7 @@ int py_stack(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	}
 	CERR(c, "thread %d of process %d has no Python thread state",
 	     (int)tid, (int)pp->pid);
+	rc = 1;
 out:
 	free(list);
 	free(bytes);

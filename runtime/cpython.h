@@ -138,8 +138,9 @@ void py_ctx_free(struct py_ctx *c);
 
 /*
  * The stack of the thread whose native id is TID.  Returns 0 and sets
- * *OUT (valid until the next call), or -1 with c->err set ("thread 42 has
- * no Python thread state").
+ * *OUT (valid until the next call); 1 when TID has no Python thread state
+ * (not a Python thread, or the interpreter is not initialized yet); -1
+ * with c->err set when the process cannot be read.
  */
 int py_stack(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	     pid_t tid, const struct py_thread **out);

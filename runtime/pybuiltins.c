@@ -22,7 +22,9 @@
  *
  * Which process: the probe's (pid()), or target() in begin/end/timer
  * probes.  Which thread (pystack): the probe's (tid()); begin, end and
- * timer probes have none.  pystacks() stops every traced thread while it
+ * timer probes have none.  A thread without a Python thread state (not a
+ * Python thread, or before the interpreter is initialized) has an empty
+ * stack: "" and no lines.  pystacks() stops every traced thread while it
  * reads (the session's stop_world), unless they are stopped already.
  */
 #include <inttypes.h>
@@ -150,7 +152,10 @@ static void put_frame(struct strbuf *sb, const struct py_frame *f)
 		sb_printf(sb, "%s (%s)", f->qualname, f->filename);
 }
 
-/* The current thread's stack, or NULL after an error. */
+static const struct py_thread no_python;
+
+/* The current thread's stack (empty for a thread without a Python thread
+ * state), or NULL after an error. */
 static const struct py_thread *cur_stack(struct vm *vm, const char *what)
 {
 	struct vm_py *py = state(vm);
@@ -165,12 +170,16 @@ static const struct py_thread *cur_stack(struct vm *vm, const char *what)
 	pp = proc(vm, vm->ev->pid, what);
 	if (pp == NULL)
 		return NULL;
-	if (py_stack(&py->ctx, pp, &py->mem,
-		     vm->ev->tid > 0 ? vm->ev->tid : vm->ev->pid, &t) < 0) {
+	switch (py_stack(&py->ctx, pp, &py->mem,
+			 vm->ev->tid > 0 ? vm->ev->tid : vm->ev->pid, &t)) {
+	case 0:
+		return t;
+	case 1:
+		return &no_python;	/* no thread state: no Python frames */
+	default:
 		vm_raise(vm, "%s: %s", what, py->ctx.err);
 		return NULL;
 	}
-	return t;
 }
 
 /* Folded: outermost first, joined by SEP, at most MAX bytes. */

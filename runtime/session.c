@@ -15,6 +15,7 @@
  * that thread's hit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -192,18 +193,101 @@ static void schedule(struct session *s, struct timer_state *t, uint64_t from)
 	t->next = from + (uint64_t)period;
 }
 
+/* timer.* and sample.* probes fire at their own deadlines. */
+static bool is_timed(enum bc_probe_kind k)
+{
+	return k == BP_TIMER || k == BP_SAMPLE || k == BP_SAMPLE_ALL;
+}
+
+/* Was thread TID of PID on a CPU or runnable (state R)? */
+static bool thread_running(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	const char *rp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+		 (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp != NULL && rp[1] == ' ' && rp[2] == 'R';
+}
+
+/*
+ * One tick of sample.*: note which threads run, stop every traced thread,
+ * run the handler once per thread (those that ran, or all with .all) with
+ * pid()/tid() set to it, then let them all run on.
+ */
+static void run_sample(struct session *s, int probe)
+{
+	bool all = s->p->probes[probe].kind == BP_SAMPLE_ALL;
+	size_t n, m, i, k;
+	pid_t *pids, *tids, *spids, *stids;
+	bool *ran;
+
+	if (s->tr == NULL)
+		return;
+	n = tracer_threads(s->tr, NULL, NULL, 0);
+	pids = calloc(n + 1, sizeof(*pids));
+	tids = calloc(n + 1, sizeof(*tids));
+	ran = calloc(n + 1, sizeof(*ran));
+	if (pids == NULL || tids == NULL || ran == NULL)
+		goto out;
+	n = tracer_threads(s->tr, pids, tids, n);
+	for (i = 0; i < n; i++)
+		ran[i] = all || thread_running(pids[i], tids[i]);
+	host_stop_world(s);
+	/* only threads still there once stopped */
+	m = tracer_threads(s->tr, NULL, NULL, 0);
+	spids = calloc(m + 1, sizeof(*spids));
+	stids = calloc(m + 1, sizeof(*stids));
+	if (spids && stids) {
+		m = tracer_threads(s->tr, spids, stids, m);
+		for (i = 0; i < n && !vm_exit_requested(s->vm); i++) {
+			struct vm_event ev;
+
+			if (!ran[i])
+				continue;
+			for (k = 0; k < m && stids[k] != tids[i]; k++)
+				;
+			if (k == m)
+				continue;
+			memset(&ev, 0, sizeof(ev));
+			ev.probe = probe;
+			ev.pid = pids[i];
+			ev.tid = tids[i];
+			vm_run(s->vm, &ev);
+		}
+	}
+	host_resume_world(s);
+	free(spids);
+	free(stids);
+out:
+	free(pids);
+	free(tids);
+	free(ran);
+}
+
 static void setup_timers(struct session *s)
 {
 	size_t i;
 	uint64_t now = now_ns();
 
 	for (i = 0; i < s->p->nprobes; i++)
-		if (s->p->probes[i].kind == BP_TIMER)
+		if (is_timed(s->p->probes[i].kind))
 			s->ntimers++;
 	s->timers = calloc(s->ntimers + 1, sizeof(*s->timers));
 	s->ntimers = 0;
 	for (i = 0; i < s->p->nprobes; i++)
-		if (s->p->probes[i].kind == BP_TIMER) {
+		if (is_timed(s->p->probes[i].kind)) {
 			struct timer_state *t = &s->timers[s->ntimers++];
 
 			t->probe = (int)i;
@@ -246,7 +330,10 @@ static bool run_timers(struct session *s, uint64_t now)
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = t->probe;
-		vm_run(s->vm, &ev);
+		if (s->p->probes[t->probe].kind == BP_TIMER)
+			vm_run(s->vm, &ev);
+		else
+			run_sample(s, t->probe);
 		s->pending = true;
 		/* no catching up after a long stop: next period from now */
 		schedule(s, t, t->next + (uint64_t)s->p->probes[t->probe].period_ns
