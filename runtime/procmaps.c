@@ -503,7 +503,7 @@ static void arm_object(struct tracer *t, struct tproc *p, struct tobj *o,
 			unsigned char cc = INT3;
 
 			if (pm_mem_write(p, addr, &cc, 1) == 0) {
-				s->armed = true;
+				s->armed = s->ever_armed = true;
 				narmed++;
 			} else if (opt->verbose >= 1) {
 				fprintf(stderr,
@@ -516,7 +516,7 @@ static void arm_object(struct tracer *t, struct tproc *p, struct tobj *o,
 			if (sema_add(p, sema, 1) == 0) {
 				size_t k;
 
-				s->sema_raised = true;
+				s->sema_raised = s->ever_raised = true;
 				for (k = 0; k < nsema; k++)
 					if (semas[k] == sema)
 						break;

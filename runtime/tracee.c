@@ -760,7 +760,9 @@ void tr_resume_all(struct tracer *t)
 
 /* An orphan at detach: a new thread or process whose parent's event we
  * never saw.  A process gets its parent's bytes and semaphores back unless
- * it shares the parent's memory (vfork). */
+ * it shares the parent's memory (vfork): those its parent had armed at any
+ * time (a byte is only written back where it still is 0xcc; a semaphore
+ * at 0 is left alone). */
 void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 {
 	long tgid = tr_status_field(o->tid, "Tgid", NULL, 0);
@@ -782,8 +784,16 @@ void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 			struct tproc tmp = { .pid = o->tid, .io_pid = o->tid,
 					     .memfd = -1 };
 
-			if (pm_copy(&tmp, pp) == 0)
+			if (pm_copy(&tmp, pp) == 0) {
+				for (size_t i = 0; i < tmp.nsites; i++) {
+					tmp.sites[i].armed = tmp.sites[i].ever_armed;
+					tmp.sites[i].sema_raised =
+						tmp.sites[i].ever_raised;
+				}
+				tmp.entry_armed = tmp.entry != 0;
+				tmp.rbrk_armed = tmp.rbrk != 0;
 				pm_restore(t, &tmp);
+			}
 			pm_drop(&tmp);
 			free(tmp.exe);
 			if (tmp.memfd >= 0)

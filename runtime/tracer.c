@@ -579,11 +579,11 @@ void tracer_detach_all(struct tracer *t)
 		tr_stop_all(t, NULL, STOP_TIMEOUT_MS);
 		tr_flush_traps(t);
 	}
-	for (struct tproc *p = t->procs; p; p = p->next)
-		pm_restore(t, p);
 	for (size_t i = 0; i < t->norphans; i++)
 		tr_detach_orphan(t, &t->orphans[i]);
 	t->norphans = 0;
+	for (struct tproc *p = t->procs; p; p = p->next)
+		pm_restore(t, p);
 	for (th = t->threads; th; th = next) {
 		next = th->next;
 		if (th->state == THR_STOPPED) {
@@ -609,10 +609,13 @@ void tracer_detach_all(struct tracer *t)
 		}
 		th = tr_thr_find(t, r);
 		if (th == NULL) {
-			/* a child born meanwhile (its memory is a copy of
-			   restored memory) */
-			if (WIFSTOPPED(status))
-				ptrace(PTRACE_DETACH, r, 0, 0);
+			/* a child born meanwhile: its memory may be a copy
+			   made before the restore */
+			if (WIFSTOPPED(status)) {
+				struct orphan o = { r, status };
+
+				tr_detach_orphan(t, &o);
+			}
 			continue;
 		}
 		if (!WIFSTOPPED(status)) {

@@ -45,6 +45,8 @@ struct site {
 	unsigned char orig;	/* the byte we replaced (0x90) */
 	bool armed;		/* we wrote 0xcc there */
 	bool sema_raised;	/* we added one to the semaphore */
+	bool ever_armed;	/* ... at some time: a copy made then (a */
+	bool ever_raised;	/* child seen late) has them still */
 };
 
 /* An object mapped in a process, with its load bias. */
