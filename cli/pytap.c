@@ -55,36 +55,32 @@ struct options {
 	bool werror;
 };
 
+/* --help: one 80x24 screen; pytap(1) has the rest. */
 static void usage(FILE *f)
 {
 	fputs(
-"Usage: pytap [OPTIONS] FILE [ARGS...]     run a script file\n"
-"       pytap [OPTIONS] -e SCRIPT [ARGS...]  run a script given inline\n"
-"       pytap [OPTIONS] -l|-L PROBEPOINT     list matching probe points\n"
+"Usage: pytap [OPTIONS] FILE|-e SCRIPT [ARGS...]   run a script\n"
+"       pytap [OPTIONS] -l|-L PATTERN              list probe points\n"
+"SystemTap's script language on user-space SDT probes (CPython's), via ptrace.\n"
 "\n"
-"SystemTap's script language for user-space SDT probes, run via ptrace.\n"
+"  -c CMD       run CMD and trace it (pytap ends when it ends)\n"
+"  -x PID       trace the running process PID (it runs on afterwards)\n"
+"  -e SCRIPT    the script text instead of a FILE\n"
+"  -l/-L PAT    list the probe points matching PAT ('python.*'), -L with\n"
+"               their variables; with -c/-x, what that program has\n"
+"  -p N         stop after pass N: 1 parse, 2 resolve, 3 bytecode\n"
+"  -I DIR       more tapsets (their aliases replace built-in ones)\n"
+"  -D NAME=VAL  a limit: MAXACTION MAXMAPENTRIES MAXSTRINGLEN MAXNESTING\n"
+"               MAXERRORS MAXSKIPPED HIST_ELISION\n"
+"  -G NAME=VAL  set a global   -T SECS  stop after SECS   -o FILE  output\n"
+"  -v           say what is searched and armed (-vv: more)\n"
+"  -w / -W      no warnings / warnings are errors   -g  accepted, no effect\n"
+"  --no-pin     leave the target's CPUs alone (slower hits)\n"
+"  --no-follow-forks  do not trace the target's children\n"
+"  -h, --help   this text   -V, --version  the version\n"
 "\n"
-"  -e SCRIPT      the script text (only one -e)\n"
-"  -c CMD         run CMD and trace it; pytap ends when it ends\n"
-"  -x PID         attach to the running process PID\n"
-"  -l PP / -L PP  list probe points matching PP (-L: with their variables)\n"
-"  -p N           stop after pass N: 1 parse, 2 resolve, 3 bytecode\n"
-"  -I DIR         add a tapset directory (overrides built-in aliases)\n"
-"  -D NAME=VAL    set a limit: MAXACTION, MAXMAPENTRIES, MAXSTRINGLEN,\n"
-"                 MAXNESTING, MAXERRORS, MAXSKIPPED, HIST_ELISION\n"
-"  -G NAME=VAL    set a scalar global before begin\n"
-"  -T SECS        stop after SECS seconds\n"
-"  -o FILE        write the output to FILE\n"
-"  -v             say more (repeat for more)\n"
-"  -w / -W        no warnings / warnings are errors\n"
-"  -g             accepted for compatibility (embedded C stays refused)\n"
-"  --no-pin       leave the target's CPU placement alone (slower hits)\n"
-"  --no-follow-forks  do not trace children of the target\n"
-"  -h, --help     this text;  -V, --version  the version\n"
-"\n"
-"Exit status: 0 success (Ctrl-C included), 1 compile error, 2 usage error,\n"
-"3 runtime errors in handlers, 4 cannot trace (process, permission, probes).\n"
-"See pytap(1) and the README for the probe points of tapsets/python.pytap.\n",
+"Exit: 0 ok (also Ctrl-C), 1 compile error, 2 usage, 3 runtime errors,\n"
+"4 cannot trace.  Probes: pytap -L 'python.*'.  Manual: man pytap.\n",
 	      f);
 }
 
