@@ -1269,6 +1269,108 @@ static void gen_function(struct cg *g, struct bc_function *bf,
 	bf->niters = g->maxiters;
 }
 
+/*
+ * SystemTap's default MAXNESTING, derived from the call graph: the longest
+ * chain of function frames a probe can build, where a call that closes a
+ * cycle counts as one frame more, plus 10 when any function is recursive
+ * (stap 4.8 -p3: probe->f gives 1, probe->f->g 2, probe->f->f 13,
+ * probe->a->b->a 14).
+ */
+struct nest {
+	struct function **stack;
+	int n, cap;
+	bool recursive;
+};
+
+static int nest_stmt(struct nest *ns, const struct stmt *s);
+
+static int nest_call(struct nest *ns, struct function *f)
+{
+	int i, d;
+
+	for (i = 0; i < ns->n; i++)
+		if (ns->stack[i] == f) {
+			ns->recursive = true;
+			return 2;
+		}
+	if (ns->n >= 256)		/* deep enough for any real script */
+		return 1;
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap ? ns->cap * 2 : 16;
+		ns->stack = realloc(ns->stack, (size_t)ns->cap *
+				    sizeof(*ns->stack));
+		if (!ns->stack)
+			abort();
+	}
+	ns->stack[ns->n++] = f;
+	d = 1 + nest_stmt(ns, f->body);
+	ns->n--;
+	return d;
+}
+
+static int nest_expr(struct nest *ns, const struct expr *e)
+{
+	int d = 0, x, i;
+
+	if (!e)
+		return 0;
+	if (e->kind == E_CALL && e->fn)
+		d = nest_call(ns, e->fn);
+	else if (e->kind == E_CALL && e->bi)
+		d = 1;		/* a tapset function in SystemTap */
+	x = nest_expr(ns, e->a);
+	d = x > d ? x : d;
+	x = nest_expr(ns, e->b);
+	d = x > d ? x : d;
+	x = nest_expr(ns, e->c);
+	d = x > d ? x : d;
+	for (i = 0; i < e->nargs; i++) {
+		x = nest_expr(ns, e->args[i]);
+		d = x > d ? x : d;
+	}
+	return d;
+}
+
+static int nest_stmt(struct nest *ns, const struct stmt *s)
+{
+	int d, x, i;
+
+	if (!s)
+		return 0;
+	d = nest_expr(ns, s->e);
+	x = nest_stmt(ns, s->then);
+	d = x > d ? x : d;
+	x = nest_stmt(ns, s->els);
+	d = x > d ? x : d;
+	x = nest_stmt(ns, s->init);
+	d = x > d ? x : d;
+	x = nest_stmt(ns, s->step);
+	d = x > d ? x : d;
+	for (i = 0; i < s->nbody; i++) {
+		x = nest_stmt(ns, s->body[i]);
+		d = x > d ? x : d;
+	}
+	if (s->fe) {
+		x = nest_expr(ns, s->fe->limit);
+		d = x > d ? x : d;
+	}
+	return d;
+}
+
+static int64_t default_maxnesting(const struct resolved *r)
+{
+	struct nest ns = { NULL, 0, 0, false };
+	const struct rhandler *h;
+	int d = 1, x;
+
+	for (h = r->handlers; h; h = h->next) {
+		x = nest_stmt(&ns, h->body);
+		d = x > d ? x : d;
+	}
+	free(ns.stack);
+	return d + (ns.recursive ? 10 : 0);
+}
+
 int codegen(const struct resolved *r, const struct codegen_limits *lim,
 	    struct bc_program *p, struct diag *d)
 {
@@ -1286,7 +1388,8 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		lim->maxaction_interruptible : p->maxaction * 10;
 	p->maxmapentries = lim->maxmapentries ? lim->maxmapentries : 2048;
 	p->maxstringlen = lim->maxstringlen ? lim->maxstringlen : 512;
-	p->maxnesting = lim->maxnesting ? lim->maxnesting : 10;
+	p->maxnesting = lim->maxnesting ? lim->maxnesting
+					 : default_maxnesting(r);
 	p->maxerrors = lim->maxerrors;
 	p->maxskipped = lim->maxskipped ? lim->maxskipped : 100;
 	p->hist_elision = lim->hist_elision ? lim->hist_elision : 2;
