@@ -7,7 +7,9 @@
  *
  * Output, one line per note:
  *	PROVIDER:NAME ADDR byte 0x90 sema 0x... N
- * then "ok" or "BAD: N problems".  Exit status 0 when clean, 1 when a byte
+ * then "ok" or "BAD: N problems".  Also a problem: an int3 (0xcc) left on
+ * the dynamic loader's _dl_debug_state (where pytap watches for dlopen)
+ * or on the program's entry point, printed as "loader ..." / "entry ...".  Exit status 0 when clean, 1 when a byte
  * is not 0x90 or a semaphore is not 0, 2 on usage or read errors (ELF not
  * mapped in PID, no permission).  -q prints only problems and the verdict.
  * Reading /proc/PID/mem needs the right to ptrace PID (root here); it does
@@ -105,6 +107,70 @@ static int find_bias(const char *dir, const char *elf,
 	return rc;
 }
 
+/* The value of auxv entry TYPE of the process in DIR, 0 if none. */
+static uint64_t auxv(const char *dir, unsigned long type)
+{
+	char path[400];
+	uint64_t kv[2], v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/auxv", dir);
+	f = fopen(path, "re");
+	while (f && fread(kv, sizeof(kv), 1, f) == 1 && kv[0] != 0)
+		if (kv[0] == type)
+			v = kv[1];
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Is the byte at ADDR an int3?  Prints the problem. */
+static int int3_at(int fd, uint64_t addr, const char *what)
+{
+	unsigned char b = 0;
+
+	if (addr == 0 || pread(fd, &b, 1, (off_t)addr) != 1 || b != 0xcc)
+		return 0;
+	printf("%s %#" PRIx64 " byte 0xcc BAD\n", what, addr);
+	return 1;
+}
+
+/* Problems at the loader's _dl_debug_state and at the entry point. */
+static int check_loader(const char *dir, int fd)
+{
+	uint64_t base = auxv(dir, 7 /* AT_BASE */);
+	char path[400], line[4400], lpath[4096] = "";
+	int bad = int3_at(fd, auxv(dir, 9 /* AT_ENTRY */), "entry");
+	FILE *m;
+
+	if (base == 0)
+		return bad;
+	snprintf(path, sizeof(path), "%s/maps", dir);
+	m = fopen(path, "re");
+	while (m && fgets(line, sizeof(line), m)) {
+		unsigned long long start;
+
+		if (sscanf(line, "%llx-%*x %*s %*s %*s %*s %4095s", &start,
+			   lpath) == 2 && start == base)
+			break;
+		lpath[0] = '\0';
+	}
+	if (m)
+		fclose(m);
+	if (lpath[0]) {
+		const char *names[1] = { "_dl_debug_state" };
+		uint64_t v = 0;
+		char rooted[4500];
+
+		snprintf(rooted, sizeof(rooted), "%s/root%s", dir, lpath);
+		if (sdt_file_symbols(rooted, names, &v, 1) == 1 && v) {
+			bad += int3_at(fd, base + v, "loader");
+			bad += int3_at(fd, base + v + 4, "loader");
+		}
+	}
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	struct sdt_file f;
@@ -162,6 +228,7 @@ int main(int argc, char **argv)
 			       " %u%s\n", p->provider, p->name, a, b, s,
 			       (unsigned)sv, prob ? " BAD" : "");
 	}
+	bad += check_loader(dir, fd);
 	close(fd);
 	sdt_file_free(&f);
 	if (bad)
