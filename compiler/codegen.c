@@ -1171,7 +1171,7 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 	case S_BREAK:
 	case S_CONTINUE:
 		if (!g->loop) {
-			diag_error(g->d, &s->loc, "'%s' outside of a loop",
+			diag_error(g->d, &s->loc, "cannot '%s' outside loop",
 				   s->kind == S_BREAK ? "break" : "continue");
 			break;
 		}

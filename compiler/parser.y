@@ -640,8 +640,7 @@ simple:
 			$$->e = $2;
 			if ($2->kind != E_SYM && $2->kind != E_INDEX)
 				pc_error(&ps->pc, &$2->loc,
-				    "expected a variable, an array or an "
-				    "array element after 'delete'");
+				    "invalid operand of delete expression");
 		}
 	| BREAK			{ $$ = ST(ps, S_BREAK, &@1); }
 	| CONTINUE		{ $$ = ST(ps, S_CONTINUE, &@1); }

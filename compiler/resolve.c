@@ -1548,7 +1548,7 @@ static void bind_stmt(struct ctx *c, struct stmt *s)
 	case S_NEXT:
 		if ((s->kind == S_BREAK || s->kind == S_CONTINUE) &&
 		    c->loop_depth == 0)
-			diag_error(c->d, &s->loc, "'%s' outside of a loop",
+			diag_error(c->d, &s->loc, "cannot '%s' outside loop",
 				   s->kind == S_BREAK ? "break" : "continue");
 		break;
 	case S_EXPR:
@@ -2008,8 +2008,10 @@ static void unify(struct ctx *c, enum type *slot, enum type t,
 		c->changed = true;
 		return;
 	}
+	/* SystemTap's words; WHAT is in the caret's line */
+	(void)what;
 	if (*slot != t)
-		diag_error(c->d, loc, "type mismatch for %s: %s vs. %s", what,
+		diag_error(c->d, loc, "type mismatch: expected %s but found %s",
 			   type_name(*slot), type_name(t));
 }
 
