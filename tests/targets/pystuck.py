@@ -1,0 +1,69 @@
+# pystuck.py OUT: the pystuck scenario.  Three threads get stuck in three
+# ways (waiting for a threading.Lock, in time.sleep() under nested calls,
+# spinning in a one-line Python loop) while the main thread sleeps.  The
+# target writes to OUT what pytap's print_pystacks() must print, computed
+# from its own sys._current_frames(), prints "ready" and waits to be
+# killed.
+import sys
+import threading
+import time
+
+lock = threading.Lock()
+lock.acquire()
+spinning = [True]
+
+
+def wait_for_lock():
+    lock.acquire()
+
+
+def nap(depth):
+    if depth:
+        nap(depth - 1)
+    else:
+        time.sleep(3600)
+
+
+def spin():
+    while spinning[0]: pass
+
+
+def line(code, lineno):
+    return "  %s (%s:%d)" % (code.co_qualname, code.co_filename, lineno)
+
+
+def stack_of(frame):
+    lines = []
+    while frame is not None:
+        lines.append(line(frame.f_code, frame.f_lineno))
+        frame = frame.f_back
+    return lines[::-1]
+
+
+def main(out):
+    threads = [threading.Thread(target=wait_for_lock, name="locked"),
+               threading.Thread(target=nap, args=(3,), name="napping"),
+               threading.Thread(target=spin, name="spinning", daemon=True)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    frames = sys._current_frames()
+    here = sys._getframe()
+    with open(__file__) as f:
+        wait_line = next(n for n, text in enumerate(f, 1)
+                         if text.strip() == "time.sleep(3600)  # main waits")
+    text = []
+    for t in [threading.main_thread()] + threads:
+        text.append("Thread %d (%s):" % (t.native_id, t.name))
+        if t is threading.main_thread():
+            text.extend(stack_of(here.f_back) +
+                        [line(here.f_code, wait_line)])
+        else:
+            text.extend(stack_of(frames[t.ident]))
+    with open(out, "w") as f:
+        f.write("\n".join(text) + "\n")
+    print("ready", flush=True)
+    time.sleep(3600)  # main waits
+
+
+main(sys.argv[1])

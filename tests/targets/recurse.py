@@ -1,0 +1,28 @@
+# recurse.py SECONDS: a known CPU profile.  main() calls walk(5), a
+# recursion six calls deep, whose leaf() spends the time in a Python loop,
+# once and then until SECONDS have passed.
+import sys
+import time
+
+
+def leaf():
+    x = 0
+    for i in range(5000):
+        x += i
+    return x
+
+
+def walk(n):
+    if n == 0:
+        return leaf()
+    return walk(n - 1)
+
+
+def main(seconds):
+    end = time.monotonic() + seconds
+    walk(5)
+    while time.monotonic() < end:
+        walk(5)
+
+
+main(float(sys.argv[1]))
