@@ -471,10 +471,16 @@ fail:
 void tracer_watch(struct tracer *t, const char *path)
 {
 	char **n = realloc(t->watch, (t->nwatch + 1) * sizeof(*n));
+	struct fileid *ni;
 
 	if (n == NULL)
 		return;
 	t->watch = n;
+	ni = realloc(t->watch_ids, (t->nwatch + 1) * sizeof(*ni));
+	if (ni == NULL)
+		return;
+	t->watch_ids = ni;
+	tr_fileid(path, &t->watch_ids[t->nwatch]);
 	t->watch[t->nwatch] = strdup(path);
 	if (t->watch[t->nwatch] == NULL)
 		return;
@@ -488,7 +494,9 @@ void tr_watch_free(struct tracer *t)
 	for (size_t i = 0; i < t->nwatch; i++)
 		free(t->watch[i]);
 	free(t->watch);
+	free(t->watch_ids);
 	t->watch = NULL;
+	t->watch_ids = NULL;
 	t->nwatch = 0;
 	for (size_t i = 0; i < t->nseen; i++)
 		free(t->seen[i].exe);
@@ -505,7 +513,8 @@ static bool watched(const struct tracer *t, const char *path)
 	return false;
 }
 
-/* Does PID map one of the watched paths? */
+/* Does PID map one of the watched files (by name, or by device and inode:
+ * a container may show it under another path)? */
 static bool maps_watched(const struct tracer *t, pid_t pid)
 {
 	char path[64], line[4096 + 128];
@@ -517,12 +526,17 @@ static bool maps_watched(const struct tracer *t, pid_t pid)
 	if (f == NULL)
 		return false;
 	while (!hit && fgets(line, sizeof(line), f)) {
+		unsigned long maj, min, ino;
 		char *file = strchr(line, '/');
 
-		if (file == NULL)
+		if (file == NULL ||
+		    sscanf(line, "%*x-%*x %*s %*x %lx:%lx %lu", &maj, &min,
+			   &ino) != 3)
 			continue;
 		file[strcspn(file, "\n")] = '\0';
-		hit = watched(t, file);
+		for (size_t i = 0; i < t->nwatch && !hit; i++)
+			hit = tr_path_matches(t->watch[i], &t->watch_ids[i],
+					      file, maj, min, ino);
 	}
 	fclose(f);
 	return hit;

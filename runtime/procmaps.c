@@ -439,7 +439,9 @@ static void arm_object(struct tracer *t, struct tproc *p, struct tobj *o,
 		for (size_t r = 0; r < nreq; r++) {
 			const struct tracer_request *rq = tr_req(t, r);
 
-			if (rq->path && strcmp(rq->path, o->path) != 0)
+			if (rq->path &&
+			    !tr_path_matches(rq->path, tr_req_id(t, r), o->path,
+					     o->dev_major, o->dev_minor, o->ino))
 				continue;
 			if (!glob_ok(rq->provider, pr->provider) ||
 			    !glob_ok(rq->name, pr->name))

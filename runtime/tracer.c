@@ -35,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -166,6 +168,36 @@ const struct tracer_request *tr_req(const struct tracer *t, size_t i)
 	return &t->reqs[i];
 }
 
+const struct fileid *tr_req_id(const struct tracer *t, size_t i)
+{
+	return &t->req_ids[i];
+}
+
+void tr_fileid(const char *path, struct fileid *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (path && stat(path, &st) == 0) {
+		id->known = true;
+		id->major = major(st.st_dev);
+		id->minor = minor(st.st_dev);
+		id->ino = st.st_ino;
+	}
+}
+
+/* Is the mapped file PATH (device MAJOR:MINOR, inode INO) the file WANT
+ * (WID)?  The same name, or the same device and inode. */
+bool tr_path_matches(const char *want, const struct fileid *wid,
+		     const char *path, unsigned long major,
+		     unsigned long minor, unsigned long ino)
+{
+	if (strcmp(want, path) == 0)
+		return true;
+	return wid->known && wid->ino == ino && wid->major == major &&
+	       wid->minor == minor;
+}
+
 struct tobj **tr_cache(struct tracer *t)
 {
 	return &t->cache;
@@ -233,11 +265,17 @@ void tracer_add_request(struct tracer *t, const struct tracer_request *r)
 {
 	struct tracer_request *n = realloc(t->reqs,
 					   (t->nreqs + 1) * sizeof(*n));
+	struct fileid *ni;
 	struct tracer_request c = *r;
 
 	if (n == NULL)
 		return;
 	t->reqs = n;
+	ni = realloc(t->req_ids, (t->nreqs + 1) * sizeof(*ni));
+	if (ni == NULL)
+		return;
+	t->req_ids = ni;
+	tr_fileid(r->path, &t->req_ids[t->nreqs]);
 	c.path = r->path ? strdup(r->path) : NULL;
 	c.provider = r->provider ? strdup(r->provider) : NULL;
 	c.name = r->name ? strdup(r->name) : NULL;
@@ -704,6 +742,7 @@ void tracer_free(struct tracer *t)
 	free(t->last_exit_exe);
 	free(t->lingering);
 	free(t->reqs);
+	free(t->req_ids);
 	free(t->objs);
 	free(t->objout);
 	free(t->orphans);

@@ -130,6 +130,17 @@ struct orphan {
 	int status;
 };
 
+/* A file by device and inode, as /proc/PID/maps shows them: the same file
+ * under another path (a container's bind mount) matches too. */
+struct fileid {
+	bool known;
+	unsigned long major, minor, ino;
+};
+void tr_fileid(const char *path, struct fileid *id);
+bool tr_path_matches(const char *want, const struct fileid *wid,
+		     const char *path, unsigned long major,
+		     unsigned long minor, unsigned long ino);
+
 /* A queued process event (opt.proc_events) and its strings. */
 struct pev {
 	struct tracer_pevent e;
@@ -150,6 +161,7 @@ struct seen {
 struct tracer {
 	struct tracer_options opt;
 	struct tracer_request *reqs;
+	struct fileid *req_ids;		/* the file of each request's path */
 	size_t nreqs;
 	struct tproc *procs;
 	struct tthr *threads;		/* list of all */
@@ -182,6 +194,7 @@ struct tracer {
 	pid_t *lingering;		/* vfork parents detach left traced */
 	size_t nlingering;
 	char **watch;			/* system-wide: paths to look for */
+	struct fileid *watch_ids;
 	size_t nwatch;
 	struct seen *seen;		/* processes looked at, by pid */
 	size_t nseen;
@@ -258,6 +271,7 @@ void pm_cache_free(struct tracer *t);
 const struct tracer_options *tr_opts(const struct tracer *t);
 size_t tr_nreqs(const struct tracer *t);
 const struct tracer_request *tr_req(const struct tracer *t, size_t i);
+const struct fileid *tr_req_id(const struct tracer *t, size_t i);
 struct tobj **tr_cache(struct tracer *t);
 void tr_list_object(struct tracer *t, struct tobj *o, bool first);
 
