@@ -28,10 +28,18 @@
  * any other child of pytap, so the session must not fork children of its
  * own while tracing.
  *
+ * Libraries loaded at any time are armed: an int3 on the dynamic loader's
+ * _dl_debug_state (its ret is emulated on each hit, so the breakpoint never
+ * comes out and no thread passes it unseen) says when the link map
+ * changed; the maps are read again then (procmaps.c).  Besides sites, the
+ * only bytes written are that one and, after an exec, the entry point's
+ * (a one-shot breakpoint, put back when hit).
+ *
  * Invariants: a target never runs into one of our 0xcc bytes untraced; a
- * byte is only replaced if it is 0x90; after tracer_detach_all() (or
- * tracer_free()) every process we touched has its original bytes,
- * semaphores and affinity back, and runs.
+ * byte is only replaced if it is 0x90 (a site) or 0xc3 (the loader's
+ * ret); after tracer_detach_all() (or tracer_free()) every process we
+ * touched has its original bytes, semaphores and affinity back, and runs
+ * (see tracer_detach_all() for a thread stuck in vfork()).
  */
 #ifndef PYTAP_TRACER_H
 #define PYTAP_TRACER_H
@@ -51,7 +59,8 @@ struct tracer;
  * its provider and name match the glob patterns (fnmatch).  PATH is either
  * NULL (any object mapped into a traced process: bare process.mark) or an
  * absolute, symlink-resolved file name; an object matches when its own
- * resolved name equals PATH (executables and libraries alike).
+ * resolved name equals PATH, or when it is the same file (device and
+ * inode: a container's bind mount), executables and libraries alike.
  */
 struct tracer_request {
 	const char *path;	/* NULL = any object in the traced processes */
@@ -142,7 +151,8 @@ void tracer_add_request(struct tracer *t, const struct tracer_request *r);
  * before the program's first instruction of its own (at its entry point);
  * tracer_launch() returns once the program got there (events on the way,
  * e.g. hits in library constructors, are kept for tracer_wait()), so
- * tracer_request_sites() then counts them.  No PTRACE_O_EXITKILL: if pytap
+ * tracer_request_sites() then counts them; libraries loaded later are
+ * armed when the loader maps them.  No PTRACE_O_EXITKILL: if pytap
  * is killed the child lives on (but dies of SIGTRAP at the next armed site:
  * only a detach restores the bytes).
  * Returns the pid, or -1 with a one-line reason in ERR.
