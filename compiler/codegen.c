@@ -697,8 +697,8 @@ static bool gen_print(struct cg *g, struct expr *e)
 		else if (a->type == T_STRING)
 			sb_puts(&fmt, "%s");
 		else
-			diag_error(g->d, &a->loc, "%s cannot print a %s", n,
-				   tname(a->type));
+			diag_error(g->d, &a->loc,
+				   "print format actual argument evaluation type unsupported");
 		gen_value(g, a);
 	}
 	if (ln)

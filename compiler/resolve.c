@@ -2116,7 +2116,7 @@ static void infer_hist(struct ctx *c, struct expr *e)
 	} else if (s->hist != kind || s->hist_lo != lo || s->hist_hi != hi ||
 		   s->hist_step != step) {
 		diag_error(c->d, &e->loc,
-			   "'%s' is used with two different histograms", s->name);
+			   "multiple histogram types declared on '%s'", s->name);
 	}
 }
 
@@ -2238,8 +2238,8 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 			infer_stats_operand(c, e->a);
 			tb = infer(c, e->b, T_LONG);
 			if (tb != T_UNKNOWN && tb != T_LONG)
-				diag_error(c->d, &e->loc,
-					   "'<<<' adds numbers to a statistic, not a %s",
+				diag_error(c->d, &e->b->loc,
+					   "type mismatch: expected long but found %s",
 					   type_name(tb));
 			e->type = T_UNKNOWN;
 			break;
