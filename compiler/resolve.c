@@ -1257,24 +1257,17 @@ static void bind_array(struct ctx *c, struct expr *e, int nkeys)
 				   e->name);
 		else
 			diag_error(c->d, &e->loc,
-				   "unknown array '%s': arrays must be declared with 'global %s'",
-				   e->name, e->name);
+				   "unresolved arity-%d global array %s, missing global declaration?",
+				   nkeys, e->name);
 		return;
 	}
 	use_global(c, s);
 	if (s->nkeys == 0 && s->init == NULL && nkeys > 0 && !s->read &&
 	    !s->written)
 		s->nkeys = nkeys;
-	if (s->nkeys != nkeys) {
-		if (s->nkeys == 0)
-			diag_error(c->d, &e->loc,
-				   "'%s' is a scalar, used here as an array", s->name);
-		else
-			diag_error(c->d, &e->loc,
-				   "'%s' has %d index%s, used here with %d",
-				   s->name, s->nkeys, s->nkeys == 1 ? "" : "es",
-				   nkeys);
-	}
+	if (s->nkeys != nkeys)	/* SystemTap's words */
+		diag_error(c->d, &e->loc, "inconsistent arity (%d vs %d)",
+			   s->nkeys, nkeys);
 	e->sym = s;
 }
 
@@ -1432,7 +1425,7 @@ static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
 		} else if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys > 0) {
 			/* a bare array name is only valid in special places */
 			diag_error(c->d, &e->loc,
-				   "array '%s' used without an index", e->name);
+				   "inconsistent arity (%d vs 0)", e->sym->nkeys);
 		}
 		if (lvalue)
 			e->sym->written = true;
