@@ -31,17 +31,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpython.h"
 #include "vm_int.h"
 
 #define NPROCS 8		/* processes remembered */
+#define RETRY_NS 1000000000ull	/* a process that was not Python (yet) */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 struct vm_pyproc {
 	pid_t pid;		/* 0 = free */
 	bool ok;		/* pp is valid, else err says why not */
 	struct py_proc pp;
 	char err[512];
+	uint64_t failed_ns;	/* when it failed: looked again after
+				   RETRY_NS (a libpython may be loaded
+				   later) */
 	unsigned long used;	/* LRU stamp */
 };
 
@@ -116,13 +129,20 @@ static struct py_proc *proc(struct vm *vm, pid_t pid, const char *what)
 		if (py->procs[i].used < lru->used)
 			lru = &py->procs[i];
 	}
+	if (e != NULL && !e->ok && now_ns() - e->failed_ns >= RETRY_NS)
+		e = NULL;	/* ... and the same slot is reused below */
 	if (e == NULL) {
+		for (int i = 0; i < NPROCS; i++)
+			if (py->procs[i].pid == pid)
+				lru = &py->procs[i];
 		e = lru;
 		memset(e, 0, sizeof(*e));
 		e->pid = pid;
 		py->mem.pid = pid;
 		e->ok = py_proc_find(&e->pp, pid, &py->mem, e->err,
 				     sizeof(e->err)) == 0;
+		if (!e->ok)
+			e->failed_ns = now_ns();
 	}
 	e->used = ++py->clock;
 	py->mem.pid = pid;
