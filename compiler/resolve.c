@@ -2501,6 +2501,67 @@ static void infer_stmt(struct ctx *c, struct stmt *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* printf formats, checked once types are known (SystemTap's messages) */
+
+static void print_check_expr(struct ctx *c, struct expr *e)
+{
+	int i;
+
+	if (!e)
+		return;
+	if (e->kind == E_PRINT && (!strcmp(e->name, "printf") ||
+				   !strcmp(e->name, "sprintf"))) {
+		struct fmt f;
+		char err[256];
+		size_t k;
+
+		if (fmt_parse(e->str, e->len, &f, err, sizeof(err)) != 0) {
+			diag_error(c->d, &e->loc, "%s", err);
+		} else {
+			if (f.nargs != (size_t)e->nargs)
+				diag_error(c->d, &e->loc,
+					   "Wrong number of args to formatted print operator");
+			for (k = 0; k < f.nargs && k < (size_t)e->nargs; k++) {
+				enum type want = f.argtypes[k] == FMT_ARG_LONG ?
+					T_LONG : T_STRING;
+				enum type got = e->args[k]->type;
+
+				if (got != want && got != T_UNKNOWN)
+					diag_error(c->d, &e->args[k]->loc,
+						   "type mismatch: expected %s but found %s",
+						   type_name(want), type_name(got));
+			}
+			fmt_free(&f);
+		}
+	}
+	print_check_expr(c, e->a);
+	print_check_expr(c, e->b);
+	print_check_expr(c, e->c);
+	for (i = 0; i < e->nargs; i++)
+		print_check_expr(c, e->args[i]);
+}
+
+static void print_check_stmt(struct ctx *c, struct stmt *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	print_check_expr(c, s->e);
+	print_check_stmt(c, s->init);
+	print_check_stmt(c, s->then);
+	print_check_stmt(c, s->els);
+	print_check_stmt(c, s->step);
+	for (i = 0; i < s->nbody; i++)
+		print_check_stmt(c, s->body[i]);
+	if (s->fe) {
+		print_check_expr(c, s->fe->limit);
+		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
+			print_check_expr(c, s->fe->slice[i]);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 
 static void global_init_types(struct ctx *c)
 {
@@ -2698,6 +2759,12 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		if (!c.changed || (d->nerrors != errors0 && !o->listing))
 			break;
 	}
+	if (d->nerrors != errors0)
+		return d->nerrors - errors0;
+	for (h = out->handlers; h; h = h->next)
+		print_check_stmt(&c, h->body);
+	for (k = 0; k < c.nfns; k++)
+		print_check_stmt(&c, c.fns[k]->body);
 	if (d->nerrors != errors0)
 		return d->nerrors - errors0;
 	for (h = out->handlers; h; h = h->next)
