@@ -309,6 +309,8 @@ void tr_pev_push(struct tracer *t, enum tracer_pkind kind, struct tproc *p,
 		if (p->begun)
 			return;
 		p->begun = true;
+	} else if (!p->begun) {
+		return;	/* attaching: its threads are announced with it */
 	}
 	n = realloc(t->pevq, (t->npevq + 1) * sizeof(*n));
 	if (n == NULL)
