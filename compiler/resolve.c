@@ -939,6 +939,60 @@ static int sample_point(struct ctx *c, const struct pp_component *cp, int n,
 /* Returns handlers made, 0 if the point is no base point, -1 on error. */
 static int base_point(struct ctx *c, const struct pp_component *cp, int n,
 		      const struct probe_point *up, struct probe *user,
+		      const struct chain *ch);
+
+/*
+ * Wildcards over the built-in families, as SystemTap matches them against
+ * its probe-point registry: probe be* is begin, probe timer.m*(N) is
+ * timer.ms and timer.msec.  Returns the handlers made (0: no wildcard
+ * here, or nothing matched), -1 on error.
+ */
+static int glob_base_point(struct ctx *c, const struct pp_component *cp,
+			   int n, const struct probe_point *up,
+			   struct probe *user, const struct chain *ch)
+{
+	static const char *const fams[] = { "begin", "end", "error", "never",
+					    "timer" };
+	static const char *const units[] = { "s", "sec", "ms", "msec", "us",
+					     "usec", "ns", "nsec", "hz",
+					     "jiffies" };
+	struct pp_component *nc;
+	int col, made = 0, r;
+	size_t i, nw;
+	const char *const *words;
+
+	if (strchr(cp[0].name, '*'))
+		col = 0, words = fams, nw = sizeof(fams) / sizeof(fams[0]);
+	else if (n >= 2 && !strcmp(cp[0].name, "timer") &&
+		 strchr(cp[1].name, '*'))
+		col = 1, words = units, nw = sizeof(units) / sizeof(units[0]);
+	else
+		return 0;
+	nc = ast_alloc(c->a, sizeof(*nc) * (size_t)n);
+	for (i = 0; i < nw; i++) {
+		if (fnmatch(cp[col].name, words[i], 0) != 0)
+			continue;
+		/* a family with the wrong shape is not a match */
+		if (col == 0 && strcmp(words[i], "timer") != 0 && n != 1)
+			continue;
+		if (col == 0 && !strcmp(words[i], "timer") && n < 2)
+			continue;
+		memcpy(nc, cp, sizeof(*nc) * (size_t)n);
+		nc[col].name = words[i];
+		r = col == 0 && !strcmp(words[i], "timer") ?
+			glob_base_point(c, nc, n, up, user, ch) : 0;
+		if (r == 0)
+			r = base_point(c, nc, n, up, user, ch);
+		if (r < 0)
+			return -1;
+		made += r;
+		nc = ast_alloc(c->a, sizeof(*nc) * (size_t)n);
+	}
+	return made;
+}
+
+static int base_point(struct ctx *c, const struct pp_component *cp, int n,
+		      const struct probe_point *up, struct probe *user,
 		      const struct chain *ch)
 {
 	struct rpoint pt;
@@ -1115,7 +1169,9 @@ static int expand(struct ctx *c, const struct pp_component *cp, int n,
 	if (matched)
 		return made;
 	c->cond = up->cond;
-	r = base_point(c, cp, n, up, user, ch);
+	r = glob_base_point(c, cp, n, up, user, ch);
+	if (r == 0)
+		r = base_point(c, cp, n, up, user, ch);
 	c->cond = NULL;
 	if (r != 0)
 		return r;
@@ -2683,7 +2739,11 @@ int resolve_script(struct ast_arena *a, struct script *user,
 
 			if (pp->cond && !check_cond(&c, pp->cond, pp->cond))
 				continue;
-			expand(&c, pp->comps, pp->ncomps, pp, p, NULL, 0);
+			/* '!': once it resolves, the rest of the list is
+			   not tried */
+			if (expand(&c, pp->comps, pp->ncomps, pp, p, NULL, 0) > 0 &&
+			    pp->sufficient)
+				break;
 		}
 	}
 	if (!out->handlers && d->nerrors == errors0) {
