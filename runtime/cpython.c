@@ -27,7 +27,8 @@
  * The layout tables: offsets come from compiling a program that prints
  * offsetof() of every field used against each version's own headers with
  * Py_BUILD_CORE (3.11: Debian's libpython3.11-dev, Include/internal/pycore_*.h,
- * for Debian's python3.11 3.11.2; 3.12: the headers of a 3.12.1 build).
+ * for Debian's python3.11 3.11.2; 3.12 and 3.13: the headers of 3.12.1 and
+ * 3.13.0 builds).
  * tests/probe/pystack.test checks them against the live interpreters:
  * stacks against traceback.extract_stack() and sys._current_frames(),
  * thread ids against threading.get_native_id(), objects against repr().
@@ -67,6 +68,7 @@ static const struct py_layout py311 = {
 	.co_code_adaptive = 184,
 	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168,
 	.ht_cached_keys = 872, .tpflag_managed_dict = 1ul << 4,
+	.tp_basicsize = 32,
 	.obj_managed_dict = -24, .obj_managed_values = -32,
 	.str_length = 16, .str_state = 32, .str_kind_shift = 2,
 	.str_compact_bit = 5, .str_ascii_bit = 6,
@@ -101,6 +103,7 @@ static const struct py_layout py312 = {
 	.co_code_adaptive = 192,
 	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168,
 	.ht_cached_keys = 880, .tpflag_managed_dict = 1ul << 4,
+	.tp_basicsize = 32,
 	.obj_managed_dict = -24, .obj_managed_values = 0,
 	.str_length = 16, .str_state = 32, .str_kind_shift = 2,
 	.str_compact_bit = 5, .str_ascii_bit = 6,
@@ -115,7 +118,45 @@ static const struct py_layout py312 = {
 	.module_dict = 16,
 };
 
-static const struct py_layout *const layouts[] = { &py311, &py312 };
+/* CPython 3.13 (x86_64, headers of 3.13.0): the thread state points at
+ * its current frame directly; f_executable is the code object.  (3.13's
+ * _Py_DebugOffsets at the start of _PyRuntime carries most of these
+ * numbers too.)  Instance values moved inline, after the object, and
+ * PyDictValues got a header. */
+static const struct py_layout py313 = {
+	.major = 3, .minor = 13,
+	.rt_size = 640, .rt_interp_head = 632, .rt_tstate_current = -1,
+	.is_size = 7664, .is_next = 7264, .is_threads_head = 7344,
+	.is_modules = 7656,
+	.ts_size = 304, .ts_prev = 0, .ts_next = 8, .ts_interp = 16,
+	.ts_cframe = -1, .ts_current_frame = 72,
+	.ts_thread_id = 152, .ts_native_id = 160,
+	.ts_datastack_chunk = 232, .ts_datastack_top = 240,
+	.cf_current_frame = 0, .chunk_data = 24,
+	.fr_size = 72, .fr_code = 0, .fr_previous = 8, .fr_instr = 56,
+	.fr_owner = 70, .fr_owner_cstack = 3,
+	.co_size = 200, .co_firstlineno = 68, .co_filename = 112,
+	.co_name = 120, .co_qualname = 128, .co_linetable = 136,
+	.co_code_adaptive = 200,
+	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168,
+	.ht_cached_keys = 880, .tpflag_managed_dict = 1ul << 4,
+	.tp_basicsize = 32,
+	.obj_managed_dict = -24, .obj_managed_values = 0,
+	.obj_inline_values = true, .dict_values_header = true,
+	.str_length = 16, .str_state = 32, .str_kind_shift = 2,
+	.str_compact_bit = 5, .str_ascii_bit = 6,
+	.str_ascii_data = 40, .str_compact_data = 56, .str_data_ptr = 56,
+	.bytes_data = 32,
+	.long_tagged = true, .long_tag = 16, .long_digits = 24,
+	.float_value = 16, .tuple_items = 24, .list_items = 24,
+	.dict_used = 16, .dict_keys = 32, .dict_values = 40,
+	.dk_log2_size = 8, .dk_log2_index_bytes = 9, .dk_kind = 10,
+	.dk_nentries = 24, .dk_indices = 32,
+	.dk_entry_general = 24, .dk_entry_unicode = 16,
+	.module_dict = 16,
+};
+
+static const struct py_layout *const layouts[] = { &py311, &py312, &py313 };
 #define NLAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
@@ -1418,23 +1459,41 @@ int py_dict_items(struct py_ctx *c, uint64_t dict, uint64_t *keys,
 		struct py_iov v[2];
 		size_t nv = 0;
 
-		if (py_read1(c, values - 2, &sz, 1) < 0)
-			goto fail;
+		uint64_t order_at, cap = nent;
+
+		if (c->L->dict_values_header) {
+			/* 3.13: capacity, size, embedded, valid; values[];
+			 * then the order */
+			unsigned char h[8];
+
+			if (py_read1(c, values, h, sizeof(h)) < 0)
+				goto fail;
+			cap = h[0];
+			sz = h[1];
+			values += 8;
+			order_at = values + cap * 8;
+			if (nent > cap)
+				nent = (size_t)cap;
+		} else {
+			if (py_read1(c, values - 2, &sz, 1) < 0)
+				goto fail;
+			order_at = values - 2 - sz;
+		}
 		sv = calloc(nent ? nent : 1, sizeof(*sv));
 		if (sv == NULL)
 			goto fail;
 		if (nent)
 			v[nv++] = (struct py_iov){ values, sv, nent * 8, false };
 		if (sz)
-			v[nv++] = (struct py_iov){ values - 2 - sz, order, sz,
-						   false };
+			v[nv++] = (struct py_iov){ order_at, order, sz, false };
 		if (py_readv(c, v, nv) != nv) {
 			CERR(c, "cannot read the values of dict 0x%" PRIx64,
 			     dict);
 			goto fail;
 		}
 		for (i = 0; i < sz && cnt < max; i++) {
-			size_t ix = order[sz - 1 - i];
+			size_t ix = c->L->dict_values_header ? order[i]
+							     : order[sz - 1 - i];
 
 			if (ix >= nent || sv[ix] == 0)
 				continue;
@@ -1572,7 +1631,20 @@ static int instance_attr(struct py_ctx *c, uint64_t obj, const char *name,
 	if (py_read1(c, obj + (uint64_t)(int64_t)L->obj_managed_dict, &slot,
 		     8) < 0)
 		return -1;
-	if (L->obj_managed_values == 0) {
+	if (L->obj_inline_values) {
+		/* 3.13: values at tp_basicsize, unless the dict took them */
+		uint64_t basic;
+		unsigned char h[8];
+
+		if (slot == 0) {
+			if (py_read1(c, type + (uint64_t)L->tp_basicsize, &basic,
+				     8) < 0 || basic > 4096 ||
+			    py_read1(c, obj + basic, h, sizeof(h)) < 0)
+				return -1;
+			if (h[3])	/* valid */
+				values = obj + basic + 8;
+		}
+	} else if (L->obj_managed_values == 0) {
 		/* 3.12: the slot holds the dict, or values - 1 (odd) */
 		if (slot & 1) {
 			values = slot + 1;

@@ -70,7 +70,15 @@ struct py_layout {
 				   dict pointer (negative) */
 	int obj_managed_values;	/* ... of its inline values; 0: they are
 				   tagged in the dict slot (3.12: an odd
-				   pointer) */
+				   pointer), or inline (obj_inline_values) */
+	bool obj_inline_values;	/* 3.13: the values follow the object, at
+				   tp_basicsize, as a PyDictValues */
+	int tp_basicsize;
+	bool dict_values_header;	/* 3.13: PyDictValues starts with
+					   capacity, size, embedded, valid
+					   (8 bytes) and the insertion order
+					   follows values[capacity]; else the
+					   order precedes the array */
 
 	/* str: PyASCIIObject / PyCompactUnicodeObject / PyUnicodeObject */
 	int str_length;
