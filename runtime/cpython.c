@@ -749,6 +749,8 @@ void py_ctx_free(struct py_ctx *c)
 	}
 	free(c->threads);
 	free(c->frames);
+	free(c->snap_tids);
+	free(c->snap_addrs);
 	sb_free(&c->text);
 	memset(c, 0, sizeof(*c));
 }
@@ -1293,8 +1295,38 @@ static long all_tstates(struct py_ctx *c, const unsigned char *rt,
 	return (long)n;
 }
 
+/* Remember the thread states of a walk for EPOCH. */
+static void snap_keep(struct py_ctx *c, uint64_t epoch, const uint64_t *list,
+		      const unsigned char *bytes, long n)
+{
+	const struct py_layout *L = c->L;
+
+	c->snap_epoch = 0;
+	if (epoch == 0)
+		return;
+	c->snap_tids = grow(c->snap_tids, &c->snap_cap, (size_t)n + 1,
+			    sizeof(*c->snap_tids));
+	c->snap_addrs = realloc(c->snap_addrs,
+				c->snap_cap * sizeof(*c->snap_addrs));
+	if (c->snap_addrs == NULL) {
+		free(c->snap_tids);
+		c->snap_tids = NULL;
+		c->snap_cap = 0;
+		return;
+	}
+	for (long i = 0; i < n; i++) {
+		c->snap_tids[i] = (pid_t)py_u64(bytes + (size_t)i *
+						(size_t)L->ts_size,
+						L->ts_native_id);
+		c->snap_addrs[i] = list[i];
+	}
+	c->snap_n = (size_t)n;
+	c->snap_pid = c->pp->pid;
+	c->snap_epoch = epoch;
+}
+
 int py_stack(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
-	     pid_t tid, const struct py_thread **out)
+	     pid_t tid, uint64_t epoch, const struct py_thread **out)
 {
 	const struct py_layout *L = pp->L;
 	unsigned char rt[1024], ts[1024];
@@ -1307,6 +1339,23 @@ int py_stack(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 		return -1;
 	if ((size_t)L->rt_size > sizeof(rt) || (size_t)L->ts_size > sizeof(ts))
 		return -1;
+	if (epoch && c->snap_epoch == epoch && c->snap_pid == pp->pid) {
+		/* every thread stopped since the list was read: it holds */
+		for (size_t k = 0; k < c->snap_n; k++) {
+			if (c->snap_tids[k] != tid)
+				continue;
+			if (py_read1(c, c->snap_addrs[k], ts,
+				     (size_t)L->ts_size) < 0 ||
+			    add_thread(c, c->snap_addrs[k], ts) < 0)
+				return -1;
+			fix_pointers(c);
+			*out = &c->threads[0];
+			return 0;
+		}
+		CERR(c, "thread %d of process %d has no Python thread state",
+		     (int)tid, (int)pp->pid);
+		return 1;
+	}
 	if (read_runtime(c, rt) < 0)
 		return -1;
 	/* 3.11: the GIL holder first (at a probe hit, the hit thread) */
@@ -1328,6 +1377,7 @@ int py_stack(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	n = all_tstates(c, rt, &list, &bytes, &main_interp);
 	if (n < 0)
 		goto out;
+	snap_keep(c, epoch, list, bytes, n);
 	for (i = 0; i < n; i++) {
 		const unsigned char *b = bytes + (size_t)i * (size_t)L->ts_size;
 

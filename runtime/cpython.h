@@ -130,6 +130,13 @@ struct py_ctx {
 	struct strbuf text;	/* NUL-separated strings of the results */
 	/* scratch of one walk */
 	struct py_walk *w;
+	/* the thread states of process snap_pid as of world epoch snap_epoch
+	   (py_stack), valid while that epoch lasts */
+	uint64_t snap_epoch;
+	pid_t snap_pid;
+	size_t snap_n, snap_cap;
+	pid_t *snap_tids;
+	uint64_t *snap_addrs;
 	char err[256];
 };
 
@@ -140,10 +147,12 @@ void py_ctx_free(struct py_ctx *c);
  * The stack of the thread whose native id is TID.  Returns 0 and sets
  * *OUT (valid until the next call); 1 when TID has no Python thread state
  * (not a Python thread, or the interpreter is not initialized yet); -1
- * with c->err set when the process cannot be read.
+ * with c->err set when the process cannot be read.  EPOCH: nonzero while
+ * every thread of the process stays stopped (a sample tick); the list of
+ * thread states is then read once per epoch, not once per call.
  */
 int py_stack(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
-	     pid_t tid, const struct py_thread **out);
+	     pid_t tid, uint64_t epoch, const struct py_thread **out);
 
 /*
  * Every thread of every interpreter, oldest first (the main thread first),

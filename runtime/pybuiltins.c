@@ -191,7 +191,9 @@ static const struct py_thread *cur_stack(struct vm *vm, const char *what)
 	if (pp == NULL)
 		return NULL;
 	switch (py_stack(&py->ctx, pp, &py->mem,
-			 vm->ev->tid > 0 ? vm->ev->tid : vm->ev->pid, &t)) {
+			 vm->ev->tid > 0 ? vm->ev->tid : vm->ev->pid,
+			 vm->host.world_epoch ?
+			 vm->host.world_epoch(vm->host.ud) : 0, &t)) {
 	case 0:
 		return t;
 	case 1:

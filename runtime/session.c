@@ -48,6 +48,7 @@ struct session {
 	bool pending;		/* output since the last flush */
 	bool has_proc;		/* process/thread begin/end probes */
 	int world_stopped;	/* stop_world depth (sampling holds one) */
+	uint64_t epoch;		/* counts stops and resumes of the world */
 };
 
 static uint64_t now_ns(void)
@@ -127,16 +128,27 @@ static void host_stop_world(void *ud)
 {
 	struct session *s = ud;
 
-	if (s->tr && s->world_stopped++ == 0)
+	if (s->tr && s->world_stopped++ == 0) {
 		tracer_stop_threads(s->tr);
+		s->epoch++;
+	}
 }
 
 static void host_resume_world(void *ud)
 {
 	struct session *s = ud;
 
-	if (s->tr && s->world_stopped > 0 && --s->world_stopped == 0)
+	if (s->tr && s->world_stopped > 0 && --s->world_stopped == 0) {
+		s->epoch++;
 		tracer_resume_threads(s->tr);
+	}
+}
+
+static uint64_t host_world_epoch(void *ud)
+{
+	struct session *s = ud;
+
+	return s->world_stopped > 0 ? s->epoch : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -731,6 +743,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 	host.read_vec = host_read_vec;
 	host.stop_world = host_stop_world;
 	host.resume_world = host_resume_world;
+	host.world_epoch = host_world_epoch;
 	host.target = o->pid;
 	srandom((unsigned)now_ns());
 

@@ -56,6 +56,10 @@ struct vm_host {
 	 * moment, and let them run on after; NULL: cannot stop them. */
 	void (*stop_world)(void *ud);
 	void (*resume_world)(void *ud);
+	/* Nonzero while every traced thread is stopped (pystacks(),
+	 * sample probes), different for each such stop: facts read from the
+	 * targets (their thread lists) hold as long as it is unchanged. */
+	uint64_t (*world_epoch)(void *ud);
 };
 
 enum vm_status {

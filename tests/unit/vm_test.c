@@ -279,7 +279,7 @@ static ssize_t fake_read_str(void *ud, pid_t pid, uint64_t addr, char *buf,
 }
 
 static const struct vm_host host = {
-	NULL, fake_read_mem, fake_read_str, 4242, NULL, NULL, NULL
+	NULL, fake_read_mem, fake_read_str, 4242, NULL, NULL, NULL, NULL
 };
 
 struct result {
