@@ -2357,11 +2357,11 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 			for (i = 0; i < e->nargs; i++) {
 				tb = infer(c, e->args[i], e->bi->args[i]);
 				if (tb != T_UNKNOWN && tb != e->bi->args[i])
+					/* SystemTap's words (and direction) */
 					diag_error(c->d, &e->args[i]->loc,
-						   "argument %d of '%s' must be a %s, not a %s",
-						   i + 1, e->name,
-						   type_name(e->bi->args[i]),
-						   type_name(tb));
+						   "type mismatch: expected %s but found %s",
+						   type_name(tb),
+						   type_name(e->bi->args[i]));
 			}
 			e->type = e->bi->ret;
 		} else if (!strcmp(e->name, "error")) {
