@@ -895,9 +895,9 @@ static int base_proc(struct ctx *c, const struct pp_component *cp, int n,
 
 /*
  * sample.hz(N)[.all], sample.ms(N)[.all]: a pytap extension (SystemTap's
- * timer.profile samples the kernel).  Every period, every traced thread
- * stops; the handler runs once per thread that was on a CPU or runnable,
- * or with .all once per thread; then they run on.
+ * timer.profile samples the kernel).  Every period, the traced threads
+ * on a CPU or runnable (with .all: all of them) stop, the handler runs
+ * once per such thread, then they run on.
  */
 static int sample_point(struct ctx *c, const struct pp_component *cp, int n,
 			struct rpoint *pt, struct probe *user,

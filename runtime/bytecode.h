@@ -108,10 +108,10 @@ enum bc_probe_kind {
 	BP_PROC_END,		/* process[(..)].end */
 	BP_THREAD_BEGIN,	/* process[(..)].thread.begin */
 	BP_THREAD_END,		/* process[(..)].thread.end */
-	/* sampling (pytap extension): every period_ns, every traced thread
-	   is stopped and the handler runs once per thread that was on a CPU
-	   or runnable (BP_SAMPLE: sample.hz(N)), or once per thread
-	   (BP_SAMPLE_ALL: sample.hz(N).all) */
+	/* sampling (pytap extension): every period_ns, the traced threads
+	   on a CPU or runnable (BP_SAMPLE: sample.hz(N)), or all of them
+	   (BP_SAMPLE_ALL: sample.hz(N).all), are stopped and the handler
+	   runs once per such thread */
 	BP_SAMPLE,
 	BP_SAMPLE_ALL,
 };

@@ -49,6 +49,8 @@ struct session {
 	bool has_proc;		/* process/thread begin/end probes */
 	int world_stopped;	/* stop_world depth (sampling holds one) */
 	uint64_t epoch;		/* counts stops and resumes of the world */
+	bool partial;		/* only the running threads are stopped
+				   (a sample.hz tick) */
 };
 
 static uint64_t now_ns(void)
@@ -128,8 +130,12 @@ static void host_stop_world(void *ud)
 {
 	struct session *s = ud;
 
-	if (s->tr && s->world_stopped++ == 0) {
+	if (s->tr == NULL)
+		return;
+	if (s->world_stopped++ == 0 || s->partial) {
+		/* the rest too, when a sample stopped only some */
 		tracer_stop_threads(s->tr);
+		s->partial = false;
 		s->epoch++;
 	}
 }
@@ -140,6 +146,7 @@ static void host_resume_world(void *ud)
 
 	if (s->tr && s->world_stopped > 0 && --s->world_stopped == 0) {
 		s->epoch++;
+		s->partial = false;
 		tracer_resume_threads(s->tr);
 	}
 }
@@ -148,7 +155,7 @@ static uint64_t host_world_epoch(void *ud)
 {
 	struct session *s = ud;
 
-	return s->world_stopped > 0 ? s->epoch : 0;
+	return s->world_stopped > 0 && !s->partial ? s->epoch : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -234,9 +241,10 @@ static bool thread_running(pid_t pid, pid_t tid)
 }
 
 /*
- * One tick of sample.*: note which threads run, stop every traced thread,
- * run the handler once per thread (those that ran, or all with .all) with
- * pid()/tid() set to it, then let them all run on.
+ * One tick of sample.*: note which threads run, stop them (every traced
+ * thread with .all; a sleeping thread is not woken up otherwise), run the
+ * handler once per thread with pid()/tid() set to it, then let them run
+ * on.
  */
 static void run_sample(struct session *s, int probe)
 {
@@ -254,9 +262,26 @@ static void run_sample(struct session *s, int probe)
 	if (pids == NULL || tids == NULL || ran == NULL)
 		goto out;
 	n = tracer_threads(s->tr, pids, tids, n);
+	for (i = 0, k = 0; i < n; i++) {
+		if (all || thread_running(pids[i], tids[i])) {
+			pids[k] = pids[i];
+			tids[k] = tids[i];
+			k++;
+		}
+	}
+	n = k;
+	if (n == 0)
+		goto out;
 	for (i = 0; i < n; i++)
-		ran[i] = all || thread_running(pids[i], tids[i]);
-	host_stop_world(s);
+		ran[i] = true;
+	if (all) {
+		host_stop_world(s);
+	} else {
+		s->world_stopped++;
+		s->partial = true;
+		s->epoch++;
+		tracer_stop_some(s->tr, tids, n);
+	}
 	/* only threads still there once stopped */
 	m = tracer_threads(s->tr, NULL, NULL, 0);
 	spids = calloc(m + 1, sizeof(*spids));

@@ -766,6 +766,45 @@ void tracer_stop_threads(struct tracer *t)
 		tr_stop_all(t, NULL, STOP_TIMEOUT_MS);
 }
 
+void tracer_stop_some(struct tracer *t, const pid_t *tids, size_t n)
+{
+	uint64_t deadline = tr_now_ns() +
+			    (uint64_t)STOP_TIMEOUT_MS * 1000000u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct tthr *th = tr_thr_find(t, tids[i]);
+
+		if (th && (th->state == THR_RUNNING ||
+			   th->state == THR_LISTEN) &&
+		    !th->exiting && !th->in_vfork)
+			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+	}
+	tr_wait_enter(t, deadline);
+	for (;;) {
+		int status;
+		pid_t pid;
+
+		for (i = 0; i < n; i++) {
+			struct tthr *th = tr_thr_find(t, tids[i]);
+
+			if (th && th->state != THR_STOPPED && !th->exiting &&
+			    !th->in_vfork)
+				break;
+		}
+		if (i == n || tr_now_ns() >= deadline)
+			break;
+		pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		tr_handle(t, pid, status, M_STOP, NULL, NULL);
+	}
+	tr_wait_leave(t);
+}
+
 void tracer_resume_threads(struct tracer *t)
 {
 	for (struct tthr *th = t->threads; th; th = th->next)

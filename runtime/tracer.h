@@ -236,6 +236,9 @@ const struct tracer_pevent *tracer_last_pevent(const struct tracer *t);
  */
 void tracer_stop_threads(struct tracer *t);
 void tracer_resume_threads(struct tracer *t);
+/* The same for the N threads TIDS only (sample.hz: a sleeping thread is
+ * not woken up); tracer_resume_threads() resumes them. */
+void tracer_stop_some(struct tracer *t, const pid_t *tids, size_t n);
 
 /* The live traced threads (of followed processes): up to MAX (tgid, tid)
  * pairs into PIDS and TIDS; returns how many there are. */
