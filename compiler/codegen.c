@@ -159,16 +159,27 @@ static uint32_t emit(struct cg *g, enum bc_op op, int x, int a, int32_t b)
 	in->x = (uint8_t)x;
 	in->a = (uint16_t)a;
 	in->b = b;
-	if (op != OP_ACT)
+	/* a jump ends the straight-line run an ACT counts for (so does a
+	   jump target: label()) */
+	switch (op) {
+	case OP_JMP: case OP_JZ: case OP_JNZ: case OP_TRY: case OP_ENDTRY:
+	case OP_RET: case OP_NEXT: case OP_HALT: case OP_FEBEGIN:
+	case OP_FENEXT:
 		g->act_mergeable = false;
+		break;
+	default:
+		break;
+	}
 	return (uint32_t)p->ncode++;
 }
 
-/* Count one statement against MAXACTION, merging with a preceding ACT in
- * the same straight-line run. */
+/* Count one statement against MAXACTION: one ACT per straight-line run
+ * (no jump and no jump target in between) counts all of its statements
+ * at the start of the run, as SystemTap checks a straight-line handler
+ * once with a static count. */
 static void emit_act(struct cg *g)
 {
-	if (g->act_mergeable && g->last_act + 1 == pc(g)) {
+	if (g->act_mergeable) {
 		g->p->code[g->last_act].b++;
 		return;
 	}
@@ -300,6 +311,8 @@ static int temp(struct cg *g)
 
 static bool gen_expr(struct cg *g, struct expr *e);
 static void gen_discard(struct cg *g, struct expr *e);
+static void gen_branch(struct cg *g, struct expr *e, bool jump_if,
+		       struct jumplist *out);
 
 static void gen_value(struct cg *g, struct expr *e)
 {
@@ -329,15 +342,19 @@ static int32_t gen_keys(struct cg *g, struct expr **args, int n)
 	return mask;
 }
 
-static bool fold_binary(struct expr *e, int64_t *out)
+static bool const_long(const struct expr *e, int64_t *out);
+
+/* Constant folding of long arithmetic and comparisons, with the VM's
+ * semantics (wrap-around, shift counts & 63; division by zero and
+ * INT64_MIN / -1 are left to the VM's runtime checks). */
+static bool fold_binary(const struct expr *e, int64_t *out)
 {
 	int64_t a, b;
 	const char *op = e->op;
 
-	if (e->a->kind != E_NUM || e->b->kind != E_NUM)
+	if (e->a->type == T_STRING || e->b->type == T_STRING ||
+	    !const_long(e->a, &a) || !const_long(e->b, &b))
 		return false;
-	a = e->a->num;
-	b = e->b->num;
 	if (!strcmp(op, "+"))
 		*out = (int64_t)((uint64_t)a + (uint64_t)b);
 	else if (!strcmp(op, "-"))
@@ -375,6 +392,50 @@ static bool fold_binary(struct expr *e, int64_t *out)
 	else
 		return false;
 	return true;
+}
+
+/* The value of E when it is a constant long expression. */
+static bool const_long(const struct expr *e, int64_t *out)
+{
+	int64_t x, y;
+
+	switch (e->kind) {
+	case E_NUM:
+		*out = e->num;
+		return true;
+	case E_UNARY:
+		if (!const_long(e->a, &x))
+			return false;
+		*out = e->op[0] == '-' ? (int64_t)(0 - (uint64_t)x) :
+		       e->op[0] == '!' ? !x : e->op[0] == '~' ? ~x : x;
+		return true;
+	case E_BINARY:
+		return strcmp(e->op, ".") != 0 && fold_binary(e, out);
+	case E_LOGICAL:
+		if (!const_long(e->a, &x) || !const_long(e->b, &y))
+			return false;
+		*out = !strcmp(e->op, "&&") ? (x && y) : (x || y);
+		return true;
+	case E_TERNARY:
+		if (e->type != T_LONG || !const_long(e->a, &x))
+			return false;
+		return const_long(x ? e->b : e->c, out);
+	default:
+		return false;
+	}
+}
+
+/* The value of E when it is a constant string (literals glued by '.'),
+ * appended to SB. */
+static bool const_str(const struct expr *e, struct strbuf *sb)
+{
+	if (e->kind == E_STR) {
+		sb_append(sb, e->str, e->len);
+		return true;
+	}
+	if (e->kind == E_BINARY && !strcmp(e->op, "."))
+		return const_str(e->a, sb) && const_str(e->b, sb);
+	return false;
 }
 
 static enum bc_op arith_op(const char *op)
@@ -753,15 +814,14 @@ static bool gen_expr(struct cg *g, struct expr *e)
 			break;
 		}
 		if (!strcmp(e->op, ".")) {
-			if (e->a->kind == E_STR && e->b->kind == E_STR) {
-				char *buf = malloc(e->a->len + e->b->len + 1);
+			struct strbuf sb = STRBUF_INIT;
 
-				memcpy(buf, e->a->str, e->a->len);
-				memcpy(buf + e->a->len, e->b->str, e->b->len);
-				push_str(g, buf, e->a->len + e->b->len);
-				free(buf);
+			if (const_str(e, &sb)) {
+				push_str(g, sb.buf ? sb.buf : "", sb.len);
+				sb_free(&sb);
 				break;
 			}
+			sb_free(&sb);
 			gen_value(g, e->a);
 			gen_value(g, e->b);
 			g->cur = &e->loc;
@@ -780,6 +840,11 @@ static bool gen_expr(struct cg *g, struct expr *e)
 		uint32_t j1, j2, jend;
 		bool and = !strcmp(e->op, "&&");
 
+		if (const_long(e, &v)) {
+			push_long(g, v);
+			break;
+		}
+
 		gen_value(g, e->a);
 		j1 = emit(g, and ? OP_JZ : OP_JNZ, 0, 0, 0);
 		gen_value(g, e->b);
@@ -793,12 +858,8 @@ static bool gen_expr(struct cg *g, struct expr *e)
 		break;
 	}
 	case E_UNARY:
-		if (e->a->kind == E_NUM) {
-			int64_t x = e->a->num;
-
-			push_long(g, e->op[0] == '-' ? (int64_t)(0 - (uint64_t)x) :
-				  e->op[0] == '!' ? !x :
-				  e->op[0] == '~' ? ~x : x);
+		if (const_long(e, &v)) {
+			push_long(g, v);
 			break;
 		}
 		gen_value(g, e->a);
@@ -819,19 +880,28 @@ static bool gen_expr(struct cg *g, struct expr *e)
 		r = gen_assign(g, e, true);
 		break;
 	case E_TERNARY: {
-		uint32_t jelse, jend;
+		struct jumplist jelse = { NULL, 0 };
+		uint32_t jend;
 		/* c ? printf(..) : printf(..): SystemTap allows branches
 		   with no value where the value is not used */
 		bool none = e->type == T_UNKNOWN;
+		int64_t cv;
 
-		gen_value(g, e->a);
-		jelse = emit(g, OP_JZ, 0, 0, 0);
+		if (const_long(e->a, &cv)) {	/* only one branch is live */
+			if (none)
+				gen_discard(g, cv ? e->b : e->c);
+			else
+				gen_value(g, cv ? e->b : e->c);
+			r = !none;
+			break;
+		}
+		gen_branch(g, e->a, false, &jelse);
 		if (none)
 			gen_discard(g, e->b);
 		else
 			gen_value(g, e->b);
 		jend = emit(g, OP_JMP, 0, 0, 0);
-		patch(g, jelse, pc(g));
+		jl_patch(g, &jelse, pc(g));
 		if (none)
 			gen_discard(g, e->c);
 		else
@@ -915,6 +985,42 @@ static bool gen_expr(struct cg *g, struct expr *e)
 	}
 	g->cur = saved;
 	return r;
+}
+
+/*
+ * Jump to OUT when the truth of condition E is JUMP_IF, else fall through:
+ * && || ! and constants become jumps, without making a 0/1 value.
+ */
+static void gen_branch(struct cg *g, struct expr *e, bool jump_if,
+		       struct jumplist *out)
+{
+	const struct loc *saved = g->cur;
+	struct jumplist skip = { NULL, 0 };
+	int64_t v;
+
+	g->cur = &e->loc;
+	if (const_long(e, &v)) {
+		if ((v != 0) == jump_if)
+			jl_add(out, emit(g, OP_JMP, 0, 0, 0));
+	} else if (e->kind == E_UNARY && e->op[0] == '!') {
+		gen_branch(g, e->a, !jump_if, out);
+	} else if (e->kind == E_LOGICAL) {
+		bool and = !strcmp(e->op, "&&");
+
+		if (and != jump_if) {
+			/* a && b false / a || b true: either one decides */
+			gen_branch(g, e->a, jump_if, out);
+			gen_branch(g, e->b, jump_if, out);
+		} else {
+			gen_branch(g, e->a, !jump_if, &skip);
+			gen_branch(g, e->b, jump_if, out);
+			jl_patch(g, &skip, pc(g));
+		}
+	} else {
+		gen_value(g, e);
+		jl_add(out, emit(g, jump_if ? OP_JNZ : OP_JZ, 0, 0, 0));
+	}
+	g->cur = saved;
 }
 
 static void gen_discard(struct cg *g, struct expr *e)
@@ -1107,38 +1213,46 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 		for (i = 0; i < s->nbody; i++)
 			gen_stmt(g, s->body[i]);
 		break;
-	case S_IF:
-		gen_value(g, s->e);
-		j1 = emit(g, OP_JZ, 0, 0, 0);
+	case S_IF: {
+		struct jumplist jf = { NULL, 0 };
+		int64_t cv;
+
+		if (const_long(s->e, &cv)) {	/* only one branch is live */
+			gen_stmt(g, cv ? s->then : s->els);
+			break;
+		}
+		gen_branch(g, s->e, false, &jf);
 		gen_stmt(g, s->then);
 		if (s->els) {
 			j2 = emit(g, OP_JMP, 0, 0, 0);
-			patch(g, j1, pc(g));
+			jl_patch(g, &jf, pc(g));
 			gen_stmt(g, s->els);
 			patch(g, j2, pc(g));
 		} else {
-			patch(g, j1, pc(g));
+			jl_patch(g, &jf, pc(g));
 		}
 		break;
+	}
 	case S_WHILE: {
 		struct loop l = { { 0 }, { 0 }, NULL };
+		struct jumplist jf = { NULL, 0 };
 
 		top = pc(g);
 		label(g);
 		g->cur = &s->loc;
 		emit_act(g);	/* every iteration counts */
-		gen_value(g, s->e);
-		j1 = emit(g, OP_JZ, 0, 0, 0);
+		gen_branch(g, s->e, false, &jf);
 		gen_loop_body(g, s->then, &l);
 		j2 = emit(g, OP_JMP, 0, 0, 0);
 		patch(g, j2, top);
 		jl_patch(g, &l.cont, top);
-		patch(g, j1, pc(g));
+		jl_patch(g, &jf, pc(g));
 		jl_patch(g, &l.brk, pc(g));
 		break;
 	}
 	case S_FOR: {
 		struct loop l = { { 0 }, { 0 }, NULL };
+		struct jumplist jf = { NULL, 0 };
 		uint32_t cont;
 
 		if (s->init)
@@ -1147,11 +1261,8 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 		label(g);
 		g->cur = &s->loc;
 		emit_act(g);	/* every iteration counts */
-		j1 = UINT32_MAX;
-		if (s->e) {
-			gen_value(g, s->e);
-			j1 = emit(g, OP_JZ, 0, 0, 0);
-		}
+		if (s->e)
+			gen_branch(g, s->e, false, &jf);
 		gen_loop_body(g, s->then, &l);
 		cont = pc(g);
 		label(g);
@@ -1160,8 +1271,7 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 		j2 = emit(g, OP_JMP, 0, 0, 0);
 		patch(g, j2, top);
 		jl_patch(g, &l.cont, cont);
-		if (j1 != UINT32_MAX)
-			patch(g, j1, pc(g));
+		jl_patch(g, &jf, pc(g));
 		jl_patch(g, &l.brk, pc(g));
 		break;
 	}
