@@ -1965,8 +1965,9 @@ static void count_reads(struct expr *e, bool lvalue)
 		e->sym->read = true;
 	if (e->kind == E_ASSIGN) {
 		count_reads(e->b, false);
-		/* compound assignments read their target */
-		count_reads(e->a, strcmp(e->op, "=") == 0);
+		/* compound assignments read their target (<<< does not) */
+		count_reads(e->a, strcmp(e->op, "=") == 0 ||
+				  strcmp(e->op, "<<<") == 0);
 		return;
 	}
 	count_reads(e->a, false);
@@ -1998,12 +1999,30 @@ static void count_reads_stmt(struct stmt *s)
 
 /* Turn `x = pure` into ';' where x is a local nobody reads and the
  * statement comes from a tapset.  Returns how many were removed. */
-static int elide_stmt(struct stmt *s)
+/* x <<< v (or x <<< y <<< v) into locals nothing reads, v pure */
+static bool dead_stat_store(const struct expr *e)
+{
+	return e && e->kind == E_ASSIGN && !strcmp(e->op, "<<<") &&
+	       e->a->kind == E_SYM && e->a->sym &&
+	       e->a->sym->kind == SYM_LOCAL && !e->a->sym->read &&
+	       (expr_pure(e->b) || dead_stat_store(e->b));
+}
+
+static int elide_stmt(struct stmt *s, struct diag *d)
 {
 	int i, n = 0;
 
 	if (!s)
 		return 0;
+	/* a statistic in a local that nothing reads: SystemTap elides it
+	   (with this warning) instead of refusing a local statistic */
+	if (s->kind == S_EXPR && dead_stat_store(s->e)) {
+		diag_warning(d, &s->e->loc, "Eliding assignment to '%s'",
+			     s->e->a->name);
+		s->kind = S_NULL;
+		s->e = NULL;
+		return 1;
+	}
 	if (s->kind == S_EXPR && s->e && s->e->kind == E_ASSIGN &&
 	    !strcmp(s->e->op, "=") && s->e->a->kind == E_SYM && s->e->a->sym &&
 	    s->e->a->sym->kind == SYM_LOCAL && !s->e->a->sym->read &&
@@ -2012,14 +2031,14 @@ static int elide_stmt(struct stmt *s)
 		s->e = NULL;
 		return 1;
 	}
-	n += elide_stmt(s->then);
-	n += elide_stmt(s->els);
+	n += elide_stmt(s->then, d);
+	n += elide_stmt(s->els, d);
 	for (i = 0; i < s->nbody; i++)
-		n += elide_stmt(s->body[i]);
+		n += elide_stmt(s->body[i], d);
 	return n;
 }
 
-static void elide_dead_stores(struct rhandler *h)
+static void elide_dead_stores(struct rhandler *h, struct diag *d)
 {
 	struct symbol *s;
 	int rounds;
@@ -2028,7 +2047,7 @@ static void elide_dead_stores(struct rhandler *h)
 		for (s = h->locals; s; s = s->next)
 			s->read = false;
 		count_reads_stmt(h->body);
-		if (!elide_stmt(h->body))
+		if (!elide_stmt(h->body, d))
 			break;
 	}
 }
@@ -2110,8 +2129,7 @@ static void infer_stats_operand(struct ctx *c, struct expr *x)
 		if (x->sym) {
 			if (x->sym->kind != SYM_GLOBAL)
 				diag_error(c->d, &x->loc,
-					   "statistics must be global: declare 'global %s'",
-					   x->name);
+					   "stat locals not supported, missing global declaration?");
 			unify(c, &x->sym->type, T_STATS, &x->loc,
 			      what_sym(c, x->sym));
 		}
@@ -2770,13 +2788,13 @@ int resolve_script(struct ast_arena *a, struct script *user,
 			c.d = d;
 		}
 		if (!o->listing)
-			elide_dead_stores(h);
+			elide_dead_stores(h, d);
 		/* rebind for real now, reporting errors once */
 		h->locals = NULL;
 		h->nlocals = 0;
 		bind_stmt(&c, h->body);
 		if (!o->listing)
-			elide_dead_stores(h);
+			elide_dead_stores(h, d);
 		warn_never_assigned(&c, h->locals);
 	}
 	for (k = 0; k < c.nfns; k++) {
