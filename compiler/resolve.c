@@ -1120,10 +1120,21 @@ static int expand(struct ctx *c, const struct pp_component *cp, int n,
 {
 	struct alias_def *x;
 	int made = 0, matched = 0, r;
+	bool exact = false;
 
 	if (depth > MAX_ALIAS_DEPTH) {
 		diag_error(c->d, &up->loc, "probe alias expansion too deep (recursive alias?)");
 		return -1;
+	}
+	/* an alias that matches the whole point wins; suffixes are only
+	   tried when none does (SystemTap's alias_suffixes02) */
+	for (x = c->aliases; x; x = x->next) {
+		const struct probe_point *an = x->p->alias_name;
+
+		if (match_comps(cp, n, an->comps, an->ncomps) == n) {
+			exact = true;
+			break;
+		}
 	}
 	for (x = c->aliases; x; x = x->next) {
 		const struct probe_point *an = x->p->alias_name;
@@ -1131,7 +1142,7 @@ static int expand(struct ctx *c, const struct pp_component *cp, int n,
 		int t;
 		struct chain link;
 
-		if (used < 0)
+		if (used < 0 || (exact && used != n))
 			continue;
 		matched++;
 		link.alias = x->p;
