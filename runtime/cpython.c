@@ -22,7 +22,9 @@
  *   5. their qualname and filename str objects and line tables, speculatively
  *      (a fixed number of bytes each), again in one process_vm_readv; the rare
  *      longer ones are read afterwards.
- * Nothing is cached between calls but the per-process facts of py_proc.
+ * Nothing is cached between calls but the per-process facts of py_proc
+ * and, within one stop of every thread (a sample tick), the list of
+ * thread states.
  *
  * The layout tables: offsets come from compiling a program that prints
  * offsetof() of every field used against each version's own headers with

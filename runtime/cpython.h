@@ -16,8 +16,10 @@
  * PY_MAX_THREADS, sizes), so garbage memory cannot loop forever.  Nothing
  * read is cached across calls except what cannot change while the process
  * lives: where _PyRuntime is, the version, the addresses of the built-in
- * type objects.  (A cache of code objects by address would be wrong after
- * a code object is freed and another one takes its place.)
+ * type objects; and, while every thread of the process stays stopped (one
+ * sample tick: py_stack's EPOCH), the list of its thread states.  (A cache
+ * of code objects by address would be wrong after a code object is freed
+ * and another one takes its place.)
  *
  * This file knows nothing of the VM; runtime/builtins.c calls it.
  */
