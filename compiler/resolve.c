@@ -2870,6 +2870,12 @@ int resolve_script(struct ast_arena *a, struct script *user,
 	for (i = 0; i < c.nglobals; i++) {
 		struct symbol *g = c.globals[i];
 
+		if (g->nkeys > 9) {	/* keytypes[] holds 9 */
+			diag_error(d, &g->loc,
+				   "array '%s' has %d indexes: at most 9 are supported",
+				   g->name, g->nkeys);
+			continue;
+		}
 		if (g->type == T_UNKNOWN)
 			diag_error(d, &g->loc,
 				   "cannot infer the type of global '%s'", g->name);
@@ -2878,9 +2884,6 @@ int resolve_script(struct ast_arena *a, struct script *user,
 				diag_error(d, &g->loc,
 					   "cannot infer the type of index %d of '%s'",
 					   k + 1, g->name);
-		if (g->nkeys > 9)
-			diag_error(d, &g->loc,
-				   "'%s' has more than 9 indexes", g->name);
 	}
 	/* keep globals in declaration order: user's first, then tapsets' */
 	{
