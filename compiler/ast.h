@@ -75,7 +75,10 @@ enum expr_kind {
 				   "printd", "printdln", "sprintd", "sprintdln";
 				   fmt/delim literal in str; args */
 	E_STAR,			/* '*' in a slice: a[*, k], [*, k] in a */
-	E_DEFINED,		/* @defined(a): always false for unknowns */
+	E_DEFINED,		/* @defined(a): always false for unknowns;
+				   op "@probewrite": @probewrite(a), a an
+				   E_SYM (true when the user's body writes
+				   it) */
 };
 
 struct expr {

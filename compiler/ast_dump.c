@@ -199,7 +199,8 @@ static void dump_expr(struct strbuf *out, const struct expr *e, bool paren)
 		sb_putc(out, '*');
 		break;
 	case E_DEFINED:
-		sb_puts(out, "@defined(");
+		sb_puts(out, e->op && !strcmp(e->op, "@probewrite") ?
+			"@probewrite(" : "@defined(");
 		dump_expr(out, e->a, false);
 		sb_putc(out, ')');
 		break;

@@ -980,9 +980,13 @@ primary:
 		}
 	| AT_PROBEWRITE '(' IDENT ')'
 		{
-			pc_error(&ps->pc, &@1,
-				 "'@probewrite' is not supported yet");
-			$$ = mk_dummy(ps, &@1);
+			/* an E_DEFINED marked "@probewrite": resolve.c
+			   makes it 1 or 0 per expanded handler */
+			$$ = E(ps, E_DEFINED, &@1);
+			$$->op = "@probewrite";
+			$$->a = E(ps, E_SYM, &@3);
+			$$->a->name = ast_strndup(ps->pc.a, $3->text,
+						  $3->textlen);
 		}
 	| AT_UNKNOWN %prec LOW
 		{

@@ -306,6 +306,94 @@ static bool is_kernel_family(const char *n)
 	return false;
 }
 
+/* Does S assign the variable NAME (=, compound, ++/--, <<<, foreach,
+ * catch, delete)? */
+static bool stmt_writes_name(const struct stmt *s, const char *name);
+
+static bool expr_writes_name(const struct expr *e, const char *name)
+{
+	int i;
+
+	if (!e)
+		return false;
+	if ((e->kind == E_ASSIGN || e->kind == E_PREINC ||
+	     e->kind == E_POSTINC) && e->a && e->a->kind == E_SYM &&
+	    !strcmp(e->a->name, name))
+		return true;
+	if (expr_writes_name(e->a, name) || expr_writes_name(e->b, name) ||
+	    expr_writes_name(e->c, name))
+		return true;
+	for (i = 0; i < e->nargs; i++)
+		if (expr_writes_name(e->args[i], name))
+			return true;
+	return false;
+}
+
+static bool stmt_writes_name(const struct stmt *s, const char *name)
+{
+	int i;
+
+	if (!s)
+		return false;
+	if (s->kind == S_DELETE && s->e && s->e->kind == E_SYM &&
+	    !strcmp(s->e->name, name))
+		return true;
+	if (s->catchvar && !strcmp(s->catchvar->name, name))
+		return true;
+	if (s->fe) {
+		if (s->fe->value && !strcmp(s->fe->value->name, name))
+			return true;
+		for (i = 0; i < s->fe->nkeys; i++)
+			if (!strcmp(s->fe->keys[i]->name, name))
+				return true;
+	}
+	if (expr_writes_name(s->e, name) || stmt_writes_name(s->then, name) ||
+	    stmt_writes_name(s->els, name) || stmt_writes_name(s->init, name) ||
+	    stmt_writes_name(s->step, name))
+		return true;
+	for (i = 0; i < s->nbody; i++)
+		if (stmt_writes_name(s->body[i], name))
+			return true;
+	return false;
+}
+
+/* @probewrite(v) in an alias body: 1 when the user's body writes v. */
+static void fold_probewrite_expr(struct expr *e, const struct stmt *user)
+{
+	int i;
+
+	if (!e)
+		return;
+	if (e->kind == E_DEFINED && e->op && !strcmp(e->op, "@probewrite")) {
+		e->kind = E_NUM;
+		e->num = stmt_writes_name(user, e->a->name);
+		e->a = NULL;
+		return;
+	}
+	fold_probewrite_expr(e->a, user);
+	fold_probewrite_expr(e->b, user);
+	fold_probewrite_expr(e->c, user);
+	for (i = 0; i < e->nargs; i++)
+		fold_probewrite_expr(e->args[i], user);
+}
+
+static void fold_probewrite(struct stmt *s, const struct stmt *user)
+{
+	int i;
+
+	if (!s)
+		return;
+	fold_probewrite_expr(s->e, user);
+	fold_probewrite(s->then, user);
+	fold_probewrite(s->els, user);
+	fold_probewrite(s->init, user);
+	fold_probewrite(s->step, user);
+	for (i = 0; i < s->nbody; i++)
+		fold_probewrite(s->body[i], user);
+	if (s->fe)
+		fold_probewrite_expr(s->fe->limit, user);
+}
+
 static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
 				    struct probe *user, const struct chain *ch)
 {
@@ -351,6 +439,8 @@ static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
 	}
 	blk->body = list;
 	blk->nbody = n;
+	for (i = 0; i < n; i++)	/* the alias bodies' @probewrite(v) */
+		fold_probewrite(list[i], user->body);
 	h->body = blk;
 	/* pn(): the outermost alias, the one the user named */
 	for (x = ch; x && x->outer; x = x->outer)
