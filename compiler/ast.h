@@ -226,6 +226,9 @@ struct function {
 	struct symbol *locals;	/* resolve: params first, then locals */
 	int nlocals;
 	int index;		/* codegen: function number */
+	struct function *next_overload;	/* resolve: the next definition
+					   of the same name and arity, tried
+					   when this one runs `next` */
 	struct function *next;
 };
 

@@ -770,6 +770,38 @@ static bool gen_print(struct cg *g, struct expr *e)
 	return to_string;
 }
 
+/*
+ * A call of a function with overloads of the same arity (SystemTap's
+ * overloading by `next`): the arguments are evaluated once, then
+ *	LOAD args; CALL f0 (x = 1); JMP end
+ *	LOAD args; CALL f1 (x = 1); JMP end	<- f0 ran `next`
+ *	...
+ *	LOAD args; CALL fn (x = 0)		<- `next` here: "all functions
+ * end:					   exhausted"
+ * A CALL with x = 1 resumes after its JMP when the callee runs `next`.
+ */
+static void gen_overloads(struct cg *g, struct expr *e)
+{
+	struct jumplist end = { NULL, 0 };
+	const struct function *f;
+	int first = g->nslots, i;
+
+	for (i = 0; i < e->nargs; i++) {
+		int t = temp(g);
+
+		gen_value(g, e->args[i]);
+		emit(g, OP_STORE, 0, t, 0);
+	}
+	g->cur = &e->loc;
+	for (f = e->fn; f; f = f->next_overload) {
+		load_temps(g, first, e->nargs);
+		emit(g, OP_CALL, f->next_overload ? 1 : 0, f->index, 0);
+		if (f->next_overload)
+			jl_add(&end, emit(g, OP_JMP, 0, 0, 0));
+	}
+	jl_patch(g, &end, pc(g));
+}
+
 static bool gen_expr(struct cg *g, struct expr *e)
 {
 	const struct loc *saved = g->cur;
@@ -911,6 +943,17 @@ static bool gen_expr(struct cg *g, struct expr *e)
 		break;
 	}
 	case E_CALL:
+		if (e->fn && e->fn->next_overload) {
+			const struct function *f;
+
+			gen_overloads(g, e);
+			r = false;
+			for (f = e->fn; f; f = f->next_overload)
+				r = r || f->has_value_return;
+			if (!r)
+				emit(g, OP_POP, 0, 0, 0);
+			break;
+		}
 		for (i = 0; i < e->nargs; i++)
 			gen_value(g, e->args[i]);
 		g->cur = &e->loc;

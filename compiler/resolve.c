@@ -1400,6 +1400,34 @@ static void use_function(struct ctx *c, struct function *f)
 	c->nfns = ast_push(c->a, (void ***)&c->fns, c->nfns, f);
 }
 
+/* Functions of F's name and arity defined after F, in order: a `next` in
+ * one of them moves on to the following one (SystemTap's overloading by
+ * next).  All of them are used. */
+static void link_overloads(struct ctx *c, struct function *f,
+			   const struct loc *use)
+{
+	struct script *scripts[2] = { c->user, c->lib };
+	struct function *g, *last = f;
+	bool after = false;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (g = scripts[i]->functions; g; g = g->next) {
+			if (g == f) {
+				after = true;
+				continue;
+			}
+			if (!after || strcmp(g->name, f->name) != 0 ||
+			    g->nparams != f->nparams ||
+			    (g->privat && use && use->src &&
+			     g->loc.src != use->src))
+				continue;
+			last->next_overload = g;
+			last = g;
+			use_function(c, g);
+		}
+}
+
 static void bind_expr(struct ctx *c, struct expr *e, bool lvalue);
 static void bind_stmt(struct ctx *c, struct stmt *s);
 
@@ -1505,6 +1533,7 @@ static void bind_call(struct ctx *c, struct expr *e)
 	if (f) {
 		e->fn = f;
 		use_function(c, f);
+		link_overloads(c, f, &e->loc);
 		return;
 	}
 	if (is_special_call(e->name)) {
@@ -2459,7 +2488,7 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 		break;
 	case E_CALL:
 		if (e->fn) {
-			struct function *f = e->fn;
+			struct function *f = e->fn, *g;
 
 			for (i = 0; i < e->nargs && i < f->nparams; i++) {
 				struct symbol *p = f->params[i];
@@ -2468,10 +2497,27 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 				unify(c, &p->type, tb, &e->args[i]->loc,
 				      what_sym(c, p));
 			}
+			/* the overloads take the same arguments and give
+			   the same kind of result */
+			for (g = f->next_overload; g; g = g->next_overload) {
+				for (i = 0; i < e->nargs && i < g->nparams; i++)
+					unify(c, &g->params[i]->type,
+					      e->args[i]->type, &e->args[i]->loc,
+					      what_sym(c, g->params[i]));
+				if (g->has_value_return && f->has_value_return) {
+					unify(c, &g->rettype, f->rettype,
+					      &e->loc, "function result");
+					unify(c, &f->rettype, g->rettype,
+					      &e->loc, "function result");
+				}
+			}
 			if (want != T_UNKNOWN && f->rettype == T_UNKNOWN &&
 			    f->has_value_return)
 				unify(c, &f->rettype, want, &e->loc, "function result");
 			e->type = f->rettype;
+			for (g = f->next_overload; g && e->type == T_UNKNOWN;
+			     g = g->next_overload)
+				e->type = g->rettype;
 		} else if (e->bi) {
 			for (i = 0; i < e->nargs; i++) {
 				tb = infer(c, e->args[i], e->bi->args[i]);

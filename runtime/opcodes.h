@@ -83,10 +83,15 @@
 				   error "MAXACTION exceeded" */ \
 	OP(CALL,    F, -1, 1)	/* call function a: its nparams arguments \
 				   are popped into its locals 0..n-1; pushes \
-				   the return value; MAXNESTING checked */ \
+				   the return value; MAXNESTING checked. \
+				   x = 1: an overload follows (see NEXT) */ \
 	OP(RET,     -, 1, 0)	/* return the popped value */ \
-	OP(NEXT,    -, 0, 0)	/* end the probe handler now (in a \
-				   function: ends the whole handler too) */ \
+	OP(NEXT,    -, 0, 0)	/* end the probe handler now; in a \
+				   function: return to the caller pushing \
+				   nothing, resuming one instruction after \
+				   the return point (past a JMP) when the \
+				   CALL has x = 1, else error "all \
+				   functions exhausted" at the CALL */ \
 	OP(HALT,    -, 0, 0)	/* end of a probe handler */ \
 	OP(TRY,     J, 0, 0)	/* push a catch handler at pc+1+b; it \
 				   catches errors raised while the pc (or \

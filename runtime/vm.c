@@ -1538,7 +1538,28 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			vmbreak;
 		}
 		vmcase(NEXT) {
-			goto done;
+			const struct bc_insn *call;
+
+			if (nframe == 0)
+				goto done;	/* ends the probe handler */
+			/* in a function: back to the caller, which tries
+			   the next overload (CALL x = 1: resume after its
+			   JMP) or has none left */
+			call = &code[fr->call_pc];
+			deactivate_iters(fr->iters, p->functions[fr->fn].niters);
+			sp = fr->sp;
+			pc = code + fr->ret_pc;
+			nframe--;
+			fr = &vm->frames[nframe];
+			L = fr->locals;
+			while (ntries > 0 && vm->tries[ntries - 1].frame > nframe)
+				ntries--;
+			if (call->x == 1) {
+				pc++;
+				vmbreak;
+			}
+			ip = call;
+			RAISE("all functions exhausted");
 		}
 		vmcase(HALT) {
 			goto done;
