@@ -498,8 +498,8 @@ int py_read1(struct py_ctx *c, uint64_t addr, void *buf, size_t len)
 
 /* ---- str objects ------------------------------------------------------- */
 
-/* Append code point CP as UTF-8. */
-static void put_utf8(struct strbuf *out, uint32_t cp)
+/* Append code point CP as UTF-8 (U+FFFD past U+10FFFF). */
+void py_put_utf8(struct strbuf *out, uint32_t cp)
 {
 	char b[4];
 	size_t n;
@@ -593,7 +593,7 @@ int py_str_text(struct py_ctx *c, uint64_t addr, const unsigned char *head,
 						: py_u32(src, (int)(4 * i));
 			size_t before = out->len;
 
-			put_utf8(out, cp);
+			py_put_utf8(out, cp);
 			if (out->len - base > max) {
 				sb_truncate(out, before);
 				break;

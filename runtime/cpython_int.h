@@ -137,6 +137,9 @@ size_t py_readv(struct py_ctx *c, struct py_iov *v, size_t n);
  * to OUT.  HEAD/HAVE: bytes of the object already read from its start
  * (may be NULL/0).  Returns 0, or -1 if it is not readable as a str.
  */
+/* Append code point CP to OUT as UTF-8 (U+FFFD past U+10FFFF). */
+void py_put_utf8(struct strbuf *out, uint32_t cp);
+
 int py_str_text(struct py_ctx *c, uint64_t addr, const unsigned char *head,
 		size_t have, struct strbuf *out, size_t max);
 

@@ -73,33 +73,6 @@ static bool printable(uint32_t cp)
 	return true;
 }
 
-static void put_cp(struct strbuf *sb, uint32_t cp)
-{
-	char b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	sb_append(sb, b, n);
-}
-
 /* One character of a str or bytes literal quoted with Q. */
 static void put_escaped(struct strbuf *sb, uint32_t cp, char q, bool bytes)
 {
@@ -120,7 +93,7 @@ static void put_escaped(struct strbuf *sb, uint32_t cp, char q, bool bytes)
 		else
 			sb_printf(sb, "\\U%08x", cp);
 	} else {
-		put_cp(sb, cp);
+		py_put_utf8(sb, cp);
 	}
 }
 
