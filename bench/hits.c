@@ -41,7 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/tracer.h"
+#include "tracer.h"
 
 static const char *pytap = "./pytap";
 static const char *python = "/usr/bin/python3.11";

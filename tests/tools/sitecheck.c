@@ -28,7 +28,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../../runtime/sdt.h"
+#include "sdt.h"
 
 /*
  * The /proc directory to read PID's memory through: /proc/PID, or, when the

@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../runtime/tracer.h"
+#include "tracer.h"
 
 static const char *target = "tests/targets/sdt_target";
 static const char *sitecheck = "tests/tools/sitecheck";
