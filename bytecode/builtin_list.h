@@ -6,7 +6,7 @@
  * ret is 'L' (long), 'S' (string) or 'V' (no value); args has one letter per
  * parameter ('L' or 'S').  A name may appear several times with different
  * arities (overloads).  compiler/builtins.c turns this into the signature
- * table used by resolve.c; runtime/builtins.c implements each id as
+ * table used by resolve.c; vm/builtins.c (or python/pybuiltins.c) implements each id as
  *     void bi_<id>(struct vm *vm, const union vm_val *args, union vm_val *ret)
  * and the VM calls it through OP_BUILTIN with a = BI_<id>.
  *
@@ -15,7 +15,10 @@
  */
 
 /* ORDER BI */
-#define BC_BUILTINS(BI) \
+#define BC_BUILTINS(BI) BC_BUILTINS_VM(BI) BC_BUILTINS_PY(BI) BC_BUILTINS_VM2(BI)
+
+/* Implemented by the VM itself (vm/builtins.c). */
+#define BC_BUILTINS_VM(BI) \
 	/* process and thread identity (of the current probe hit) */ \
 	BI(pid,            "pid",            'L', "") \
 	BI(tid,            "tid",            'L', "") \
@@ -77,14 +80,21 @@
 	BI(user_uint64,    "user_uint64",    'L', "L") \
 	BI(user_ushort,    "user_ushort",    'L', "L") \
 	BI(user_uint,      "user_uint",      'L', "L") \
-	BI(user_ulong,     "user_ulong",     'L', "L") \
-	/* CPython in the target (pytap extensions: runtime/pybuiltins.c) */ \
+	BI(user_ulong,     "user_ulong",     'L', "L")
+
+/* CPython in the target (pytap extensions): implemented in python/
+ * (pybuiltins.c) and handed to the VM through struct vm_ext, so that vm/
+ * does not depend on python/. */
+#define BC_BUILTINS_PY(BI) \
 	BI(pystack0,       "pystack",        'S', "") \
 	BI(pystack1,       "pystack",        'S', "S") \
 	BI(print_pystack,  "print_pystack",  'V', "") \
 	BI(pystacks,       "pystacks",       'S', "") \
 	BI(print_pystacks, "print_pystacks", 'V', "") \
-	BI(pyrepr,         "pyrepr",         'S', "L") \
+	BI(pyrepr,         "pyrepr",         'S', "L")
+
+/* Implemented by the VM itself, continued. */
+#define BC_BUILTINS_VM2(BI) \
 	/* strings */ \
 	BI(strlen,         "strlen",         'L', "S") \
 	BI(substr,         "substr",         'S', "SLL") \

@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "cpython.h"
+#include "pybuiltins.h"
 #include "vm_int.h"
 
 #define NPROCS 8		/* processes remembered */
@@ -96,7 +97,7 @@ static struct vm_py *state(struct vm *vm)
 	return vm->py;
 }
 
-void vm_py_forget(struct vm *vm, pid_t pid)
+static void py_forget(struct vm *vm, pid_t pid)
 {
 	struct vm_py *py = vm->py;
 
@@ -381,3 +382,11 @@ void bi_pyrepr(struct vm *vm, const union vm_val *args, union vm_val *ret)
 	}
 	ret->s = vm_str_new(vm, sb_str(&py->sb), py->sb.len);
 }
+
+static const vm_builtin_fn py_builtins[BI__COUNT] = {
+#define PY_BI_ENTRY(id, name, ret, args) [BI_##id] = bi_##id,
+	BC_BUILTINS_PY(PY_BI_ENTRY)
+#undef PY_BI_ENTRY
+};
+
+const struct vm_ext py_vm_ext = { py_builtins, py_forget };

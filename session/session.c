@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "cpython.h"
+#include "pybuiltins.h"
+#include "sdt.h"
 #include "session.h"
 #include "tracer.h"
 #include "vm.h"
@@ -625,9 +627,54 @@ static bool report_unarmed(struct session *s)
 	return false;
 }
 
+/* $argN of a breakpoint hit: the marker's operand spec over the stopped
+ * thread's registers and memory. */
+struct hit_args {
+	struct vm_args base;	/* first: the VM sees this */
+	struct session *s;
+	const struct tracer_hit *h;
+};
+
+struct hit_read {
+	const struct hit_args *ha;
+	uint64_t addr;		/* the last address tried */
+};
+
+static int hit_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct hit_read *r = ctx;
+
+	r->addr = addr;
+	return host_read(r->ha->s, r->ha->h->pid, addr, buf, len);
+}
+
+static int hit_arg(const struct vm_args *a, int n, int64_t *v,
+		   uint64_t *fault)
+{
+	const struct hit_args *ha = (const struct hit_args *)a;
+	struct hit_read r = { ha, 0 };
+
+	if (sdt_arg_fetch(&ha->h->probe->args[n - 1], &ha->h->regs, hit_mem,
+			  &r, v) < 0) {
+		*fault = r.addr;
+		return -1;
+	}
+	return 0;
+}
+
 static void handle_hit(struct session *s, const struct tracer_hit *h)
 {
+	struct hit_args ha;
 	int i;
+
+	memset(&ha, 0, sizeof(ha));
+	ha.base.nargs = h->probe->nargs;
+	ha.base.name = h->probe->name;
+	ha.base.provider = h->probe->provider;
+	ha.base.site = h->probe->pc;
+	ha.base.get = hit_arg;
+	ha.s = s;
+	ha.h = h;
 
 	for (i = 0; i < h->nids; i++) {
 		struct vm_event ev;
@@ -638,11 +685,11 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 		if (s->p->probes[h->ids[i]].sdt_pid &&
 		    s->p->probes[h->ids[i]].sdt_pid != h->pid)
 			continue;
+		memset(&ev, 0, sizeof(ev));
 		ev.probe = h->ids[i];
 		ev.pid = h->pid;
 		ev.tid = h->tid;
-		ev.regs = &h->regs;
-		ev.sdt = h->probe;
+		ev.args = &ha.base;
 		vm_run(s->vm, &ev);
 		if (vm_exit_requested(s->vm))
 			break;
@@ -769,6 +816,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 	host.stop_world = host_stop_world;
 	host.resume_world = host_resume_world;
 	host.world_epoch = host_world_epoch;
+	host.ext = &py_vm_ext;
 	host.target = o->pid;
 	srandom((unsigned)now_ns());
 

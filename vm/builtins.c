@@ -215,8 +215,8 @@ void vm_forget(struct vm *vm, pid_t pid)
 	for (i = 0; i < VM_PINFO_SLOTS; i++)
 		if (vm->pinfo[i].pid == pid || vm->pinfo[i].tid == pid)
 			memset(&vm->pinfo[i], 0, sizeof(vm->pinfo[i]));
-	if (pid > 0)
-		vm_py_forget(vm, pid);
+	if (pid > 0 && vm->host.ext != NULL && vm->host.ext->forget != NULL)
+		vm->host.ext->forget(vm, pid);
 }
 
 static struct vm_pinfo *cur_pinfo(struct vm *vm, bool status)
@@ -245,7 +245,8 @@ void vm_builtins_init(struct vm *vm)
 
 void vm_builtins_free(struct vm *vm)
 {
-	vm_py_forget(vm, 0);
+	if (vm->host.ext != NULL && vm->host.ext->forget != NULL)
+		vm->host.ext->forget(vm, 0);
 	free(vm->indents);
 	vm->indents = NULL;
 	free(vm->filebuf);
@@ -487,9 +488,9 @@ void bi_pp(struct vm *vm, const union vm_val *args, union vm_val *ret)
 
 	(void)args;
 	if (pr != NULL && pr->kind == BP_SDT && pr->sdt_path != NULL &&
-	    vm->ev != NULL && vm->ev->sdt != NULL) {
+	    vm->ev != NULL && vm->ev->args != NULL && vm->ev->args->site) {
 		ret->s = str_printf(vm, "process(\"%s\").statement(0x%" PRIx64
-				    ")", pr->sdt_path, vm->ev->sdt->pc);
+				    ")", pr->sdt_path, vm->ev->args->site);
 		return;
 	}
 	ret->s = str_cpy(vm, cur_pp(vm));
@@ -538,7 +539,7 @@ void bi_is_return(struct vm *vm, const union vm_val *args, union vm_val *ret)
 
 /* ---- time ------------------------------------------------------------- */
 
-static int64_t clock_ns(clockid_t id)
+static int64_t clock_now(clockid_t id)
 {
 	struct timespec ts;
 
@@ -546,12 +547,29 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The time built-ins describe the event, not the moment its handler runs:
+ * an event that carries its time (CLOCK_MONOTONIC, taken where it happened,
+ * e.g. in the target by the in-process agent) is reported at that time on
+ * every clock, shifted by the clocks' current distance from
+ * CLOCK_MONOTONIC.  Events without a time (breakpoint hits: the thread is
+ * stopped while the handler runs; begin, end, timers) use the clock now. */
+static int64_t clock_ns(const struct vm *vm, clockid_t id)
+{
+	int64_t now = clock_now(id);
+
+	if (vm->ev == NULL || vm->ev->time_ns == 0)
+		return now;
+	if (id == CLOCK_MONOTONIC)
+		return (int64_t)vm->ev->time_ns;
+	return (int64_t)vm->ev->time_ns + (now - clock_now(CLOCK_MONOTONIC));
+}
+
 void bi_gettimeofday_s(struct vm *vm, const union vm_val *args,
 		       union vm_val *ret)
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_REALTIME) / 1000000000;
+	ret->l = clock_ns(vm, CLOCK_REALTIME) / 1000000000;
 }
 
 void bi_gettimeofday_ms(struct vm *vm, const union vm_val *args,
@@ -559,7 +577,7 @@ void bi_gettimeofday_ms(struct vm *vm, const union vm_val *args,
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_REALTIME) / 1000000;
+	ret->l = clock_ns(vm, CLOCK_REALTIME) / 1000000;
 }
 
 void bi_gettimeofday_us(struct vm *vm, const union vm_val *args,
@@ -567,7 +585,7 @@ void bi_gettimeofday_us(struct vm *vm, const union vm_val *args,
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_REALTIME) / 1000;
+	ret->l = clock_ns(vm, CLOCK_REALTIME) / 1000;
 }
 
 void bi_gettimeofday_ns(struct vm *vm, const union vm_val *args,
@@ -575,7 +593,7 @@ void bi_gettimeofday_ns(struct vm *vm, const union vm_val *args,
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_REALTIME);
+	ret->l = clock_ns(vm, CLOCK_REALTIME);
 }
 
 void bi_local_clock_s(struct vm *vm, const union vm_val *args,
@@ -583,7 +601,7 @@ void bi_local_clock_s(struct vm *vm, const union vm_val *args,
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_MONOTONIC) / 1000000000;
+	ret->l = clock_ns(vm, CLOCK_MONOTONIC) / 1000000000;
 }
 
 void bi_local_clock_ms(struct vm *vm, const union vm_val *args,
@@ -591,7 +609,7 @@ void bi_local_clock_ms(struct vm *vm, const union vm_val *args,
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_MONOTONIC) / 1000000;
+	ret->l = clock_ns(vm, CLOCK_MONOTONIC) / 1000000;
 }
 
 void bi_local_clock_us(struct vm *vm, const union vm_val *args,
@@ -599,7 +617,7 @@ void bi_local_clock_us(struct vm *vm, const union vm_val *args,
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_MONOTONIC) / 1000;
+	ret->l = clock_ns(vm, CLOCK_MONOTONIC) / 1000;
 }
 
 void bi_local_clock_ns(struct vm *vm, const union vm_val *args,
@@ -607,7 +625,7 @@ void bi_local_clock_ns(struct vm *vm, const union vm_val *args,
 {
 	(void)vm;
 	(void)args;
-	ret->l = clock_ns(CLOCK_MONOTONIC);
+	ret->l = clock_ns(vm, CLOCK_MONOTONIC);
 }
 
 void bi_get_cycles(struct vm *vm, const union vm_val *args, union vm_val *ret)
@@ -622,7 +640,7 @@ void bi_get_cycles(struct vm *vm, const union vm_val *args, union vm_val *ret)
 		ret->l = (int64_t)(((uint64_t)hi << 32) | lo);
 	}
 #else
-	ret->l = clock_ns(CLOCK_MONOTONIC_RAW);
+	ret->l = clock_ns(vm, CLOCK_MONOTONIC_RAW);
 #endif
 }
 
@@ -702,7 +720,7 @@ static const struct vstr *ctime_str(struct vm *vm, int64_t secs)
 void bi_ctime0(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
 	(void)args;
-	ret->s = ctime_str(vm, clock_ns(CLOCK_REALTIME) / 1000000000);
+	ret->s = ctime_str(vm, clock_ns(vm, CLOCK_REALTIME) / 1000000000);
 }
 
 void bi_ctime(struct vm *vm, const union vm_val *args, union vm_val *ret)
@@ -779,7 +797,7 @@ static const struct vstr *generic_indent(struct vm *vm, int64_t idx,
 					 const char *desc, int64_t delta)
 {
 	struct vm_indent *st = indent_state(vm, idx);
-	int64_t ts = clock_ns(CLOCK_REALTIME) / 1000;
+	int64_t ts = clock_ns(vm, CLOCK_REALTIME) / 1000;
 	int64_t depth;
 	char *out;
 	int n;

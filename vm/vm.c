@@ -52,9 +52,20 @@
 
 const struct vstr vm_empty_str = { 0, "" };
 
-static const vm_builtin_fn bi_table[] = {
-#define VM_BI_ENTRY(id, name, ret, args) bi_##id,
-	BC_BUILTINS(VM_BI_ENTRY)
+/* A built-in of another folder that this VM was not given (host.ext). */
+static void bi_unavailable(struct vm *vm, const union vm_val *args,
+			   union vm_val *ret)
+{
+	(void)args;
+	(void)ret;
+	vm_raise(vm, "this built-in is not available here");
+}
+
+/* The VM's own built-ins; python/'s come through host.ext (vm_new). */
+static const vm_builtin_fn bi_table[BI__COUNT] = {
+#define VM_BI_ENTRY(id, name, ret, args) [BI_##id] = bi_##id,
+	BC_BUILTINS_VM(VM_BI_ENTRY)
+	BC_BUILTINS_VM2(VM_BI_ENTRY)
 #undef VM_BI_ENTRY
 };
 
@@ -915,6 +926,14 @@ struct vm *vm_new(const struct bc_program *p, const struct vm_host *host,
 	vm->p = p;
 	if (host != NULL)
 		vm->host = *host;
+	for (size_t i = 0; i < BI__COUNT; i++) {
+		vm->bi[i] = bi_table[i];
+		if (vm->bi[i] == NULL && vm->host.ext != NULL &&
+		    vm->host.ext->builtins != NULL)
+			vm->bi[i] = vm->host.ext->builtins[i];
+		if (vm->bi[i] == NULL)
+			vm->bi[i] = bi_unavailable;
+	}
 	vm->out = out;
 	msl = p->maxstringlen > 1 ? p->maxstringlen : 2;
 	if (msl > (1 << 24))
@@ -1088,13 +1107,13 @@ static int64_t ctx_arg(struct vm *vm, int n)
 	const struct vm_event *ev = vm->ev;
 	int64_t v = 0;
 
-	if (ev == NULL || ev->sdt == NULL || ev->regs == NULL || n < 1 ||
-	    n > ev->sdt->nargs)
+	uint64_t fault = 0;
+
+	if (ev == NULL || ev->args == NULL || n < 1 || n > ev->args->nargs)
 		return 0;
-	if (sdt_arg_fetch(&ev->sdt->args[n - 1], ev->regs, mem_reader, vm,
-			  &v) < 0) {
+	if (ev->args->get(ev->args, n, &v, &fault) < 0) {
 		vm_raise(vm, "read fault [man error::fault] at 0x%" PRIx64,
-			 vm->fault_addr);
+			 fault);
 		return 0;
 	}
 	return v;
@@ -1103,7 +1122,7 @@ static int64_t ctx_arg(struct vm *vm, int n)
 static const struct vstr *ctx_string(struct vm *vm, int what)
 {
 	const struct vm_event *ev = vm->ev;
-	const struct sdt_probe *sdt = ev ? ev->sdt : NULL;
+	const struct vm_args *sdt = ev ? ev->args : NULL;
 
 	switch (what) {
 	case 0:
@@ -1123,11 +1142,11 @@ static const struct vstr *ctx_string(struct vm *vm, int what)
 
 		for (i = 1; sdt && i <= sdt->nargs; i++) {
 			int64_t v = 0;
+			uint64_t fault;
 			int k;
 
-			if (ev->regs != NULL)
-				sdt_arg_fetch(&sdt->args[i - 1], ev->regs,
-					      mem_reader, vm, &v);
+			if (sdt->get(sdt, i, &v, &fault) < 0)
+				v = 0;
 			k = snprintf(out + n, vm->maxlen + 1 - n,
 				     "%s$arg%d=0x%" PRIx64, i > 1 ? " " : "",
 				     i, (uint64_t)v);
@@ -1594,7 +1613,7 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 
 			sp -= ip->x;
 			ret.l = 0;
-			bi_table[ip->a](vm, sp, &ret);
+			vm->bi[ip->a](vm, sp, &ret);
 			CHECK_ERR();
 			if (bi_ret[ip->a] != 'V')
 				*sp++ = ret;

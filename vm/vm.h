@@ -16,11 +16,10 @@
 #include <sys/user.h>
 
 #include "bytecode.h"
-#include "sdt.h"
+
+struct py_iov;			/* python/cpython.h: a remote range */
 
 /* A string value: immutable once made, NUL-terminated at data[len]. */
-struct py_iov;			/* cpython.h */
-
 struct vstr {
 	uint32_t len;
 	char data[];
@@ -31,12 +30,52 @@ union vm_val {
 	const struct vstr *s;
 };
 
-/* What the session tells the VM about the event being handled. */
+struct vm;
+struct vm_args;
+
+/*
+ * What an event source tells the VM about the event being handled.  The
+ * VM assumes nothing about where it came from: a thread stopped on a
+ * breakpoint (ptrace/), a record the in-process agent wrote (agent/), a
+ * timer, begin or end.
+ */
 struct vm_event {
 	int probe;		/* index into program->probes */
 	pid_t pid, tid;		/* 0 for begin/end/timer */
-	const struct user_regs_struct *regs;	/* SDT hits, else NULL */
-	const struct sdt_probe *sdt;	/* SDT hits, else NULL */
+	/* When it happened (CLOCK_MONOTONIC ns), or 0 for "now" (the thread
+	 * is stopped while its handler runs, or there is no thread).  The
+	 * time built-ins return the event's time. */
+	uint64_t time_ns;
+	/* $argN, $$name, $$provider, pp()'s site; NULL: none. */
+	const struct vm_args *args;
+};
+
+/* The context of a marker-like event, provided by its source. */
+struct vm_args {
+	int nargs;			/* $arg1..$argN exist */
+	const char *name, *provider;	/* $$name, $$provider (or NULL) */
+	uint64_t site;			/* pp()'s statement address, 0: none */
+	/* $argN (1 <= N <= nargs) into *V: 0, or -1 when it lives in
+	 * memory that cannot be read (*FAULT = the address). */
+	int (*get)(const struct vm_args *a, int n, int64_t *v,
+		   uint64_t *fault);
+};
+
+/* A built-in function (bytecode/builtin_list.h): arguments in ARGS, the
+ * result in RET. */
+union vm_val;
+typedef void (*vm_builtin_fn)(struct vm *vm, const union vm_val *args,
+			      union vm_val *ret);
+
+/*
+ * Built-ins implemented outside vm/ (python/'s pystack(), pyrepr(), ...:
+ * BC_BUILTINS_PY), handed to the VM by whoever links them in.
+ */
+struct vm_ext {
+	const vm_builtin_fn *builtins;	/* indexed by BI_ id, BI__COUNT */
+	/* Drop what the extension knows of process PID (it exec'd or
+	 * exited); PID 0: of every process, and free it all (vm_free). */
+	void (*forget)(struct vm *vm, pid_t pid);
 };
 
 /* Services of the session (ptrace reads, process facts). */
@@ -60,6 +99,9 @@ struct vm_host {
 	 * sample probes), different for each such stop: facts read from the
 	 * targets (their thread lists) hold as long as it is unchanged. */
 	uint64_t (*world_epoch)(void *ud);
+	/* Built-ins of other folders; NULL: none (calling one is a
+	 * runtime error). */
+	const struct vm_ext *ext;
 };
 
 enum vm_status {

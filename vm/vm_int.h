@@ -26,13 +26,11 @@
 #include "vm.h"
 
 /* One built-in: ARGS[0..n) as declared in builtin_list.h, result in RET
- * (untouched for 'V' built-ins). */
-typedef void (*vm_builtin_fn)(struct vm *vm, const union vm_val *args,
-			      union vm_val *ret);
-
+ * (untouched for 'V' built-ins): vm_builtin_fn (vm.h). */
 #define VM_BI_DECL(id, name_, ret_, args_) \
 	void bi_##id(struct vm *vm, const union vm_val *args, union vm_val *ret);
-BC_BUILTINS(VM_BI_DECL)
+BC_BUILTINS_VM(VM_BI_DECL)
+BC_BUILTINS_VM2(VM_BI_DECL)
 #undef VM_BI_DECL
 
 /* A block of the string arena. */
@@ -89,6 +87,7 @@ struct vm_fninfo {
 struct vm {
 	const struct bc_program *p;
 	struct vm_host host;
+	vm_builtin_fn bi[BI__COUNT];	/* own ones, then host.ext's */
 	FILE *out;
 	struct strbuf obuf;	/* buffered output */
 	struct strbuf scratch;	/* sprintf and friends */
@@ -158,7 +157,7 @@ struct vm {
 	char tz_name[16];
 	char *filebuf;		/* /proc reads */
 	size_t filebuf_cap;
-	struct vm_py *py;	/* CPython readers (pybuiltins.c), lazily */
+	struct vm_py *py;	/* CPython readers (python/pybuiltins.c) */
 };
 
 /* ---- services of vm.c for the built-ins ---- */
@@ -193,9 +192,6 @@ size_t vm_text_str(const struct vm *vm, char *out, const char *in,
 /* Built-in state, set up and torn down by vm_new/vm_free. */
 void vm_builtins_init(struct vm *vm);
 void vm_builtins_free(struct vm *vm);
-/* pybuiltins.c: drop what is known of PID's interpreter (0: of all,
- * and free it). */
-void vm_py_forget(struct vm *vm, pid_t pid);
 
 /* The process-info cache entry of TID (filled on demand). */
 struct vm_pinfo *vm_pinfo_get(struct vm *vm, pid_t pid, pid_t tid,

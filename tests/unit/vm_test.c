@@ -17,6 +17,7 @@
 
 #include "builtin_list.h"
 #include "bytecode.h"
+#include "sdt.h"
 #include "strbuf.h"
 #include "vm.h"
 
@@ -279,7 +280,7 @@ static ssize_t fake_read_str(void *ud, pid_t pid, uint64_t addr, char *buf,
 }
 
 static const struct vm_host host = {
-	NULL, fake_read_mem, fake_read_str, 4242, NULL, NULL, NULL, NULL
+	NULL, fake_read_mem, fake_read_str, 4242, NULL, NULL, NULL, NULL, NULL
 };
 
 struct result {
@@ -562,7 +563,7 @@ static void test_maxaction(void)
 		char err[128];
 		FILE *devnull = fopen("/dev/null", "w");
 		struct vm *vm = vm_new(a->p, &host, devnull, err, sizeof(err));
-		struct vm_event ev = { 0, 0, 0, NULL, NULL };
+		struct vm_event ev = { 0, 0, 0, 0, NULL };
 		FILE *errf = tmpfile();
 		int saved = dup(2);
 
@@ -1512,6 +1513,23 @@ static void test_disasm(void)
 	asm_free(a);
 }
 
+/* A marker hit as the ptrace source hands it over: the SDT operand spec
+ * over registers (no memory operands here). */
+struct reg_args {
+	struct vm_args base;
+	const struct sdt_probe *sp;
+	const struct user_regs_struct *regs;
+};
+
+static int reg_arg(const struct vm_args *a, int n, int64_t *v,
+		   uint64_t *fault)
+{
+	const struct reg_args *r = (const struct reg_args *)a;
+
+	*fault = 0;
+	return sdt_arg_fetch(&r->sp->args[n - 1], r->regs, NULL, NULL, v);
+}
+
 /* $argN and $$vars from registers (no target memory needed). */
 static void test_context(void)
 {
@@ -1525,6 +1543,7 @@ static void test_context(void)
 	struct vm_event ev;
 	struct sdt_probe sp;
 	struct user_regs_struct regs;
+	struct reg_args ra;
 
 	f = func_begin(a, "mark", 0, 0, 0);
 	emit(a, OP_CTX, 0, 1, 0);
@@ -1555,8 +1574,15 @@ static void test_context(void)
 	ev.probe = 0;
 	ev.pid = 100;
 	ev.tid = 101;
-	ev.regs = &regs;
-	ev.sdt = &sp;
+	memset(&ra, 0, sizeof(ra));
+	ra.base.nargs = sp.nargs;
+	ra.base.name = sp.name;
+	ra.base.provider = sp.provider;
+	ra.base.site = sp.pc;
+	ra.base.get = reg_arg;
+	ra.sp = &sp;
+	ra.regs = &regs;
+	ev.args = &ra.base;
 	vm_run(vm, &ev);
 	vm_free(vm);
 	fclose(out);
