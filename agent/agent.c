@@ -1005,7 +1005,8 @@ make_ring(uint64_t data_size, uint32_t pytap_pid, uint32_t events, uint32_t opti
 		close(fd);
 		return fail(PYTAP_AGENT_EMEMFD, e);
 	}
-	m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* MAP_POPULATE: the page faults happen here, not in the hooks */
+	m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (m == MAP_FAILED) {
 		int e = errno;
 		close(fd);
