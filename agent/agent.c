@@ -98,10 +98,12 @@ static struct api {
 	int (*Code_SetExtra)(PyObject *, Py_ssize_t, void *);
 	PyObject *(*Eval_GetGlobals)(void);
 	int (*AddPendingCall)(int (*)(void *), void *);
+	int (*AtExit)(void (*)(void));
 	int (*SetProfile)(void *, Py_tracefunc, PyObject *);
 	PyObject *(*Frame_GetCode)(PyObject *);
 	int (*Frame_GetLasti)(PyObject *);
 	PyObject *none;
+	PyObject *true_obj;
 	PyObject *cfunction_type;
 	const unsigned long *py_version;
 } api;
@@ -142,6 +144,8 @@ static const struct sym {
 	S(Code_SetExtra, "PyUnstable_Code_SetExtra", "_PyCode_SetExtra", NEED_ALL),
 	S(Eval_GetGlobals, "PyEval_GetGlobals", NULL, NEED_ALL),
 	S(AddPendingCall, "Py_AddPendingCall", NULL, NEED_ALL),
+	S(AtExit, "Py_AtExit", NULL, NEED_ALL),
+	S(true_obj, "_Py_TrueStruct", NULL, NEED_ALL),
 	S(SetProfile, "_PyEval_SetProfile", NULL, NEED_311),
 	S(Frame_GetCode, "PyFrame_GetCode", NULL, NEED_311),
 	S(Frame_GetLasti, "PyFrame_GetLasti", NULL, NEED_311),
@@ -191,6 +195,7 @@ static int g_memfd = -1;        /* atomic exchange: closed by watchdog or stop *
 static int g_pidfd = -1, g_evfd = -1;
 static pthread_t g_watchdog;
 static int g_watchdog_started;
+static int g_atexit_registered;
 
 static __thread uint32_t t_tid;
 
@@ -974,6 +979,71 @@ profile_start(void)
 	return 0;
 }
 
+/* The interpreter is finalized (last step of Py_FinalizeEx): no hook can
+ * run any more.  Say so in the ring (every record is in), end the
+ * watchdog, and forget what belonged to that interpreter (an embedding
+ * program may initialize another one and start again). */
+static void
+at_py_exit(void)
+{
+	if (g_running) {
+		__atomic_store_n(&g_active, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&g_finished, 1, __ATOMIC_RELEASE);
+		if (g_watchdog_started) {
+			uint64_t one = 1;
+			if (write(g_evfd, &one, sizeof one) < 0) {
+				/* it wakes within PYTAP_WATCHDOG_MS anyway */
+			}
+			pthread_join(g_watchdog, NULL);
+			g_watchdog_started = 0;
+		}
+		sync_clock(0);
+		__atomic_store_n(&g_hdr->agent_state, PYTAP_STATE_EXITED, __ATOMIC_RELEASE);
+		pytap_agent_status.state = PYTAP_STATE_EXITED;
+		munmap(g_hdr, PYTAP_RING_HDR_SIZE + g_size);
+		g_hdr = NULL;
+		g_data = NULL;
+		close_fd(&g_memfd);
+		close_fd(&g_pidfd);
+		close_fd(&g_evfd);
+		g_running = 0;
+	}
+	g_installed = 0;
+	g_forked = 0;
+	g_tool_id = -1;
+	g_marker = NULL;
+	for (int i = 0; i < 6; i++)
+		g_mon_cb[i] = NULL;
+	g_extra_index = -1;
+	g_atexit_registered = 0;
+}
+
+/* 3.13t without the GIL: hooks would run in parallel (one producer no
+ * more).  sys._is_gil_enabled() is a built-in that says so (3.13+). */
+static int
+gil_disabled(void)
+{
+	PyObject *f = api.Sys_GetObject("_is_gil_enabled"), *t, *r;
+	int builtin, off;
+
+	if (!f)
+		return 0;
+	t = api.Object_Type(f);
+	builtin = t == api.cfunction_type;
+	if (t)
+		api.DecRef(t);
+	if (!builtin)
+		return 0;
+	r = api.Object_CallObject(f, NULL);
+	if (!r) {
+		api.Err_Clear();
+		return 0;
+	}
+	off = r != api.true_obj;
+	api.DecRef(r);
+	return off;
+}
+
 /* Keep this library loaded for good: the co_extra free function and the
  * callbacks stay valid after pytap is gone. */
 static void
@@ -982,6 +1052,8 @@ pin_self(void)
 	static int pinned;
 	Dl_info info;
 
+	if (!g_atexit_registered && api.AtExit(at_py_exit) == 0)
+		g_atexit_registered = 1;
 	if (pinned)
 		return;
 	if (dladdr((void *)pin_self, &info) && info.dli_fname)
@@ -1072,8 +1144,12 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 		return fail(PYTAP_AGENT_EARGS, 0);
 	if (max_codes == 0)
 		max_codes = PYTAP_DEFAULT_MAX_CODES;
-	pin_self();
 	api.Err_Fetch(&et, &ev, &etb);
+	if (gil_disabled()) {
+		api.Err_Restore(et, ev, etb);
+		return fail(PYTAP_AGENT_EFREETHREADED, 0);
+	}
+	pin_self();
 	if (g_extra_index < 0) {
 		g_extra_index = api.RequestCodeExtraIndex(code_freed);
 		if (g_extra_index < 0) {

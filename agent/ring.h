@@ -131,7 +131,8 @@ enum pytap_agent_error {
 	PYTAP_AGENT_ETHREAD = -11,    /* pthread_create of the watchdog failed (detail: error number) */
 	PYTAP_AGENT_EHOOK = -12,      /* installing the hook failed with a Python exception (e.g. an audit hook refused "sys.setprofile"); detail: 0 */
 	PYTAP_AGENT_ECODEEXTRA = -13, /* no co_extra index left (the interpreter has 255) */
-	PYTAP_AGENT_ENOTSTARTED = -14 /* stop: not started */
+	PYTAP_AGENT_ENOTSTARTED = -14,/* stop: not started */
+	PYTAP_AGENT_EFREETHREADED = -15 /* a free-threaded build running without the GIL (3.13t): not supported */
 };
 
 /* Exported by the agent as `pytap_agent_status`: what the last call found. */
@@ -158,7 +159,9 @@ enum pytap_state {
 	PYTAP_STATE_NONE = 0,
 	PYTAP_STATE_RUNNING = 1,  /* hooks installed, records flowing */
 	PYTAP_STATE_STOPPED = 2,  /* hooks removed by stop() or stop_request; no more records */
-	PYTAP_STATE_DEAD = 3      /* pytap exited; hooks removed by the agent */
+	PYTAP_STATE_DEAD = 3,     /* pytap exited; hooks removed by the agent */
+	PYTAP_STATE_EXITED = 4    /* the interpreter finalized (Py_FinalizeEx's
+	                             last step): every record is in the ring */
 };
 
 enum pytap_clock { PYTAP_CLOCK_MONOTONIC = 0, PYTAP_CLOCK_TSC = 1 };

@@ -16,7 +16,7 @@ set -u
 agent=$top_builddir/agent/libpytap-agent.so
 reader=$top_builddir/tests/agent/ring_reader
 driver=$top_srcdir/tests/agent/agent_test.py
-modes="counts restart died full fork errors"
+modes="counts restart died pending exit full fork errors"
 npass=0 nfail=0 nskip=0
 
 for f in "$agent" "$reader"; do
@@ -40,7 +40,7 @@ run() {    # run LABEL COMMAND...: every mode
 	label=$1
 	shift
 	for m in $modes; do
-		if out=$(timeout 120 "$@" "$driver" "$agent" "$reader" "$m" 2>&1); then
+		if out=$(AGENT_TEST_CHILD=$1 timeout 120 "$@" "$driver" "$agent" "$reader" "$m" 2>&1); then
 			echo "PASS: $label $m: $(echo "$out" | tail -n 1)"
 			npass=$((npass + 1))
 		else

@@ -15,6 +15,10 @@
 #            SIGKILLed five times while threads run Python: each time,
 #            within a second, no hook is left in any thread and the
 #            watchdog thread is gone
+#   pending  the same while the only thread calls no Python function,
+#            only time.sleep: the agent's pending call removes the hooks
+#   exit     the target exits with the agent running: the ring says
+#            EXITED and every record is in it
 #   full     a 64 KiB ring nobody reads while the workload runs: records
 #            are dropped and counted, the workload is not slowed down to a
 #            stop, and the next session is exact again
@@ -243,6 +247,81 @@ def mode_died():
         print("died: 5 of 5 rounds, no hook left within 1 s, no thread left")
 
 
+def mode_pending():
+    # pytap dies while the only thread runs Python that calls no Python
+    # function, only a built-in that releases the GIL (time.sleep): on 3.12
+    # and 3.13 no hook of the agent runs there (only PY_* events are on),
+    # so its pending call must do the work (3.13: at the next eval-breaker
+    # check; 3.12: when the main thread takes the GIL back); on 3.11 the
+    # profile hook also sees the C call and may get there first.
+    for rnd in range(5):
+        s = Session(opts=["-q"])
+        if s.fd < 0:
+            fail("start returned %d" % s.fd)
+            return
+        t0 = time.monotonic()
+        os.kill(s.reader.pid, 9)
+        i = 0
+        while status.state == 1 and i < 2000:
+            time.sleep(0.001)
+            i += 1
+        elapsed = time.monotonic() - t0
+        if status.state != 3 or elapsed > 1.0:
+            fail("round %d: state %d after %.3f s" % (rnd, status.state, elapsed))
+        if hooks_left():
+            fail("round %d: hooks left: %s" % (rnd, hooks_left()))
+        if tasks() != 0:
+            fail("round %d: the watchdog thread is still there" % rnd)
+        s.reader.wait()
+        s.reader.stdin.close()
+    if not failures:
+        print("pending: 5 of 5 rounds, hooks removed within 1 s without a function call")
+
+
+CHILD = r"""
+import ctypes, sys
+sys.path.insert(0, %r)
+import workload
+lib = ctypes.PyDLL(sys.argv[1])
+lib.pytap_agent_start.argtypes = [ctypes.c_uint64] + [ctypes.c_uint32] * 4
+print(lib.pytap_agent_start(1 << 22, 0, 3, 0, 0), flush=True)
+sys.stdin.readline()
+workload.main(1, 20)
+"""
+
+
+def mode_exit():
+    # the target exits while the agent runs: the ring says EXITED and
+    # holds every record
+    ref = reference(workload.main, 1, 20)
+    # AGENT_TEST_CHILD: the interpreter command (pyembed for libpython)
+    child = subprocess.Popen([os.environ.get("AGENT_TEST_CHILD", sys.executable),
+                              "-c", CHILD % here, AGENT],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    fd = child.stdout.readline()
+    out = "counts.exit.%d" % os.getpid()
+    reader = subprocess.Popen([READER, str(child.pid), "-o", out, "-f", WL],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    reader.stdin.write(fd)
+    reader.stdin.flush()
+    if reader.stdout.readline() != "mapped\n":
+        fail("exit: the reader did not map the ring")
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    if child.wait() != 0:
+        fail("exit: the target exited with %d" % child.returncode)
+    summary = reader.stdout.read()
+    if reader.wait() != 0 or " state=4 " not in summary or " dropped=0 " not in summary:
+        fail("exit: reader: %s" % summary.strip())
+    with open(out) as f:
+        got = f.read()
+    os.unlink(out)
+    if got != ref:
+        fail("exit: counts differ from the profile hook's")
+    if not failures:
+        print("exit: the ring says EXITED and holds every record")
+
+
 def mode_full():
     s = Session(size=64 * 1024, opts=["-W"])
     t0 = time.monotonic()
@@ -348,5 +427,6 @@ def mode_errors():
 
 
 {"counts": mode_counts, "restart": mode_restart, "died": mode_died,
+ "pending": mode_pending, "exit": mode_exit,
  "full": mode_full, "fork": mode_fork, "errors": mode_errors}[MODE]()
 sys.exit(1 if failures else 0)
