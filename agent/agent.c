@@ -101,6 +101,11 @@ static struct api {
 	int (*AtExit)(void (*)(void));
 	int (*SetProfile)(void *, Py_tracefunc, PyObject *);
 	PyObject *(*Frame_GetCode)(PyObject *);
+	PyObject *(*Frame_GetGenerator)(PyObject *);
+	PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
+	PyObject *(*Unicode_InternFromString)(const char *);
+	PyObject *gen_type;
+	PyObject *coro_type;
 	int (*Frame_GetLasti)(PyObject *);
 	PyObject *none;
 	PyObject *true_obj;
@@ -149,6 +154,11 @@ static const struct sym {
 	S(SetProfile, "_PyEval_SetProfile", NULL, NEED_311),
 	S(Frame_GetCode, "PyFrame_GetCode", NULL, NEED_311),
 	S(Frame_GetLasti, "PyFrame_GetLasti", NULL, NEED_311),
+	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
+	S(Object_GetAttr, "PyObject_GetAttr", NULL, NEED_ALL),
+	S(Unicode_InternFromString, "PyUnicode_InternFromString", NULL, NEED_ALL),
+	S(gen_type, "PyGen_Type", NULL, NEED_ALL),
+	S(coro_type, "PyCoro_Type", NULL, NEED_ALL),
 	S(none, "_Py_NoneStruct", NULL, NEED_ALL),
 	S(cfunction_type, "PyCFunction_Type", NULL, NEED_ALL),
 #undef S
@@ -166,6 +176,7 @@ static int g_resolved;          /* api filled */
 static int g_py311;             /* 3.11 (profile hook) vs 3.12+ (monitoring) */
 static Py_ssize_t g_extra_index = -1;   /* co_extra slot, once per process */
 static PyObject *g_marker;      /* 3.11: c_profileobj of our hook */
+static PyObject *g_gi_suspended, *g_cr_suspended;  /* 3.11: interned names */
 static PyObject *g_mon_cb[6];   /* 3.12+: the callbacks, made once */
 static PyObject *g_mon_fn_register, *g_mon_fn_set_events, *g_mon_fn_free;
 
@@ -678,6 +689,38 @@ pending_finish(void *arg)
 
 /* ---- the hooks ----------------------------------------------------------- */
 
+/* 3.11: is this return event of a generator or coroutine frame a yield?
+ * YIELD_VALUE marks the generator suspended before the profile call; a
+ * return does not.  (3.11's async generators have no ag_suspended: their
+ * yields are not told apart.) */
+static int
+is_yield311(PyObject *frame)
+{
+	PyObject *gen = api.Frame_GetGenerator(frame), *t, *name = NULL, *r;
+	int y = 0;
+
+	if (!gen)
+		return 0;
+	t = api.Object_Type(gen);
+	if (t == api.gen_type)
+		name = g_gi_suspended;
+	else if (t == api.coro_type)
+		name = g_cr_suspended;
+	if (t)
+		api.DecRef(t);
+	if (name) {
+		r = api.Object_GetAttr(gen, name);
+		if (r) {
+			y = r == api.true_obj;
+			api.DecRef(r);
+		} else {
+			api.Err_Clear();
+		}
+	}
+	api.DecRef(gen);
+	return y;
+}
+
 static int
 hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 {
@@ -714,6 +757,8 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	if (kind == PYTAP_REC_RETURN) {
 		if (!arg)
 			flags = PYTAP_F_EXC;
+		else if (is_yield311(frame))
+			flags = PYTAP_F_YIELD;
 	} else if (lasti >= 0) {
 		flags = PYTAP_F_RESUME;
 	}
@@ -973,6 +1018,10 @@ profile_start(void)
 		return fail(PYTAP_AGENT_EPROFILE, 0);
 	if (!g_marker && !(g_marker = api.CFunction_NewEx(&marker_def, NULL, NULL)))
 		return fail(PYTAP_AGENT_EHOOK, 5);
+	if (!g_gi_suspended && !(g_gi_suspended = api.Unicode_InternFromString("gi_suspended")))
+		return fail(PYTAP_AGENT_EHOOK, 6);
+	if (!g_cr_suspended && !(g_cr_suspended = api.Unicode_InternFromString("cr_suspended")))
+		return fail(PYTAP_AGENT_EHOOK, 6);
 	g_installed = 1;
 	g_last_head = NULL;
 	adopt_threads(api.Interp_ThreadHead(g_interp));
@@ -1012,6 +1061,7 @@ at_py_exit(void)
 	g_forked = 0;
 	g_tool_id = -1;
 	g_marker = NULL;
+	g_gi_suspended = g_cr_suspended = NULL;
 	for (int i = 0; i < 6; i++)
 		g_mon_cb[i] = NULL;
 	g_extra_index = -1;

@@ -232,7 +232,8 @@ struct pytap_rec {
 #define PYTAP_F_THROW  0x2u   /* resumed by throw() (3.12+: PY_THROW) */
 /* RETURN flags */
 #define PYTAP_F_EXC    0x1u   /* left by an exception (3.12+: PY_UNWIND; 3.11: return event with arg NULL) */
-#define PYTAP_F_YIELD  0x2u   /* a yield, the frame stays alive (3.12+: PY_YIELD; not told apart on 3.11) */
+#define PYTAP_F_YIELD  0x2u   /* a yield or await suspension, the frame stays alive (3.12+: PY_YIELD;
+                                 3.11: generators and coroutines, not async generators) */
 
 struct pytap_rec_event {      /* 32 bytes */
 	struct pytap_rec h;       /* kind ENTRY or RETURN */

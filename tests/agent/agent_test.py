@@ -26,6 +26,7 @@
 #            and it writes nothing into the parent's ring (parent exact)
 #   errors   every refusal returns its code and changes nothing
 import ctypes
+import dis
 import errno
 import os
 import subprocess
@@ -71,20 +72,60 @@ def key(code):
     return "%s:%d:%s" % (code.co_filename, code.co_firstlineno, code.co_qualname)
 
 
+YIELD = dis.opmap["YIELD_VALUE"]
+RESUME = dis.opmap["RESUME"]
+
+
+def is_yield_at(code, lasti):
+    # 3.11/3.12: f_lasti is the YIELD_VALUE; 3.13: the RESUME after it
+    return code[lasti] == YIELD or (code[lasti] == RESUME and lasti >= 2 and code[lasti - 2] == YIELD)
+
+
 def reference(fn, *args):
-    """Per-function counts of the interpreter's own profile hook."""
+    """Per-function entry and return counts of the interpreter's own
+    profile hook, then (second run, sys.settrace) how many of the returns
+    were yields and how many were left by an exception: a 'return' right
+    after an 'exception' event in the same frame (no 'line' between) is an
+    unwind; any other 'return' at a YIELD_VALUE is a yield."""
     counts = {}
 
     def prof(frame, event, arg):
         if event in ("call", "return") and frame.f_code.co_filename == WL:
-            c = counts.setdefault(key(frame.f_code), [0, 0])
+            c = counts.setdefault(key(frame.f_code), [0, 0, 0, 0])
             c[event == "return"] += 1
     threading.setprofile(prof)
     sys.setprofile(prof)
     fn(*args)
     sys.setprofile(None)
     threading.setprofile(None)
-    return "".join("%s entries=%d returns=%d\n" % (k, v[0], v[1])
+
+    raised = {}
+
+    def local(frame, event, arg):
+        if event == "exception":
+            raised[id(frame)] = True
+        elif event == "line":
+            raised[id(frame)] = False
+        elif event == "return":
+            c = counts[key(frame.f_code)]
+            if raised.get(id(frame)):
+                c[3] += 1
+            elif is_yield_at(frame.f_code.co_code, frame.f_lasti):
+                c[2] += 1
+            raised[id(frame)] = False
+        return local
+
+    def trace(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename == WL:
+            raised[id(frame)] = False
+            return local
+        return None
+    threading.settrace(trace)
+    sys.settrace(trace)
+    fn(*args)
+    sys.settrace(None)
+    threading.settrace(None)
+    return "".join("%s entries=%d returns=%d yields=%d exc=%d\n" % (k, *v)
                    for k, v in sorted(counts.items()))
 
 

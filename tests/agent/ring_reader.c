@@ -10,7 +10,9 @@
  * until the agent's state is no longer RUNNING and the ring is drained.
  * It prints "mapped" on stdout once it has the ring mapped.
  *   -o FILE    per function (co_filename ending in SUFFIX, see -f):
- *              "FILENAME:FIRSTLINENO:QUALNAME entries=N returns=N" sorted
+ *              "FILENAME:FIRSTLINENO:QUALNAME entries=N returns=N
+ *              yields=N exc=N" sorted (yields, exc: returns flagged
+ *              PYTAP_F_YIELD, PYTAP_F_EXC)
  *   -f SUFFIX  only functions whose file name ends so (default: all)
  *   -W         consume nothing until the agent stopped (fills the ring)
  *   -q         no per-function output
@@ -37,7 +39,7 @@ struct code {
 	char *key;              /* FILENAME:FIRSTLINENO:QUALNAME */
 	int wanted;
 	int live;
-	uint64_t entries, returns;
+	uint64_t entries, returns, yields, resumes, excs;
 };
 
 static struct code *codes;      /* by id */
@@ -196,6 +198,7 @@ main(int argc, char **argv)
 				if (r->kind == PYTAP_REC_ENTRY) {
 					nent++;
 					c->entries++;
+					c->resumes += (r->flags & PYTAP_F_RESUME) != 0;
 					if (t->depth == t->cap) {
 						t->cap = t->cap ? 2 * t->cap : 64;
 						t->stack = realloc(t->stack, t->cap * sizeof *t->stack);
@@ -206,6 +209,8 @@ main(int argc, char **argv)
 				} else {
 					nret++;
 					c->returns++;
+					c->yields += (r->flags & PYTAP_F_YIELD) != 0;
+					c->excs += (r->flags & PYTAP_F_EXC) != 0;
 					if (t->depth > 0) {
 						if (t->stack[t->depth - 1] != e->code && !t->unreliable)
 							problem("return of code %llu, innermost entry is %llu",
@@ -296,15 +301,19 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < ncodes; i++) {
 			if (!codes[i].key || !codes[i].wanted)
 				continue;
-			uint64_t e = codes[i].entries, r = codes[i].returns;
+			uint64_t e = codes[i].entries, r = codes[i].returns, y = codes[i].yields;
+			uint64_t x = codes[i].excs;
 			while (i + 1 < ncodes && codes[i + 1].key && !strcmp(codes[i + 1].key, codes[i].key)) {
 				i++;
 				e += codes[i].entries;
 				r += codes[i].returns;
+				y += codes[i].yields;
+				x += codes[i].excs;
 			}
 			if (e || r)
-				fprintf(f, "%s entries=%llu returns=%llu\n", codes[i].key,
-					(unsigned long long)e, (unsigned long long)r);
+				fprintf(f, "%s entries=%llu returns=%llu yields=%llu exc=%llu\n",
+					codes[i].key, (unsigned long long)e, (unsigned long long)r,
+					(unsigned long long)y, (unsigned long long)x);
 		}
 		fclose(f);
 	}
