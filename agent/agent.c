@@ -205,6 +205,8 @@ static int g_clock;
 static int g_memfd = -1;        /* atomic exchange: closed by watchdog or stop */
 static int g_pidfd = -1, g_evfd = -1;
 static pthread_t g_watchdog;
+static uint32_t g_pytap_pid;            /* without pidfd: watched by /proc */
+static unsigned long long g_pytap_start; /* its start time (field 22) */
 static int g_watchdog_started;
 static int g_atexit_registered;
 
@@ -815,6 +817,41 @@ static struct method_def marker_def = {
 
 /* ---- the watchdog thread (never touches Python, all signals blocked) --- */
 
+/* Without pidfd_open (kernels before 5.3, valgrind): PID's state and start
+ * time from /proc/PID/stat; 0 when it does not exist. */
+static unsigned long long
+proc_start(uint32_t pid, char *state)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd;
+	char *p;
+	unsigned long long start = 0;
+
+	snprintf(path, sizeof path, "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');  /* the name may hold spaces and parentheses */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u"
+			 " %*d %*d %*d %*d %*d %*d %llu", state, &start) != 2)
+		return 0;
+	return start;
+}
+
+static int
+pytap_gone_by_proc(void)
+{
+	char state = 0;
+	unsigned long long st = proc_start(g_pytap_pid, &state);
+	return st != g_pytap_start || state == 'Z' || state == 'X';
+}
+
 static void *
 watchdog(void *arg)
 {
@@ -837,6 +874,8 @@ watchdog(void *arg)
 		if (__atomic_load_n(&g_hdr->mapped, __ATOMIC_ACQUIRE))
 			close_fd(&g_memfd);
 		if (n > 0 && g_pidfd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			end = PYTAP_STATE_DEAD;
+		else if (g_pidfd < 0 && g_pytap_pid && pytap_gone_by_proc())
 			end = PYTAP_STATE_DEAD;
 		else if (__atomic_load_n(&g_hdr->stop_request, __ATOMIC_ACQUIRE))
 			end = PYTAP_STATE_STOPPED;
@@ -1218,9 +1257,19 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 	g_interp = api.Interp_Get();
 	if ((rc = make_ring(data_size, pytap_pid, events, options, max_codes)) < 0)
 		goto out;
+	g_pytap_pid = pytap_pid;
 	if (pytap_pid) {
+		char state = 0;
 		g_pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pytap_pid, 0u);
-		if (g_pidfd < 0) {
+		if (g_pidfd < 0 && errno == ENOSYS) {
+			/* no pidfd here: watch /proc/PID/stat every tick */
+			g_pytap_start = proc_start(pytap_pid, &state);
+			if (!g_pytap_start || state == 'Z' || state == 'X')
+				errno = ESRCH;
+			else
+				errno = 0;
+		}
+		if (g_pidfd < 0 && errno != 0) {
 			rc = fail(PYTAP_AGENT_EPIDFD, errno);
 			unmake_ring();
 			goto out;

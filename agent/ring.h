@@ -48,7 +48,9 @@
  *   pending in the calling thread and never run Python code.
  *
  * WATCHDOG
- *   start() opens pidfd_open(pytap_pid) and starts one thread (all signals
+ *   start() opens pidfd_open(pytap_pid) (where the kernel lacks it: reads
+ *   /proc/PID/stat, state and start time, every tick) and starts one
+ *   thread (named "pytap-agent", all signals
  *   blocked, never touches Python) that wakes every PYTAP_WATCHDOG_MS or
  *   when pytap exits.  When pytap has exited, or pytap stored 1 into
  *   hdr.stop_request, it makes the hooks no-ops at once, queues a pending

@@ -317,5 +317,12 @@ main(int argc, char **argv)
 		}
 		fclose(f);
 	}
+	for (size_t i = 0; i < ncodes; i++)
+		free(codes[i].key);
+	free(codes);
+	for (size_t i = 0; i < nthreads; i++)
+		free(threads[i].stack);
+	free(threads);
+	munmap(h, total);
 	return problems ? 1 : 0;
 }
