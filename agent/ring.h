@@ -48,17 +48,23 @@
  *   pending in the calling thread and never run Python code.
  *
  * WATCHDOG
- *   start() opens pidfd_open(pytap_pid) (where the kernel lacks it: reads
- *   /proc/PID/stat, state and start time, every tick) and starts one
- *   thread (named "pytap-agent", all signals
- *   blocked, never touches Python) that wakes every PYTAP_WATCHDOG_MS or
- *   when pytap exits.  When pytap has exited, or pytap stored 1 into
+ *   start() opens pidfd_open(pytap_pid) (where the kernel lacks it, it
+ *   reads /proc/PID/stat, state and start time, every tick) and starts one
+ *   thread, named "pytap-agent", all signals blocked, that never touches
+ *   Python.  It wakes every PYTAP_WATCHDOG_MS or when pytap exits; it
+ *   keeps the TSC calibration pairs fresh and closes the agent's fd once
+ *   hdr.mapped is 1.  When pytap has exited, or pytap stored 1 into
  *   hdr.stop_request, it makes the hooks no-ops at once, queues a pending
  *   call (Py_AddPendingCall) that removes them, and exits.  The hooks also
- *   remove themselves at their next call.  Then hdr.agent_state becomes
- *   PYTAP_STATE_DEAD (pytap gone) or PYTAP_STATE_STOPPED (stop_request).
- *   stop_request is the way to end without a ptrace call; pytap_agent_stop()
- *   is the synchronous one.
+ *   remove themselves at their next call.  Whichever comes first ends the
+ *   session: hdr.agent_state becomes PYTAP_STATE_DEAD (pytap gone) or
+ *   PYTAP_STATE_STOPPED (stop_request).  stop_request is the way to end
+ *   without a ptrace call; pytap_agent_stop() is the synchronous one.
+ *   Latency: 3.13 runs the pending call at its next eval-breaker check;
+ *   3.11 and 3.12 only when the main thread next takes the GIL (their
+ *   Py_AddPendingCall from a foreign thread leaves the eval breaker
+ *   alone), so there the next hook call usually does it: on 3.11 any
+ *   call, Python or C, on 3.12 any Python function start or return.
  *
  * FORK
  *   In a child forked while the agent runs (pthread_atfork), the agent
