@@ -89,8 +89,11 @@ int tracer_arm_safepoint(struct tracer *t, pid_t pid)
 	if (p->sp_armed)
 		return 0;
 	a = p->sp_addr ? p->sp_addr : proc_symbol(p, t->opt.safepoint_sym, NULL);
-	if (a == 0)
+	if (a == 0) {
+		p->sp_wanted = true;	/* pm_scan arms it once mapped */
 		return -1;
+	}
+	p->sp_wanted = false;
 	if (pm_mem_read(p, a, &b, 1) < 0 || b == INT3)
 		return -1;
 	if (pm_mem_write(p, a, &cc, 1) < 0)
@@ -138,6 +141,7 @@ void tr_safepoint_hit(struct tracer *t, struct tthr *th,
 		return;
 	th->state = THR_STOPPED;
 	t->opt.safepoint(t->opt.safepoint_ud, t, p->pid, th->tid);
+	t->sp_called = true;
 }
 
 static void put_regs_back(pid_t tid, const struct user_regs_struct *saved)

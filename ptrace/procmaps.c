@@ -715,6 +715,8 @@ int pm_scan(struct tracer *t, struct tproc *p)
 		}
 	}
 	rbrk_arm(t, p, ml, nml, exe);
+	if (p->sp_wanted && !p->sp_armed)
+		tracer_arm_safepoint(t, p->pid);
 	free(ml);
 	free(buf);
 	return 0;

@@ -93,6 +93,8 @@ struct tproc {
 	uint64_t sp_addr;
 	unsigned char sp_orig;
 	bool sp_armed;
+	bool sp_wanted;		/* arm it when the symbol gets mapped
+				   (a shared libpython, an exec) */
 };
 
 enum thr_state {
@@ -205,6 +207,8 @@ struct tracer {
 	struct seen *seen;		/* processes looked at, by pid */
 	size_t nseen;
 	uint64_t next_poll;		/* when to look in /proc again */
+	bool sp_called;			/* opt.safepoint ran: return to the
+					   session (its deadlines changed) */
 };
 
 /* inject.c */
