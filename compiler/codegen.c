@@ -19,6 +19,7 @@
 #include "codegen.h"
 #include "format.h"
 #include "strbuf.h"
+#include "walk.h"
 
 #define MAX_TEMPS 64
 
@@ -1429,13 +1430,16 @@ static void gen_function(struct cg *g, struct bc_function *bf,
  * (stap 4.8 -p3: probe->f gives 1, probe->f->g 2, probe->f->f 13,
  * probe->a->b->a 14).
  */
+/* How deep function calls nest: the default MAXNESTING. */
 struct nest {
-	struct function **stack;
+	struct walker w;
+	struct function **stack;	/* the calls being followed */
 	int n, cap;
 	bool recursive;
+	int depth;			/* deepest call met so far */
 };
 
-static int nest_stmt(struct nest *ns, const struct stmt *s);
+static int nest_body(struct nest *ns, struct stmt *body);
 
 static int nest_call(struct nest *ns, struct function *f)
 {
@@ -1456,68 +1460,50 @@ static int nest_call(struct nest *ns, struct function *f)
 			abort();
 	}
 	ns->stack[ns->n++] = f;
-	d = 1 + nest_stmt(ns, f->body);
+	d = 1 + nest_body(ns, f->body);
 	ns->n--;
 	return d;
 }
 
-static int nest_expr(struct nest *ns, const struct expr *e)
+static enum walk_next nest_expr(struct walker *w, struct expr **slot,
+				enum walk_role role)
 {
-	int d = 0, x, i;
+	struct nest *ns = (struct nest *)w;
+	const struct expr *e = *slot;
+	int d;
 
-	if (!e)
-		return 0;
+	(void)role;
 	if (e->kind == E_CALL && e->fn)
 		d = nest_call(ns, e->fn);
 	else if (e->kind == E_CALL && e->bi)
 		d = 1;		/* a tapset function in SystemTap */
-	x = nest_expr(ns, e->a);
-	d = x > d ? x : d;
-	x = nest_expr(ns, e->b);
-	d = x > d ? x : d;
-	x = nest_expr(ns, e->c);
-	d = x > d ? x : d;
-	for (i = 0; i < e->nargs; i++) {
-		x = nest_expr(ns, e->args[i]);
-		d = x > d ? x : d;
-	}
-	return d;
+	else
+		return WALK_CONTINUE;
+	if (d > ns->depth)
+		ns->depth = d;
+	return WALK_CONTINUE;
 }
 
-static int nest_stmt(struct nest *ns, const struct stmt *s)
+/* The deepest call nesting in BODY (0: no calls). */
+static int nest_body(struct nest *ns, struct stmt *body)
 {
-	int d, x, i;
+	int outer = ns->depth, d;
 
-	if (!s)
-		return 0;
-	d = nest_expr(ns, s->e);
-	x = nest_stmt(ns, s->then);
-	d = x > d ? x : d;
-	x = nest_stmt(ns, s->els);
-	d = x > d ? x : d;
-	x = nest_stmt(ns, s->init);
-	d = x > d ? x : d;
-	x = nest_stmt(ns, s->step);
-	d = x > d ? x : d;
-	for (i = 0; i < s->nbody; i++) {
-		x = nest_stmt(ns, s->body[i]);
-		d = x > d ? x : d;
-	}
-	if (s->fe) {
-		x = nest_expr(ns, s->fe->limit);
-		d = x > d ? x : d;
-	}
+	ns->depth = 0;
+	walk_stmt(&ns->w, &body);
+	d = ns->depth;
+	ns->depth = outer;
 	return d;
 }
 
 static int64_t default_maxnesting(const struct resolved *r)
 {
-	struct nest ns = { NULL, 0, 0, false };
+	struct nest ns = { .w = { .expr_pre = nest_expr } };
 	const struct rhandler *h;
 	int d = 1, x;
 
 	for (h = r->handlers; h; h = h->next) {
-		x = nest_stmt(&ns, h->body);
+		x = nest_body(&ns, h->body);
 		d = x > d ? x : d;
 	}
 	free(ns.stack);

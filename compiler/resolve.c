@@ -22,6 +22,7 @@
 #include "format.h"
 #include "resolve.h"
 #include "strbuf.h"
+#include "walk.h"
 
 #define MAX_ALIAS_DEPTH 32
 
@@ -59,7 +60,19 @@ struct ctx {
 	struct expr *cond;		/* if (...) of the point being expanded */
 	struct expr *stmt_top;		/* the expression of an S_EXPR (its
 					   value is not used) */
+	struct expr *cond_top;		/* check_cond: the whole condition */
 };
+
+/* A walk (walk.h) that works on the resolve context. */
+struct cwalk {
+	struct walker w;
+	struct ctx *c;
+};
+
+static struct ctx *cw_ctx(struct walker *w)
+{
+	return ((struct cwalk *)w)->c;
+}
 
 /* ------------------------------------------------------------------ */
 /* probe point text                                                   */
@@ -111,80 +124,6 @@ static char *comps_str(struct ctx *c, const struct pp_component *comps, int n)
 	comps_text(&sb, comps, n);
 	r = ast_strndup(c->a, sb_str(&sb), sb.len);
 	sb_free(&sb);
-	return r;
-}
-
-/* ------------------------------------------------------------------ */
-/* deep copies (each handler owns its body)                           */
-
-static struct expr *clone_expr(struct ast_arena *a, const struct expr *e);
-
-static struct expr **clone_args(struct ast_arena *a, struct expr **args,
-				int n)
-{
-	struct expr **r;
-	int i;
-
-	if (!args)
-		return NULL;
-	r = ast_alloc(a, sizeof(*r) * (size_t)(n ? n : 1));
-	for (i = 0; i < n; i++)
-		r[i] = clone_expr(a, args[i]);
-	return r;
-}
-
-static struct expr *clone_expr(struct ast_arena *a, const struct expr *e)
-{
-	struct expr *r;
-
-	if (!e)
-		return NULL;
-	r = ast_alloc(a, sizeof(*r));
-	*r = *e;
-	r->sym = NULL;
-	r->fn = NULL;
-	r->bi = NULL;
-	r->aux = NULL;
-	r->type = T_UNKNOWN;
-	r->a = clone_expr(a, e->a);
-	r->b = clone_expr(a, e->b);
-	r->c = clone_expr(a, e->c);
-	r->args = clone_args(a, e->args, e->nargs);
-	return r;
-}
-
-static struct stmt *clone_stmt(struct ast_arena *a, const struct stmt *s)
-{
-	struct stmt *r;
-	int i;
-
-	if (!s)
-		return NULL;
-	r = ast_alloc(a, sizeof(*r));
-	*r = *s;
-	r->e = clone_expr(a, s->e);
-	r->then = clone_stmt(a, s->then);
-	r->els = clone_stmt(a, s->els);
-	r->init = clone_stmt(a, s->init);
-	r->step = clone_stmt(a, s->step);
-	r->catchvar = clone_expr(a, s->catchvar);
-	if (s->body) {
-		r->body = ast_alloc(a, sizeof(*r->body) *
-				    (size_t)(s->nbody ? s->nbody : 1));
-		for (i = 0; i < s->nbody; i++)
-			r->body[i] = clone_stmt(a, s->body[i]);
-	}
-	if (s->fe) {
-		struct foreach *f = ast_alloc(a, sizeof(*f));
-
-		*f = *s->fe;
-		f->value = clone_expr(a, s->fe->value);
-		f->keys = clone_args(a, s->fe->keys, s->fe->nkeys);
-		f->array = clone_expr(a, s->fe->array);
-		f->slice = clone_args(a, s->fe->slice, s->fe->nkeys);
-		f->limit = clone_expr(a, s->fe->limit);
-		r->fe = f;
-	}
 	return r;
 }
 
@@ -308,90 +247,58 @@ static bool is_kernel_family(const char *n)
 
 /* Does S assign the variable NAME (=, compound, ++/--, <<<, foreach,
  * catch, delete)? */
-static bool stmt_writes_name(const struct stmt *s, const char *name);
+struct name_writes {
+	struct walker w;
+	const char *name;
+};
 
-static bool expr_writes_name(const struct expr *e, const char *name)
+static enum walk_next name_writes_pre(struct walker *w, struct expr **slot,
+				      enum walk_role role)
 {
-	int i;
+	const struct expr *e = *slot;
 
-	if (!e)
-		return false;
-	if ((e->kind == E_ASSIGN || e->kind == E_PREINC ||
-	     e->kind == E_POSTINC) && e->a && e->a->kind == E_SYM &&
-	    !strcmp(e->a->name, name))
-		return true;
-	if (expr_writes_name(e->a, name) || expr_writes_name(e->b, name) ||
-	    expr_writes_name(e->c, name))
-		return true;
-	for (i = 0; i < e->nargs; i++)
-		if (expr_writes_name(e->args[i], name))
-			return true;
-	return false;
+	if (role != WALK_READ && role != WALK_ITERATE && e->kind == E_SYM &&
+	    !strcmp(e->name, ((struct name_writes *)w)->name))
+		return WALK_STOP;
+	return WALK_CONTINUE;
 }
 
-static bool stmt_writes_name(const struct stmt *s, const char *name)
+static bool stmt_writes_name(struct stmt *s, const char *name)
 {
-	int i;
+	struct name_writes nw = { .w = { .expr_pre = name_writes_pre },
+				  .name = name };
 
-	if (!s)
-		return false;
-	if (s->kind == S_DELETE && s->e && s->e->kind == E_SYM &&
-	    !strcmp(s->e->name, name))
-		return true;
-	if (s->catchvar && !strcmp(s->catchvar->name, name))
-		return true;
-	if (s->fe) {
-		if (s->fe->value && !strcmp(s->fe->value->name, name))
-			return true;
-		for (i = 0; i < s->fe->nkeys; i++)
-			if (!strcmp(s->fe->keys[i]->name, name))
-				return true;
-	}
-	if (expr_writes_name(s->e, name) || stmt_writes_name(s->then, name) ||
-	    stmt_writes_name(s->els, name) || stmt_writes_name(s->init, name) ||
-	    stmt_writes_name(s->step, name))
-		return true;
-	for (i = 0; i < s->nbody; i++)
-		if (stmt_writes_name(s->body[i], name))
-			return true;
-	return false;
+	return !walk_stmt(&nw.w, &s);
 }
 
 /* @probewrite(v) in an alias body: 1 when the user's body writes v. */
-static void fold_probewrite_expr(struct expr *e, const struct stmt *user)
-{
-	int i;
+struct probewrite_fold {
+	struct walker w;
+	struct stmt *user;
+};
 
-	if (!e)
-		return;
+static enum walk_next probewrite_pre(struct walker *w, struct expr **slot,
+				     enum walk_role role)
+{
+	struct expr *e = *slot;
+
+	(void)role;
 	if (e->kind == E_DEFINED && e->op && !strcmp(e->op, "@probewrite")) {
 		e->kind = E_NUM;
-		e->num = stmt_writes_name(user, e->a->name);
+		e->num = stmt_writes_name(((struct probewrite_fold *)w)->user,
+					  e->a->name);
 		e->a = NULL;
-		return;
+		return WALK_SKIP;
 	}
-	fold_probewrite_expr(e->a, user);
-	fold_probewrite_expr(e->b, user);
-	fold_probewrite_expr(e->c, user);
-	for (i = 0; i < e->nargs; i++)
-		fold_probewrite_expr(e->args[i], user);
+	return WALK_CONTINUE;
 }
 
-static void fold_probewrite(struct stmt *s, const struct stmt *user)
+static void fold_probewrite(struct stmt *s, struct stmt *user)
 {
-	int i;
+	struct probewrite_fold pf = { .w = { .expr_pre = probewrite_pre },
+				      .user = user };
 
-	if (!s)
-		return;
-	fold_probewrite_expr(s->e, user);
-	fold_probewrite(s->then, user);
-	fold_probewrite(s->els, user);
-	fold_probewrite(s->init, user);
-	fold_probewrite(s->step, user);
-	for (i = 0; i < s->nbody; i++)
-		fold_probewrite(s->body[i], user);
-	if (s->fe)
-		fold_probewrite_expr(s->fe->limit, user);
+	walk_stmt(&pf.w, &s);
 }
 
 static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
@@ -415,7 +322,7 @@ static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
 		struct expr *neg = ast_expr(c->a, E_UNARY, &c->cond->loc);
 
 		neg->op = "!";
-		neg->a = clone_expr(c->a, c->cond);
+		neg->a = ast_clone_expr(c->a, c->cond);
 		ifs->e = neg;
 		ifs->then = ast_stmt(c->a, S_NEXT, &c->cond->loc);
 		n = ast_push(c->a, (void ***)&list, n, ifs);
@@ -425,9 +332,9 @@ static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
 
 		if (al->kind == PROBE_ALIAS && al->body)
 			n = ast_push(c->a, (void ***)&list, n,
-				     clone_stmt(c->a, al->body));
+				     ast_clone_stmt(c->a, al->body));
 	}
-	n = ast_push(c->a, (void ***)&list, n, clone_stmt(c->a, user->body));
+	n = ast_push(c->a, (void ***)&list, n, ast_clone_stmt(c->a, user->body));
 	for (i = depth - 1; i >= 0; i--) {
 		struct probe *al = stack[i]->alias;
 		struct stmt *epi = al->kind == PROBE_ALIAS_EPI ? al->body
@@ -435,7 +342,7 @@ static struct rhandler *new_handler(struct ctx *c, const struct rpoint *pt,
 
 		if (epi)
 			n = ast_push(c->a, (void ***)&list, n,
-				     clone_stmt(c->a, epi));
+				     ast_clone_stmt(c->a, epi));
 	}
 	blk->body = list;
 	blk->nbody = n;
@@ -1428,9 +1335,6 @@ static void link_overloads(struct ctx *c, struct function *f,
 		}
 }
 
-static void bind_expr(struct ctx *c, struct expr *e, bool lvalue);
-static void bind_stmt(struct ctx *c, struct stmt *s);
-
 static void bind_array(struct ctx *c, struct expr *e, int nkeys)
 {
 	struct symbol *s = find_global(c, e->name, &e->loc);
@@ -1525,10 +1429,7 @@ static void bind_call(struct ctx *c, struct expr *e)
 	bool exists = false;
 	struct function *f;
 	const struct builtin *bi;
-	int i;
 
-	for (i = 0; i < e->nargs; i++)
-		bind_expr(c, e->args[i], false);
 	f = find_function(c, e->name, e->nargs, &exists, &e->loc);
 	if (f) {
 		e->fn = f;
@@ -1591,52 +1492,53 @@ static void bind_call(struct ctx *c, struct expr *e)
 	}
 }
 
-static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
+/* A name as an expression: a scalar read or stored, a foreach or catch
+ * variable (ROLE WALK_BIND), or the array a foreach iterates. */
+static void bind_sym(struct walker *w, struct expr *e, enum walk_role role)
 {
-	int i;
+	struct ctx *c = cw_ctx(w);
 
-	if (!e)
-		return;
-	switch (e->kind) {
-	case E_NUM:
-	case E_STR:
-	case E_STAR:
-		break;
-	case E_SYM:
-		bind_scalar(c, e, lvalue);
-		if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys == 0 &&
-		    e->sym->maxsize > 0) {
-			/* global a[10] is an array, whatever its arity */
-			diag_error(c->d, &e->sym->loc, "inconsistent arity");
-		} else if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys > 0) {
-			/* a bare array name is only valid in special places */
-			diag_error(c->d, &e->loc,
-				   "inconsistent arity (%d vs 0)", e->sym->nkeys);
-		}
-		if (lvalue)
-			e->sym->written = true;
-		else
+	if (role == WALK_ITERATE) {
+		bind_array(c, e, w->stmt->fe->nkeys);
+		if (e->sym)
 			e->sym->read = true;
-		break;
-	case E_INDEX:
-		for (i = 0; i < e->nargs; i++)
-			bind_expr(c, e->args[i], false);
-		bind_array(c, e, e->nargs);
-		if (e->sym) {
-			if (lvalue)
-				e->sym->written = true;
-			else
-				e->sym->read = true;
-		}
-		break;
+		return;
+	}
+	bind_scalar(c, e, role != WALK_READ);
+	if (role == WALK_BIND) {
+		e->sym->written = true;
+		return;
+	}
+	if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys == 0 &&
+	    e->sym->maxsize > 0) {
+		/* global a[10] is an array, whatever its arity */
+		diag_error(c->d, &e->sym->loc, "inconsistent arity");
+	} else if (e->sym->kind == SYM_GLOBAL && e->sym->nkeys > 0) {
+		/* a bare array name is only valid in special places */
+		diag_error(c->d, &e->loc,
+			   "inconsistent arity (%d vs 0)", e->sym->nkeys);
+	}
+	if (role != WALK_READ)
+		e->sym->written = true;
+	else
+		e->sym->read = true;
+}
+
+static enum walk_next bind_expr_pre(struct walker *w, struct expr **slot,
+				    enum walk_role role)
+{
+	struct ctx *c = cw_ctx(w);
+	struct expr *e = *slot;
+
+	switch (e->kind) {
+	case E_SYM:
+		bind_sym(w, e, role);
+		return WALK_SKIP;
 	case E_CONTEXT:
 		check_context(c, e);
-		break;
-	case E_BINARY:
-	case E_LOGICAL:
-		bind_expr(c, e->a, false);
-		bind_expr(c, e->b, false);
-		break;
+		return WALK_SKIP;
+	case E_DEFINED:
+		return WALK_SKIP;
 	case E_REGEX: {
 		/* the pattern is compiled as the VM will (POSIX ERE) */
 		regex_t re;
@@ -1651,23 +1553,13 @@ static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
 		} else {
 			regfree(&re);
 		}
-		bind_expr(c, e->a, false);
-		break;
+		return WALK_CONTINUE;
 	}
-	case E_UNARY:
-		bind_expr(c, e->a, false);
-		break;
-	case E_PREINC:
-	case E_POSTINC:
-		bind_expr(c, e->a, true);
-		/* x++ whose value is used reads x (no autoprint) */
-		if (e != c->stmt_top && e->a->sym)
-			e->a->sym->read = true;
-		break;
 	case E_ASSIGN:
-		bind_expr(c, e->b, false);
+		/* the value first: its locals come first */
+		walk_expr(w, &e->b, WALK_READ);
 		if (e->a->kind == E_SYM || e->a->kind == E_INDEX) {
-			bind_expr(c, e->a, true);
+			walk_expr(w, &e->a, walk_target_role(e));
 			if (e != c->stmt_top && e->a->sym &&
 			    strcmp(e->op, "=") && strcmp(e->op, "<<<"))
 				e->a->sym->read = true;
@@ -1676,122 +1568,73 @@ static void bind_expr(struct ctx *c, struct expr *e, bool lvalue)
 				   "the left side of '%s' must be a variable or an array element",
 				   e->op);
 		}
-		break;
-	case E_TERNARY:
-		bind_expr(c, e->a, false);
-		bind_expr(c, e->b, false);
-		bind_expr(c, e->c, false);
-		break;
-	case E_CALL:
-		bind_call(c, e);
+		return WALK_SKIP;
+	default:
+		return WALK_CONTINUE;
+	}
+}
+
+static void bind_expr_post(struct walker *w, struct expr **slot,
+			   enum walk_role role)
+{
+	struct ctx *c = cw_ctx(w);
+	struct expr *e = *slot;
+
+	switch (e->kind) {
+	case E_INDEX:
+		bind_array(c, e, e->nargs);
+		if (e->sym) {
+			if (role != WALK_READ)
+				e->sym->written = true;
+			else
+				e->sym->read = true;
+		}
 		break;
 	case E_IN:
-		for (i = 0; i < e->nargs; i++)
-			bind_expr(c, e->args[i], false);
 		bind_array(c, e, e->nargs);
 		if (e->sym)
 			e->sym->read = true;
 		break;
-	case E_STATOP:
-	case E_HIST:
-		if (e->kind == E_HIST)
-			for (i = 0; i < e->nargs; i++)
-				bind_expr(c, e->args[i], false);
-		bind_expr(c, e->a, false);
-		if (e->b)
-			bind_expr(c, e->b, false);
+	case E_CALL:
+		bind_call(c, e);
 		break;
-	case E_HIST_INDEX:
-		bind_expr(c, e->a, false);
-		bind_expr(c, e->b, false);
+	case E_PREINC:
+	case E_POSTINC:
+		/* x++ whose value is used reads x (no autoprint) */
+		if (e != c->stmt_top && e->a->sym)
+			e->a->sym->read = true;
 		break;
-	case E_PRINT:
-		for (i = 0; i < e->nargs; i++)
-			bind_expr(c, e->args[i], false);
-		break;
-	case E_DEFINED:
+	default:
 		break;
 	}
 }
 
-static void bind_stmt(struct ctx *c, struct stmt *s)
+static enum walk_next bind_stmt_pre(struct walker *w, struct stmt **slot)
 {
-	int i;
+	struct ctx *c = cw_ctx(w);
+	struct stmt *s = *slot;
 
-	if (!s)
-		return;
 	switch (s->kind) {
-	case S_NULL:
 	case S_BREAK:
 	case S_CONTINUE:
-	case S_NEXT:
-		if ((s->kind == S_BREAK || s->kind == S_CONTINUE) &&
-		    c->loop_depth == 0)
+		if (c->loop_depth == 0)
 			diag_error(c->d, &s->loc, "cannot '%s' outside loop",
 				   s->kind == S_BREAK ? "break" : "continue");
 		break;
 	case S_EXPR:
 		c->stmt_top = s->e;
-		bind_expr(c, s->e, false);
-		c->stmt_top = NULL;
-		break;
-	case S_BLOCK:
-		for (i = 0; i < s->nbody; i++)
-			bind_stmt(c, s->body[i]);
-		break;
-	case S_IF:
-		bind_expr(c, s->e, false);
-		bind_stmt(c, s->then);
-		bind_stmt(c, s->els);
 		break;
 	case S_WHILE:
-		bind_expr(c, s->e, false);
-		c->loop_depth++;
-		bind_stmt(c, s->then);
-		c->loop_depth--;
-		break;
 	case S_FOR:
-		bind_stmt(c, s->init);
-		bind_expr(c, s->e, false);
+	case S_FOREACH:
 		c->loop_depth++;
-		bind_stmt(c, s->then);
-		c->loop_depth--;
-		bind_stmt(c, s->step);
 		break;
-	case S_FOREACH: {
-		struct foreach *fe = s->fe;
-
-		if (fe->array->kind == E_HIST)
-			bind_expr(c, fe->array, false);
-		else {
-			bind_array(c, fe->array, fe->nkeys);
-			if (fe->array->sym)
-				fe->array->sym->read = true;
-		}
-		if (fe->slice)
-			for (i = 0; i < fe->nkeys; i++)
-				bind_expr(c, fe->slice[i], false);
-		for (i = 0; i < fe->nkeys; i++) {
-			bind_scalar(c, fe->keys[i], true);
-			fe->keys[i]->sym->written = true;
-		}
-		if (fe->value) {
-			bind_scalar(c, fe->value, true);
-			fe->value->sym->written = true;
-		}
-		bind_expr(c, fe->limit, false);
-		c->loop_depth++;
-		bind_stmt(c, s->then);
-		c->loop_depth--;
-		break;
-	}
 	case S_RETURN:
 		if (!c->curfn)
 			diag_error(c->d, &s->loc,
 				   "found 'return' not in function context");
 		else if (s->e)
 			c->curfn->has_value_return = true;
-		bind_expr(c, s->e, false);
 		break;
 	case S_DELETE:
 		if (s->e->kind == E_SYM) {
@@ -1805,22 +1648,45 @@ static void bind_stmt(struct ctx *c, struct stmt *s)
 				bind_scalar(c, s->e, true);
 				s->e->sym->written = true;
 			}
-		} else if (s->e->kind == E_INDEX) {
-			bind_expr(c, s->e, true);
-		} else {
+			return WALK_SKIP;
+		}
+		if (s->e->kind != E_INDEX) {
 			diag_error(c->d, &s->e->loc,
 				   "delete needs a variable, an array or an array element");
+			return WALK_SKIP;
 		}
 		break;
-	case S_TRY:
-		bind_stmt(c, s->then);
-		if (s->catchvar) {
-			bind_scalar(c, s->catchvar, true);
-			s->catchvar->sym->written = true;
-		}
-		bind_stmt(c, s->els);
+	default:
 		break;
 	}
+	return WALK_CONTINUE;
+}
+
+static void bind_stmt_post(struct walker *w, struct stmt **slot)
+{
+	struct ctx *c = cw_ctx(w);
+
+	switch ((*slot)->kind) {
+	case S_EXPR:
+		c->stmt_top = NULL;
+		break;
+	case S_WHILE:
+	case S_FOR:
+	case S_FOREACH:
+		c->loop_depth--;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Bind every name in S to a local, a parameter, a global or a function. */
+static void bind_stmt(struct ctx *c, struct stmt *s)
+{
+	struct cwalk b = { { bind_expr_pre, bind_expr_post, bind_stmt_pre,
+			     bind_stmt_post, NULL, false }, c };
+
+	walk_stmt(&b.w, &s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1841,17 +1707,18 @@ static bool folded_const(const struct expr *e)
 	return e && e->kind == E_NUM && e->op && !strcmp(e->op, "@defined");
 }
 
-static void fold_expr(const struct rpoint *pt, struct expr *e)
-{
-	int i;
+struct defined_fold {
+	struct walker w;
+	const struct rpoint *pt;
+};
 
-	if (!e)
-		return;
-	fold_expr(pt, e->a);
-	fold_expr(pt, e->b);
-	fold_expr(pt, e->c);
-	for (i = 0; i < e->nargs; i++)
-		fold_expr(pt, e->args[i]);
+static void fold_expr(struct walker *w, struct expr **slot,
+		      enum walk_role role)
+{
+	const struct rpoint *pt = ((struct defined_fold *)w)->pt;
+	struct expr *e = *slot;
+
+	(void)role;
 	if (e->kind == E_DEFINED) {
 		const struct expr *x = e->a;
 		int64_t v = 0;
@@ -1884,24 +1751,11 @@ static void fold_expr(const struct rpoint *pt, struct expr *e)
 	}
 }
 
-static void fold_defined(const struct rpoint *pt, struct stmt *s)
+static void fold_if(struct walker *w, struct stmt **slot)
 {
-	int i;
+	struct stmt *s = *slot;
 
-	if (!s)
-		return;
-	fold_expr(pt, s->e);
-	fold_defined(pt, s->then);
-	fold_defined(pt, s->els);
-	fold_defined(pt, s->init);
-	fold_defined(pt, s->step);
-	for (i = 0; i < s->nbody; i++)
-		fold_defined(pt, s->body[i]);
-	if (s->fe) {
-		fold_expr(pt, s->fe->limit);
-		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
-			fold_expr(pt, s->fe->slice[i]);
-	}
+	(void)w;
 	if (s->kind == S_IF && folded_const(s->e)) {
 		struct stmt *keep = s->e->num ? s->then : s->els;
 
@@ -1915,12 +1769,21 @@ static void fold_defined(const struct rpoint *pt, struct stmt *s)
 	}
 }
 
+static void fold_defined(const struct rpoint *pt, struct stmt *s)
+{
+	struct defined_fold f = { { NULL, fold_expr, NULL, fold_if, NULL,
+				    false }, pt };
+
+	walk_stmt(&f.w, &s);
+}
+
 /* ------------------------------------------------------------------ */
 /* arrays modified inside their own foreach (SystemTap's pass-2 check) */
 
 #define MAX_FE_NEST 16
 
 struct fe_check {
+	struct walker w;
 	struct ctx *c;
 	struct symbol *arrs[MAX_FE_NEST];	/* arrays being iterated */
 	int n;
@@ -1928,55 +1791,39 @@ struct fe_check {
 	int nseen;
 };
 
+static bool is_store(enum walk_role role)
+{
+	return role == WALK_WRITE || role == WALK_UPDATE;
+}
+
+/* Does a function F (or one it calls) write global G? */
+struct global_writes {
+	struct walker w;
+	struct fe_check *k;
+	const struct symbol *g;
+};
+
 static bool fn_writes(struct fe_check *k, struct function *f,
 		      const struct symbol *g);
 
-/* Does E (or a function it calls) write global G? */
-static bool expr_writes(struct fe_check *k, const struct expr *e,
-			const struct symbol *g)
+static enum walk_next global_writes_pre(struct walker *w, struct expr **slot,
+					enum walk_role role)
 {
-	int i;
+	struct global_writes *x = (struct global_writes *)w;
+	const struct expr *e = *slot;
 
-	if (!e)
-		return false;
-	if ((e->kind == E_ASSIGN || e->kind == E_PREINC ||
-	     e->kind == E_POSTINC) && e->a && e->a->sym == g)
-		return true;
-	if (e->kind == E_CALL && e->fn && fn_writes(k, e->fn, g))
-		return true;
-	if (expr_writes(k, e->a, g) || expr_writes(k, e->b, g) ||
-	    expr_writes(k, e->c, g))
-		return true;
-	for (i = 0; i < e->nargs; i++)
-		if (expr_writes(k, e->args[i], g))
-			return true;
-	return false;
-}
-
-static bool stmt_writes(struct fe_check *k, const struct stmt *s,
-			const struct symbol *g)
-{
-	int i;
-
-	if (!s)
-		return false;
-	if (s->kind == S_DELETE && s->e && s->e->sym == g)
-		return true;
-	if (expr_writes(k, s->e, g) || stmt_writes(k, s->then, g) ||
-	    stmt_writes(k, s->els, g) || stmt_writes(k, s->init, g) ||
-	    stmt_writes(k, s->step, g))
-		return true;
-	for (i = 0; i < s->nbody; i++)
-		if (stmt_writes(k, s->body[i], g))
-			return true;
-	if (s->fe && expr_writes(k, s->fe->limit, g))
-		return true;
-	return false;
+	if (is_store(role) && e->sym == x->g)
+		return WALK_STOP;
+	if (e->kind == E_CALL && e->fn && fn_writes(x->k, e->fn, x->g))
+		return WALK_STOP;
+	return WALK_CONTINUE;
 }
 
 static bool fn_writes(struct fe_check *k, struct function *f,
 		      const struct symbol *g)
 {
+	struct global_writes x = { .w = { .expr_pre = global_writes_pre },
+				   .k = k, .g = g };
 	int i, n0 = k->nseen;
 	bool r;
 
@@ -1984,23 +1831,23 @@ static bool fn_writes(struct fe_check *k, struct function *f,
 		if (k->seen[i] == f)
 			return false;
 	k->nseen = ast_push(k->c->a, (void ***)&k->seen, k->nseen, f);
-	r = stmt_writes(k, f->body, g);
+	r = !walk_stmt(&x.w, &f->body);
 	k->nseen = n0;
 	return r;
 }
 
-static void fe_check_expr(struct fe_check *k, struct expr *e)
+static enum walk_next fe_check_expr(struct walker *w, struct expr **slot,
+				    enum walk_role role)
 {
+	struct fe_check *k = (struct fe_check *)w;
+	struct expr *e = *slot;
 	int i;
 
-	if (!e)
-		return;
 	for (i = 0; i < k->n; i++) {
 		struct symbol *g = k->arrs[i];
 
-		if ((e->kind == E_ASSIGN || e->kind == E_PREINC ||
-		     e->kind == E_POSTINC) && e->a && e->a->sym == g)
-			diag_error(k->c->d, &e->a->loc,
+		if (is_store(role) && e->sym == g)
+			diag_error(k->c->d, &e->loc,
 				   "variable '%s' modified during 'foreach' iteration",
 				   g->name);
 		else if (e->kind == E_CALL && e->fn) {
@@ -2011,126 +1858,77 @@ static void fe_check_expr(struct fe_check *k, struct expr *e)
 					   g->name);
 		}
 	}
-	fe_check_expr(k, e->a);
-	fe_check_expr(k, e->b);
-	fe_check_expr(k, e->c);
-	for (i = 0; i < e->nargs; i++)
-		fe_check_expr(k, e->args[i]);
+	return WALK_CONTINUE;
 }
 
-static void fe_check_stmt(struct fe_check *k, struct stmt *s)
+/* A foreach's body is walked with its array on the stack. */
+static enum walk_next fe_check_stmt(struct walker *w, struct stmt **slot)
 {
-	int i;
+	struct fe_check *k = (struct fe_check *)w;
+	struct stmt *s = *slot;
+	struct symbol *arr;
 
-	if (!s)
-		return;
-	if (s->kind == S_DELETE && s->e && s->e->sym)
-		for (i = 0; i < k->n; i++)
-			if (s->e->sym == k->arrs[i])
-				diag_error(k->c->d, &s->e->loc,
-					   "variable '%s' modified during 'foreach' iteration",
-					   k->arrs[i]->name);
-	fe_check_expr(k, s->e);
-	if (s->kind == S_FOREACH) {
-		struct symbol *arr = s->fe->array->kind == E_HIST ?
-			s->fe->array->a->sym : s->fe->array->sym;
-
-		fe_check_expr(k, s->fe->limit);
-		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
-			fe_check_expr(k, s->fe->slice[i]);
-		if (arr && k->n < MAX_FE_NEST) {
-			k->arrs[k->n++] = arr;
-			fe_check_stmt(k, s->then);
-			k->n--;
-			return;
-		}
-	}
-	fe_check_stmt(k, s->init);
-	fe_check_stmt(k, s->then);
-	fe_check_stmt(k, s->els);
-	fe_check_stmt(k, s->step);
-	for (i = 0; i < s->nbody; i++)
-		fe_check_stmt(k, s->body[i]);
+	if (s->kind != S_FOREACH)
+		return WALK_CONTINUE;
+	arr = s->fe->array->kind == E_HIST ? s->fe->array->a->sym
+					   : s->fe->array->sym;
+	if (!arr || k->n >= MAX_FE_NEST)
+		return WALK_CONTINUE;
+	walk_foreach_head(w, s);
+	k->arrs[k->n++] = arr;
+	walk_stmt(w, &s->then);
+	k->n--;
+	return WALK_SKIP;
 }
 
 /* ------------------------------------------------------------------ */
 /* dead stores of alias prologues                                     */
 
-static bool expr_pure(const struct expr *e)
+static enum walk_next impure_pre(struct walker *w, struct expr **slot,
+				 enum walk_role role)
 {
-	int i;
+	const struct expr *e = *slot;
 
-	if (!e)
-		return true;
+	(void)w;
+	(void)role;
 	switch (e->kind) {
 	case E_ASSIGN:
 	case E_PREINC:
 	case E_POSTINC:
 	case E_PRINT:
-		return false;
+		return WALK_STOP;
 	case E_CALL:
-		if (!e->bi || !e->bi->pure)
-			return false;
-		break;
+		return e->bi && e->bi->pure ? WALK_CONTINUE : WALK_STOP;
 	default:
-		break;
+		return WALK_CONTINUE;
 	}
-	if (!expr_pure(e->a) || !expr_pure(e->b) || !expr_pure(e->c))
-		return false;
-	for (i = 0; i < e->nargs; i++)
-		if (!expr_pure(e->args[i]))
-			return false;
-	return true;
+}
+
+static bool expr_pure(struct expr *e)
+{
+	struct walker w = { .expr_pre = impure_pre };
+
+	return walk_expr(&w, &e, WALK_READ);
 }
 
 /* Count reads of locals (for elision). */
-static void count_reads(struct expr *e, bool lvalue)
+static enum walk_next count_reads(struct walker *w, struct expr **slot,
+				  enum walk_role role)
 {
-	int i;
+	struct expr *e = *slot;
 
-	if (!e)
-		return;
-	if (e->kind == E_SYM && e->sym && !lvalue &&
-	    e->sym->kind != SYM_GLOBAL)	/* globals: bind_expr's business */
+	(void)w;
+	if (e->kind == E_SYM && e->sym && role != WALK_WRITE &&
+	    role != WALK_BIND &&
+	    e->sym->kind != SYM_GLOBAL)	/* globals: bind's business */
 		e->sym->read = true;
-	if (e->kind == E_ASSIGN) {
-		count_reads(e->b, false);
-		/* compound assignments read their target (<<< does not) */
-		count_reads(e->a, strcmp(e->op, "=") == 0 ||
-				  strcmp(e->op, "<<<") == 0);
-		return;
-	}
-	count_reads(e->a, false);
-	count_reads(e->b, false);
-	count_reads(e->c, false);
-	for (i = 0; i < e->nargs; i++)
-		count_reads(e->args[i], false);
-}
-
-static void count_reads_stmt(struct stmt *s)
-{
-	int i;
-
-	if (!s)
-		return;
-	count_reads(s->e, false);
-	count_reads_stmt(s->then);
-	count_reads_stmt(s->els);
-	count_reads_stmt(s->init);
-	count_reads_stmt(s->step);
-	for (i = 0; i < s->nbody; i++)
-		count_reads_stmt(s->body[i]);
-	if (s->fe) {
-		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
-			count_reads(s->fe->slice[i], false);
-		count_reads(s->fe->limit, false);
-	}
+	return WALK_CONTINUE;
 }
 
 /* Turn `x = pure` into ';' where x is a local nobody reads and the
  * statement comes from a tapset.  Returns how many were removed. */
 /* x <<< v (or x <<< y <<< v) into locals nothing reads, v pure */
-static bool dead_stat_store(const struct expr *e)
+static bool dead_stat_store(struct expr *e)
 {
 	return e && e->kind == E_ASSIGN && !strcmp(e->op, "<<<") &&
 	       e->a->kind == E_SYM && e->a->sym &&
@@ -2138,20 +1936,26 @@ static bool dead_stat_store(const struct expr *e)
 	       (expr_pure(e->b) || dead_stat_store(e->b));
 }
 
-static int elide_stmt(struct stmt *s, struct diag *d)
-{
-	int i, n = 0;
+struct elider {
+	struct walker w;
+	struct diag *d;
+	int n;
+};
 
-	if (!s)
-		return 0;
+static enum walk_next elide_stmt(struct walker *w, struct stmt **slot)
+{
+	struct elider *el = (struct elider *)w;
+	struct stmt *s = *slot;
+
 	/* a statistic in a local that nothing reads: SystemTap elides it
 	   (with this warning) instead of refusing a local statistic */
 	if (s->kind == S_EXPR && dead_stat_store(s->e)) {
-		diag_warning(d, &s->e->loc, "Eliding assignment to '%s'",
+		diag_warning(el->d, &s->e->loc, "Eliding assignment to '%s'",
 			     s->e->a->name);
 		s->kind = S_NULL;
 		s->e = NULL;
-		return 1;
+		el->n++;
+		return WALK_SKIP;
 	}
 	if (s->kind == S_EXPR && s->e && s->e->kind == E_ASSIGN &&
 	    !strcmp(s->e->op, "=") && s->e->a->kind == E_SYM && s->e->a->sym &&
@@ -2159,25 +1963,26 @@ static int elide_stmt(struct stmt *s, struct diag *d)
 	    s->loc.src && s->loc.src->is_tapset && expr_pure(s->e->b)) {
 		s->kind = S_NULL;
 		s->e = NULL;
-		return 1;
+		el->n++;
+		return WALK_SKIP;
 	}
-	n += elide_stmt(s->then, d);
-	n += elide_stmt(s->els, d);
-	for (i = 0; i < s->nbody; i++)
-		n += elide_stmt(s->body[i], d);
-	return n;
+	return WALK_CONTINUE;
 }
 
 static void elide_dead_stores(struct rhandler *h, struct diag *d)
 {
+	struct walker reads = { .expr_pre = count_reads };
+	struct elider el = { .w = { .stmt_pre = elide_stmt }, .d = d };
 	struct symbol *s;
 	int rounds;
 
 	for (rounds = 0; rounds < 8; rounds++) {
 		for (s = h->locals; s; s = s->next)
 			s->read = false;
-		count_reads_stmt(h->body);
-		if (!elide_stmt(h->body, d))
+		walk_stmt(&reads, &h->body);
+		el.n = 0;
+		walk_stmt(&el.w, &h->body);
+		if (!el.n)
 			break;
 	}
 }
@@ -2613,12 +2418,14 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 	return e->type;
 }
 
-static void infer_stmt(struct ctx *c, struct stmt *s)
+/* The expressions of each statement; the walk goes on into the statements
+ * inside it. */
+static enum walk_next infer_stmt_pre(struct walker *w, struct stmt **slot)
 {
+	struct ctx *c = cw_ctx(w);
+	struct stmt *s = *slot;
 	int i;
 
-	if (!s)
-		return;
 	switch (s->kind) {
 	case S_EXPR:
 		infer(c, s->e, T_UNKNOWN);
@@ -2634,14 +2441,6 @@ static void infer_stmt(struct ctx *c, struct stmt *s)
 					   "the condition must be a number, not a %s",
 					   type_name(t));
 		}
-		infer_stmt(c, s->init);
-		infer_stmt(c, s->then);
-		infer_stmt(c, s->els);
-		infer_stmt(c, s->step);
-		break;
-	case S_BLOCK:
-		for (i = 0; i < s->nbody; i++)
-			infer_stmt(c, s->body[i]);
 		break;
 	case S_FOREACH: {
 		struct foreach *fe = s->fe;
@@ -2694,7 +2493,6 @@ static void infer_stmt(struct ctx *c, struct stmt *s)
 				diag_error(c->d, &fe->limit->loc,
 					   "limit must be a number");
 		}
-		infer_stmt(c, s->then);
 		break;
 	}
 	case S_RETURN:
@@ -2710,26 +2508,36 @@ static void infer_stmt(struct ctx *c, struct stmt *s)
 			infer_keys(c, s->e, s->e->args, s->e->nargs);
 		break;
 	case S_TRY:
-		infer_stmt(c, s->then);
+		/* the catch variable between the two blocks */
+		walk_stmt(w, &s->then);
 		if (s->catchvar && s->catchvar->sym)
 			unify(c, &s->catchvar->sym->type, T_STRING,
 			      &s->catchvar->loc, what_sym(c, s->catchvar->sym));
-		infer_stmt(c, s->els);
-		break;
+		walk_stmt(w, &s->els);
+		return WALK_SKIP;
 	default:
 		break;
 	}
+	return WALK_CONTINUE;
+}
+
+static void infer_stmt(struct ctx *c, struct stmt *s)
+{
+	struct cwalk iw = { .w = { .stmt_pre = infer_stmt_pre }, .c = c };
+
+	walk_stmt(&iw.w, &s);
 }
 
 /* ------------------------------------------------------------------ */
 /* printf formats, checked once types are known (SystemTap's messages) */
 
-static void print_check_expr(struct ctx *c, struct expr *e)
+static enum walk_next print_check_expr(struct walker *w, struct expr **slot,
+					enum walk_role role)
 {
-	int i;
+	struct ctx *c = cw_ctx(w);
+	struct expr *e = *slot;
 
-	if (!e)
-		return;
+	(void)role;
 	if (e->kind == E_PRINT && (!strcmp(e->name, "printf") ||
 				   !strcmp(e->name, "sprintf"))) {
 		struct fmt f;
@@ -2755,31 +2563,14 @@ static void print_check_expr(struct ctx *c, struct expr *e)
 			fmt_free(&f);
 		}
 	}
-	print_check_expr(c, e->a);
-	print_check_expr(c, e->b);
-	print_check_expr(c, e->c);
-	for (i = 0; i < e->nargs; i++)
-		print_check_expr(c, e->args[i]);
+	return WALK_CONTINUE;
 }
 
 static void print_check_stmt(struct ctx *c, struct stmt *s)
 {
-	int i;
+	struct cwalk pc = { .w = { .expr_pre = print_check_expr }, .c = c };
 
-	if (!s)
-		return;
-	print_check_expr(c, s->e);
-	print_check_stmt(c, s->init);
-	print_check_stmt(c, s->then);
-	print_check_stmt(c, s->els);
-	print_check_stmt(c, s->step);
-	for (i = 0; i < s->nbody; i++)
-		print_check_stmt(c, s->body[i]);
-	if (s->fe) {
-		print_check_expr(c, s->fe->limit);
-		for (i = 0; s->fe->slice && i < s->fe->nkeys; i++)
-			print_check_expr(c, s->fe->slice[i]);
-	}
+	walk_stmt(&pc.w, &s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2817,11 +2608,13 @@ static void fe_checks(struct ctx *c)
 	int i;
 
 	memset(&fk, 0, sizeof(fk));
+	fk.w.expr_pre = fe_check_expr;
+	fk.w.stmt_pre = fe_check_stmt;
 	fk.c = c;
 	for (h = c->out->handlers; h; h = h->next)
-		fe_check_stmt(&fk, h->body);
+		walk_stmt(&fk.w, &h->body);
 	for (i = 0; i < c->nfns; i++)
-		fe_check_stmt(&fk, c->fns[i]->body);
+		walk_stmt(&fk.w, &c->fns[i]->body);
 	for (i = 0; i < c->nglobals; i++)
 		if (c->globals[i]->wrap && c->globals[i]->nkeys == 0)
 			diag_error(c->d, &c->globals[i]->loc,
@@ -2829,14 +2622,14 @@ static void fe_checks(struct ctx *c)
 }
 
 /* probe PP if (COND): COND may read globals only (SystemTap's rules and
- * messages); TOP is the whole condition, where a write is reported. */
-static bool check_cond(struct ctx *c, struct expr *e, struct expr *top)
+ * messages); a write is reported at the whole condition. */
+static enum walk_next cond_check_pre(struct walker *w, struct expr **slot,
+				     enum walk_role role)
 {
-	int i;
-	bool ok = true;
+	struct ctx *c = cw_ctx(w);
+	struct expr *e = *slot;
 
-	if (!e)
-		return true;
+	(void)role;
 	switch (e->kind) {
 	case E_SYM:
 	case E_INDEX:
@@ -2846,7 +2639,7 @@ static bool check_cond(struct ctx *c, struct expr *e, struct expr *top)
 			if (!find_global(c, e->name, &e->loc)) {
 				diag_error(c->d, &e->loc,
 					   "probe condition must not reference undeclared global");
-				return false;
+				return WALK_STOP;
 			}
 		}
 		break;
@@ -2854,25 +2647,29 @@ static bool check_cond(struct ctx *c, struct expr *e, struct expr *top)
 	case E_PRINT:
 		diag_error(c->d, &e->loc,
 			   "probe condition must not reference function");
-		return false;
+		return WALK_STOP;
 	case E_ASSIGN:
 	case E_PREINC:
 	case E_POSTINC:
-		diag_error(c->d, &top->loc,
+		diag_error(c->d, &c->cond_top->loc,
 			   "probe condition must not modify any variables");
-		return false;
+		return WALK_STOP;
 	case E_CONTEXT:
 		diag_error(c->d, &e->loc,
 			   "probe condition must not reference context variables");
-		return false;
+		return WALK_STOP;
 	default:
 		break;
 	}
-	ok = check_cond(c, e->a, top) && check_cond(c, e->b, top) &&
-	     check_cond(c, e->c, top);
-	for (i = 0; ok && i < e->nargs; i++)
-		ok = check_cond(c, e->args[i], top);
-	return ok;
+	return WALK_CONTINUE;
+}
+
+static bool check_cond(struct ctx *c, struct expr *e)
+{
+	struct cwalk cc = { .w = { .expr_pre = cond_check_pre }, .c = c };
+
+	c->cond_top = e;
+	return walk_expr(&cc.w, &e, WALK_READ);
 }
 
 int resolve_script(struct ast_arena *a, struct script *user,
@@ -2902,7 +2699,7 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		for (i = 0; i < p->npoints; i++) {
 			struct probe_point *pp = p->points[i];
 
-			if (pp->cond && !check_cond(&c, pp->cond, pp->cond))
+			if (pp->cond && !check_cond(&c, pp->cond))
 				continue;
 			/* '!': once it resolves, the rest of the list is
 			   not tried */
