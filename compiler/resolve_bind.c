@@ -15,7 +15,7 @@
 /* symbols                                                            */
 
 struct symbol *res_find_global(struct ctx *c, const char *name,
-				  const struct loc *use)
+			       const struct loc *use)
 {
 	struct script *scripts[2] = { c->user, c->lib };
 	int i;
@@ -56,7 +56,7 @@ static struct symbol *find_local(struct ctx *c, const char *name)
 }
 
 struct symbol *res_add_local(struct ctx *c, const char *name,
-				const struct loc *loc)
+			     const struct loc *loc)
 {
 	struct symbol *s = ast_alloc(c->a, sizeof(*s)), **p;
 

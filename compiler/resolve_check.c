@@ -313,7 +313,7 @@ void res_elide_dead_stores(struct rhandler *h, struct diag *d)
 /* printf formats, checked once types are known (SystemTap's messages) */
 
 static enum walk_next print_check_expr(struct walker *w, struct expr **slot,
-					enum walk_role role)
+				       enum walk_role role)
 {
 	struct ctx *c = cw_ctx(w);
 	struct expr *e = *slot;

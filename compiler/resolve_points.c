@@ -129,7 +129,7 @@ void res_collect_aliases(struct ctx *c)
 /* Does the user pattern U[0..nu) match alias name A[0..na)?  Returns the
  * number of user components consumed (the rest is a suffix), or -1. */
 int res_match_comps(const struct pp_component *u, int nu,
-		       const struct pp_component *al, int na)
+		    const struct pp_component *al, int na)
 {
 	int i;
 
@@ -240,7 +240,7 @@ static void fold_probewrite(struct stmt *s, struct stmt *user)
 }
 
 struct rhandler *res_new_handler(struct ctx *c, const struct rpoint *pt,
-				    struct probe *user, const struct chain *ch)
+				 struct probe *user, const struct chain *ch)
 {
 	struct rhandler *h = ast_alloc(c->a, sizeof(*h));
 	struct stmt *blk = ast_stmt(c->a, S_BLOCK, &user->loc);
@@ -604,8 +604,8 @@ static char *suggest_alias(struct ctx *c, const char *want)
 }
 
 int res_expand(struct ctx *c, const struct pp_component *cp, int n,
-		  const struct probe_point *up, struct probe *user,
-		  const struct chain *ch, int depth)
+	       const struct probe_point *up, struct probe *user,
+	       const struct chain *ch, int depth)
 {
 	struct alias_def *x;
 	int made = 0, matched = 0, r;

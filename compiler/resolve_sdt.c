@@ -203,8 +203,8 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 
 /* process(...)[.provider(P)][.library(L)].mark(N) */
 int res_base_sdt(struct ctx *c, const struct pp_component *cp, int n,
-		    const struct probe_point *up, struct probe *user,
-		    const struct chain *ch)
+		 const struct probe_point *up, struct probe *user,
+		 const struct chain *ch)
 {
 	const char *path_arg = NULL, *provider = NULL, *lib = NULL, *mark;
 	int64_t pid = 0;
