@@ -250,6 +250,8 @@ char *ast_strndup(struct ast_arena *a, const char *s, size_t n);
 
 /* Append to an arena-backed growing pointer array; returns new count. */
 int ast_push(struct ast_arena *a, void ***arr, int n, void *item);
+/* The same, unless ITEM is in the array already. */
+int ast_push_once(struct ast_arena *a, void ***arr, int n, void *item);
 
 struct expr *ast_expr(struct ast_arena *a, enum expr_kind k,
 		      const struct loc *loc);

@@ -114,9 +114,6 @@ static void dump_expr(struct strbuf *out, const struct expr *e, bool paren)
 		dump_expr(out, e->b, true);
 		break;
 	case E_UNARY:
-		sb_puts(out, e->op);
-		dump_expr(out, e->a, true);
-		break;
 	case E_PREINC:
 		sb_puts(out, e->op);
 		dump_expr(out, e->a, true);

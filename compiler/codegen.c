@@ -156,9 +156,40 @@ static void gen_delete(struct cg *g, struct expr *e)
 	}
 }
 
+/* while (e) then; for (init; e; step) then.  `continue` goes back to the
+ * condition in a while, to the step (after a label) in a for. */
+static void gen_loop(struct cg *g, struct stmt *s)
+{
+	struct loop l = { { 0 }, { 0 }, NULL };
+	struct jumplist jf = { NULL, 0 };
+	uint32_t top, cont, j;
+
+	if (s->init)
+		gen_stmt(g, s->init);
+	top = cg_pc(g);
+	cg_label(g);
+	g->cur = &s->loc;
+	cg_emit_act(g);	/* every iteration counts */
+	if (s->e)
+		gen_branch(g, s->e, false, &jf);
+	gen_loop_body(g, s->then, &l);
+	cont = top;
+	if (s->kind == S_FOR) {
+		cont = cg_pc(g);
+		cg_label(g);
+		if (s->step)
+			gen_stmt(g, s->step);
+	}
+	j = cg_emit(g, OP_JMP, 0, 0, 0);
+	cg_patch(g, j, top);
+	cg_jl_patch(g, &l.cont, cont);
+	cg_jl_patch(g, &jf, cg_pc(g));
+	cg_jl_patch(g, &l.brk, cg_pc(g));
+}
+
 static void gen_stmt(struct cg *g, struct stmt *s)
 {
-	uint32_t j1, j2, top;
+	uint32_t j1, j2;
 	int i;
 
 	if (!s)
@@ -196,48 +227,10 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 		}
 		break;
 	}
-	case S_WHILE: {
-		struct loop l = { { 0 }, { 0 }, NULL };
-		struct jumplist jf = { NULL, 0 };
-
-		top = cg_pc(g);
-		cg_label(g);
-		g->cur = &s->loc;
-		cg_emit_act(g);	/* every iteration counts */
-		gen_branch(g, s->e, false, &jf);
-		gen_loop_body(g, s->then, &l);
-		j2 = cg_emit(g, OP_JMP, 0, 0, 0);
-		cg_patch(g, j2, top);
-		cg_jl_patch(g, &l.cont, top);
-		cg_jl_patch(g, &jf, cg_pc(g));
-		cg_jl_patch(g, &l.brk, cg_pc(g));
+	case S_WHILE:
+	case S_FOR:
+		gen_loop(g, s);
 		break;
-	}
-	case S_FOR: {
-		struct loop l = { { 0 }, { 0 }, NULL };
-		struct jumplist jf = { NULL, 0 };
-		uint32_t cont;
-
-		if (s->init)
-			gen_stmt(g, s->init);
-		top = cg_pc(g);
-		cg_label(g);
-		g->cur = &s->loc;
-		cg_emit_act(g);	/* every iteration counts */
-		if (s->e)
-			gen_branch(g, s->e, false, &jf);
-		gen_loop_body(g, s->then, &l);
-		cont = cg_pc(g);
-		cg_label(g);
-		if (s->step)
-			gen_stmt(g, s->step);
-		j2 = cg_emit(g, OP_JMP, 0, 0, 0);
-		cg_patch(g, j2, top);
-		cg_jl_patch(g, &l.cont, cont);
-		cg_jl_patch(g, &jf, cg_pc(g));
-		cg_jl_patch(g, &l.brk, cg_pc(g));
-		break;
-	}
 	case S_FOREACH:
 		gen_foreach(g, s);
 		break;

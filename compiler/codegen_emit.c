@@ -181,46 +181,38 @@ static int lconst(struct cg *g, int64_t v)
 	return (int)p->nlconst++;
 }
 
-static int sconst(struct cg *g, const char *s, size_t len)
+/* S[0..len) in a pool of NUL-terminated copies with their lengths (the
+ * string constants, the formats): its index, added once. */
+static int intern(char ***pool, uint32_t **lens, size_t *n, size_t *cap,
+		  const char *s, size_t len)
 {
-	struct bc_program *p = g->p;
 	size_t i;
 
-	for (i = 0; i < p->nsconst; i++)
-		if (p->sconst_len[i] == len && !memcmp(p->sconst[i], s, len))
+	for (i = 0; i < *n; i++)
+		if ((*lens)[i] == len && !memcmp((*pool)[i], s, len))
 			return (int)i;
-	if (p->nsconst >= g->cap_s) {
-		g->cap_s = g->cap_s ? g->cap_s * 2 : 16;
-		p->sconst = realloc(p->sconst, g->cap_s * sizeof(*p->sconst));
-		p->sconst_len = realloc(p->sconst_len,
-					g->cap_s * sizeof(*p->sconst_len));
+	if (*n >= *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*pool = realloc(*pool, *cap * sizeof(**pool));
+		*lens = realloc(*lens, *cap * sizeof(**lens));
 	}
-	p->sconst[p->nsconst] = malloc(len + 1);
-	memcpy(p->sconst[p->nsconst], s, len);
-	p->sconst[p->nsconst][len] = 0;
-	p->sconst_len[p->nsconst] = (uint32_t)len;
-	return (int)p->nsconst++;
+	(*pool)[*n] = malloc(len + 1);
+	memcpy((*pool)[*n], s, len);
+	(*pool)[*n][len] = 0;
+	(*lens)[*n] = (uint32_t)len;
+	return (int)(*n)++;
+}
+
+static int sconst(struct cg *g, const char *s, size_t len)
+{
+	return intern(&g->p->sconst, &g->p->sconst_len, &g->p->nsconst,
+		      &g->cap_s, s, len);
 }
 
 int cg_add_format(struct cg *g, const char *s, size_t len)
 {
-	struct bc_program *p = g->p;
-	size_t i;
-
-	for (i = 0; i < p->nformats; i++)
-		if (p->format_len[i] == len && !memcmp(p->formats[i], s, len))
-			return (int)i;
-	if (p->nformats >= g->cap_f) {
-		g->cap_f = g->cap_f ? g->cap_f * 2 : 16;
-		p->formats = realloc(p->formats, g->cap_f * sizeof(*p->formats));
-		p->format_len = realloc(p->format_len,
-					g->cap_f * sizeof(*p->format_len));
-	}
-	p->formats[p->nformats] = malloc(len + 1);
-	memcpy(p->formats[p->nformats], s, len);
-	p->formats[p->nformats][len] = 0;
-	p->format_len[p->nformats] = (uint32_t)len;
-	return (int)p->nformats++;
+	return intern(&g->p->formats, &g->p->format_len, &g->p->nformats,
+		      &g->cap_f, s, len);
 }
 
 int cg_add_regex(struct cg *g, const char *re)

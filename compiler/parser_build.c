@@ -406,8 +406,8 @@ struct stmt *mk_foreach(struct pparse *ps, const struct loc *loc,
 	s->then = body;
 	fe->array = array;
 	fe->limit = limit;
-	const struct token *sortdir = NULL;
-	int i0 = 0;
+	const struct token *sortdir = NULL, *byvalue[2];
+	int i0 = 0, k;
 	struct fevar *v0 = head->v[0];
 	if (v0->is_value) {
 		fe->value = v0->sym;
@@ -433,25 +433,22 @@ struct stmt *mk_foreach(struct pparse *ps, const struct loc *loc,
 			fe->sort_col = i - i0 + 1;
 		}
 	}
-	if (fs->agg) {
-		if (sortdir)
-			pc_error(&ps->pc, &fs->aggdir->loc,
+	/* `@agg+` and a plain `+` after the array both sort by value */
+	byvalue[0] = fs->agg ? fs->aggdir : NULL;
+	byvalue[1] = fs->sort;
+	for (k = 0; k < 2; k++) {
+		if (!byvalue[k])
+			continue;
+		if (sortdir) {
+			pc_error(&ps->pc, &byvalue[k]->loc,
 				 "multiple sort directives");
-		else {
-			sortdir = fs->aggdir;
-			fe->sort_col = -1;
+			continue;
+		}
+		sortdir = byvalue[k];
+		fe->sort_col = -1;
+		if (k == 0)
 			fe->sort_agg = ast_strndup(ps->pc.a, fs->agg->text + 1,
 						   fs->agg->textlen - 1);
-		}
-	}
-	if (fs->sort) {
-		if (sortdir)
-			pc_error(&ps->pc, &fs->sort->loc,
-				 "multiple sort directives");
-		else {
-			sortdir = fs->sort;
-			fe->sort_col = -1;
-		}
 	}
 	if (sortdir)
 		fe->sort_dir = sortdir->text[0] == '+' ? 1 : -1;

@@ -25,15 +25,9 @@ int resolve_script(struct ast_arena *a, struct script *user,
 	struct rhandler *h;
 	int errors0 = d->nerrors, i, round, k;
 
-	memset(&c, 0, sizeof(c));
 	memset(out, 0, sizeof(*out));
-	c.a = a;
-	c.d = d;
-	c.o = o;
-	c.user = user;
-	c.lib = lib;
-	c.out = out;
-	c.tail = &out->handlers;
+	c = (struct ctx){ .a = a, .d = d, .o = o, .user = user, .lib = lib,
+			  .out = out, .tail = &out->handlers };
 	res_collect_aliases(&c);
 
 	/* 1. expand every user probe */

@@ -14,35 +14,33 @@
 /* ------------------------------------------------------------------ */
 /* symbols                                                            */
 
+/* Does a definition DNAME at DLOC (private: PRIVAT) answer to NAME used
+ * at USE?  A private one only in its own file. */
+static bool visible(const char *dname, bool privat, const struct loc *dloc,
+		    const char *name, const struct loc *use)
+{
+	return !strcmp(dname, name) &&
+	       !(privat && use && use->src && dloc->src != use->src);
+}
+
 struct symbol *res_find_global(struct ctx *c, const char *name,
 			       const struct loc *use)
 {
 	struct script *scripts[2] = { c->user, c->lib };
+	struct symbol *s;
 	int i;
 
-	for (i = 0; i < 2; i++) {
-		struct symbol *s;
-
-		for (s = scripts[i]->globals; s; s = s->next) {
-			if (strcmp(s->name, name) != 0)
-				continue;
-			if (s->privat && use && use->src &&
-			    s->loc.src != use->src)
-				continue;
-			return s;
-		}
-	}
+	for (i = 0; i < 2; i++)
+		for (s = scripts[i]->globals; s; s = s->next)
+			if (visible(s->name, s->privat, &s->loc, name, use))
+				return s;
 	return NULL;
 }
 
 static void use_global(struct ctx *c, struct symbol *s)
 {
-	int i;
-
-	for (i = 0; i < c->nglobals; i++)
-		if (c->globals[i] == s)
-			return;
-	c->nglobals = ast_push(c->a, (void ***)&c->globals, c->nglobals, s);
+	c->nglobals = ast_push_once(c->a, (void ***)&c->globals, c->nglobals,
+				    s);
 }
 
 static struct symbol *find_local(struct ctx *c, const char *name)
@@ -92,22 +90,17 @@ static struct function *find_function(struct ctx *c, const char *name,
 				      const struct loc *use)
 {
 	struct script *scripts[2] = { c->user, c->lib };
+	struct function *f;
 	int i;
 
-	for (i = 0; i < 2; i++) {
-		struct function *f;
-
+	for (i = 0; i < 2; i++)
 		for (f = scripts[i]->functions; f; f = f->next) {
-			if (strcmp(f->name, name) != 0)
-				continue;
-			if (f->privat && use && use->src &&
-			    f->loc.src != use->src)
+			if (!visible(f->name, f->privat, &f->loc, name, use))
 				continue;
 			*name_exists = true;
 			if (f->nparams == nargs)
 				return f;
 		}
-	}
 	return NULL;
 }
 
@@ -136,10 +129,8 @@ static void link_overloads(struct ctx *c, struct function *f,
 				after = true;
 				continue;
 			}
-			if (!after || strcmp(g->name, f->name) != 0 ||
-			    g->nparams != f->nparams ||
-			    (g->privat && use && use->src &&
-			     g->loc.src != use->src))
+			if (!after || g->nparams != f->nparams ||
+			    !visible(g->name, g->privat, &g->loc, f->name, use))
 				continue;
 			last->next_overload = g;
 			last = g;
@@ -495,8 +486,7 @@ static void bind_stmt_post(struct walker *w, struct stmt **slot)
 /* Bind every name in S to a local, a parameter, a global or a function. */
 void res_bind(struct ctx *c, struct stmt *s)
 {
-	struct cwalk b = { { bind_expr_pre, bind_expr_post, bind_stmt_pre,
-			     bind_stmt_post, NULL, false }, c };
-
-	walk_stmt(&b.w, &s);
+	cw_walk_stmt(c, (struct walker){ bind_expr_pre, bind_expr_post,
+					 bind_stmt_pre, bind_stmt_post, NULL,
+					 false }, s);
 }

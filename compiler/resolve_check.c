@@ -349,9 +349,7 @@ static enum walk_next print_check_expr(struct walker *w, struct expr **slot,
 
 void res_print_check(struct ctx *c, struct stmt *s)
 {
-	struct cwalk pc = { .w = { .expr_pre = print_check_expr }, .c = c };
-
-	walk_stmt(&pc.w, &s);
+	cw_walk_stmt(c, (struct walker){ .expr_pre = print_check_expr }, s);
 }
 
 /* foreach bodies that modify their array, wrapping scalars */
@@ -420,8 +418,6 @@ static enum walk_next cond_check_pre(struct walker *w, struct expr **slot,
 
 bool res_check_cond(struct ctx *c, struct expr *e)
 {
-	struct cwalk cc = { .w = { .expr_pre = cond_check_pre }, .c = c };
-
 	c->cond_top = e;
-	return walk_expr(&cc.w, &e, WALK_READ);
+	return cw_walk_expr(c, (struct walker){ .expr_pre = cond_check_pre }, e);
 }

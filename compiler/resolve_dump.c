@@ -198,13 +198,8 @@ int resolve_list(struct ast_arena *a, struct script *lib,
 
 	lo.listing = true;
 	quiet.out = fopen("/dev/null", "w");
-	memset(&c, 0, sizeof(c));
 	memset(&empty, 0, sizeof(empty));
-	c.a = a;
-	c.d = d;
-	c.o = o;
-	c.user = &empty;
-	c.lib = lib;
+	c = (struct ctx){ .a = a, .d = d, .o = o, .user = &empty, .lib = lib };
 	res_collect_aliases(&c);
 	for (x = c.aliases; x; x = x->next) {
 		const struct probe_point *an = x->p->alias_name;

@@ -72,6 +72,23 @@ static inline struct ctx *cw_ctx(struct walker *w)
 	return ((struct cwalk *)w)->c;
 }
 
+/* Walk S, or E, with W's callbacks over the context C. */
+static inline bool cw_walk_stmt(struct ctx *c, struct walker w,
+				struct stmt *s)
+{
+	struct cwalk cw = { w, c };
+
+	return walk_stmt(&cw.w, &s);
+}
+
+static inline bool cw_walk_expr(struct ctx *c, struct walker w,
+				struct expr *e)
+{
+	struct cwalk cw = { w, c };
+
+	return walk_expr(&cw.w, &e, WALK_READ);
+}
+
 /* resolve_points.c */
 void res_put_quoted(struct strbuf *sb, const char *s);
 /* The components as probe point text, in the arena. */

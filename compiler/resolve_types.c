@@ -144,6 +144,16 @@ static void infer_hist(struct ctx *c, struct expr *e)
 	}
 }
 
+/* X, an operand of the operator E, must be a number. */
+static void number_operand(struct ctx *c, struct expr *e, struct expr *x)
+{
+	enum type t = infer(c, x, T_LONG);
+
+	if (t != T_UNKNOWN && t != T_LONG)
+		diag_error(c->d, &e->loc, "operator '%s' needs a number, not a %s",
+			   e->op, res_type_name(t));
+}
+
 static enum type infer(struct ctx *c, struct expr *e, enum type want)
 {
 	enum type ta, tb;
@@ -162,16 +172,10 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 		break;
 	case E_CONTEXT:
 		break;	/* set by check_context */
-	case E_SYM:
-		if (e->sym) {
-			if (want != T_UNKNOWN && e->sym->type == T_UNKNOWN)
-				unify(c, &e->sym->type, want, &e->loc,
-				      what_sym(c, e->sym));
-			e->type = e->sym->type;
-		}
-		break;
-	case E_INDEX:
+	case E_INDEX:	/* the keys, then the type as for a name */
 		infer_keys(c, e, e->args, e->nargs);
+		/* fall through */
+	case E_SYM:
 		if (e->sym) {
 			if (want != T_UNKNOWN && e->sym->type == T_UNKNOWN)
 				unify(c, &e->sym->type, want, &e->loc,
@@ -226,27 +230,11 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 		break;
 	case E_LOGICAL:
 	case E_UNARY:
-		ta = infer(c, e->a, T_LONG);
-		if (ta != T_UNKNOWN && ta != T_LONG)
-			diag_error(c->d, &e->loc,
-				   "operator '%s' needs a number, not a %s", e->op,
-				   res_type_name(ta));
-		if (e->kind == E_LOGICAL) {
-			tb = infer(c, e->b, T_LONG);
-			if (tb != T_UNKNOWN && tb != T_LONG)
-				diag_error(c->d, &e->loc,
-					   "operator '%s' needs a number, not a %s",
-					   e->op, res_type_name(tb));
-		}
-		e->type = T_LONG;
-		break;
 	case E_PREINC:
 	case E_POSTINC:
-		ta = infer(c, e->a, T_LONG);
-		if (ta != T_UNKNOWN && ta != T_LONG)
-			diag_error(c->d, &e->loc,
-				   "operator '%s' needs a number, not a %s", e->op,
-				   res_type_name(ta));
+		number_operand(c, e, e->a);
+		if (e->kind == E_LOGICAL)
+			number_operand(c, e, e->b);
 		e->type = T_LONG;
 		break;
 	case E_REGEX:
@@ -545,9 +533,7 @@ static enum walk_next infer_stmt_pre(struct walker *w, struct stmt **slot)
 
 void res_infer(struct ctx *c, struct stmt *s)
 {
-	struct cwalk iw = { .w = { .stmt_pre = infer_stmt_pre }, .c = c };
-
-	walk_stmt(&iw.w, &s);
+	cw_walk_stmt(c, (struct walker){ .stmt_pre = infer_stmt_pre }, s);
 }
 
 void res_global_init_types(struct ctx *c)

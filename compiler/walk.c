@@ -11,6 +11,14 @@ static bool walks_exprs(const struct walker *w)
 	return w->expr_pre || w->expr_post;
 }
 
+/* After a pre callback: go into the node? */
+static bool enter(struct walker *w, enum walk_next nx)
+{
+	if (nx == WALK_STOP)
+		w->stopped = true;
+	return nx == WALK_CONTINUE;
+}
+
 enum walk_role walk_target_role(const struct expr *e)
 {
 	if (e->kind == E_ASSIGN &&
@@ -19,25 +27,11 @@ enum walk_role walk_target_role(const struct expr *e)
 	return WALK_UPDATE;
 }
 
-bool walk_expr(struct walker *w, struct expr **slot, enum walk_role role)
+static void expr_children(struct walker *w, struct expr *e)
 {
-	struct expr *e;
 	enum walk_role ra = WALK_READ;
 	int i;
 
-	if (w->stopped)
-		return false;
-	if (!*slot)
-		return true;
-	if (w->expr_pre) {
-		enum walk_next nx = w->expr_pre(w, slot, role);
-
-		if (nx == WALK_STOP)
-			w->stopped = true;
-		if (nx != WALK_CONTINUE)
-			return !w->stopped;
-	}
-	e = *slot;		/* the pre callback may have replaced it */
 	if (e->kind == E_ASSIGN || e->kind == E_PREINC || e->kind == E_POSTINC)
 		ra = walk_target_role(e);
 	walk_expr(w, &e->a, ra);
@@ -45,10 +39,18 @@ bool walk_expr(struct walker *w, struct expr **slot, enum walk_role role)
 	walk_expr(w, &e->c, WALK_READ);
 	for (i = 0; i < e->nargs; i++)
 		walk_expr(w, &e->args[i], WALK_READ);
-	if (w->stopped)
-		return false;
-	if (w->expr_post)
-		w->expr_post(w, slot, role);
+}
+
+bool walk_expr(struct walker *w, struct expr **slot, enum walk_role role)
+{
+	if (w->stopped || !*slot)
+		return !w->stopped;
+	if (!w->expr_pre || enter(w, w->expr_pre(w, slot, role))) {
+		/* *slot again: the pre callback may have replaced it */
+		expr_children(w, *slot);
+		if (w->expr_post && !w->stopped)
+			w->expr_post(w, slot, role);
+	}
 	return !w->stopped;
 }
 
@@ -80,24 +82,10 @@ bool walk_foreach_head(struct walker *w, struct stmt *s)
 	return !w->stopped;
 }
 
-bool walk_stmt(struct walker *w, struct stmt **slot)
+static void stmt_children(struct walker *w, struct stmt *s)
 {
-	struct stmt *s;
 	int i;
 
-	if (w->stopped)
-		return false;
-	if (!*slot)
-		return true;
-	if (w->stmt_pre) {
-		enum walk_next nx = w->stmt_pre(w, slot);
-
-		if (nx == WALK_STOP)
-			w->stopped = true;
-		if (nx != WALK_CONTINUE)
-			return !w->stopped;
-	}
-	s = *slot;
 	walk_stmt(w, &s->init);
 	if (s->fe)
 		walk_foreach_head(w, s);
@@ -108,10 +96,17 @@ bool walk_stmt(struct walker *w, struct stmt **slot)
 	walk_stmt(w, &s->step);
 	for (i = 0; i < s->nbody; i++)
 		walk_stmt(w, &s->body[i]);
-	if (w->stopped)
-		return false;
-	if (w->stmt_post)
-		w->stmt_post(w, slot);
+}
+
+bool walk_stmt(struct walker *w, struct stmt **slot)
+{
+	if (w->stopped || !*slot)
+		return !w->stopped;
+	if (!w->stmt_pre || enter(w, w->stmt_pre(w, slot))) {
+		stmt_children(w, *slot);
+		if (w->stmt_post && !w->stopped)
+			w->stmt_post(w, slot);
+	}
 	return !w->stopped;
 }
 
@@ -143,12 +138,13 @@ static enum walk_next clone_expr_pre(struct walker *w, struct expr **slot,
 
 	(void)role;
 	*r = **slot;
+	/* what resolve fills in is the copy's own to fill */
+	r->type = T_UNKNOWN;
 	r->sym = NULL;
+	r->args = dup_array(a, r->args, r->nargs);
 	r->fn = NULL;
 	r->bi = NULL;
 	r->aux = NULL;
-	r->type = T_UNKNOWN;
-	r->args = dup_array(a, r->args, r->nargs);
 	*slot = r;
 	return WALK_CONTINUE;
 }
