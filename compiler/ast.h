@@ -1,10 +1,12 @@
 /*
  * ast.h - the syntax tree of a pytap (SystemTap language) script.
  *
- * The parser builds it, resolve.c expands aliases into it and fills in
- * symbols and types, codegen.c walks it to emit bytecode.  Every node keeps
- * the location of the token that names it (for carets in diagnostics and
- * for runtime "near ... at FILE:L:C" messages).
+ * The parser builds it, resolve*.c expand aliases into it and fill in
+ * symbols and types, codegen*.c turn it into bytecode.  A pass that looks
+ * through a whole tree does it with the one walker of walk.h, which knows
+ * every child of every node.  Every node keeps the location of the token
+ * that names it (for carets in diagnostics and for runtime "near ... at
+ * FILE:L:C" messages).
  *
  * Memory: nodes are allocated from one arena per compilation (ast_alloc)
  * and freed all at once (ast_arena_free); nothing in the tree is freed on

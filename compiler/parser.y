@@ -844,7 +844,7 @@ primary:
 		}
 	| AT_PROBEWRITE '(' IDENT ')'
 		{
-			/* an E_DEFINED marked "@probewrite": resolve.c
+			/* an E_DEFINED marked "@probewrite": resolve_points.c
 			   makes it 1 or 0 per expanded handler */
 			$$ = E(ps, E_DEFINED, &@1);
 			$$->op = "@probewrite";
