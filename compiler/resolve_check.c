@@ -233,16 +233,17 @@ static bool expr_pure(struct expr *e)
 	return walk_expr(&w, &e, WALK_READ);
 }
 
-/* Count reads of locals (for elision). */
+/* Count reads of locals (for elision).  `delete x` counts as one: the
+ * stores into x must stay for x to have a type. */
 static enum walk_next count_reads(struct walker *w, struct expr **slot,
 				  enum walk_role role)
 {
 	struct expr *e = *slot;
 
-	(void)w;
-	if (e->kind == E_SYM && e->sym && role != WALK_WRITE &&
-	    role != WALK_BIND &&
-	    e->sym->kind != SYM_GLOBAL)	/* globals: bind's business */
+	if (e->kind == E_SYM && e->sym &&
+	    e->sym->kind != SYM_GLOBAL &&	/* globals: bind's business */
+	    ((role != WALK_WRITE && role != WALK_BIND) ||
+	     (w->stmt->kind == S_DELETE && w->stmt->e == e)))
 		e->sym->read = true;
 	return WALK_CONTINUE;
 }
