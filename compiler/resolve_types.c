@@ -2,6 +2,12 @@
  * resolve_types.c - type inference: every expression, variable, array
  * index and function result gets long, string or stats, to a fixed point,
  * with SystemTap's messages for conflicts.
+ *
+ * Statements are visited by the walker (walk.h); inside one, infer()
+ * types an expression by its operator's own rule, passing down what each
+ * operand is expected to be (the `want` that lets `x = y` type y from x),
+ * which is why it calls itself on the operands rather than using the
+ * walker's fixed order.
  */
 #include <string.h>
 
