@@ -243,7 +243,7 @@ static enum walk_next count_reads(struct walker *w, struct expr **slot,
 	if (e->kind == E_SYM && e->sym &&
 	    e->sym->kind != SYM_GLOBAL &&	/* globals: bind's business */
 	    ((role != WALK_WRITE && role != WALK_BIND) ||
-	     (w->stmt->kind == S_DELETE && w->stmt->e == e)))
+	     (w->stmt && w->stmt->kind == S_DELETE && w->stmt->e == e)))
 		e->sym->read = true;
 	return WALK_CONTINUE;
 }
