@@ -242,7 +242,8 @@ static void gen_stmt(struct cg *g, struct stmt *s)
 			break;
 		}
 		j1 = cg_emit(g, OP_JMP, 0, 0, 0);
-		cg_jl_add(s->kind == S_BREAK ? &g->loop->brk : &g->loop->cont, j1);
+		cg_jl_add(s->kind == S_BREAK ? &g->loop->brk : &g->loop->cont,
+			  j1);
 		break;
 	case S_NEXT:
 		cg_emit(g, OP_NEXT, 0, 0, 0);

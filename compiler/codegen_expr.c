@@ -317,7 +317,8 @@ static bool gen_assign(struct cg *g, struct expr *e, bool want)
 		}
 		first = keys_to_temps(g, lv);
 		load_temps(g, first, lv->nargs);
-		cg_emit(g, is_str ? OP_AGETS : OP_AGETL, lv->nargs, cg_gidx(s), 0);
+		cg_emit(g, is_str ? OP_AGETS : OP_AGETL, lv->nargs, cg_gidx(s),
+			0);
 		gen_value(g, e->b);
 		cg_emit(g, is_str ? OP_CONCAT : compound_op(e->op), 0, 0, 0);
 		t = cg_temp(g);
@@ -325,7 +326,8 @@ static bool gen_assign(struct cg *g, struct expr *e, bool want)
 		load_temps(g, first, lv->nargs);
 		cg_emit(g, OP_LOAD, 0, t, 0);
 		g->cur = &lv->loc;
-		cg_emit(g, is_str ? OP_ASETS : OP_ASETL, lv->nargs, cg_gidx(s), 0);
+		cg_emit(g, is_str ? OP_ASETS : OP_ASETL, lv->nargs, cg_gidx(s),
+			0);
 		if (want)
 			cg_emit(g, OP_LOAD, 0, t, 0);
 		return want;

@@ -41,8 +41,8 @@ int resolve_script(struct ast_arena *a, struct script *user,
 				continue;
 			/* '!': once it resolves, the rest of the list is
 			   not tried */
-			if (res_expand(&c, pp->comps, pp->ncomps, pp, p, NULL, 0) > 0 &&
-			    pp->sufficient)
+			if (res_expand(&c, pp->comps, pp->ncomps, pp, p, NULL,
+				       0) > 0 && pp->sufficient)
 				break;
 		}
 	}

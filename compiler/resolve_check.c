@@ -340,7 +340,8 @@ static enum walk_next print_check_expr(struct walker *w, struct expr **slot,
 				if (got != want && got != T_UNKNOWN)
 					diag_error(c->d, &e->args[k]->loc,
 						   "type mismatch: expected %s but found %s",
-						   res_type_name(want), res_type_name(got));
+						   res_type_name(want),
+						   res_type_name(got));
 			}
 			fmt_free(&f);
 		}
@@ -420,5 +421,6 @@ static enum walk_next cond_check_pre(struct walker *w, struct expr **slot,
 bool res_check_cond(struct ctx *c, struct expr *e)
 {
 	c->cond_top = e;
-	return cw_walk_expr(c, (struct walker){ .expr_pre = cond_check_pre }, e);
+	return cw_walk_expr(c, (struct walker){ .expr_pre = cond_check_pre },
+			    e);
 }

@@ -29,8 +29,10 @@
 
 enum walk_role {
 	WALK_READ,	/* its value is used */
-	WALK_WRITE,	/* stored into: the left of = and <<<, delete's operand */
-	WALK_UPDATE,	/* read and stored: the left of += .= ..., ++/--'s operand */
+	WALK_WRITE,	/* stored into: the left of = and <<<, the operand
+			   of delete */
+	WALK_UPDATE,	/* read and stored: the left of += .= ..., the
+			   operand of ++ and -- */
 	WALK_BIND,	/* a variable a statement sets: foreach keys and value,
 			   the catch variable */
 	WALK_ITERATE,	/* what a foreach iterates: an array or @hist_*() */
