@@ -697,7 +697,8 @@ static bool gen_expr(struct cg *g, struct expr *e)
 	case E_REGEX:
 		gen_value(g, e->a);
 		g->cur = &e->loc;
-		cg_emit(g, OP_REGEX, !strcmp(e->op, "!~"), cg_add_regex(g, e->str), 0);
+		cg_emit(g, OP_REGEX, !strcmp(e->op, "!~"),
+			cg_add_regex(g, e->str), 0);
 		break;
 	case E_STATOP: {
 		struct expr *st = e->a;

@@ -89,8 +89,9 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		c.locals = &f->locals;
 		c.nlocals = &f->nlocals;
 		for (i = 0; i < f->nparams; i++) {
-			struct symbol *ps = res_add_local(&c, f->params[i]->name,
-						      &f->params[i]->loc);
+			struct symbol *ps = res_add_local(&c,
+							  f->params[i]->name,
+							  &f->params[i]->loc);
 
 			ps->kind = SYM_PARAM;
 			ps->type = f->params[i]->type;

@@ -441,7 +441,8 @@ static enum walk_next bind_stmt_pre(struct walker *w, struct stmt **slot)
 		break;
 	case S_DELETE:
 		if (s->e->kind == E_SYM) {
-			struct symbol *g = res_find_global(c, s->e->name, &s->e->loc);
+			struct symbol *g = res_find_global(c, s->e->name,
+							   &s->e->loc);
 
 			if (g && g->nkeys > 0) {
 				use_global(c, g);

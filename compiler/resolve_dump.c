@@ -56,7 +56,8 @@ void resolve_dump(struct strbuf *out, const struct resolved *r)
 		for (i = 0; i < r->nglobals; i++) {
 			const struct symbol *g = r->globals[i];
 
-			sb_printf(out, "%s:%s", g->name, res_type_name(g->type));
+			sb_printf(out, "%s:%s", g->name,
+				  res_type_name(g->type));
 			if (g->nkeys) {
 				sb_putc(out, ' ');
 				sb_putc(out, '[');
@@ -74,8 +75,8 @@ void resolve_dump(struct strbuf *out, const struct resolved *r)
 			const struct function *f = r->functions[i];
 
 			sb_printf(out, "%s:%s (", f->name,
-				  f->has_value_return ? res_type_name(f->rettype)
-						      : "void");
+				  f->has_value_return ?
+				  res_type_name(f->rettype) : "void");
 			for (k = 0; k < f->nparams; k++)
 				sb_printf(out, "%s%s:%s", k ? ", " : "",
 					  f->params[k]->name,

@@ -108,7 +108,8 @@ void res_collect_aliases(struct ctx *c)
 			const struct source *sy = y->p->loc.src;
 			int oy = sy->is_tapset ? sy->origin : 1 << 20;
 
-			if (oy > ox && strcmp(kx, res_alias_key(c, y->p)) == 0) {
+			if (oy > ox &&
+			    strcmp(kx, res_alias_key(c, y->p)) == 0) {
 				shadowed = true;
 				if (c->o->verbose)
 					fprintf(stderr,
@@ -368,9 +369,9 @@ static int base_proc(struct ctx *c, const struct pp_component *cp, int n,
 	} else if (!c->o->have_target) {
 		diag_error(c->d, &cp[0].loc,
 			   "'%s' without a path or pid would trace every process on the system: give -c CMD or -x PID, or name the program: process(\"PATH\").%s",
-			   res_comps_str(c, cp, n), thread ? (begin ? "thread.begin" :
-							  "thread.end") :
-			   (begin ? "begin" : "end"));
+			   res_comps_str(c, cp, n),
+			   thread ? (begin ? "thread.begin" : "thread.end")
+				  : (begin ? "begin" : "end"));
 		sb_free(&sb);
 		return -1;
 	}

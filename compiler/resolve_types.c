@@ -213,8 +213,8 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 				ta = infer(c, e->a, tb);
 			if (ta != T_UNKNOWN && tb != T_UNKNOWN && ta != tb)
 				diag_error(c->d, &e->loc,
-					   "cannot compare %s with %s", res_type_name(ta),
-					   res_type_name(tb));
+					   "cannot compare %s with %s",
+					   res_type_name(ta), res_type_name(tb));
 			else if (ta == T_STATS)
 				diag_error(c->d, &e->loc,
 					   "statistics cannot be compared; use @count, @sum, ...");
