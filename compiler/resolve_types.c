@@ -150,6 +150,19 @@ static void infer_hist(struct ctx *c, struct expr *e)
 	}
 }
 
+/* X and Y must have one type (the sides of a comparison, the branches
+ * of ?:): each is inferred with what the other turned out to be, or WANT.
+ * True when both are known and differ. */
+static bool infer_alike(struct ctx *c, struct expr *x, struct expr *y,
+			enum type want, enum type *tx, enum type *ty)
+{
+	*tx = infer(c, x, want);
+	*ty = infer(c, y, *tx != T_UNKNOWN ? *tx : want);
+	if (*tx == T_UNKNOWN && *ty != T_UNKNOWN)
+		*tx = infer(c, x, *ty);
+	return *tx != T_UNKNOWN && *ty != T_UNKNOWN && *tx != *ty;
+}
+
 /* X, an operand of the operator E, must be a number. */
 static void number_operand(struct ctx *c, struct expr *e, struct expr *x)
 {
@@ -207,11 +220,7 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 		if (!strcmp(e->op, "<") || !strcmp(e->op, ">") ||
 		    !strcmp(e->op, "<=") || !strcmp(e->op, ">=") ||
 		    !strcmp(e->op, "==") || !strcmp(e->op, "!=")) {
-			ta = infer(c, e->a, T_UNKNOWN);
-			tb = infer(c, e->b, ta);
-			if (ta == T_UNKNOWN && tb != T_UNKNOWN)
-				ta = infer(c, e->a, tb);
-			if (ta != T_UNKNOWN && tb != T_UNKNOWN && ta != tb)
+			if (infer_alike(c, e->a, e->b, T_UNKNOWN, &ta, &tb))
 				diag_error(c->d, &e->loc,
 					   "cannot compare %s with %s",
 					   res_type_name(ta), res_type_name(tb));
@@ -297,11 +306,7 @@ static enum type infer(struct ctx *c, struct expr *e, enum type want)
 			diag_error(c->d, &e->a->loc,
 				   "the condition must be a number, not a %s",
 				   res_type_name(ta));
-		ta = infer(c, e->b, want);
-		tb = infer(c, e->c, ta != T_UNKNOWN ? ta : want);
-		if (ta == T_UNKNOWN && tb != T_UNKNOWN)
-			ta = infer(c, e->b, tb);
-		if (ta != T_UNKNOWN && tb != T_UNKNOWN && ta != tb)
+		if (infer_alike(c, e->b, e->c, want, &ta, &tb))
 			diag_error(c->d, &e->loc,
 				   "the two branches of '?:' differ: %s vs. %s",
 				   res_type_name(ta), res_type_name(tb));

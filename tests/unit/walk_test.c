@@ -8,6 +8,7 @@
  *
  * Prints "N passed, N failed" and exits 0 only if nothing failed.
  */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +22,27 @@
 
 static int passed, failed;
 
-#define CHECK(cond, ...) do { \
-		if (cond) { \
-			passed++; \
-		} else { \
-			failed++; \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__); \
-			fputc('\n', stderr); \
-		} \
-	} while (0)
+/* Count a check; say where and why when it fails. */
+static void check(bool ok, int line, const char *fmt, ...)
+	ATTRIBUTE_FORMAT(3, 4);
+
+static void check(bool ok, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	va_start(ap, fmt);
+	fprintf(stderr, "FAIL walk_test.c:%d: ", line);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+#define CHECK(cond, ...) check((cond), __LINE__, __VA_ARGS__)
 
 /* The first probe's body of TEXT, parsed into arena A. */
 static struct stmt *parse_body(struct ast_arena *a, const char *text)
@@ -177,6 +189,15 @@ struct nodeset {
 
 static void add_expr(struct nodeset *ns, const struct expr *e);
 
+/* Record NODE; false when there is none (or no room). */
+static bool add(struct nodeset *ns, const void *node)
+{
+	if (!node || ns->n >= 512)
+		return false;
+	ns->v[ns->n++] = node;
+	return true;
+}
+
 static void add_exprs(struct nodeset *ns, struct expr *const *v, int n)
 {
 	int i;
@@ -187,9 +208,8 @@ static void add_exprs(struct nodeset *ns, struct expr *const *v, int n)
 
 static void add_expr(struct nodeset *ns, const struct expr *e)
 {
-	if (!e || ns->n >= 512)
+	if (!add(ns, e))
 		return;
-	ns->v[ns->n++] = e;
 	add_expr(ns, e->a);
 	add_expr(ns, e->b);
 	add_expr(ns, e->c);
@@ -200,9 +220,8 @@ static void add_stmt(struct nodeset *ns, const struct stmt *s)
 {
 	int i;
 
-	if (!s || ns->n >= 512)
+	if (!add(ns, s))
 		return;
-	ns->v[ns->n++] = s;
 	add_expr(ns, s->e);
 	add_expr(ns, s->catchvar);
 	add_stmt(ns, s->then);
