@@ -1622,6 +1622,13 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		bp->optional = h->pt.optional;
 		bp->pp = strdup(h->pt.pp);
 		bp->pn = h->pt.pn ? strdup(h->pt.pn) : NULL;
+		if (h->pt.loc.src) {
+			char lb[512];
+
+			snprintf(lb, sizeof(lb), "%s:%d:%d", h->pt.loc.src->name,
+				 h->pt.loc.line, h->pt.loc.col);
+			bp->loc = strdup(lb);
+		}
 		bp->handler = r->nfunctions + i;
 		bp->cond_global = -1;
 	}

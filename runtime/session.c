@@ -26,6 +26,7 @@
 
 #include "cpython.h"
 #include "session.h"
+#include "timing.h"
 #include "tracer.h"
 #include "vm.h"
 
@@ -51,6 +52,7 @@ struct session {
 	uint64_t epoch;		/* counts stops and resumes of the world */
 	bool partial;		/* only the running threads are stopped
 				   (a sample.hz tick) */
+	struct timing *timing;	/* -t, else NULL */
 };
 
 static uint64_t now_ns(void)
@@ -59,6 +61,21 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Every handler runs through here: under -t it is timed (the VM's run of
+ * the handler, as SystemTap times its handler). */
+static enum vm_status run_probe(struct session *s, const struct vm_event *ev)
+{
+	enum vm_status st;
+	uint64_t t0;
+
+	if (!s->timing)
+		return vm_run(s->vm, ev);
+	t0 = now_ns();
+	st = vm_run(s->vm, ev);
+	timing_add(s->timing, ev->probe, now_ns() - t0);
+	return st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -194,7 +211,7 @@ static void run_kind(struct session *s, enum bc_probe_kind kind,
 			break;
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = idx[i];
-		vm_run(s->vm, &ev);
+		run_probe(s, &ev);
 	}
 	free(idx);
 }
@@ -301,7 +318,7 @@ static void run_sample(struct session *s, int probe)
 			ev.probe = probe;
 			ev.pid = pids[i];
 			ev.tid = tids[i];
-			vm_run(s->vm, &ev);
+			run_probe(s, &ev);
 		}
 	}
 	host_resume_world(s);
@@ -368,7 +385,7 @@ static bool run_timers(struct session *s, uint64_t now)
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = t->probe;
 		if (s->p->probes[t->probe].kind == BP_TIMER)
-			vm_run(s->vm, &ev);
+			run_probe(s, &ev);
 		else
 			run_sample(s, t->probe);
 		s->pending = true;
@@ -643,7 +660,7 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 		ev.tid = h->tid;
 		ev.regs = &h->regs;
 		ev.sdt = h->probe;
-		vm_run(s->vm, &ev);
+		run_probe(s, &ev);
 		if (vm_exit_requested(s->vm))
 			break;
 	}
@@ -667,7 +684,7 @@ static void proc_probes(struct session *s, enum bc_probe_kind kind, pid_t pid,
 		ev.probe = (int)i;
 		ev.pid = pid;
 		ev.tid = tid;
-		vm_run(s->vm, &ev);
+		run_probe(s, &ev);
 		s->pending = true;
 		if (vm_exit_requested(s->vm))
 			break;
@@ -756,11 +773,16 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		    has_kind(p, BP_THREAD_BEGIN) ||
 		    has_kind(p, BP_THREAD_END);
 	bool need_tracer = sdt || proc || o->cmd || o->pid;
+	struct timing timing;
 	char **g;
 
 	memset(&s, 0, sizeof(s));
 	s.p = p;
 	s.o = o;
+	if (o->timing) {
+		s.timing = &timing;
+		timing_init(&timing, p->nprobes);
+	}
 	memset(&host, 0, sizeof(host));
 	host.ud = &s;
 	host.read_mem = host_read;
@@ -780,6 +802,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		to.pin_cpu = o->pin_cpu;
 		to.proc_events = true;
 		to.verbose = o->verbose;
+		to.timing = o->timing;
 		s.has_proc = proc;
 		s.tr = tracer_new(&to);
 		if (!s.tr) {
@@ -866,6 +889,13 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		run_kind(&s, BP_END, false);
 	vm_print_globals(s.vm);
 	vm_flush(s.vm);
+	if (s.timing) {
+		if (s.tr)
+			tracer_stop_time(s.tr, &timing.stopped_ns,
+					 &timing.nstops);
+		timing_report(&timing, p, o->out);
+		fflush(o->out);
+	}
 	if (vm_error_count(s.vm) || vm_skipped_count(s.vm)) {
 		fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %d\n",
 			vm_error_count(s.vm), vm_skipped_count(s.vm));
@@ -877,5 +907,7 @@ out:
 	if (s.tr)
 		tracer_free(s.tr);
 	free(s.timers);
+	if (s.timing)
+		timing_free(s.timing);
 	return rc;
 }

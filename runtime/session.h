@@ -32,6 +32,7 @@ struct session_opts {
 	int64_t timeout_ms;	/* -T: 0 = none */
 	FILE *out;		/* stdout or -o FILE */
 	char **globals;		/* -G name=value, NULL-terminated */
+	bool timing;		/* -t: the probe hit report at the end */
 };
 
 /* Run P to the end; returns an enum pytap_exit code. */

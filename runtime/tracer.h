@@ -77,6 +77,8 @@ struct tracer_options {
 	bool pin_cpu;		/* run tracer and tracees on one CPU */
 	bool proc_events;	/* report TEV_PROC events */
 	int verbose;		/* -v level: messages to stderr */
+	bool timing;		/* count the time threads stay stopped at
+				   breakpoints (tracer_stop_time) */
 };
 
 enum tracer_event {
@@ -139,6 +141,11 @@ struct tracer_exit {
 	const char *exe;	/* its executable, "" if unknown; valid
 				   until the next tracer_wait() */
 };
+
+/* With opt.timing: the thread-time the targets spent stopped at armed
+ * sites (from the tracer seeing the stop to resuming the thread) and the
+ * number of such stops. */
+void tracer_stop_time(const struct tracer *t, uint64_t *ns, uint64_t *n);
 
 struct tracer *tracer_new(const struct tracer_options *opt);
 

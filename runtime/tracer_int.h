@@ -171,6 +171,8 @@ struct tracer {
 	size_t nobjs;
 	struct tracer_object *objout;
 	struct tthr *held;		/* reported in TEV_HIT, to resume */
+	uint64_t held_since;		/* opt.timing: when held stopped */
+	uint64_t stopped_ns, nstopped;	/* opt.timing: tracer_stop_time */
 	size_t npending_hits;		/* threads with pending_hit */
 	uint64_t pending_seq;		/* stamps them in the order taken */
 	struct orphan *orphans;
