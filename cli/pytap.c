@@ -25,6 +25,7 @@
 #include "strbuf.h"
 #include "tapset.h"
 #include "target.h"
+#include "vm.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1"
@@ -72,7 +73,7 @@ static void usage(FILE *f)
 "  -e SCRIPT    the script text instead of a FILE\n"
 "  -l/-L PAT    list the probe points matching PAT ('python.*'), -L with\n"
 "               their variables; with -c/-x, what that program has\n"
-"  -p N         stop after pass N: 1 parse, 2 resolve, 3 bytecode\n"
+"  -p N         stop after pass N: 1 parse, 2 resolve, 3 bytecode, 4 verify\n"
 "  -I DIR       more tapsets (their aliases replace built-in ones)\n"
 "  -D NAME=VAL  a limit: MAXACTION MAXMAPENTRIES MAXSTRINGLEN MAXNESTING\n"
 "               MAXERRORS MAXSKIPPED HIST_ELISION\n"
@@ -767,8 +768,24 @@ int main(int argc, char **argv)
 		rc = PYTAP_EXIT_COMPILE;
 		goto done;
 	}
-	if (o.pass == 3 || o.pass == 4) {
-		if (o.pass == 3) {
+	if (o.pass == 4) {
+		/* load the bytecode as a run would, which verifies it: code
+		   the generator emits must pass the VM's verifier */
+		char err[512];
+		struct vm *vm = vm_new(prog, NULL, stdout, err, sizeof(err));
+
+		if (!vm) {
+			fprintf(stderr, "pytap: %s\n", err);
+			rc = PYTAP_EXIT_COMPILE;
+		} else {
+			vm_free(vm);
+			rc = 0;
+		}
+		bc_program_free(prog);
+		goto done;
+	}
+	if (o.pass == 3) {
+		{
 			struct strbuf out = STRBUF_INIT;
 
 			bc_disassemble(&out, prog);

@@ -430,8 +430,10 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 	case OP_ADEL:
 	case OP_ACLEAR:
 		g = global_at(p, in->a);
+		/* membership and delete work on arrays of statistics too */
 		if (!g || g->nkeys < 1 || g->nkeys > MAP_MAX_KEYS ||
-		    g->type == BT_STATS)
+		    (g->type == BT_STATS && in->op != OP_AEXISTS &&
+		     in->op != OP_ADEL && in->op != OP_ACLEAR))
 			return vfail(v, pc, "not an array global");
 		if (((in->op == OP_AGETL || in->op == OP_ASETL ||
 		      in->op == OP_AINCR) && g->type != BT_LONG) ||
