@@ -1570,7 +1570,9 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 			else
 				bg->init_long = s->init->num;
 		}
-		bg->autoprint = s->written && !s->read;
+		/* only the user's globals, as SystemTap */
+		bg->autoprint = s->written && !s->read &&
+				!(s->loc.src && s->loc.src->is_tapset);
 		bg->hist = s->hist == 1 ? BH_LOG : s->hist == 2 ? BH_LINEAR
 							       : BH_NONE;
 		bg->hist_lo = s->hist_lo;
