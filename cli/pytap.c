@@ -494,7 +494,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->lim.maxaction_interruptible = INT64_MAX / 2;
 			break;
 		case 'u':
-			note(o, "-u: accepted, no effect (pytap has no optimization to turn off)");
+			note(o, "-u: accepted, no effect (pytap still folds constants and drops dead stores)");
 			break;
 		case 'q':
 			note(o, "-q: accepted, no effect (tapset coverage data: pytap keeps none)");
