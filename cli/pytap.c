@@ -55,6 +55,7 @@ struct options {
 	bool no_warn;
 	bool werror;
 	bool timing;			/* -t */
+	bool suppress_errors;		/* --suppress-handler-errors */
 	const char **notes;		/* accepted options without effect,
 					   said under -v */
 	int nnotes;
@@ -358,6 +359,7 @@ enum {
 	OPT_CACHE, OPT_CLEAN_CACHE, OPT_TMPDIR, OPT_PRIVILEGE,
 	OPT_UNPRIVILEGED, OPT_SKIP_BADVARS, OPT_REMOTE, OPT_MODINFO,
 	OPT_KELF, OPT_RUNTIME, OPT_DYNINST, OPT_USE_SERVER,
+	OPT_SUPPRESS_HANDLER_ERRORS,
 };
 
 /*
@@ -376,6 +378,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "no-follow-forks", no_argument, NULL, OPT_NO_FOLLOW },
 		{ "suppress-time-limits", no_argument, NULL,
 		  OPT_SUPPRESS_TIME_LIMITS },
+		{ "suppress-handler-errors", no_argument, NULL,
+		  OPT_SUPPRESS_HANDLER_ERRORS },
 		{ "ldd", no_argument, NULL, OPT_LDD },
 		{ "all-modules", no_argument, NULL, OPT_ALL_MODULES },
 		{ "vp", required_argument, NULL, OPT_VP },
@@ -492,6 +496,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			   none: a handler runs between two stops anyway) */
 			o->lim.maxaction = INT64_MAX / 2;
 			o->lim.maxaction_interruptible = INT64_MAX / 2;
+			break;
+		case OPT_SUPPRESS_HANDLER_ERRORS:
+			o->suppress_errors = true;
 			break;
 		case 'u':
 			note(o, "-u: accepted, no effect (pytap still folds constants and drops dead stores)");
@@ -819,6 +826,7 @@ int main(int argc, char **argv)
 		so.out = out;
 		so.globals = o.globals;
 		so.timing = o.timing;
+		so.suppress_errors = o.suppress_errors;
 		/* the program no longer needs the tree or the target files */
 		target_set_free(&ts);
 		ast_arena_free(a);

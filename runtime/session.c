@@ -839,6 +839,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 			tracer_free(s.tr);
 		return PYTAP_EXIT_COMPILE;
 	}
+	vm_suppress_errors(s.vm, o->suppress_errors);
 	for (g = o->globals; g && *g; g++) {
 		const char *eq = strchr(*g, '=');
 		char name[256];

@@ -33,6 +33,7 @@ struct session_opts {
 	FILE *out;		/* stdout or -o FILE */
 	char **globals;		/* -G name=value, NULL-terminated */
 	bool timing;		/* -t: the probe hit report at the end */
+	bool suppress_errors;	/* --suppress-handler-errors */
 };
 
 /* Run P to the end; returns an enum pytap_exit code. */

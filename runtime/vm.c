@@ -2057,6 +2057,10 @@ on_error:
 				continue;
 			}
 		}
+		/* --suppress-handler-errors: as if the handler were in
+		   try { } catch { next }: quietly ends the handler */
+		if (vm->suppress_errors && !vm->err_uncatchable)
+			goto done;
 		report_error(vm, (uint32_t)(ip - code), nframe);
 		status = VM_ERROR;
 		goto done;
@@ -2073,6 +2077,11 @@ done:
 }
 
 /* ---- the rest of the API ---------------------------------------------- */
+
+void vm_suppress_errors(struct vm *vm, bool on)
+{
+	vm->suppress_errors = on;
+}
 
 bool vm_exit_requested(const struct vm *vm)
 {
