@@ -129,7 +129,23 @@
 	BI(ansi_cursor_hide, "ansi_cursor_hide", 'V', "") \
 	BI(ansi_cursor_save, "ansi_cursor_save", 'V', "") \
 	BI(ansi_cursor_restore, "ansi_cursor_restore", 'V', "") \
-	BI(ansi_cursor_show, "ansi_cursor_show", 'V', "")
+	BI(ansi_cursor_show, "ansi_cursor_show", 'V', "") \
+	/* floating point (floatingpoint.stp): a double's IEEE-754 bits in \
+	   a long (runtime/fpbuiltins.c) */ \
+	BI(fp_to_string,   "fp_to_string",   'S', "LL") \
+	BI(string_to_fp,   "string_to_fp",   'L', "S") \
+	BI(long_to_fp,     "long_to_fp",     'L', "L") \
+	BI(fp_to_long,     "fp_to_long",     'L', "LLL") \
+	BI(fp_add,         "fp_add",         'L', "LL") \
+	BI(fp_sub,         "fp_sub",         'L', "LL") \
+	BI(fp_mul,         "fp_mul",         'L', "LL") \
+	BI(fp_div,         "fp_div",         'L', "LL") \
+	BI(fp_rem,         "fp_rem",         'L', "LL") \
+	BI(fp_sqrt,        "fp_sqrt",        'L', "L") \
+	BI(fp_eq,          "fp_eq",          'L', "LL") \
+	BI(fp_le,          "fp_le",          'L', "LL") \
+	BI(fp_lt,          "fp_lt",          'L', "LL") \
+	BI(fp32_to_fp64,   "fp32_to_fp64",   'L', "L")
 
 enum bc_builtin {
 #define BC_BI_ENUM(id, name, ret, args) BI_##id,

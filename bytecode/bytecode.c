@@ -84,6 +84,7 @@ void bc_program_free(struct bc_program *p)
 		free(p->probes[i].sdt_provider);
 		free(p->probes[i].sdt_name);
 		free(p->probes[i].pp);
+		free(p->probes[i].loc);
 		free(p->probes[i].pn);
 	}
 	free(p->probes);

@@ -136,6 +136,8 @@ struct bc_probe {
 	char *pn;		/* pn(): the probe point as the script names
 				   it (alias name, wildcards expanded);
 				   NULL = same as pp */
+	char *loc;		/* FILE:LINE:COL of the probe point in the
+				   script (-t report), or NULL */
 	int handler;		/* function index (a handler is a function
 				   with no parameters) */
 	int64_t cond_global;	/* unused for now: -1 */

@@ -25,6 +25,7 @@
 #include "strbuf.h"
 #include "tapset.h"
 #include "target.h"
+#include "vm.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1"
@@ -53,6 +54,11 @@ struct options {
 	bool guru;
 	bool no_warn;
 	bool werror;
+	bool timing;			/* -t */
+	bool suppress_errors;		/* --suppress-handler-errors */
+	const char **notes;		/* accepted options without effect,
+					   said under -v */
+	int nnotes;
 };
 
 /* --help: one 80x24 screen; pytap(1) has the rest. */
@@ -61,22 +67,23 @@ static void usage(FILE *f)
 	fputs(
 "Usage: pytap [OPTIONS] FILE|-e SCRIPT [ARGS...]   run a script\n"
 "       pytap [OPTIONS] -l|-L PATTERN              list probe points\n"
-"SystemTap's script language on user-space SDT probes (CPython's), via ptrace.\n"
+"Options may come anywhere before '--'; the words after the script are ARGS.\n"
 "\n"
 "  -c CMD       run CMD and trace it (pytap ends when it ends)\n"
 "  -x PID       trace the running process PID (it runs on afterwards)\n"
 "  -e SCRIPT    the script text instead of a FILE\n"
 "  -l/-L PAT    list the probe points matching PAT ('python.*'), -L with\n"
 "               their variables; with -c/-x, what that program has\n"
-"  -p N         stop after pass N: 1 parse, 2 resolve, 3 bytecode\n"
+"  -p N         stop after pass N: 1 parse, 2 resolve, 3 bytecode, 4 verify\n"
 "  -I DIR       more tapsets (their aliases replace built-in ones)\n"
 "  -D NAME=VAL  a limit: MAXACTION MAXMAPENTRIES MAXSTRINGLEN MAXNESTING\n"
 "               MAXERRORS MAXSKIPPED HIST_ELISION\n"
 "  -G NAME=VAL  set a global   -T SECS  stop after SECS   -o FILE  output\n"
 "  -v           say what is searched and armed (-vv: more)\n"
+"  -t           at the end, each probe's hits and handler time (ns)\n"
 "  -w / -W      no warnings / warnings are errors   -g  accepted, no effect\n"
-"  --no-pin     leave the target's CPUs alone (slower hits)\n"
-"  --no-follow-forks  do not trace the target's children\n"
+"  --no-pin     leave the CPUs alone   --no-follow-forks  not the children\n"
+"  --suppress-time-limits  no MAXACTION   -q -k -b -s N -m --ldd...: no-ops\n"
 "  -h, --help   this text   -V, --version  the version\n"
 "\n"
 "Exit: 0 ok (also Ctrl-C), 1 compile error, 2 usage, 3 runtime errors,\n"
@@ -332,22 +339,83 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 	return 0;
 }
 
+/* stap's options that mean nothing to pytap: accepted, and said under -v
+ * (kernel-only ones that would mislead are refused in parse_args). */
+static void note(struct options *o, const char *text)
+{
+	o->notes = realloc(o->notes, (size_t)(o->nnotes + 1) * sizeof(char *));
+	o->notes[o->nnotes++] = text;
+}
+
+static void refuse(const char *opt, const char *why)
+{
+	fprintf(stderr, "pytap: %s: %s\n", opt, why);
+	exit(PYTAP_EXIT_USAGE);
+}
+
+enum {
+	OPT_NO_PIN = 256, OPT_NO_FOLLOW, OPT_SUPPRESS_TIME_LIMITS, OPT_LDD,
+	OPT_ALL_MODULES, OPT_VP, OPT_COMPATIBLE, OPT_CHECK_VERSION,
+	OPT_CACHE, OPT_CLEAN_CACHE, OPT_TMPDIR, OPT_PRIVILEGE,
+	OPT_UNPRIVILEGED, OPT_SKIP_BADVARS, OPT_REMOTE, OPT_MODINFO,
+	OPT_KELF, OPT_RUNTIME, OPT_DYNINST, OPT_USE_SERVER,
+	OPT_SUPPRESS_HANDLER_ERRORS,
+};
+
+/*
+ * The command line, as stap reads it: GNU getopt with permutation, so
+ * options may come anywhere before "--" (`pytap -g x.stp -c CMD`); the
+ * first word that is not an option is the script (unless -e or -l/-L gave
+ * one) and the words after it are the script's arguments; "--" ends the
+ * options, so `pytap x.stp -v -- -x two` has @1 = "-x".
+ */
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
-		{ "no-pin", no_argument, NULL, 1 },
-		{ "no-follow-forks", no_argument, NULL, 2 },
+		{ "no-pin", no_argument, NULL, OPT_NO_PIN },
+		{ "no-follow-forks", no_argument, NULL, OPT_NO_FOLLOW },
+		{ "suppress-time-limits", no_argument, NULL,
+		  OPT_SUPPRESS_TIME_LIMITS },
+		{ "suppress-handler-errors", no_argument, NULL,
+		  OPT_SUPPRESS_HANDLER_ERRORS },
+		{ "ldd", no_argument, NULL, OPT_LDD },
+		{ "all-modules", no_argument, NULL, OPT_ALL_MODULES },
+		{ "vp", required_argument, NULL, OPT_VP },
+		{ "compatible", required_argument, NULL, OPT_COMPATIBLE },
+		{ "check-version", no_argument, NULL, OPT_CHECK_VERSION },
+		{ "disable-cache", no_argument, NULL, OPT_CACHE },
+		{ "poison-cache", no_argument, NULL, OPT_CACHE },
+		{ "clean-cache", no_argument, NULL, OPT_CLEAN_CACHE },
+		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
+		{ "privilege", required_argument, NULL, OPT_PRIVILEGE },
+		{ "unprivileged", no_argument, NULL, OPT_UNPRIVILEGED },
+		{ "skip-badvars", no_argument, NULL, OPT_SKIP_BADVARS },
+		{ "remote", required_argument, NULL, OPT_REMOTE },
+		{ "modinfo", required_argument, NULL, OPT_MODINFO },
+		{ "kelf", no_argument, NULL, OPT_KELF },
+		{ "kmap", optional_argument, NULL, OPT_KELF },
+		{ "runtime", required_argument, NULL, OPT_RUNTIME },
+		{ "dyninst", no_argument, NULL, OPT_DYNINST },
+		{ "use-server", optional_argument, NULL, OPT_USE_SERVER },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->pass = 5;
-	while ((c = getopt_long(argc, argv, "+e:c:x:p:l:L:I:D:G:T:o:vwWghVu",
+	/* "-" first: no reordering by $POSIXLY_CORRECT; non-options come
+	   back as 1, in order, as stap's getopt permutation has them */
+	while ((c = getopt_long(argc, argv,
+				"-e:c:x:p:l:L:I:D:G:T:o:vwWghVutqkbs:m:Pd:R:r:a:B:FS:E:",
 				longopts, NULL)) != -1) {
 		switch (c) {
+		case 1:
+			o->args = realloc(o->args, (size_t)(o->nargs + 1) *
+					  sizeof(char *));
+			o->args[o->nargs++] = optarg;
+			break;
 		case 'e':
 			if (o->script_text)
 				die_usage("%s", "only one script can be given with -e");
@@ -397,6 +465,20 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'v':
 			o->verbose++;
 			break;
+		case OPT_VP: {
+			/* per-pass verbosity: pytap has one level, the
+			   highest asked for */
+			const char *q;
+
+			for (q = optarg; *q; q++) {
+				if (!isdigit((unsigned char)*q) || q - optarg >= 5)
+					die_usage("--vp '%s': give up to 5 digits, one per pass",
+						  optarg);
+				if (*q - '0' > o->verbose)
+					o->verbose = *q - '0';
+			}
+			break;
+		}
 		case 'w':
 			o->no_warn = true;
 			break;
@@ -406,7 +488,103 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'g':
 			o->guru = true;
 			break;
+		case 't':
+			o->timing = true;
+			break;
+		case OPT_SUPPRESS_TIME_LIMITS:
+			/* stap: no MAXACTION, no overload check (pytap has
+			   none: a handler runs between two stops anyway) */
+			o->lim.maxaction = INT64_MAX / 2;
+			o->lim.maxaction_interruptible = INT64_MAX / 2;
+			break;
+		case OPT_SUPPRESS_HANDLER_ERRORS:
+			o->suppress_errors = true;
+			break;
 		case 'u':
+			note(o, "-u: accepted, no effect (pytap still folds constants and drops dead stores)");
+			break;
+		case 'q':
+			note(o, "-q: accepted, no effect (tapset coverage data: pytap keeps none)");
+			break;
+		case 'k':
+			note(o, "-k: accepted, no effect (pytap builds in memory: no temporary directory)");
+			break;
+		case 'b':
+			note(o, "-b: accepted, no effect (bulk per-CPU transport: pytap writes its output directly)");
+			break;
+		case 's':
+			if (parse_num(optarg, "-s: '%s' is not a number of megabytes") <= 0)
+				die_usage("-s: '%s' is not a number of megabytes", optarg);
+			note(o, "-s: accepted, no effect (pytap has no kernel transport buffer)");
+			break;
+		case 'm':
+			note(o, "-m: accepted, no effect (pytap builds no kernel module to name)");
+			break;
+		case 'P':
+			note(o, "-P: accepted, no effect (function prologue searching is for DWARF probes)");
+			break;
+		case 'd':
+		case OPT_LDD:
+			note(o, c == 'd' ? "-d: accepted, no effect (pytap reads the symbols of the objects it needs itself)"
+				  : "--ldd: accepted, no effect (pytap reads the symbols of the objects it needs itself)");
+			break;
+		case 'R':
+			note(o, "-R: accepted, no effect (pytap has no C runtime directory)");
+			break;
+		case OPT_COMPATIBLE:
+			note(o, "--compatible: accepted, no effect (pytap speaks one version of the language)");
+			break;
+		case OPT_CHECK_VERSION:
+			note(o, "--check-version: accepted, no effect");
+			break;
+		case OPT_CACHE:
+			note(o, "--disable-cache/--poison-cache: accepted, no effect (pytap keeps no cache)");
+			break;
+		case OPT_CLEAN_CACHE:
+			/* stap cleans its cache and exits */
+			exit(0);
+		case OPT_TMPDIR:
+			note(o, "--tmpdir: accepted, no effect (pytap writes no temporary files)");
+			break;
+		case OPT_PRIVILEGE:
+		case OPT_UNPRIVILEGED:
+			note(o, "--privilege/--unprivileged: accepted, no effect (pytap needs only the right to ptrace the target)");
+			break;
+		case OPT_SKIP_BADVARS:
+			note(o, "--skip-badvars: accepted, no effect (pytap has no DWARF variables to skip)");
+			break;
+		case OPT_DYNINST:
+		case OPT_RUNTIME:
+			if (c == OPT_RUNTIME && strcmp(optarg, "dyninst") &&
+			    strcmp(optarg, "kernel") && strcmp(optarg, "bpf"))
+				die_usage("--runtime '%s': kernel, dyninst or bpf", optarg);
+			note(o, "--runtime/--dyninst: accepted, no effect (pytap has one runtime: ptrace in user space)");
+			break;
+		case OPT_USE_SERVER:
+			note(o, "--use-server: accepted, no effect (pytap compiles locally)");
+			break;
+		case 'r':
+		case 'a':
+		case 'B':
+		case OPT_MODINFO:
+		case OPT_KELF:
+		case OPT_ALL_MODULES:
+			refuse(c == 'r' ? "-r" : c == 'a' ? "-a" : c == 'B' ? "-B" :
+			       c == OPT_MODINFO ? "--modinfo" :
+			       c == OPT_KELF ? "--kelf/--kmap" : "--all-modules",
+			       "a kernel-module option; pytap traces user space and builds no kernel module (drop it)");
+			break;
+		case OPT_REMOTE:
+			refuse("--remote", "pytap runs on this machine only: run pytap on the remote host (ssh HOST pytap ...)");
+			break;
+		case 'F':
+			refuse("-F", "pytap has no flight-recorder mode: run it in the background with -o FILE");
+			break;
+		case 'S':
+			refuse("-S", "pytap does not rotate output files: give one -o FILE");
+			break;
+		case 'E':
+			refuse("-E", "extra scripts are not supported: put the probes in one file (or in a tapset directory given with -I)");
 			break;
 		case 'h':
 			usage(stdout);
@@ -415,10 +593,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			printf("pytap %s (SystemTap script language for user-space SDT probes)\n",
 			       PACKAGE_VERSION);
 			exit(0);
-		case 1:
+		case OPT_NO_PIN:
 			o->no_pin = true;
 			break;
-		case 2:
+		case OPT_NO_FOLLOW:
 			o->no_follow = true;
 			break;
 		default:
@@ -426,15 +604,27 @@ static void parse_args(int argc, char **argv, struct options *o)
 			exit(PYTAP_EXIT_USAGE);
 		}
 	}
+	/* after "--": all the rest are words */
+	while (optind < argc) {
+		o->args = realloc(o->args, (size_t)(o->nargs + 1) * sizeof(char *));
+		o->args[o->nargs++] = argv[optind++];
+	}
 	if (o->cmd && o->pid)
 		die_usage("%s", "you can't give -c and -x together");
 	if (!o->script_text && !o->list) {
-		if (optind >= argc)
+		if (o->nargs == 0)
 			die_usage("%s", "no script: give a FILE, - (stdin) or -e SCRIPT");
-		o->script_file = argv[optind++];
+		o->script_file = o->args[0];
+		memmove(o->args, o->args + 1,
+			(size_t)(o->nargs - 1) * sizeof(char *));
+		o->nargs--;
 	}
-	o->args = argv + optind;
-	o->nargs = argc - optind;
+	if (o->verbose) {
+		int i;
+
+		for (i = 0; i < o->nnotes; i++)
+			fprintf(stderr, "pytap: %s\n", o->notes[i]);
+	}
 }
 
 static int do_list(struct options *o, struct ast_arena *a,
@@ -584,8 +774,24 @@ int main(int argc, char **argv)
 		rc = PYTAP_EXIT_COMPILE;
 		goto done;
 	}
-	if (o.pass == 3 || o.pass == 4) {
-		if (o.pass == 3) {
+	if (o.pass == 4) {
+		/* load the bytecode as a run would, which verifies it: code
+		   the generator emits must pass the VM's verifier */
+		char err[512];
+		struct vm *vm = vm_new(prog, NULL, stdout, err, sizeof(err));
+
+		if (!vm) {
+			fprintf(stderr, "pytap: %s\n", err);
+			rc = PYTAP_EXIT_COMPILE;
+		} else {
+			vm_free(vm);
+			rc = 0;
+		}
+		bc_program_free(prog);
+		goto done;
+	}
+	if (o.pass == 3) {
+		{
 			struct strbuf out = STRBUF_INIT;
 
 			bc_disassemble(&out, prog);
@@ -619,6 +825,8 @@ int main(int argc, char **argv)
 		so.timeout_ms = o.timeout_ms;
 		so.out = out;
 		so.globals = o.globals;
+		so.timing = o.timing;
+		so.suppress_errors = o.suppress_errors;
 		/* the program no longer needs the tree or the target files */
 		target_set_free(&ts);
 		ast_arena_free(a);
@@ -641,5 +849,7 @@ done:
 		ast_arena_free(a);
 	free(o.incdirs);
 	free(o.globals);
+	free(o.args);
+	free(o.notes);
 	return rc;
 }

@@ -469,7 +469,9 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 			else
 				bg->init_long = s->init->num;
 		}
-		bg->autoprint = s->written && !s->read;
+		/* only the user's globals, as SystemTap */
+		bg->autoprint = s->written && !s->read &&
+				!(s->loc.src && s->loc.src->is_tapset);
 		bg->hist = s->hist == 1 ? BH_LOG : s->hist == 2 ? BH_LINEAR
 							       : BH_NONE;
 		bg->hist_lo = s->hist_lo;
@@ -521,6 +523,13 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		bp->optional = h->pt.optional;
 		bp->pp = strdup(h->pt.pp);
 		bp->pn = h->pt.pn ? strdup(h->pt.pn) : NULL;
+		if (h->pt.loc.src) {
+			char lb[512];
+
+			snprintf(lb, sizeof(lb), "%s:%d:%d", h->pt.loc.src->name,
+				 h->pt.loc.line, h->pt.loc.col);
+			bp->loc = strdup(lb);
+		}
 		bp->handler = r->nfunctions + i;
 		bp->cond_global = -1;
 	}

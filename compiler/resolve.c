@@ -16,14 +16,58 @@
 
 #include "resolve_int.h"
 
+/*
+ * A tapset file comes into the program whole once the script uses a global
+ * it declares, as SystemTap pulls in tapset files: its plain probes (such
+ * as argv.pytap's `probe init` that fills argv[]) are expanded then.  DONE
+ * lists the files already pulled in (up to MAXPULL).  Returns how many
+ * probes were expanded.
+ */
+#define MAXPULL 64
+static int pull_tapset_probes(struct ctx *c, const struct source **done,
+			      int *ndone)
+{
+	struct probe *p;
+	int n = 0, i, k;
+
+	for (p = c->lib->probes; p; p = p->next) {
+		const struct source *src = p->loc.src;
+		bool used = false, seen = false;
+
+		if (p->kind != PROBE_PLAIN || !src)
+			continue;
+		for (k = 0; k < *ndone; k++)
+			seen |= done[k] == src;
+		if (seen)
+			continue;
+		for (i = 0; i < c->nglobals && !used; i++)
+			used = c->globals[i]->loc.src == src;
+		if (!used)
+			continue;
+		/* every plain probe of this file, now and never again */
+		if (*ndone < MAXPULL)
+			done[(*ndone)++] = src;
+		for (struct probe *q = c->lib->probes; q; q = q->next) {
+			if (q->kind != PROBE_PLAIN || q->loc.src != src)
+				continue;
+			for (i = 0; i < q->npoints; i++)
+				n += res_expand(c, q->points[i]->comps,
+						q->points[i]->ncomps,
+						q->points[i], q, NULL, 0) > 0;
+		}
+	}
+	return n;
+}
+
 int resolve_script(struct ast_arena *a, struct script *user,
 		   struct script *lib, const struct resolve_opts *o,
 		   struct resolved *out, struct diag *d)
 {
 	struct ctx c;
 	struct probe *p;
-	struct rhandler *h;
-	int errors0 = d->nerrors, i, round, k;
+	struct rhandler *h, *from;
+	int errors0 = d->nerrors, i, round, k, kfrom = 0, npulled = 0;
+	const struct source *pulled[MAXPULL];
 
 	memset(out, 0, sizeof(*out));
 	c = (struct ctx){ .a = a, .d = d, .o = o, .user = user, .lib = lib,
@@ -51,8 +95,11 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		return d->nerrors - errors0;
 	}
 
-	/* 2. bind symbols per handler, drop dead alias stores, check $vars */
-	for (h = out->handlers; h; h = h->next) {
+	/* 2. bind symbols per handler, drop dead alias stores, check $vars;
+	   again for the probes of tapset files whose globals were used */
+	from = out->handlers;
+bind_more:
+	for (h = from; h; h = h->next) {
 		c.locals = &h->locals;
 		c.nlocals = &h->nlocals;
 		c.curfn = NULL;
@@ -79,7 +126,7 @@ int resolve_script(struct ast_arena *a, struct script *user,
 			res_elide_dead_stores(h, d);
 		res_warn_never_assigned(&c, h->locals);
 	}
-	for (k = 0; k < c.nfns; k++) {
+	for (k = kfrom; k < c.nfns; k++) {
 		struct function *f = c.fns[k];
 
 		c.curfn = f;
@@ -101,6 +148,15 @@ int resolve_script(struct ast_arena *a, struct script *user,
 		res_warn_never_assigned(&c, f->locals);
 	}
 	c.curfn = NULL;
+	kfrom = c.nfns;
+	{
+		struct rhandler **end = c.tail;
+
+		if (pull_tapset_probes(&c, pulled, &npulled) && *end) {
+			from = *end;
+			goto bind_more;
+		}
+	}
 	if (d->nerrors != errors0 && !o->listing)
 		return d->nerrors - errors0;
 	res_fe_checks(&c);

@@ -124,9 +124,9 @@ static void infer_hist(struct ctx *c, struct expr *e)
 		lo = e->args[0]->num;
 		hi = e->args[1]->num;
 		step = e->args[2]->num;
-		if (step <= 0 || hi <= lo) {
+		if (step <= 0 || hi < lo) {
 			diag_error(c->d, &e->loc,
-				   "@hist_linear needs start < stop and a positive interval");
+				   "@hist_linear needs start <= stop and a positive interval");
 			return;
 		}
 		if ((hi - lo) / step > 10000) {

@@ -14,6 +14,16 @@
  * loader lock) is what gdb-style injectors do and what kills targets; this
  * file never does it.
  *
+ * A thread that runs a loop of Python calls never enters that symbol
+ * again (3.11+ inline Python-to-Python calls), so pytap also queues a
+ * pending call (Py_AddPendingCall, made to be called from any thread
+ * without the GIL: a leaf that takes only its own short lock) whose
+ * function is a "xor eax,eax; ret" found in the interpreter's code, with
+ * an int3 on it: the interpreter's main thread calls it at its next
+ * eval-breaker check, holding the GIL, between bytecodes.  Every hit on
+ * that int3 is emulated exactly (rax = 0, return), so a call that comes
+ * after the int3 is gone, or from elsewhere, does what it always did.
+ *
  * tracer_call: the thread's registers are saved; below its stack pointer
  * (past the 128-byte red zone, 16-byte aligned) go an optional blob (a
  * string argument) and a return address of 0; rip = the function, the
@@ -35,6 +45,7 @@
 #define INT3 0xcc
 #define RED_ZONE 128
 #define CALL_WARN_NS (5ull * 1000000000ull)
+#define PENDING_MAGIC 0x70797461702d7370ull	/* the pending call's arg */
 
 /* Run-time address of SYM in process P's mapped objects, 0 if none. */
 static uint64_t proc_symbol(struct tproc *p, const char *sym,
@@ -78,6 +89,98 @@ int tracer_rescan(struct tracer *t, pid_t pid)
 	return p ? pm_scan(t, p) : -1;
 }
 
+/* An "xor eax,eax; ret" in an executable mapping of OBJPATH in P. */
+static uint64_t find_ret0(struct tproc *p, const char *objpath)
+{
+	char path[64], line[4608];
+	FILE *f;
+	uint64_t found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->io_pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[8];
+		int pos = 0;
+		unsigned char buf[65536];
+
+		if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*u %n", &lo, &hi,
+			   perms, &pos) < 3 || pos == 0 || perms[2] != 'x')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line + pos, objpath) != 0)
+			continue;
+		for (uint64_t a = lo; a < hi && !found; a += sizeof(buf) - 2) {
+			size_t n = hi - a < sizeof(buf) ? (size_t)(hi - a)
+							: sizeof(buf);
+
+			if (pm_mem_read(p, a, buf, n) < 0)
+				break;
+			for (size_t i = 0; i + 2 < n; i++)
+				if (buf[i] == 0x31 && buf[i + 1] == 0xc0 &&
+				    buf[i + 2] == 0xc3) {
+					found = a + i;
+					break;
+				}
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Queue the pending call (see the top) in P, if its interpreter is
+ * initialized: from its main thread, stopped for the two calls. */
+static void kick(struct tracer *t, struct tproc *p)
+{
+	const char *obj = NULL;
+	uint64_t addcall = proc_symbol(p, "Py_AddPendingCall", &obj);
+	uint64_t isinit = proc_symbol(p, "Py_IsInitialized", NULL);
+	struct tthr *th = tr_thr_find(t, p->pid);
+	struct tracer_call c;
+	uint64_t ret = 0;
+	unsigned char b, cc = INT3;
+	char err[256];
+	bool was_stopped;
+	pid_t tid;
+
+	if (!addcall || !isinit || th == NULL || th->exiting || th->in_vfork)
+		return;
+	if (!p->px_addr)
+		p->px_addr = find_ret0(p, obj);
+	if (!p->px_addr)
+		return;
+	tid = th->tid;
+	was_stopped = th->state == THR_STOPPED;
+	if (!was_stopped)
+		tracer_stop_some(t, &tid, 1);
+	th = tr_thr_find(t, tid);
+	if (th == NULL || th->state != THR_STOPPED)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.fn = isinit;
+	if (tracer_call(t, tid, &c, &ret, err, sizeof(err)) == 0 &&
+	    (ret & 0xffffffff) != 0 && !p->px_armed &&
+	    pm_mem_read(p, p->px_addr, &b, 1) == 0 && b == 0x31 &&
+	    pm_mem_write(p, p->px_addr, &cc, 1) == 0) {
+		p->px_armed = true;
+		c.fn = addcall;
+		c.args[0] = p->px_addr;
+		c.args[1] = PENDING_MAGIC;
+		c.nargs = 2;
+		if (tracer_call(t, tid, &c, &ret, err, sizeof(err)) < 0 ||
+		    (ret & 0xffffffff) != 0)
+			tr_safepoint_restore(p);	/* queue full */
+		else if (t->opt.verbose >= 2)
+			fprintf(stderr, "pytap: pid %d: pending call queued (%#llx)\n",
+				(int)p->pid, (unsigned long long)p->px_addr);
+	}
+	th = tr_thr_find(t, tid);
+	if (th && !was_stopped && th->state == THR_STOPPED)
+		tr_resume(th);
+}
+
 int tracer_arm_safepoint(struct tracer *t, pid_t pid)
 {
 	struct tproc *p = find_proc(t, pid);
@@ -104,6 +207,7 @@ int tracer_arm_safepoint(struct tracer *t, pid_t pid)
 	if (t->opt.verbose >= 2)
 		fprintf(stderr, "pytap: waiting for pid %d to enter %s at %#llx\n",
 			(int)p->pid, t->opt.safepoint_sym, (unsigned long long)a);
+	kick(t, p);
 	return 0;
 }
 
@@ -117,14 +221,81 @@ void tracer_disarm_safepoint(struct tracer *t, pid_t pid)
 
 void tr_safepoint_restore(struct tproc *p)
 {
-	unsigned char b;
+	unsigned char b, x = 0x31;
 
+	if (p->px_armed) {
+		if (!p->shares_mm && pm_mem_read(p, p->px_addr, &b, 1) == 0 &&
+		    b == INT3)
+			pm_mem_write(p, p->px_addr, &x, 1);
+		p->px_armed = false;
+	}
 	if (!p->sp_armed)
 		return;
 	if (!p->shares_mm && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
 	    b == INT3)
 		pm_mem_write(p, p->sp_addr, &p->sp_orig, 1);
 	p->sp_armed = false;
+}
+
+/* Step TH over the instruction at the safe point and put the int3 back:
+ * the interpreter is not ready, the next thread to come is wanted. */
+static void step_and_rearm(struct tracer *t, struct tthr *th)
+{
+	struct tproc *p = th->p;
+	unsigned char cc = INT3;
+	int status;
+
+	(void)t;
+	if (ptrace(PTRACE_SINGLESTEP, th->tid, 0, 0) < 0)
+		return;
+	for (;;) {
+		pid_t w = waitpid(th->tid, &status, __WALL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 || !WIFSTOPPED(status))
+			return;		/* gone: the tracer sees it later */
+		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
+			break;
+		if ((status >> 16) == 0 && WSTOPSIG(status) != SIGSTOP &&
+		    !th->pending_sig)
+			th->pending_sig = WSTOPSIG(status);
+		if (ptrace(PTRACE_SINGLESTEP, th->tid, 0, 0) < 0)
+			return;
+	}
+	th->state = THR_STOPPED;
+	if (pm_mem_write(p, p->sp_addr, &cc, 1) == 0)
+		p->sp_armed = true;
+}
+
+/* TH stopped on the pending call's int3 with REGS: maybe the safe point,
+ * then "return 0" for it. */
+void tr_pendcall_hit(struct tracer *t, struct tthr *th,
+		     struct user_regs_struct *regs, bool run)
+{
+	struct tproc *p = th->p;
+	uint64_t retaddr = 0;
+	bool ours = regs->rdi == PENDING_MAGIC;
+
+	if (ours && p->px_armed && run && t->opt.safepoint) {
+		th->state = THR_STOPPED;
+		regs->rip = p->px_addr;
+		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+		if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid,
+				     th->tid) == 0)
+			tr_safepoint_restore(p);
+		t->sp_called = true;
+		ptrace(PTRACE_GETREGS, th->tid, 0, regs);
+	}
+	/* what "xor eax,eax; ret" does */
+	if (pm_mem_read(p, regs->rsp, &retaddr, 8) == 0) {
+		regs->rax = 0;
+		regs->rip = retaddr;
+		regs->rsp += 8;
+	} else {
+		regs->rip = p->px_addr;	/* run it for real */
+	}
+	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
 }
 
 /* TH stopped on the safe-point int3 (armed or a late one) with REGS. */
@@ -134,13 +305,23 @@ void tr_safepoint_hit(struct tracer *t, struct tthr *th,
 	struct tproc *p = th->p;
 	bool was_armed = p->sp_armed;
 
-	tr_safepoint_restore(p);
+	if (was_armed) {
+		unsigned char b;
+
+		if (!p->shares_mm && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
+		    b == INT3)
+			pm_mem_write(p, p->sp_addr, &p->sp_orig, 1);
+		p->sp_armed = false;
+	}
 	regs->rip = p->sp_addr;
 	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
 	if (!was_armed || !run || t->opt.safepoint == NULL)
 		return;
 	th->state = THR_STOPPED;
-	t->opt.safepoint(t->opt.safepoint_ud, t, p->pid, th->tid);
+	if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid, th->tid) == 0)
+		tr_safepoint_restore(p);	/* in: the pending call too */
+	else
+		step_and_rearm(t, th);
 	t->sp_called = true;
 }
 

@@ -736,6 +736,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		p->entry_armed = false;
 		p->rbrk_armed = false;
 		p->sp_armed = false;
+		p->px_armed = false;
 		return;
 	}
 	for (size_t i = 0; i < p->nsites; i++) {
@@ -792,6 +793,8 @@ void pm_drop(struct tproc *p)
 	p->rbrk_armed = false;
 	p->sp_addr = 0;
 	p->sp_armed = false;
+	p->px_addr = 0;
+	p->px_armed = false;
 }
 
 static int *dup_ints(const int *a, int n)
@@ -847,6 +850,8 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 	dst->sp_addr = src->sp_addr;
 	dst->sp_orig = src->sp_orig;
 	dst->sp_armed = src->sp_armed;
+	dst->px_addr = src->px_addr;
+	dst->px_armed = src->px_armed;
 	if (src->exe && dst->exe != src->exe) {
 		free(dst->exe);
 		dst->exe = strdup(src->exe);

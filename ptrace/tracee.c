@@ -675,6 +675,11 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 							 mode == M_RUN);
 					break;
 				}
+				if (p->px_addr && a == p->px_addr) {
+					tr_pendcall_hit(t, th, &regs,
+							mode == M_RUN);
+					break;
+				}
 				if (p->rbrk_armed && a == p->rbrk &&
 				    pm_rbrk_hit(t, th, &regs, mode))
 					break;
@@ -860,6 +865,7 @@ void tr_flush_traps(struct tracer *t)
 			if (!(s && s->armed) &&
 			    !(th->p->entry_armed && regs.rip - 1 == th->p->entry) &&
 			    !(th->p->sp_addr && regs.rip - 1 == th->p->sp_addr) &&
+			    !(th->p->px_addr && regs.rip - 1 == th->p->px_addr) &&
 			    !(th->p->rbrk_armed && regs.rip - 1 == th->p->rbrk))
 				continue;
 			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)

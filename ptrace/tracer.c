@@ -153,6 +153,12 @@ void tr_seterr(char *err, size_t len, const char *fmt, ...)
 
 /* ---- accessors for procmaps.c ---- */
 
+void tracer_stop_time(const struct tracer *t, uint64_t *ns, uint64_t *n)
+{
+	*ns = t->stopped_ns;
+	*n = t->nstopped;
+}
+
 const struct tracer_options *tr_opts(const struct tracer *t)
 {
 	return &t->opt;
@@ -353,6 +359,8 @@ static enum hres pending_hit(struct tracer *t, struct tracer_hit *hit)
 			if (s && s->armed && hit) {
 				tr_fill_hit(th, &regs, s, hit);
 				t->held = th;	/* resumed by the next wait */
+				if (t->opt.timing)
+					t->held_since = tr_now_ns();
 				return H_HIT;
 			}
 		}
@@ -389,6 +397,10 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 	if (t->held) {
 		tr_resume(t->held);
 		t->held = NULL;
+		if (t->opt.timing) {
+			t->stopped_ns += tr_now_ns() - t->held_since;
+			t->nstopped++;
+		}
 	}
 	g_in_wait = 1;
 	for (;;) {
@@ -491,6 +503,8 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 			ret = TEV_ERROR;
 			break;
 		}
+		if (t->opt.timing)
+			t->held_since = tr_now_ns();
 		r = tr_handle(t, pid, status, M_RUN, hit, ex);
 		if (r == H_HIT) {
 			t->held = tr_thr_find(t, hit->tid);
@@ -617,6 +631,10 @@ void tracer_detach_all(struct tracer *t)
 	if (t->held) {
 		t->held->pending_sig = 0;
 		t->held = NULL;
+		if (t->opt.timing) {
+			t->stopped_ns += tr_now_ns() - t->held_since;
+			t->nstopped++;
+		}
 	}
 	if (t->threads) {
 		tr_stop_all(t, NULL, STOP_TIMEOUT_MS);

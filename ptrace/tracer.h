@@ -80,13 +80,17 @@ struct tracer_options {
 	 * there, registers as at the symbol's entry; tracer_call() may run
 	 * functions in it.  NULL: none. */
 	const char *safepoint_sym;
-	void (*safepoint)(void *ud, struct tracer *t, pid_t pid, pid_t tid);
+	/* returns 0 when done (no more safe points wanted in PID), 1 to
+	 * be called again at the next one */
+	int (*safepoint)(void *ud, struct tracer *t, pid_t pid, pid_t tid);
 	void *safepoint_ud;
 	bool follow_forks;	/* trace children (default true); if false,
 				   their copies are restored and detached */
 	bool pin_cpu;		/* run tracer and tracees on one CPU */
 	bool proc_events;	/* report TEV_PROC events */
 	int verbose;		/* -v level: messages to stderr */
+	bool timing;		/* count the time threads stay stopped at
+				   breakpoints (tracer_stop_time) */
 };
 
 enum tracer_event {
@@ -149,6 +153,11 @@ struct tracer_exit {
 	const char *exe;	/* its executable, "" if unknown; valid
 				   until the next tracer_wait() */
 };
+
+/* With opt.timing: the thread-time the targets spent stopped at armed
+ * sites (from the tracer seeing the stop to resuming the thread) and the
+ * number of such stops. */
+void tracer_stop_time(const struct tracer *t, uint64_t *ns, uint64_t *n);
 
 struct tracer *tracer_new(const struct tracer_options *opt);
 

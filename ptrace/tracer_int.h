@@ -95,6 +95,8 @@ struct tproc {
 	bool sp_armed;
 	bool sp_wanted;		/* arm it when the symbol gets mapped
 				   (a shared libpython, an exec) */
+	uint64_t px_addr;	/* the pending call's "xor eax,eax; ret" */
+	bool px_armed;		/* an int3 on it */
 };
 
 enum thr_state {
@@ -179,6 +181,8 @@ struct tracer {
 	size_t nobjs;
 	struct tracer_object *objout;
 	struct tthr *held;		/* reported in TEV_HIT, to resume */
+	uint64_t held_since;		/* opt.timing: when held stopped */
+	uint64_t stopped_ns, nstopped;	/* opt.timing: tracer_stop_time */
 	size_t npending_hits;		/* threads with pending_hit */
 	uint64_t pending_seq;		/* stamps them in the order taken */
 	struct orphan *orphans;
@@ -215,6 +219,8 @@ struct tracer {
 void tr_safepoint_restore(struct tproc *p);
 void tr_safepoint_hit(struct tracer *t, struct tthr *th,
 		      struct user_regs_struct *regs, bool run);
+void tr_pendcall_hit(struct tracer *t, struct tthr *th,
+		     struct user_regs_struct *regs, bool run);
 
 /* What tr_handle() made of a wait status. */
 enum hres { H_NONE, H_HIT, H_EXIT };

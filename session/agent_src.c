@@ -40,7 +40,6 @@
 #define RING_DATA_SIZE (16u * 1024u * 1024u)
 #define AGENT_POLL_MIN_NS 1000000ull	/* 1 ms while records flow */
 #define AGENT_POLL_MAX_NS 16000000ull	/* 16 ms when idle */
-#define AGENT_RETRY_NS 1000000ull	/* re-arm: interpreter not ready */
 #define AGENT_IDLE_NS 1000000000ull	/* "ran no Python code" after 1 s */
 #define AGENT_STOP_NS 1000000000ull	/* wait for the hooks to go */
 
@@ -84,8 +83,8 @@ static char *agent_lib_path(void)
 	return p;
 }
 
-static void agent_safepoint(void *ud, struct tracer *t, pid_t pid,
-			    pid_t tid);
+static int agent_safepoint(void *ud, struct tracer *t, pid_t pid,
+			   pid_t tid);
 
 bool agent_plan(struct session *s, struct tracer_options *to)
 {
@@ -258,7 +257,7 @@ static int map_ring(struct session *s, struct agent_ring *r, int fd,
 	return 0;
 }
 
-static void agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
+static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 {
 	struct session *s = ud;
 	struct agent_ring *r = ring_of(s, pid);
@@ -267,36 +266,36 @@ static void agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 	int rc;
 
 	if (r == NULL || r->phase != AG_WAITING)
-		return;
+		return 0;
 	/* only once the interpreter is initialized (sys.monitoring) */
 	if (tracer_symbol(t, pid, "Py_IsInitialized", &fn, NULL) < 0) {
 		give_up(s, r, "it has no Py_IsInitialized (not a CPython?)");
-		return;
+		return 0;
 	}
 	if (call(s, tid, fn, NULL, 0, NULL, &ret, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
-		return;
+		return 0;
 	}
 	if ((ret & 0xffffffff) == 0) {
-		r->retry = true;	/* starting up or finalizing */
+		/* starting up or finalizing: the next safe point */
 		if (s->o->verbose >= 2)
 			fprintf(stderr, "pytap: pid %d: the interpreter is not initialized yet\n",
 				(int)pid);
-		return;
+		return 1;
 	}
 	if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0) {
 		uint64_t dl;
 
 		if (tracer_symbol(t, pid, "dlopen", &dl, NULL) < 0) {
 			give_up(s, r, "its C library has no dlopen (glibc 2.34 or newer is needed)");
-			return;
+			return 0;
 		}
 		a[0] = 0;
 		a[1] = 2;	/* RTLD_NOW */
 		if (call(s, tid, dl, a, 2, s->agent_path, &ret, err,
 			 sizeof(err)) < 0) {
 			give_up(s, r, err);
-			return;
+			return 0;
 		}
 		if (ret == 0) {
 			char msg[4400];
@@ -312,12 +311,12 @@ static void agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 					snprintf(msg, sizeof(msg), "%s", e);
 			}
 			give_up(s, r, msg);
-			return;
+			return 0;
 		}
 		tracer_rescan(t, pid);
 		if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0) {
 			give_up(s, r, "loaded the agent but found no pytap_agent_start in it");
-			return;
+			return 0;
 		}
 	}
 	a[0] = RING_DATA_SIZE;
@@ -327,16 +326,16 @@ static void agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 	a[4] = 0;
 	if (call(s, tid, fn, a, 5, NULL, &ret, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
-		return;
+		return 0;
 	}
 	rc = (int)(int32_t)(ret & 0xffffffff);
 	if (rc < 0) {
 		give_up(s, r, agent_error(rc));
-		return;
+		return 0;
 	}
 	if (map_ring(s, r, rc, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
-		return;
+		return 0;
 	}
 	r->phase = AG_RUNNING;
 	s->agent_next = session_now_ns();
@@ -346,6 +345,7 @@ static void agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 			(((struct pytap_ring_hdr *)r->map)->py_version >> 24) & 0xff,
 			(((struct pytap_ring_hdr *)r->map)->py_version >> 16) & 0xff,
 			(int)tid);
+	return 0;
 }
 
 /* ---- records --------------------------------------------------------- */
@@ -490,7 +490,7 @@ static void run_event(struct session *s, struct agent_ring *r,
 		    strcmp(nm, entry ? "function__entry" : "function__return"))
 			continue;
 		ev.probe = (int)i;
-		vm_run(s->vm, &ev);
+		session_run_probe(s, &ev);
 		s->pending = true;
 		if (vm_exit_requested(s->vm))
 			return;
@@ -557,15 +557,9 @@ void agent_poll(struct session *s, bool force)
 		struct agent_ring *r = &s->rings[i];
 
 		if (r->phase == AG_WAITING) {
-			if (r->retry) {
-				r->retry = false;
-				if (tracer_arm_safepoint(s->tr, r->pid) < 0 &&
-				    s->o->verbose >= 2)
-					fprintf(stderr, "pytap: pid %d: cannot arm the safe point again\n",
-						(int)r->pid);
-			} else if (!r->idle_said && r->pid == s->o->pid &&
+			if (!r->idle_said && r->pid == s->o->pid &&
 				   now - r->armed_ns >= AGENT_IDLE_NS) {
-				fprintf(stderr, "pytap: pid %d has run no Python code for 1 s (every thread waits in C code): the python.function probes start when it does\n",
+				fprintf(stderr, "pytap: pid %d reached no safe point for 1 s (its main thread waits in C code and no thread started a Python function): the python.function probes start when it runs Python\n",
 					(int)r->pid);
 				r->idle_said = true;
 			}
@@ -587,18 +581,15 @@ void agent_poll(struct session *s, bool force)
 
 uint64_t agent_deadline(struct session *s)
 {
-	uint64_t d = 0, now;
+	uint64_t d = 0;
 
 	if (!s->agent)
 		return 0;
-	now = session_now_ns();
 	for (size_t i = 0; i < s->nrings; i++) {
 		const struct agent_ring *r = &s->rings[i];
 
 		if (r->phase == AG_RUNNING || r->phase == AG_STOPPING)
 			d = s->agent_next;
-		else if (r->phase == AG_WAITING && r->retry)
-			return now + AGENT_RETRY_NS;
 		else if (r->phase == AG_WAITING && !r->idle_said &&
 			 r->pid == s->o->pid &&
 			 (!d || r->armed_ns + AGENT_IDLE_NS < d))

@@ -29,6 +29,7 @@
 #include "sdt.h"
 #include "session.h"
 #include "session_int.h"
+#include "timing.h"
 #include "tracer.h"
 #include "vm.h"
 
@@ -49,6 +50,21 @@ uint64_t session_now_ns(void)
 }
 
 #define now_ns session_now_ns
+
+/* Every handler runs through here: under -t it is timed (the VM's run of
+ * the handler, as SystemTap times its handler). */
+enum vm_status session_run_probe(struct session *s, const struct vm_event *ev)
+{
+	enum vm_status st;
+	uint64_t t0;
+
+	if (!s->timing)
+		return vm_run(s->vm, ev);
+	t0 = now_ns();
+	st = vm_run(s->vm, ev);
+	timing_add(s->timing, ev->probe, now_ns() - t0);
+	return st;
+}
 
 /* ------------------------------------------------------------------ */
 /* VM host callbacks                                                  */
@@ -201,7 +217,7 @@ static void run_kind(struct session *s, enum bc_probe_kind kind,
 			break;
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = idx[i];
-		vm_run(s->vm, &ev);
+		session_run_probe(s, &ev);
 	}
 	free(idx);
 }
@@ -308,7 +324,7 @@ static void run_sample(struct session *s, int probe)
 			ev.probe = probe;
 			ev.pid = pids[i];
 			ev.tid = tids[i];
-			vm_run(s->vm, &ev);
+			session_run_probe(s, &ev);
 		}
 	}
 	host_resume_world(s);
@@ -375,7 +391,7 @@ static bool run_timers(struct session *s, uint64_t now)
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = t->probe;
 		if (s->p->probes[t->probe].kind == BP_TIMER)
-			vm_run(s->vm, &ev);
+			session_run_probe(s, &ev);
 		else
 			run_sample(s, t->probe);
 		s->pending = true;
@@ -701,7 +717,7 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 		ev.pid = h->pid;
 		ev.tid = h->tid;
 		ev.args = &ha.base;
-		vm_run(s->vm, &ev);
+		session_run_probe(s, &ev);
 		if (vm_exit_requested(s->vm))
 			break;
 	}
@@ -725,7 +741,7 @@ static void proc_probes(struct session *s, enum bc_probe_kind kind, pid_t pid,
 		ev.probe = (int)i;
 		ev.pid = pid;
 		ev.tid = tid;
-		vm_run(s->vm, &ev);
+		session_run_probe(s, &ev);
 		s->pending = true;
 		if (vm_exit_requested(s->vm))
 			break;
@@ -827,11 +843,16 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		    has_kind(p, BP_THREAD_BEGIN) ||
 		    has_kind(p, BP_THREAD_END);
 	bool need_tracer = sdt || proc || o->cmd || o->pid;
+	struct timing timing;
 	char **g;
 
 	memset(&s, 0, sizeof(s));
 	s.p = p;
 	s.o = o;
+	if (o->timing) {
+		s.timing = &timing;
+		timing_init(&timing, p->nprobes);
+	}
 	memset(&host, 0, sizeof(host));
 	host.ud = &s;
 	host.read_mem = host_read;
@@ -853,6 +874,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		to.proc_events = true;
 		to.verbose = o->verbose;
 		agent_plan(&s, &to);
+		to.timing = o->timing;
 		s.has_proc = proc;
 		s.tr = tracer_new(&to);
 		if (!s.tr) {
@@ -889,6 +911,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 			tracer_free(s.tr);
 		return PYTAP_EXIT_COMPILE;
 	}
+	vm_suppress_errors(s.vm, o->suppress_errors);
 	for (g = o->globals; g && *g; g++) {
 		const char *eq = strchr(*g, '=');
 		char name[256];
@@ -941,6 +964,13 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		run_kind(&s, BP_END, false);
 	vm_print_globals(s.vm);
 	vm_flush(s.vm);
+	if (s.timing) {
+		if (s.tr)
+			tracer_stop_time(s.tr, &timing.stopped_ns,
+					 &timing.nstops);
+		timing_report(&timing, p, o->out);
+		fflush(o->out);
+	}
 	if (vm_error_count(s.vm) || vm_skipped_count(s.vm)) {
 		fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %d\n",
 			vm_error_count(s.vm), vm_skipped_count(s.vm));
@@ -953,5 +983,7 @@ out:
 	if (s.tr)
 		tracer_free(s.tr);
 	free(s.timers);
+	if (s.timing)
+		timing_free(s.timing);
 	return rc;
 }

@@ -41,6 +41,8 @@ struct session_opts {
 	int64_t timeout_ms;	/* -T: 0 = none */
 	FILE *out;		/* stdout or -o FILE */
 	char **globals;		/* -G name=value, NULL-terminated */
+	bool timing;		/* -t: the probe hit report at the end */
+	bool suppress_errors;	/* --suppress-handler-errors */
 };
 
 /* Run P to the end; returns an enum pytap_exit code. */

@@ -50,7 +50,6 @@ struct agent_ring {
 	enum agent_phase phase;
 	uint64_t armed_ns;	/* when the safe point was armed */
 	bool idle_said;		/* "ran no Python code" said */
-	bool retry;		/* re-arm the safe point (not initialized) */
 	void *map;		/* the region: header then data */
 	size_t maplen;
 	struct agent_code **codes;	/* by id */
@@ -77,6 +76,8 @@ struct session {
 	bool partial;		/* only the running threads are stopped
 				   (a sample.hz tick) */
 
+	struct timing *timing;	/* -t, else NULL */
+
 	/* the in-process agent (agent_src.c) */
 	bool agent;		/* some probes are served by the agent */
 	bool *agent_probe;	/* by probe index: served by the agent */
@@ -90,6 +91,8 @@ struct session {
 };
 
 uint64_t session_now_ns(void);
+/* Run EV's handler (timed under -t): every handler runs through here. */
+enum vm_status session_run_probe(struct session *s, const struct vm_event *ev);
 
 /* agent_src.c */
 /* Decide which probes the agent serves (opts, the program); false if

@@ -441,8 +441,10 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 	case OP_ADEL:
 	case OP_ACLEAR:
 		g = global_at(p, in->a);
+		/* membership and delete work on arrays of statistics too */
 		if (!g || g->nkeys < 1 || g->nkeys > MAP_MAX_KEYS ||
-		    g->type == BT_STATS)
+		    (g->type == BT_STATS && in->op != OP_AEXISTS &&
+		     in->op != OP_ADEL && in->op != OP_ACLEAR))
 			return vfail(v, pc, "not an array global");
 		if (((in->op == OP_AGETL || in->op == OP_ASETL ||
 		      in->op == OP_AINCR) && g->type != BT_LONG) ||
@@ -2074,6 +2076,10 @@ on_error:
 				continue;
 			}
 		}
+		/* --suppress-handler-errors: as if the handler were in
+		   try { } catch { next }: quietly ends the handler */
+		if (vm->suppress_errors && !vm->err_uncatchable)
+			goto done;
 		report_error(vm, (uint32_t)(ip - code), nframe);
 		status = VM_ERROR;
 		goto done;
@@ -2090,6 +2096,11 @@ done:
 }
 
 /* ---- the rest of the API ---------------------------------------------- */
+
+void vm_suppress_errors(struct vm *vm, bool on)
+{
+	vm->suppress_errors = on;
+}
 
 bool vm_exit_requested(const struct vm *vm)
 {

@@ -123,6 +123,11 @@ void vm_free(struct vm *vm);
  * input.pytap:3:12") and counted. */
 enum vm_status vm_run(struct vm *vm, const struct vm_event *ev);
 
+/* --suppress-handler-errors: a catchable runtime error ends its handler
+ * quietly (not printed, not counted), as if every handler were wrapped in
+ * try { } catch { next }; MAXACTION and the like still stop the session. */
+void vm_suppress_errors(struct vm *vm, bool on);
+
 /* exit() was called (or MAXERRORS was passed): the session should stop
  * tracing, then run end probes (or error probes after an error). */
 bool vm_exit_requested(const struct vm *vm);

@@ -130,6 +130,7 @@ struct vm {
 	const struct vstr *catchmsg;
 
 	/* error state */
+	bool suppress_errors;	/* --suppress-handler-errors */
 	bool err_pending;	/* set by vm_raise */
 	bool err_uncatchable;	/* MAXACTION, abort() */
 	bool aborting;		/* abort(): end the handler silently */
