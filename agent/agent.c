@@ -47,75 +47,14 @@ _Static_assert(sizeof(void *) == 8, "the agent stores session<<32|id in co_extra
 _Static_assert(sizeof(struct pytap_rec_event) == 32, "event record size");
 _Static_assert(sizeof(struct pytap_ring_hdr) <= PYTAP_RING_HDR_SIZE, "header fits its page");
 
-/* ---- the C API, declared here with opaque types ------------------------ */
+#include "agent_int.h"
 
-typedef struct PyObject PyObject;
-typedef ssize_t Py_ssize_t;
-typedef int (*Py_tracefunc)(PyObject *, PyObject *, int, PyObject *);
-typedef void (*freefunc)(void *);
-struct method_def {             /* PyMethodDef: part of the stable ABI */
-	const char *ml_name;
-	void *ml_meth;
-	int ml_flags;
-	const char *ml_doc;
-};
-#define METH_NOARGS 0x0004
-#define METH_FASTCALL 0x0080
-#define PyTrace_CALL 0
-#define PyTrace_RETURN 3
-
-/* sys.monitoring.events (the same bits in 3.12 and 3.13) */
-#define MON_PY_START (1 << 0)
-#define MON_PY_RESUME (1 << 1)
-#define MON_PY_RETURN (1 << 2)
-#define MON_PY_YIELD (1 << 3)
-#define MON_PY_UNWIND (1 << 12)
-#define MON_PY_THROW (1 << 13)
-
-static struct api {
-	int (*GILState_Check)(void);
-	void (*Err_Fetch)(PyObject **, PyObject **, PyObject **);
-	void (*Err_Restore)(PyObject *, PyObject *, PyObject *);
-	void (*Err_Clear)(void);
-	void (*IncRef)(PyObject *);
-	void (*DecRef)(PyObject *);
-	PyObject *(*Object_GetAttrString)(PyObject *, const char *);
-	PyObject *(*Object_Type)(PyObject *);
-	PyObject *(*Object_CallObject)(PyObject *, PyObject *);
-	PyObject *(*Object_CallFunction)(PyObject *, const char *, ...);
-	const char *(*Unicode_AsUTF8AndSize)(PyObject *, Py_ssize_t *);
-	int (*Bytes_AsStringAndSize)(PyObject *, char **, Py_ssize_t *);
-	long (*Long_AsLong)(PyObject *);
-	PyObject *(*Sys_GetObject)(const char *);
-	PyObject *(*Module_GetDict)(PyObject *);
-	PyObject *(*Dict_GetItemString)(PyObject *, const char *);
-	PyObject *(*CFunction_NewEx)(struct method_def *, PyObject *, PyObject *);
-	void *(*Interp_Get)(void);
-	void *(*Interp_ThreadHead)(void *);
-	void *(*ThreadState_Next)(void *);
-	Py_ssize_t (*RequestCodeExtraIndex)(freefunc);
-	int (*Code_GetExtra)(PyObject *, Py_ssize_t, void **);
-	int (*Code_SetExtra)(PyObject *, Py_ssize_t, void *);
-	PyObject *(*Eval_GetGlobals)(void);
-	int (*AddPendingCall)(int (*)(void *), void *);
-	int (*AtExit)(void (*)(void));
-	int (*SetProfile)(void *, Py_tracefunc, PyObject *);
-	PyObject *(*Frame_GetCode)(PyObject *);
-	PyObject *(*Frame_GetGenerator)(PyObject *);
-	PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
-	PyObject *(*Unicode_InternFromString)(const char *);
-	PyObject *gen_type;
-	PyObject *coro_type;
-	int (*Frame_GetLasti)(PyObject *);
-	PyObject *none;
-	PyObject *true_obj;
-	PyObject *cfunction_type;
-	const unsigned long *py_version;
-} api;
+struct api api;
 
 /* Which versions need a symbol. */
 #define NEED_ALL 0
 #define NEED_311 1
+#define NEED_NONE 2     /* optional */
 static const struct sym {
 	const char *name;
 	const char *alt;        /* another name for the same function (3.12+) */
@@ -157,6 +96,12 @@ static const struct sym {
 	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
 	S(Object_GetAttr, "PyObject_GetAttr", NULL, NEED_ALL),
 	S(Unicode_InternFromString, "PyUnicode_InternFromString", NULL, NEED_ALL),
+	S(Code_GetVarnames, "PyCode_GetVarnames", NULL, NEED_ALL),
+	S(Frame_GetLocals, "PyFrame_GetLocals", NULL, NEED_ALL),
+	S(Eval_GetFrame, "PyEval_GetFrame", NULL, NEED_ALL),
+	S(Object_GetItem, "PyObject_GetItem", NULL, NEED_ALL),
+	S(Tuple_GetItem, "PyTuple_GetItem", NULL, NEED_ALL),
+	S(Exception_GetArgs, "PyException_GetArgs", NULL, NEED_NONE),
 	S(gen_type, "PyGen_Type", NULL, NEED_ALL),
 	S(coro_type, "PyCoro_Type", NULL, NEED_ALL),
 	S(none, "_Py_NoneStruct", NULL, NEED_ALL),
@@ -378,6 +323,12 @@ ring_abandon(void)
 
 /* ---- code objects ------------------------------------------------------ */
 
+/* The co_extra value: session << 32 | start << 24 | id.  start (3.11): the
+ * code unit of the first RESUME, where a fresh call's profile event stands
+ * (a resumed generator stands at a later one); 255: not known. */
+#define ID_MASK 0xffffffu
+#define ID_MAX ID_MASK
+
 static void
 code_freed(void *extra)
 {
@@ -394,7 +345,7 @@ code_freed(void *extra)
 	r->h.size = sizeof *r;
 	r->h.kind = PYTAP_REC_CODE_FREE;
 	r->h.flags = 0;
-	r->code = (uint32_t)v;
+	r->code = (uint32_t)v & ID_MASK;
 	r->reserved = 0;
 	ring_commit();
 }
@@ -437,8 +388,72 @@ long_attr(PyObject *code, const char *name)
 	return v;
 }
 
+/* How many parameters CODE has (co_varnames order: positional, keyword
+ * only, *args, **kwargs). */
+static unsigned
+nparams_of(PyObject *code, uint32_t co_flags)
+{
+	long n = long_attr(code, "co_argcount") + long_attr(code, "co_kwonlyargcount");
+	n += (co_flags & 0x04) != 0;    /* CO_VARARGS */
+	n += (co_flags & 0x08) != 0;    /* CO_VARKEYWORDS */
+	return n < 0 ? 0 : n > 255 ? 255 : (unsigned)n;
+}
+
+#define PARAMS_MAX 4096
+/* The parameter names block of a CODE record (ring.h): returns nparams. */
+static unsigned
+code_params(PyObject *code, uint32_t co_flags, uint8_t *out, uint16_t *len, uint16_t *flags)
+{
+	unsigned n = nparams_of(code, co_flags), i;
+	PyObject *names = api.Code_GetVarnames(code);
+	size_t used = 0;
+
+	for (i = 0; i < n; i++) {
+		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
+		uint16_t l = 0;
+		const char *sn = utf8_of(nm, 255, &l, flags);
+		if (used + 1 + l > PARAMS_MAX) {
+			*flags |= PYTAP_F_CODE_TRUNCATED;
+			break;
+		}
+		out[used++] = (uint8_t)l;
+		memcpy(out + used, sn, l);
+		used += l;
+	}
+	if (names)
+		api.DecRef(names);
+	api.Err_Clear();
+	*len = (uint16_t)used;
+	return i;
+}
+
+/* 3.11: the code unit of the first RESUME (opcode 151) in the bytecode,
+ * after the prologue (COPY_FREE_VARS, MAKE_CELL, RETURN_GENERATOR,
+ * POP_TOP: no inline caches); 255 when not found in the first 254. */
+static uint32_t
+first_resume(PyObject *code)
+{
+	PyObject *b = api.Object_GetAttrString(code, "co_code");
+	char *s = NULL;
+	Py_ssize_t n = 0;
+	uint32_t u = 255;
+
+	if (b && api.Bytes_AsStringAndSize(b, &s, &n) == 0) {
+		for (Py_ssize_t i = 0; i + 1 < n && i / 2 < 255; i += 2)
+			if ((uint8_t)s[i] == 151) {
+				u = (uint32_t)(i / 2);
+				break;
+			}
+	}
+	api.Err_Clear();
+	if (b)
+		api.DecRef(b);
+	return u;
+}
+
 /* First sight of CODE in this session: give it an id, send its CODE
- * record.  Returns the id, or 0 (event to be dropped). */
+ * record.  Returns the id (with the start unit in bits 24..31), or 0
+ * (event to be dropped). */
 static uint32_t
 register_code(PyObject *code)
 {
@@ -449,10 +464,12 @@ register_code(PyObject *code)
 	Py_ssize_t nlt = 0;
 	uint16_t flags = 0;
 	struct pytap_rec_code r;
+	static uint8_t params[PARAMS_MAX];
+	uint32_t start = 255;
 	uint32_t id = 0, size;
 	uint8_t *p;
 
-	if (g_codes_live >= g_max_codes) {
+	if (g_codes_live >= g_max_codes || g_next_id >= ID_MAX) {
 		g_codes_over++;
 		__atomic_store_n(&g_hdr->codes_over, g_codes_over, __ATOMIC_RELAXED);
 		return 0;
@@ -483,8 +500,12 @@ register_code(PyObject *code)
 		flags |= PYTAP_F_CODE_TRUNCATED;
 	}
 	r.linetable_len = (uint32_t)nlt;
+	if (g_py311)
+		start = first_resume(code);
+	r.nparams = (uint16_t)code_params(code, r.co_flags, params, &r.params_len, &flags);
 	size = (uint32_t)PYTAP_REC_ALIGN(sizeof r + r.filename_len + r.name_len +
-					 r.qualname_len + r.module_len + r.linetable_len);
+					 r.qualname_len + r.module_len + r.linetable_len +
+					 r.params_len);
 	/* Nothing that can run Python or free objects between alloc and
 	 * commit, except SetExtra (it may free an older session's value: our
 	 * code_freed ignores those). */
@@ -492,7 +513,8 @@ register_code(PyObject *code)
 	if (p) {
 		id = ++g_next_id;
 		if (api.Code_SetExtra(code, g_extra_index,
-				      (void *)(uintptr_t)((uint64_t)g_session << 32 | id)) < 0) {
+				      (void *)(uintptr_t)((uint64_t)g_session << 32 |
+							  (uint64_t)start << 24 | id)) < 0) {
 			api.Err_Clear();
 			g_next_id--;
 			ring_abandon();
@@ -509,11 +531,13 @@ register_code(PyObject *code)
 			memcpy(q, smod, r.module_len), q += r.module_len;
 			if (nlt)
 				memcpy(q, blt, (size_t)nlt), q += nlt;
+			memcpy(q, params, r.params_len), q += r.params_len;
 			memset(q, 0, (size_t)(p + size - q));
 			memcpy(p, &r, sizeof r);
 			ring_commit();
 			g_codes_live++;
 			__atomic_store_n(&g_hdr->codes_live, g_codes_live, __ATOMIC_RELAXED);
+			id |= start << 24;
 		}
 	}
 	if (fn)
@@ -537,17 +561,102 @@ code_id(PyObject *code)
 	api.Code_GetExtra(code, g_extra_index, &extra);
 	v = (uint64_t)(uintptr_t)extra;
 	if (LIKELY(v != 0 && (uint32_t)(v >> 32) == g_session))
-		return (uint32_t)v;
+		return (uint32_t)v;     /* start << 24 | id */
 	return register_code(code);
 }
 
+/* Value capture (PYTAP_OPT_VALUES): encoded here first, then copied into
+ * the ring right behind the event, in one allocation. */
+static int g_values;
+static struct value_limits g_vlim;
+static uint8_t g_vbuf[PYTAP_VALUE_MAX];
+static size_t g_vlen;
+static uint32_t g_vcount;
+static uint16_t g_vflags;
+
+/* The arguments of a fresh call of CODE running in FRAME into g_vbuf. */
+static void
+capture_args(PyObject *frame, PyObject *code)
+{
+	PyObject *et, *ev, *etb, *locals, *names;
+	unsigned n;
+	int cut = 0;
+
+	g_vlen = 0;
+	g_vcount = 0;
+	g_vflags = 0;
+	api.Err_Fetch(&et, &ev, &etb);
+	n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
+	locals = frame ? api.Frame_GetLocals(frame) : NULL;
+	names = api.Code_GetVarnames(code);
+	api.Err_Clear();
+	for (unsigned i = 0; i < n && !cut; i++) {
+		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
+		PyObject *val = locals && nm ? api.Object_GetItem(locals, nm) : NULL;
+		if (!val)
+			api.Err_Clear();
+		g_vlen += value_encode(val, g_vbuf + g_vlen, sizeof g_vbuf - g_vlen, &g_vlim, &cut);
+		g_vcount++;
+		if (val)
+			api.DecRef(val);
+	}
+	if (locals)
+		api.DecRef(locals);
+	if (names)
+		api.DecRef(names);
+	api.Err_Clear();
+	api.Err_Restore(et, ev, etb);
+}
+
+/* A returned/yielded value (exc 0) or an exception (exc 1) into g_vbuf. */
+static void
+capture_value(PyObject *o, int exc)
+{
+	PyObject *et, *ev, *etb;
+	int cut = 0;
+
+	g_vlen = 0;
+	g_vcount = 0;
+	g_vflags = 0;
+	if (!o)
+		return;
+	api.Err_Fetch(&et, &ev, &etb);
+	if (exc) {
+		PyObject *args = api.Exception_GetArgs ? api.Exception_GetArgs(o) : NULL;
+		g_vlen = value_encode_exception(o, args, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
+		if (args)
+			api.DecRef(args);
+		g_vflags = PYTAP_F_VALUE_EXC;
+	} else {
+		g_vlen = value_encode(o, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
+	}
+	g_vcount = 1;
+	api.Err_Clear();
+	api.Err_Restore(et, ev, etb);
+}
+
+/* The event, then (with values on) its VALUE record from g_vbuf. */
 static inline void
 emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 {
-	struct pytap_rec_event *r = ring_alloc(sizeof *r);
+	uint32_t vsize = g_values ? (uint32_t)PYTAP_REC_ALIGN(sizeof(struct pytap_rec_value) + g_vlen) : 0;
+	struct pytap_rec_event *r = ring_alloc(sizeof *r + vsize);
 
-	if (UNLIKELY(!r))
+	if (UNLIKELY(!r)) {
+		if (vsize)
+			ring_drop();
 		return;
+	}
+	if (vsize) {
+		struct pytap_rec_value *vr = (struct pytap_rec_value *)(r + 1);
+		vr->h.size = vsize;
+		vr->h.kind = PYTAP_REC_VALUE;
+		vr->h.flags = g_vflags;
+		vr->count = g_vcount;
+		vr->len = (uint32_t)g_vlen;
+		memcpy(vr + 1, g_vbuf, g_vlen);
+		memset((uint8_t *)(vr + 1) + g_vlen, 0, vsize - sizeof *vr - g_vlen);
+	}
 	r->h.size = sizeof *r;
 	r->h.kind = kind;
 	r->h.flags = flags;
@@ -731,6 +840,7 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	PyObject *code;
 	uint32_t id;
 	int lasti;
+	uint32_t start;
 	void *head;
 
 	(void)obj;
@@ -755,14 +865,31 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	id = code_id(code);
 	if (UNLIKELY(!id))
 		return 0;
+	start = id >> 24;
+	id &= ID_MASK;
 	lasti = api.Frame_GetLasti(frame);
 	if (kind == PYTAP_REC_RETURN) {
 		if (!arg)
 			flags = PYTAP_F_EXC;
 		else if (is_yield311(frame))
 			flags = PYTAP_F_YIELD;
-	} else if (lasti >= 0) {
+	} else if (start == 255 ? lasti > 0 : lasti != (int)(start * 2)) {
+		/* not at the first RESUME: a generator goes on */
 		flags = PYTAP_F_RESUME;
+	}
+	if (UNLIKELY(g_values)) {
+		/* a resume has no VALUE record */
+		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
+		if (kind == PYTAP_REC_ENTRY && with)
+			capture_args(frame, code);
+		else if (with)
+			capture_value(arg, 0);
+		if (!with) {
+			g_values = 0;
+			emit(kind, flags, id, t, lasti < 0 ? 0xffffffffu : (uint32_t)lasti);
+			g_values = 1;
+			return 0;
+		}
 	}
 	emit(kind, flags, id, t, lasti < 0 ? 0xffffffffu : (uint32_t)lasti);
 	return 0;
@@ -775,12 +902,25 @@ mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags
 		inactive_event();
 	} else if (LIKELY(nargs >= 2)) {
 		uint64_t t = now();
-		uint32_t id = code_id(args[0]);
+		uint32_t id = code_id(args[0]) & ID_MASK;
 		if (LIKELY(id)) {
 			long off = api.Long_AsLong(args[1]);
+			if (UNLIKELY(g_values)) {
+				if (kind == PYTAP_REC_ENTRY && !(flags & PYTAP_F_RESUME)) {
+					capture_args(api.Eval_GetFrame(), args[0]);
+				} else if (kind == PYTAP_REC_RETURN && nargs >= 3) {
+					capture_value(args[2], (flags & PYTAP_F_EXC) != 0);
+				} else {
+					g_values = 0;
+					emit(kind, flags, id, t, (uint32_t)off);
+					g_values = 1;
+					goto out;
+				}
+			}
 			emit(kind, flags, id, t, (uint32_t)off);
 		}
 	}
+out:
 	api.IncRef(api.none);
 	return api.none;
 }
@@ -1229,8 +1369,14 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 		return fail(PYTAP_AGENT_EBUSY, 0);
 	if (data_size < PYTAP_RING_MIN_DATA || data_size > PYTAP_RING_MAX_DATA ||
 	    (data_size & (data_size - 1)) || !events || (events & ~PYTAP_EV_ALL) ||
-	    (options & ~PYTAP_OPT_CLOCK_MONOTONIC))
+	    (options & ~PYTAP_OPT_KNOWN))
 		return fail(PYTAP_AGENT_EARGS, 0);
+	if ((options & PYTAP_OPT_VALUES) && values_resolve() < 0)
+		return fail(PYTAP_AGENT_EVALUES, 0);
+	g_values = (options & PYTAP_OPT_VALUES) != 0;
+	g_vlim.depth = PYTAP_OPT_DEPTH(options) ? PYTAP_OPT_DEPTH(options) : 3;
+	g_vlim.max_items = PYTAP_OPT_ITEMS_LOG2(options) ? 1u << PYTAP_OPT_ITEMS_LOG2(options) : 32;
+	g_vlim.max_string = PYTAP_OPT_MAXSTR(options) ? PYTAP_OPT_MAXSTR(options) : 256;
 	if (max_codes == 0)
 		max_codes = PYTAP_DEFAULT_MAX_CODES;
 	api.Err_Fetch(&et, &ev, &etb);

@@ -16,7 +16,7 @@ set -u
 agent=$top_builddir/agent/libpytap-agent.so
 reader=$top_builddir/tests/agent/ring_reader
 driver=$top_srcdir/tests/agent/agent_test.py
-modes="counts restart died pending exit full fork errors"
+modes="counts restart died pending exit full fork errors values"
 npass=0 nfail=0 nskip=0
 
 for f in "$agent" "$reader"; do
