@@ -102,6 +102,7 @@ static const struct sym {
 	S(Object_GetItem, "PyObject_GetItem", NULL, NEED_ALL),
 	S(Tuple_GetItem, "PyTuple_GetItem", NULL, NEED_ALL),
 	S(Exception_GetArgs, "PyException_GetArgs", NULL, NEED_NONE),
+	S(Frame_GetVar, "PyFrame_GetVar", NULL, NEED_NONE),
 	S(gen_type, "PyGen_Type", NULL, NEED_ALL),
 	S(coro_type, "PyCoro_Type", NULL, NEED_ALL),
 	S(none, "_Py_NoneStruct", NULL, NEED_ALL),
@@ -587,12 +588,16 @@ capture_args(PyObject *frame, PyObject *code)
 	g_vflags = 0;
 	api.Err_Fetch(&et, &ev, &etb);
 	n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
-	locals = frame ? api.Frame_GetLocals(frame) : NULL;
+	/* 3.12+: PyFrame_GetVar reads the variable in place; 3.11 makes the
+	 * frame's locals dict (as frame.f_locals does) */
+	locals = frame && !api.Frame_GetVar ? api.Frame_GetLocals(frame) : NULL;
 	names = api.Code_GetVarnames(code);
 	api.Err_Clear();
 	for (unsigned i = 0; i < n && !cut; i++) {
 		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
-		PyObject *val = locals && nm ? api.Object_GetItem(locals, nm) : NULL;
+		PyObject *val = !nm || !frame ? NULL :
+			api.Frame_GetVar ? api.Frame_GetVar(frame, nm) :
+			locals ? api.Object_GetItem(locals, nm) : NULL;
 		if (!val)
 			api.Err_Clear();
 		g_vlen += value_encode(val, g_vbuf + g_vlen, sizeof g_vbuf - g_vlen, &g_vlim, &cut);

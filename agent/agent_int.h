@@ -73,6 +73,7 @@ struct api {
 	PyObject *(*Object_GetItem)(PyObject *, PyObject *);
 	PyObject *(*Tuple_GetItem)(PyObject *, Py_ssize_t);
 	PyObject *(*Exception_GetArgs)(PyObject *);
+	PyObject *(*Frame_GetVar)(PyObject *, PyObject *);
 	PyObject *gen_type;
 	PyObject *coro_type;
 	int (*Frame_GetLasti)(PyObject *);
