@@ -896,7 +896,8 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 			return 0;
 		}
 	}
-	emit(kind, flags, id, t, lasti < 0 ? 0xffffffffu : (uint32_t)lasti);
+	emit(kind, flags, id, t,
+	     lasti < 0 || (kind == PYTAP_REC_ENTRY && !flags) ? 0xffffffffu : (uint32_t)lasti);
 	return 0;
 }
 
@@ -909,7 +910,8 @@ mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags
 		uint64_t t = now();
 		uint32_t id = code_id(args[0]) & ID_MASK;
 		if (LIKELY(id)) {
-			long off = api.Long_AsLong(args[1]);
+			/* a fresh call starts at its first instruction: no offset */
+			long off = kind == PYTAP_REC_ENTRY && !flags ? -1 : api.Long_AsLong(args[1]);
 			if (UNLIKELY(g_values)) {
 				if (kind == PYTAP_REC_ENTRY && !(flags & PYTAP_F_RESUME)) {
 					capture_args(api.Eval_GetFrame(), args[0]);

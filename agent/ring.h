@@ -263,9 +263,10 @@ struct pytap_rec_event {      /* 32 bytes */
 	uint64_t time;            /* per hdr.clock */
 	uint32_t offset;          /* byte offset of the instruction (as dis shows it):
 	                             RETURN: the return/yield/raising instruction (3.13:
-	                             for a yield, the one after it); ENTRY: where it
-	                             (re)starts.  The entry's line is the code's
-	                             firstlineno. */
+	                             for a yield, the one after it); ENTRY with
+	                             PYTAP_F_RESUME: where it goes on; a fresh ENTRY:
+	                             0xffffffff (its line is the code's firstlineno,
+	                             as the SDT marker's). */
 	uint32_t reserved;
 };
 
