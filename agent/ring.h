@@ -30,11 +30,12 @@
  *     options: PYTAP_OPT_* bits.
  *     max_codes: bound on live code ids (0: PYTAP_DEFAULT_MAX_CODES).
  *     Returns the memfd number (>= 0) on success, hooks installed and
- *     records flowing; or a negative PYTAP_AGENT_E* code, nothing changed
- *     in the process (no hook, no thread, no fd, no mapping).  More detail
- *     (an errno, the Python version, the taken tool ids) is in the
- *     exported variable pytap_agent_status (struct pytap_agent_status),
- *     which pytap reads from the target's memory.
+ *     records flowing; or a negative PYTAP_AGENT_E* code, and no hook,
+ *     thread, fd or mapping is left (what stays, once per process: the
+ *     co_extra index and the library itself).  The detail (an errno, the
+ *     Python version found) is in the exported variable
+ *     pytap_agent_status (struct pytap_agent_status), which pytap reads
+ *     from the target's memory to word a one-line message.
  *
  *   int pytap_agent_stop(void);
  *     Removes the hooks from every thread, joins the watchdog, sets
@@ -45,7 +46,9 @@
  *     inert; pytap_agent_start() may be called again (a new region).
  *
  *   Both must run with the GIL held; they save and restore any exception
- *   pending in the calling thread and never run Python code.
+ *   pending in the calling thread and never run Python code (except audit
+ *   hooks the program installed itself: the interpreter reports
+ *   "sys.setprofile" / "sys.monitoring.*" to them).
  *
  * WATCHDOG
  *   start() opens pidfd_open(pytap_pid) (where the kernel lacks it, it
