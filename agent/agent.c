@@ -1083,8 +1083,11 @@ resolve(void)
 		*(void **)((char *)&api + syms[i].off) = p;
 	}
 	api.py_version = dlsym(RTLD_DEFAULT, "Py_Version");
-	if (!api.GILState_Check || !api.Interp_Get)
+	if (!api.GILState_Check || !api.Interp_Get) {
+		snprintf(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol, "%s",
+			 api.GILState_Check ? "PyInterpreterState_Get" : "PyGILState_Check");
 		return fail(PYTAP_AGENT_ENOPYTHON, 0);
+	}
 	if (!api.py_version)   /* Py_Version is new in 3.11 */
 		return fail(PYTAP_AGENT_EVERSION, 0);
 	v = *api.py_version;
@@ -1094,8 +1097,11 @@ resolve(void)
 	g_py311 = v < 0x030c0000;
 	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
 		if (syms[i].need == NEED_ALL || (syms[i].need == NEED_311 && g_py311))
-			if (!*(void **)((char *)&api + syms[i].off))
-				return fail(PYTAP_AGENT_ENOPYTHON, (int64_t)i + 1);
+			if (!*(void **)((char *)&api + syms[i].off)) {
+				snprintf(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol,
+					 "%s", syms[i].name);
+				return fail(PYTAP_AGENT_ENOPYTHON, 0);
+			}
 	g_resolved = 1;
 	return 0;
 }
@@ -1378,7 +1384,8 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 	    (data_size & (data_size - 1)) || !events || (events & ~PYTAP_EV_ALL) ||
 	    (options & ~PYTAP_OPT_KNOWN))
 		return fail(PYTAP_AGENT_EARGS, 0);
-	if ((options & PYTAP_OPT_VALUES) && values_resolve() < 0)
+	if ((options & PYTAP_OPT_VALUES) &&
+	    values_resolve(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol) < 0)
 		return fail(PYTAP_AGENT_EVALUES, 0);
 	g_values = (options & PYTAP_OPT_VALUES) != 0;
 	g_vlim.depth = PYTAP_OPT_DEPTH(options) ? PYTAP_OPT_DEPTH(options) : 3;

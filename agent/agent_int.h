@@ -101,6 +101,6 @@ size_t value_encode(PyObject *o, uint8_t *buf, size_t cap, const struct value_li
  * args tuple, or NULL: ERROR). */
 size_t value_encode_exception(PyObject *exc, PyObject *args, uint8_t *buf, size_t cap,
 			      const struct value_limits *lim, int *cut);
-int values_resolve(void);
+int values_resolve(char *missing, size_t cap);
 
 #endif

@@ -130,7 +130,7 @@
 /* pytap_agent_start()/stop() return codes (negative). */
 enum pytap_agent_error {
 	PYTAP_AGENT_OK = 0,
-	PYTAP_AGENT_ENOPYTHON = -1,   /* no CPython C-API in the process (detail: name of the missing symbol index) */
+	PYTAP_AGENT_ENOPYTHON = -1,   /* no CPython C-API in the process (status.symbol: the one missing) */
 	PYTAP_AGENT_EVERSION = -2,    /* unsupported CPython version (detail: Py_Version hex); 3.11..3.13 */
 	PYTAP_AGENT_ENOGIL = -3,      /* the calling thread does not hold the GIL */
 	PYTAP_AGENT_EBUSY = -4,       /* already started (stop first) */
@@ -145,7 +145,7 @@ enum pytap_agent_error {
 	PYTAP_AGENT_ECODEEXTRA = -13, /* no co_extra index left (the interpreter has 255) */
 	PYTAP_AGENT_ENOTSTARTED = -14,/* stop: not started */
 	PYTAP_AGENT_EFREETHREADED = -15,/* a free-threaded build running without the GIL (3.13t): not supported */
-	PYTAP_AGENT_EVALUES = -16     /* PYTAP_OPT_VALUES: a C-API function it needs is missing */
+	PYTAP_AGENT_EVALUES = -16     /* PYTAP_OPT_VALUES: a C-API function it needs is missing (status.symbol) */
 };
 
 /* Exported by the agent as `pytap_agent_status`: what the last call found. */
@@ -157,6 +157,7 @@ struct pytap_agent_status {
 	uint32_t state;           /* PYTAP_STATE_* of the current or last session */
 	uint32_t tool_id;         /* 3.12+: the sys.monitoring tool id in use, else 0xffffffff */
 	uint32_t sessions;        /* number of successful starts */
+	char symbol[64];          /* ENOPYTHON, EVALUES: the C-API symbol not found */
 };
 
 /* hdr.events: which records pytap wants. */

@@ -60,14 +60,17 @@ static const struct { const char *name; size_t off; } vsyms[] = {
 #undef V
 };
 
-/* 0, or -1 when a symbol is missing (values are then refused). */
+/* 0, or -1 when a symbol is missing (its name into MISSING): values are
+ * then refused. */
 int
-values_resolve(void)
+values_resolve(char *missing, size_t cap)
 {
 	for (size_t i = 0; i < sizeof vsyms / sizeof vsyms[0]; i++) {
 		void *p = dlsym(RTLD_DEFAULT, vsyms[i].name);
-		if (!p)
+		if (!p) {
+			snprintf(missing, cap, "%s", vsyms[i].name);
 			return -1;
+		}
 		*(void **)((char *)&v + vsyms[i].off) = p;
 	}
 	return 0;

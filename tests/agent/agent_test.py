@@ -57,7 +57,7 @@ class Status(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_uint32), ("last_error", ctypes.c_int32),
                 ("detail", ctypes.c_int64), ("py_version", ctypes.c_uint32),
                 ("state", ctypes.c_uint32), ("tool_id", ctypes.c_uint32),
-                ("sessions", ctypes.c_uint32)]
+                ("sessions", ctypes.c_uint32), ("symbol", ctypes.c_char * 64)]
 
 
 status = Status.in_dll(lib, "pytap_agent_status")
