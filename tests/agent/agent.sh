@@ -51,6 +51,16 @@ run() {    # run LABEL COMMAND...: every mode
 	done
 }
 
+# no Python in the process: a refusal that names what is missing
+out=$("$reader" --no-python "$agent" 2>&1)
+if [ "$out" = "start: -1 (PyGILState_Check), stop: -14" ]; then
+	echo "PASS: no python: $out"
+	npass=$((npass + 1))
+else
+	echo "FAIL: no python: got: $out"
+	nfail=$((nfail + 1))
+fi
+
 # 3.11, static, symbols exported from the executable
 if [ -x /usr/bin/python3.11 ]; then
 	run "python3.11 (static)" /usr/bin/python3.11

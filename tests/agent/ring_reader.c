@@ -25,7 +25,12 @@
  * times never go backwards; every event's code id was described before;
  * the LOST records add up to at most hdr.dropped.
  * Exit status: 0, 1 (a check failed), 2 (usage or I/O), 3 (start failed).
+ *
+ * ring_reader --no-python AGENT.so: loads the agent into itself (no
+ * Python here), checks that it exports its entry points and nothing of
+ * its inside, and prints what start and stop return.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -94,6 +99,32 @@ cmp_key(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* --no-python AGENT.so: load the agent into this process, which has no
+ * Python, and start it: it must refuse, naming the first symbol missing. */
+static int
+no_python(const char *so)
+{
+	void *h = dlopen(so, RTLD_NOW);
+	int (*start)(uint64_t, uint32_t, uint32_t, uint32_t, uint32_t);
+	int (*stop)(void);
+	struct pytap_agent_status *st;
+
+	if (!h) {
+		fprintf(stderr, "ring_reader: %s\n", dlerror());
+		return 2;
+	}
+	*(void **)&start = dlsym(h, "pytap_agent_start");
+	*(void **)&stop = dlsym(h, "pytap_agent_stop");
+	st = dlsym(h, "pytap_agent_status");
+	if (!start || !stop || !st || dlsym(h, "value_encode") || dlsym(h, "api")) {
+		fprintf(stderr, "ring_reader: %s does not export exactly its entry points\n", so);
+		return 1;
+	}
+	int rc = start(1 << 16, 0, 3, 0, 0);
+	printf("start: %d (%s), stop: %d\n", rc, st->symbol, stop());
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -108,9 +139,12 @@ main(int argc, char **argv)
 	uint64_t t_first = 0, t_last = 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: ring_reader PID [-o FILE] [-f SUFFIX] [-W] [-q]\n");
+		fprintf(stderr, "usage: ring_reader PID [-o FILE] [-f SUFFIX] [-W] [-q]\n"
+			"       ring_reader --no-python AGENT.so\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "--no-python") && argc == 3)
+		return no_python(argv[2]);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			out = argv[++i];
