@@ -135,6 +135,7 @@ static int g_finished;          /* atomic: the session has been torn down */
 static int g_forked;            /* this is a child forked during a session */
 static uint32_t g_session;
 static uint32_t g_events;
+static int g_values;            /* PYTAP_OPT_VALUES */
 static int g_tool_id = -1;
 static void *g_interp;
 static void *g_last_head;       /* 3.11: thread list head when last looked */
@@ -452,6 +453,31 @@ first_resume(PyObject *code)
 	return u;
 }
 
+/* Value capture: the parameter count of each id of this session, so that
+ * a call needs no attribute lookup (grows with the ids, freed at start). */
+static uint8_t *g_nparams;
+static size_t g_nparams_cap;
+
+static void
+nparams_keep(uint32_t id, unsigned n)
+{
+	if (!g_values)
+		return;
+	if (id >= g_nparams_cap) {
+		size_t cap = g_nparams_cap ? g_nparams_cap : 4096;
+		uint8_t *p;
+		while (cap <= id)
+			cap *= 2;
+		p = realloc(g_nparams, cap);
+		if (!p)
+			return;         /* capture_args looks it up then */
+		memset(p + g_nparams_cap, 0xff, cap - g_nparams_cap);
+		g_nparams = p;
+		g_nparams_cap = cap;
+	}
+	g_nparams[id] = (uint8_t)n;
+}
+
 /* First sight of CODE in this session: give it an id, send its CODE
  * record.  Returns the id (with the start unit in bits 24..31), or 0
  * (event to be dropped). */
@@ -504,6 +530,7 @@ register_code(PyObject *code)
 	if (g_py311)
 		start = first_resume(code);
 	r.nparams = (uint16_t)code_params(code, r.co_flags, params, &r.params_len, &flags);
+	nparams_keep(g_next_id + 1, r.nparams);
 	size = (uint32_t)PYTAP_REC_ALIGN(sizeof r + r.filename_len + r.name_len +
 					 r.qualname_len + r.module_len + r.linetable_len +
 					 r.params_len);
@@ -568,7 +595,6 @@ code_id(PyObject *code)
 
 /* Value capture (PYTAP_OPT_VALUES): encoded here first, then copied into
  * the ring right behind the event, in one allocation. */
-static int g_values;
 static struct value_limits g_vlim;
 static uint8_t g_vbuf[PYTAP_VALUE_MAX];
 static size_t g_vlen;
@@ -577,7 +603,7 @@ static uint16_t g_vflags;
 
 /* The arguments of a fresh call of CODE running in FRAME into g_vbuf. */
 static void
-capture_args(PyObject *frame, PyObject *code)
+capture_args(PyObject *frame, PyObject *code, uint32_t id)
 {
 	PyObject *et, *ev, *etb, *locals, *names;
 	unsigned n;
@@ -587,7 +613,10 @@ capture_args(PyObject *frame, PyObject *code)
 	g_vcount = 0;
 	g_vflags = 0;
 	api.Err_Fetch(&et, &ev, &etb);
-	n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
+	if (id < g_nparams_cap && g_nparams[id] != 0xff)
+		n = g_nparams[id];
+	else
+		n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
 	/* 3.12+: PyFrame_GetVar reads the variable in place; 3.11 makes the
 	 * frame's locals dict (as frame.f_locals does) */
 	locals = frame && !api.Frame_GetVar ? api.Frame_GetLocals(frame) : NULL;
@@ -886,7 +915,7 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 		/* a resume has no VALUE record */
 		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
 		if (kind == PYTAP_REC_ENTRY && with)
-			capture_args(frame, code);
+			capture_args(frame, code, id);
 		else if (with)
 			capture_value(arg, 0);
 		if (!with) {
@@ -914,7 +943,7 @@ mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags
 			long off = kind == PYTAP_REC_ENTRY && !flags ? -1 : api.Long_AsLong(args[1]);
 			if (UNLIKELY(g_values)) {
 				if (kind == PYTAP_REC_ENTRY && !(flags & PYTAP_F_RESUME)) {
-					capture_args(api.Eval_GetFrame(), args[0]);
+					capture_args(api.Eval_GetFrame(), args[0], id);
 				} else if (kind == PYTAP_REC_RETURN && nargs >= 3) {
 					capture_value(args[2], (flags & PYTAP_F_EXC) != 0);
 				} else {
@@ -1384,10 +1413,10 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 	    (data_size & (data_size - 1)) || !events || (events & ~PYTAP_EV_ALL) ||
 	    (options & ~PYTAP_OPT_KNOWN))
 		return fail(PYTAP_AGENT_EARGS, 0);
-	if ((options & PYTAP_OPT_VALUES) &&
-	    values_resolve(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol) < 0)
-		return fail(PYTAP_AGENT_EVALUES, 0);
 	g_values = (options & PYTAP_OPT_VALUES) != 0;
+	free(g_nparams);
+	g_nparams = NULL;
+	g_nparams_cap = 0;
 	g_vlim.depth = PYTAP_OPT_DEPTH(options) ? PYTAP_OPT_DEPTH(options) : 3;
 	g_vlim.max_items = PYTAP_OPT_ITEMS_LOG2(options) ? 1u << PYTAP_OPT_ITEMS_LOG2(options) : 32;
 	g_vlim.max_string = PYTAP_OPT_MAXSTR(options) ? PYTAP_OPT_MAXSTR(options) : 256;
@@ -1397,6 +1426,12 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 	if (gil_disabled()) {
 		api.Err_Restore(et, ev, etb);
 		return fail(PYTAP_AGENT_EFREETHREADED, 0);
+	}
+	if ((options & PYTAP_OPT_VALUES) &&
+	    values_resolve(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol) < 0) {
+		api.Err_Restore(et, ev, etb);
+		g_values = 0;
+		return fail(PYTAP_AGENT_EVALUES, 0);
 	}
 	pin_self();
 	if (g_extra_index < 0) {

@@ -39,6 +39,7 @@ static struct {
 	Py_ssize_t (*Set_Size)(PyObject *);
 	int (*Set_NextEntry)(PyObject *, Py_ssize_t *, PyObject **, Py_ssize_t *);
 	PyObject *(*Type_GetQualName)(PyObject *);
+	PyObject *module_name;  /* "__module__", interned */
 } v;
 
 static const struct { const char *name; size_t off; } vsyms[] = {
@@ -72,6 +73,13 @@ values_resolve(char *missing, size_t cap)
 			return -1;
 		}
 		*(void **)((char *)&v + vsyms[i].off) = p;
+	}
+	/* made again at every start: a new interpreter may have come */
+	v.module_name = api.Unicode_InternFromString("__module__");
+	if (!v.module_name) {
+		api.Err_Clear();
+		snprintf(missing, cap, "%s", "PyUnicode_InternFromString");
+		return -1;
 	}
 	return 0;
 }
@@ -132,7 +140,7 @@ type_name(PyObject *t, char *out, size_t cap)
 	const char *s = NULL, *ms = NULL;
 
 	if (mt == v.type_t)     /* a metaclass could compute __module__ */
-		mod = api.Object_GetAttrString(t, "__module__");
+		mod = api.Object_GetAttr(t, v.module_name);
 	if (mt)
 		api.DecRef(mt);
 	if (mod) {
