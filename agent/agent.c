@@ -325,11 +325,15 @@ ring_abandon(void)
 
 /* ---- code objects ------------------------------------------------------ */
 
-/* The co_extra value: session << 32 | start << 24 | id.  start (3.11): the
- * code unit of the first RESUME, where a fresh call's profile event stands
- * (a resumed generator stands at a later one); 255: not known. */
+/* The co_extra value: session << 32 | start << 24 | id.  start (3.11):
+ * START_GEN for generator-like code, or'ed with the code unit of its first
+ * RESUME, where the first run's profile event stands (a resumed generator
+ * stands at a later one). */
 #define ID_MASK 0xffffffu
 #define ID_MAX ID_MASK
+#define START_GEN 0x80u         /* 3.11: a generator, coroutine or async generator */
+#define START_UNIT 0x7fu
+#define START_UNKNOWN 0x7fu     /* the first RESUME is beyond unit 126 */
 
 static void
 code_freed(void *extra)
@@ -431,17 +435,17 @@ code_params(PyObject *code, uint32_t co_flags, uint8_t *out, uint16_t *len, uint
 
 /* 3.11: the code unit of the first RESUME (opcode 151) in the bytecode,
  * after the prologue (COPY_FREE_VARS, MAKE_CELL, RETURN_GENERATOR,
- * POP_TOP: no inline caches); 255 when not found in the first 254. */
+ * POP_TOP: no inline caches); START_UNKNOWN beyond. */
 static uint32_t
 first_resume(PyObject *code)
 {
 	PyObject *b = api.Object_GetAttrString(code, "co_code");
 	char *s = NULL;
 	Py_ssize_t n = 0;
-	uint32_t u = 255;
+	uint32_t u = START_UNKNOWN;
 
 	if (b && api.Bytes_AsStringAndSize(b, &s, &n) == 0) {
-		for (Py_ssize_t i = 0; i + 1 < n && i / 2 < 255; i += 2)
+		for (Py_ssize_t i = 0; i + 1 < n && i / 2 < START_UNKNOWN; i += 2)
 			if ((uint8_t)s[i] == 151) {
 				u = (uint32_t)(i / 2);
 				break;
@@ -528,7 +532,7 @@ register_code(PyObject *code)
 	}
 	r.linetable_len = (uint32_t)nlt;
 	if (g_py311)
-		start = first_resume(code);
+		start = r.co_flags & 0x2a0 ? START_GEN | first_resume(code) : 0;
 	r.nparams = (uint16_t)code_params(code, r.co_flags, params, &r.params_len, &flags);
 	nparams_keep(g_next_id + 1, r.nparams);
 	size = (uint32_t)PYTAP_REC_ALIGN(sizeof r + r.filename_len + r.name_len +
@@ -899,17 +903,21 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	id = code_id(code);
 	if (UNLIKELY(!id))
 		return 0;
-	start = id >> 24;
+	start = id >> 24;       /* START_GEN | first RESUME unit */
 	id &= ID_MASK;
-	lasti = api.Frame_GetLasti(frame);
 	if (kind == PYTAP_REC_RETURN) {
+		lasti = api.Frame_GetLasti(frame);
 		if (!arg)
 			flags = PYTAP_F_EXC;
-		else if (is_yield311(frame))
+		else if ((start & START_GEN) && is_yield311(frame))
 			flags = PYTAP_F_YIELD;
-	} else if (start == 255 ? lasti > 0 : lasti != (int)(start * 2)) {
-		/* not at the first RESUME: a generator goes on */
-		flags = PYTAP_F_RESUME;
+	} else if (start & START_GEN) {
+		lasti = api.Frame_GetLasti(frame);
+		start &= START_UNIT;
+		if (start == START_UNKNOWN ? lasti > 0 : lasti != (int)(start * 2))
+			flags = PYTAP_F_RESUME;  /* not at the first RESUME: it goes on */
+	} else {
+		lasti = -1;     /* a plain function's entry: no offset */
 	}
 	if (UNLIKELY(g_values)) {
 		/* a resume has no VALUE record */
@@ -957,7 +965,7 @@ mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags
 		}
 	}
 out:
-	api.IncRef(api.none);
+	/* None is immortal in 3.12+ (PEP 683): no reference to count */
 	return api.none;
 }
 
