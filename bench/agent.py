@@ -72,11 +72,13 @@ for i in range(runs):
     summaries.append(r.stdout.read().strip())
     r.wait()
 p, t = min(plain), min(traced)   # best of: other load only adds
+pairs = sorted(b / a for a, b in zip(plain, traced))
+med = pairs[len(pairs) // 2]     # each traced run against the run just before
 fields = dict(w.split("=", 1) for w in summaries[-1].split() if "=" in w)
 nret = count_returns()
 print("python%d.%d%s: %s, %d returns per run: untraced %.3f s, agent %.3f s: %.2fx"
-      " (%.0f ns per event; last run: %s events, %s dropped, clock %s)"
+      " (median of %d pairs %.2fx; %.0f ns per event; last run: %s events, %s dropped, clock %s)"
       % (sys.version_info[0], sys.version_info[1], " (values)" if options & 2 else "",
          os.path.basename(typing.__file__),
-         nret, p, t, t / p, (t - p) / max(1, int(fields.get("events", 1))) * 1e9,
+         nret, p, t, t / p, len(pairs), med, (t - p) / max(1, int(fields.get("events", 1))) * 1e9,
          fields.get("events"), fields.get("dropped"), fields.get("clock")))
