@@ -89,6 +89,9 @@
  *   multiple of 8; a record never wraps around the end of the data area:
  *   when it does not fit before the end, the producer writes a
  *   PYTAP_REC_PAD record up to the end and the record starts at offset 0.
+ *   Size: 1-2 MiB read every <= 1 ms keeps up with ~6M events/s and stays
+ *   in the caches (bench/agent: a 16 MiB ring costs 0.1x more on 3.12 than
+ *   a 1 MiB one, from cache misses alone).
  *   A record that does not fit in the free space (data_size - (head -
  *   tail)) is dropped, never waited for: hdr.dropped counts it, and the
  *   next record that fits is preceded by a PYTAP_REC_LOST record saying

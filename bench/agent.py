@@ -58,7 +58,7 @@ for i in range(runs):
     plain.append(time.thread_time() - t0)
     r = subprocess.Popen([reader, str(os.getpid()), "-q"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
-    fd = start(int(os.environ.get("BENCH_RING", 1 << 24)), r.pid, events, options, 0)
+    fd = start(int(os.environ.get("BENCH_RING", 1 << 20)), r.pid, events, options, 0)
     if fd < 0:
         sys.exit("pytap_agent_start: %d" % fd)
     r.stdin.write("%d\n" % fd)
