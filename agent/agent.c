@@ -1173,11 +1173,23 @@ monitoring_start(void)
 		return fail(PYTAP_AGENT_EMONITORING, 0);
 	use = builtin_in(d, "use_tool_id");
 	get_tool = builtin_in(d, "get_tool");
-	g_mon_fn_free = builtin_in(d, "free_tool_id");
-	g_mon_fn_register = builtin_in(d, "register_callback");
-	g_mon_fn_set_events = builtin_in(d, "set_events");
-	if (!use || !get_tool || !g_mon_fn_free || !g_mon_fn_register || !g_mon_fn_set_events)
+	PyObject *fr = builtin_in(d, "free_tool_id");
+	PyObject *rc = builtin_in(d, "register_callback");
+	PyObject *se = builtin_in(d, "set_events");
+	if (!use || !get_tool || !fr || !rc || !se)
 		return fail(PYTAP_AGENT_EMONITORING, 1);
+	/* our own references: the program may rebind the module's names
+	 * before we stop (the built-ins must stay alive for us) */
+	PyObject *old[3] = { g_mon_fn_free, g_mon_fn_register, g_mon_fn_set_events };
+	api.IncRef(fr);
+	api.IncRef(rc);
+	api.IncRef(se);
+	g_mon_fn_free = fr;
+	g_mon_fn_register = rc;
+	g_mon_fn_set_events = se;
+	for (int i = 0; i < 3; i++)
+		if (old[i])
+			api.DecRef(old[i]);
 	for (int i = 0; i < 6; i++)
 		if (!g_mon_cb[i] && !(g_mon_cb[i] = api.CFunction_NewEx(&mon_defs[i], NULL, NULL)))
 			return fail(PYTAP_AGENT_EMONITORING, 2);
@@ -1291,6 +1303,7 @@ at_py_exit(void)
 	g_tool_id = -1;
 	g_marker = NULL;
 	g_gi_suspended = g_cr_suspended = NULL;
+	g_mon_fn_free = g_mon_fn_register = g_mon_fn_set_events = NULL;
 	for (int i = 0; i < 6; i++)
 		g_mon_cb[i] = NULL;
 	g_extra_index = -1;

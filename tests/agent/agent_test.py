@@ -629,6 +629,22 @@ def mode_errors():
     s.reader.wait()
     if s.fd < 0 or status.sessions != 1:
         fail("the session after the refusals: fd %d, sessions %d" % (s.fd, status.sessions))
+    if not PY311:
+        # the program drops sys.monitoring's functions while the agent runs:
+        # it holds its own references and still stops cleanly
+        s = Session(watch=False)
+        tool = status.tool_id
+        for name in ("set_events", "register_callback", "free_tool_id"):
+            setattr(sys.monitoring, name, None)
+        import gc
+        gc.collect()
+        workload.plain(1)
+        rc = stop_fn()
+        s.reader.stdin.close()
+        s.reader.wait()
+        if rc != 0 or sys.monitoring.get_tool(tool) is not None:
+            fail("stop after sys.monitoring's functions were dropped: %d, tool %r"
+                 % (rc, sys.monitoring.get_tool(tool)))
     if not failures:
         print("errors: every refusal has its code and leaves no hook")
 
