@@ -886,6 +886,10 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 		inactive_event();
 		return 0;
 	}
+	if (what == PyTrace_C_CALL || what == PyTrace_C_EXCEPTION)
+		return 0;
+	/* A new thread state goes to the head of the list, made by a C call
+	 * (_thread.start_new_thread): look after C calls and at every event. */
 	head = api.Interp_ThreadHead(g_interp);
 	if (UNLIKELY(head != g_last_head))
 		adopt_threads(head);

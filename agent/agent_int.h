@@ -26,6 +26,8 @@ struct method_def {             /* PyMethodDef: part of the stable ABI */
 #define METH_FASTCALL 0x0080
 #define PyTrace_CALL 0
 #define PyTrace_RETURN 3
+#define PyTrace_C_CALL 4
+#define PyTrace_C_EXCEPTION 5
 
 /* sys.monitoring.events (the same bits in 3.12 and 3.13) */
 #define MON_PY_START (1 << 0)
