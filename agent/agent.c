@@ -135,7 +135,7 @@ static int g_finished;          /* atomic: the session has been torn down */
 static int g_forked;            /* this is a child forked during a session */
 static uint32_t g_session;
 static uint32_t g_events;
-static int g_values;            /* PYTAP_OPT_VALUES */
+int g_values;                   /* PYTAP_OPT_VALUES (agent_int.h) */
 static int g_tool_id = -1;
 static void *g_interp;
 static void *g_last_head;       /* 3.11: thread list head when last looked */
@@ -377,34 +377,6 @@ utf8_of(PyObject *o, uint32_t max, uint16_t *len, uint16_t *flags)
 	return s;
 }
 
-static long
-long_attr(PyObject *code, const char *name)
-{
-	PyObject *o = api.Object_GetAttrString(code, name);
-	long v;
-
-	if (!o) {
-		api.Err_Clear();
-		return 0;
-	}
-	v = api.Long_AsLong(o);
-	api.DecRef(o);
-	if (v == -1)
-		api.Err_Clear();
-	return v;
-}
-
-/* How many parameters CODE has (co_varnames order: positional, keyword
- * only, *args, **kwargs). */
-static unsigned
-nparams_of(PyObject *code, uint32_t co_flags)
-{
-	long n = long_attr(code, "co_argcount") + long_attr(code, "co_kwonlyargcount");
-	n += (co_flags & 0x04) != 0;    /* CO_VARARGS */
-	n += (co_flags & 0x08) != 0;    /* CO_VARKEYWORDS */
-	return n < 0 ? 0 : n > 255 ? 255 : (unsigned)n;
-}
-
 #define PARAMS_MAX 4096
 /* The parameter names block of a CODE record (ring.h): returns nparams. */
 static unsigned
@@ -455,31 +427,6 @@ first_resume(PyObject *code)
 	if (b)
 		api.DecRef(b);
 	return u;
-}
-
-/* Value capture: the parameter count of each id of this session, so that
- * a call needs no attribute lookup (grows with the ids, freed at start). */
-static uint8_t *g_nparams;
-static size_t g_nparams_cap;
-
-static void
-nparams_keep(uint32_t id, unsigned n)
-{
-	if (!g_values)
-		return;
-	if (id >= g_nparams_cap) {
-		size_t cap = g_nparams_cap ? g_nparams_cap : 4096;
-		uint8_t *p;
-		while (cap <= id)
-			cap *= 2;
-		p = realloc(g_nparams, cap);
-		if (!p)
-			return;         /* capture_args looks it up then */
-		memset(p + g_nparams_cap, 0xff, cap - g_nparams_cap);
-		g_nparams = p;
-		g_nparams_cap = cap;
-	}
-	g_nparams[id] = (uint8_t)n;
 }
 
 /* First sight of CODE in this session: give it an id, send its CODE
@@ -595,82 +542,6 @@ code_id(PyObject *code)
 	if (LIKELY(v != 0 && (uint32_t)(v >> 32) == g_session))
 		return (uint32_t)v;     /* start << 24 | id */
 	return register_code(code);
-}
-
-/* Value capture (PYTAP_OPT_VALUES): encoded here first, then copied into
- * the ring right behind the event, in one allocation. */
-static struct value_limits g_vlim;
-static uint8_t g_vbuf[PYTAP_VALUE_MAX];
-static size_t g_vlen;
-static uint32_t g_vcount;
-static uint16_t g_vflags;
-
-/* The arguments of a fresh call of CODE running in FRAME into g_vbuf. */
-static void
-capture_args(PyObject *frame, PyObject *code, uint32_t id)
-{
-	PyObject *et, *ev, *etb, *locals, *names;
-	unsigned n;
-	int cut = 0;
-
-	g_vlen = 0;
-	g_vcount = 0;
-	g_vflags = 0;
-	api.Err_Fetch(&et, &ev, &etb);
-	if (id < g_nparams_cap && g_nparams[id] != 0xff)
-		n = g_nparams[id];
-	else
-		n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
-	/* 3.12+: PyFrame_GetVar reads the variable in place; 3.11 makes the
-	 * frame's locals dict (as frame.f_locals does) */
-	locals = frame && !api.Frame_GetVar ? api.Frame_GetLocals(frame) : NULL;
-	names = api.Code_GetVarnames(code);
-	api.Err_Clear();
-	for (unsigned i = 0; i < n && !cut; i++) {
-		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
-		PyObject *val = !nm || !frame ? NULL :
-			api.Frame_GetVar ? api.Frame_GetVar(frame, nm) :
-			locals ? api.Object_GetItem(locals, nm) : NULL;
-		if (!val)
-			api.Err_Clear();
-		g_vlen += value_encode(val, g_vbuf + g_vlen, sizeof g_vbuf - g_vlen, &g_vlim, &cut);
-		g_vcount++;
-		if (val)
-			api.DecRef(val);
-	}
-	if (locals)
-		api.DecRef(locals);
-	if (names)
-		api.DecRef(names);
-	api.Err_Clear();
-	api.Err_Restore(et, ev, etb);
-}
-
-/* A returned/yielded value (exc 0) or an exception (exc 1) into g_vbuf. */
-static void
-capture_value(PyObject *o, int exc)
-{
-	PyObject *et, *ev, *etb;
-	int cut = 0;
-
-	g_vlen = 0;
-	g_vcount = 0;
-	g_vflags = 0;
-	if (!o)
-		return;
-	api.Err_Fetch(&et, &ev, &etb);
-	if (exc) {
-		PyObject *args = api.Exception_GetArgs ? api.Exception_GetArgs(o) : NULL;
-		g_vlen = value_encode_exception(o, args, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
-		if (args)
-			api.DecRef(args);
-		g_vflags = PYTAP_F_VALUE_EXC;
-	} else {
-		g_vlen = value_encode(o, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
-	}
-	g_vcount = 1;
-	api.Err_Clear();
-	api.Err_Restore(et, ev, etb);
 }
 
 /* The event, then (with values on) its VALUE record from g_vbuf. */

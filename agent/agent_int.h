@@ -105,4 +105,19 @@ size_t value_encode_exception(PyObject *exc, PyObject *args, uint8_t *buf, size_
 			      const struct value_limits *lim, int *cut);
 int values_resolve(char *missing, size_t cap);
 
+/* Value capture state (values.c; written under the GIL by the hooks). */
+extern int g_values;
+extern struct value_limits g_vlim;
+extern uint8_t g_vbuf[];
+extern size_t g_vlen;
+extern uint32_t g_vcount;
+extern uint16_t g_vflags;
+extern uint8_t *g_nparams;
+extern size_t g_nparams_cap;
+long long_attr(PyObject *code, const char *name);
+unsigned nparams_of(PyObject *code, uint32_t co_flags);
+void nparams_keep(uint32_t id, unsigned n);
+void capture_args(PyObject *frame, PyObject *code, uint32_t id);
+void capture_value(PyObject *o, int exc);
+
 #endif

@@ -1,7 +1,8 @@
 /*
- * values.c - the agent's value encoder (ring.h, VALUE ENCODING): the
- * arguments, return values and exceptions of function events, encoded
- * from the objects themselves, never through their __repr__.
+ * values.c - the agent's value capture (ring.h, VALUES): the arguments,
+ * return values and exceptions of function events, encoded from the
+ * objects themselves, never through their __repr__ (value_encode), and
+ * how the hooks collect them (capture_args, capture_value).
  *
  * Only objects of the exact built-in types None, bool, int, float, str,
  * bytes, tuple, list, dict, set, frozenset and Ellipsis are looked into;
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent_int.h"
@@ -409,4 +411,135 @@ value_encode_exception(PyObject *exc, PyObject *args, uint8_t *buf, size_t cap,
 	}
 	*cut = e.cut;
 	return e.len;
+}
+
+/* ---- capture (moved here from agent.c: GIL held, hooks only) ---------- */
+
+long
+long_attr(PyObject *code, const char *name)
+{
+	PyObject *o = api.Object_GetAttrString(code, name);
+	long v;
+
+	if (!o) {
+		api.Err_Clear();
+		return 0;
+	}
+	v = api.Long_AsLong(o);
+	api.DecRef(o);
+	if (v == -1)
+		api.Err_Clear();
+	return v;
+}
+
+/* How many parameters CODE has (co_varnames order: positional, keyword
+ * only, *args, **kwargs). */
+unsigned
+nparams_of(PyObject *code, uint32_t co_flags)
+{
+	long n = long_attr(code, "co_argcount") + long_attr(code, "co_kwonlyargcount");
+	n += (co_flags & 0x04) != 0;    /* CO_VARARGS */
+	n += (co_flags & 0x08) != 0;    /* CO_VARKEYWORDS */
+	return n < 0 ? 0 : n > 255 ? 255 : (unsigned)n;
+}
+
+/* Value capture: the parameter count of each id of this session, so that
+ * a call needs no attribute lookup (grows with the ids, freed at start). */
+uint8_t *g_nparams;
+size_t g_nparams_cap;
+
+void
+nparams_keep(uint32_t id, unsigned n)
+{
+	if (!g_values)
+		return;
+	if (id >= g_nparams_cap) {
+		size_t cap = g_nparams_cap ? g_nparams_cap : 4096;
+		uint8_t *p;
+		while (cap <= id)
+			cap *= 2;
+		p = realloc(g_nparams, cap);
+		if (!p)
+			return;         /* capture_args looks it up then */
+		memset(p + g_nparams_cap, 0xff, cap - g_nparams_cap);
+		g_nparams = p;
+		g_nparams_cap = cap;
+	}
+	g_nparams[id] = (uint8_t)n;
+}
+
+/* Value capture (PYTAP_OPT_VALUES): encoded here first, then copied into
+ * the ring right behind the event, in one allocation. */
+struct value_limits g_vlim;
+uint8_t g_vbuf[PYTAP_VALUE_MAX];
+size_t g_vlen;
+uint32_t g_vcount;
+uint16_t g_vflags;
+
+/* The arguments of a fresh call of CODE running in FRAME into g_vbuf. */
+void
+capture_args(PyObject *frame, PyObject *code, uint32_t id)
+{
+	PyObject *et, *ev, *etb, *locals, *names;
+	unsigned n;
+	int cut = 0;
+
+	g_vlen = 0;
+	g_vcount = 0;
+	g_vflags = 0;
+	api.Err_Fetch(&et, &ev, &etb);
+	if (id < g_nparams_cap && g_nparams[id] != 0xff)
+		n = g_nparams[id];
+	else
+		n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
+	/* 3.12+: PyFrame_GetVar reads the variable in place; 3.11 makes the
+	 * frame's locals dict (as frame.f_locals does) */
+	locals = frame && !api.Frame_GetVar ? api.Frame_GetLocals(frame) : NULL;
+	names = api.Code_GetVarnames(code);
+	api.Err_Clear();
+	for (unsigned i = 0; i < n && !cut; i++) {
+		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
+		PyObject *val = !nm || !frame ? NULL :
+			api.Frame_GetVar ? api.Frame_GetVar(frame, nm) :
+			locals ? api.Object_GetItem(locals, nm) : NULL;
+		if (!val)
+			api.Err_Clear();
+		g_vlen += value_encode(val, g_vbuf + g_vlen, sizeof g_vbuf - g_vlen, &g_vlim, &cut);
+		g_vcount++;
+		if (val)
+			api.DecRef(val);
+	}
+	if (locals)
+		api.DecRef(locals);
+	if (names)
+		api.DecRef(names);
+	api.Err_Clear();
+	api.Err_Restore(et, ev, etb);
+}
+
+/* A returned/yielded value (exc 0) or an exception (exc 1) into g_vbuf. */
+void
+capture_value(PyObject *o, int exc)
+{
+	PyObject *et, *ev, *etb;
+	int cut = 0;
+
+	g_vlen = 0;
+	g_vcount = 0;
+	g_vflags = 0;
+	if (!o)
+		return;
+	api.Err_Fetch(&et, &ev, &etb);
+	if (exc) {
+		PyObject *args = api.Exception_GetArgs ? api.Exception_GetArgs(o) : NULL;
+		g_vlen = value_encode_exception(o, args, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
+		if (args)
+			api.DecRef(args);
+		g_vflags = PYTAP_F_VALUE_EXC;
+	} else {
+		g_vlen = value_encode(o, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
+	}
+	g_vcount = 1;
+	api.Err_Clear();
+	api.Err_Restore(et, ev, etb);
 }
