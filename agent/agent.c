@@ -47,75 +47,14 @@ _Static_assert(sizeof(void *) == 8, "the agent stores session<<32|id in co_extra
 _Static_assert(sizeof(struct pytap_rec_event) == 32, "event record size");
 _Static_assert(sizeof(struct pytap_ring_hdr) <= PYTAP_RING_HDR_SIZE, "header fits its page");
 
-/* ---- the C API, declared here with opaque types ------------------------ */
+#include "agent_int.h"
 
-typedef struct PyObject PyObject;
-typedef ssize_t Py_ssize_t;
-typedef int (*Py_tracefunc)(PyObject *, PyObject *, int, PyObject *);
-typedef void (*freefunc)(void *);
-struct method_def {             /* PyMethodDef: part of the stable ABI */
-	const char *ml_name;
-	void *ml_meth;
-	int ml_flags;
-	const char *ml_doc;
-};
-#define METH_NOARGS 0x0004
-#define METH_FASTCALL 0x0080
-#define PyTrace_CALL 0
-#define PyTrace_RETURN 3
-
-/* sys.monitoring.events (the same bits in 3.12 and 3.13) */
-#define MON_PY_START (1 << 0)
-#define MON_PY_RESUME (1 << 1)
-#define MON_PY_RETURN (1 << 2)
-#define MON_PY_YIELD (1 << 3)
-#define MON_PY_UNWIND (1 << 12)
-#define MON_PY_THROW (1 << 13)
-
-static struct api {
-	int (*GILState_Check)(void);
-	void (*Err_Fetch)(PyObject **, PyObject **, PyObject **);
-	void (*Err_Restore)(PyObject *, PyObject *, PyObject *);
-	void (*Err_Clear)(void);
-	void (*IncRef)(PyObject *);
-	void (*DecRef)(PyObject *);
-	PyObject *(*Object_GetAttrString)(PyObject *, const char *);
-	PyObject *(*Object_Type)(PyObject *);
-	PyObject *(*Object_CallObject)(PyObject *, PyObject *);
-	PyObject *(*Object_CallFunction)(PyObject *, const char *, ...);
-	const char *(*Unicode_AsUTF8AndSize)(PyObject *, Py_ssize_t *);
-	int (*Bytes_AsStringAndSize)(PyObject *, char **, Py_ssize_t *);
-	long (*Long_AsLong)(PyObject *);
-	PyObject *(*Sys_GetObject)(const char *);
-	PyObject *(*Module_GetDict)(PyObject *);
-	PyObject *(*Dict_GetItemString)(PyObject *, const char *);
-	PyObject *(*CFunction_NewEx)(struct method_def *, PyObject *, PyObject *);
-	void *(*Interp_Get)(void);
-	void *(*Interp_ThreadHead)(void *);
-	void *(*ThreadState_Next)(void *);
-	Py_ssize_t (*RequestCodeExtraIndex)(freefunc);
-	int (*Code_GetExtra)(PyObject *, Py_ssize_t, void **);
-	int (*Code_SetExtra)(PyObject *, Py_ssize_t, void *);
-	PyObject *(*Eval_GetGlobals)(void);
-	int (*AddPendingCall)(int (*)(void *), void *);
-	int (*AtExit)(void (*)(void));
-	int (*SetProfile)(void *, Py_tracefunc, PyObject *);
-	PyObject *(*Frame_GetCode)(PyObject *);
-	PyObject *(*Frame_GetGenerator)(PyObject *);
-	PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
-	PyObject *(*Unicode_InternFromString)(const char *);
-	PyObject *gen_type;
-	PyObject *coro_type;
-	int (*Frame_GetLasti)(PyObject *);
-	PyObject *none;
-	PyObject *true_obj;
-	PyObject *cfunction_type;
-	const unsigned long *py_version;
-} api;
+struct api api;
 
 /* Which versions need a symbol. */
 #define NEED_ALL 0
 #define NEED_311 1
+#define NEED_NONE 2     /* optional */
 static const struct sym {
 	const char *name;
 	const char *alt;        /* another name for the same function (3.12+) */
@@ -157,6 +96,13 @@ static const struct sym {
 	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
 	S(Object_GetAttr, "PyObject_GetAttr", NULL, NEED_ALL),
 	S(Unicode_InternFromString, "PyUnicode_InternFromString", NULL, NEED_ALL),
+	S(Code_GetVarnames, "PyCode_GetVarnames", NULL, NEED_ALL),
+	S(Frame_GetLocals, "PyFrame_GetLocals", NULL, NEED_ALL),
+	S(Eval_GetFrame, "PyEval_GetFrame", NULL, NEED_ALL),
+	S(Object_GetItem, "PyObject_GetItem", NULL, NEED_ALL),
+	S(Tuple_GetItem, "PyTuple_GetItem", NULL, NEED_ALL),
+	S(Exception_GetArgs, "PyException_GetArgs", NULL, NEED_NONE),
+	S(Frame_GetVar, "PyFrame_GetVar", NULL, NEED_NONE),
 	S(gen_type, "PyGen_Type", NULL, NEED_ALL),
 	S(coro_type, "PyCoro_Type", NULL, NEED_ALL),
 	S(none, "_Py_NoneStruct", NULL, NEED_ALL),
@@ -189,6 +135,7 @@ static int g_finished;          /* atomic: the session has been torn down */
 static int g_forked;            /* this is a child forked during a session */
 static uint32_t g_session;
 static uint32_t g_events;
+int g_values;                   /* PYTAP_OPT_VALUES (agent_int.h) */
 static int g_tool_id = -1;
 static void *g_interp;
 static void *g_last_head;       /* 3.11: thread list head when last looked */
@@ -378,6 +325,16 @@ ring_abandon(void)
 
 /* ---- code objects ------------------------------------------------------ */
 
+/* The co_extra value: session << 32 | start << 24 | id.  start (3.11):
+ * START_GEN for generator-like code, or'ed with the code unit of its first
+ * RESUME, where the first run's profile event stands (a resumed generator
+ * stands at a later one). */
+#define ID_MASK 0xffffffu
+#define ID_MAX ID_MASK
+#define START_GEN 0x80u         /* 3.11: a generator, coroutine or async generator */
+#define START_UNIT 0x7fu
+#define START_UNKNOWN 0x7fu     /* the first RESUME is beyond unit 126 */
+
 static void
 code_freed(void *extra)
 {
@@ -394,7 +351,7 @@ code_freed(void *extra)
 	r->h.size = sizeof *r;
 	r->h.kind = PYTAP_REC_CODE_FREE;
 	r->h.flags = 0;
-	r->code = (uint32_t)v;
+	r->code = (uint32_t)v & ID_MASK;
 	r->reserved = 0;
 	ring_commit();
 }
@@ -420,25 +377,61 @@ utf8_of(PyObject *o, uint32_t max, uint16_t *len, uint16_t *flags)
 	return s;
 }
 
-static long
-long_attr(PyObject *code, const char *name)
+#define PARAMS_MAX 4096
+/* The parameter names block of a CODE record (ring.h): returns nparams. */
+static unsigned
+code_params(PyObject *code, uint32_t co_flags, uint8_t *out, uint16_t *len, uint16_t *flags)
 {
-	PyObject *o = api.Object_GetAttrString(code, name);
-	long v;
+	unsigned n = nparams_of(code, co_flags), i;
+	PyObject *names = api.Code_GetVarnames(code);
+	size_t used = 0;
 
-	if (!o) {
-		api.Err_Clear();
-		return 0;
+	for (i = 0; i < n; i++) {
+		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
+		uint16_t l = 0;
+		const char *sn = utf8_of(nm, 255, &l, flags);
+		if (used + 1 + l > PARAMS_MAX) {
+			*flags |= PYTAP_F_CODE_TRUNCATED;
+			break;
+		}
+		out[used++] = (uint8_t)l;
+		memcpy(out + used, sn, l);
+		used += l;
 	}
-	v = api.Long_AsLong(o);
-	api.DecRef(o);
-	if (v == -1)
-		api.Err_Clear();
-	return v;
+	if (names)
+		api.DecRef(names);
+	api.Err_Clear();
+	*len = (uint16_t)used;
+	return i;
+}
+
+/* 3.11: the code unit of the first RESUME (opcode 151) in the bytecode,
+ * after the prologue (COPY_FREE_VARS, MAKE_CELL, RETURN_GENERATOR,
+ * POP_TOP: no inline caches); START_UNKNOWN beyond. */
+static uint32_t
+first_resume(PyObject *code)
+{
+	PyObject *b = api.Object_GetAttrString(code, "co_code");
+	char *s = NULL;
+	Py_ssize_t n = 0;
+	uint32_t u = START_UNKNOWN;
+
+	if (b && api.Bytes_AsStringAndSize(b, &s, &n) == 0) {
+		for (Py_ssize_t i = 0; i + 1 < n && i / 2 < START_UNKNOWN; i += 2)
+			if ((uint8_t)s[i] == 151) {
+				u = (uint32_t)(i / 2);
+				break;
+			}
+	}
+	api.Err_Clear();
+	if (b)
+		api.DecRef(b);
+	return u;
 }
 
 /* First sight of CODE in this session: give it an id, send its CODE
- * record.  Returns the id, or 0 (event to be dropped). */
+ * record.  Returns the id (with the start unit in bits 24..31), or 0
+ * (event to be dropped). */
 static uint32_t
 register_code(PyObject *code)
 {
@@ -449,10 +442,12 @@ register_code(PyObject *code)
 	Py_ssize_t nlt = 0;
 	uint16_t flags = 0;
 	struct pytap_rec_code r;
+	static uint8_t params[PARAMS_MAX];
+	uint32_t start = 255;
 	uint32_t id = 0, size;
 	uint8_t *p;
 
-	if (g_codes_live >= g_max_codes) {
+	if (g_codes_live >= g_max_codes || g_next_id >= ID_MAX) {
 		g_codes_over++;
 		__atomic_store_n(&g_hdr->codes_over, g_codes_over, __ATOMIC_RELAXED);
 		return 0;
@@ -483,8 +478,13 @@ register_code(PyObject *code)
 		flags |= PYTAP_F_CODE_TRUNCATED;
 	}
 	r.linetable_len = (uint32_t)nlt;
+	if (g_py311)
+		start = r.co_flags & 0x2a0 ? START_GEN | first_resume(code) : 0;
+	r.nparams = (uint16_t)code_params(code, r.co_flags, params, &r.params_len, &flags);
+	nparams_keep(g_next_id + 1, r.nparams);
 	size = (uint32_t)PYTAP_REC_ALIGN(sizeof r + r.filename_len + r.name_len +
-					 r.qualname_len + r.module_len + r.linetable_len);
+					 r.qualname_len + r.module_len + r.linetable_len +
+					 r.params_len);
 	/* Nothing that can run Python or free objects between alloc and
 	 * commit, except SetExtra (it may free an older session's value: our
 	 * code_freed ignores those). */
@@ -492,7 +492,8 @@ register_code(PyObject *code)
 	if (p) {
 		id = ++g_next_id;
 		if (api.Code_SetExtra(code, g_extra_index,
-				      (void *)(uintptr_t)((uint64_t)g_session << 32 | id)) < 0) {
+				      (void *)(uintptr_t)((uint64_t)g_session << 32 |
+							  (uint64_t)start << 24 | id)) < 0) {
 			api.Err_Clear();
 			g_next_id--;
 			ring_abandon();
@@ -509,11 +510,13 @@ register_code(PyObject *code)
 			memcpy(q, smod, r.module_len), q += r.module_len;
 			if (nlt)
 				memcpy(q, blt, (size_t)nlt), q += nlt;
+			memcpy(q, params, r.params_len), q += r.params_len;
 			memset(q, 0, (size_t)(p + size - q));
 			memcpy(p, &r, sizeof r);
 			ring_commit();
 			g_codes_live++;
 			__atomic_store_n(&g_hdr->codes_live, g_codes_live, __ATOMIC_RELAXED);
+			id |= start << 24;
 		}
 	}
 	if (fn)
@@ -537,17 +540,32 @@ code_id(PyObject *code)
 	api.Code_GetExtra(code, g_extra_index, &extra);
 	v = (uint64_t)(uintptr_t)extra;
 	if (LIKELY(v != 0 && (uint32_t)(v >> 32) == g_session))
-		return (uint32_t)v;
+		return (uint32_t)v;     /* start << 24 | id */
 	return register_code(code);
 }
 
+/* The event, then (with values on) its VALUE record from g_vbuf. */
 static inline void
 emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 {
-	struct pytap_rec_event *r = ring_alloc(sizeof *r);
+	uint32_t vsize = g_values ? (uint32_t)PYTAP_REC_ALIGN(sizeof(struct pytap_rec_value) + g_vlen) : 0;
+	struct pytap_rec_event *r = ring_alloc(sizeof *r + vsize);
 
-	if (UNLIKELY(!r))
+	if (UNLIKELY(!r)) {
+		if (vsize)
+			ring_drop();
 		return;
+	}
+	if (vsize) {
+		struct pytap_rec_value *vr = (struct pytap_rec_value *)(r + 1);
+		vr->h.size = vsize;
+		vr->h.kind = PYTAP_REC_VALUE;
+		vr->h.flags = g_vflags;
+		vr->count = g_vcount;
+		vr->len = (uint32_t)g_vlen;
+		memcpy(vr + 1, g_vbuf, g_vlen);
+		memset((uint8_t *)(vr + 1) + g_vlen, 0, vsize - sizeof *vr - g_vlen);
+	}
 	r->h.size = sizeof *r;
 	r->h.kind = kind;
 	r->h.flags = flags;
@@ -731,6 +749,7 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	PyObject *code;
 	uint32_t id;
 	int lasti;
+	uint32_t start;
 	void *head;
 
 	(void)obj;
@@ -738,6 +757,10 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 		inactive_event();
 		return 0;
 	}
+	if (what == PyTrace_C_CALL || what == PyTrace_C_EXCEPTION)
+		return 0;
+	/* A new thread state goes to the head of the list, made by a C call
+	 * (_thread.start_new_thread): look after C calls and at every event. */
 	head = api.Interp_ThreadHead(g_interp);
 	if (UNLIKELY(head != g_last_head))
 		adopt_threads(head);
@@ -755,16 +778,38 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	id = code_id(code);
 	if (UNLIKELY(!id))
 		return 0;
-	lasti = api.Frame_GetLasti(frame);
+	start = id >> 24;       /* START_GEN | first RESUME unit */
+	id &= ID_MASK;
 	if (kind == PYTAP_REC_RETURN) {
+		lasti = api.Frame_GetLasti(frame);
 		if (!arg)
 			flags = PYTAP_F_EXC;
-		else if (is_yield311(frame))
+		else if ((start & START_GEN) && is_yield311(frame))
 			flags = PYTAP_F_YIELD;
-	} else if (lasti >= 0) {
-		flags = PYTAP_F_RESUME;
+	} else if (start & START_GEN) {
+		lasti = api.Frame_GetLasti(frame);
+		start &= START_UNIT;
+		if (start == START_UNKNOWN ? lasti > 0 : lasti != (int)(start * 2))
+			flags = PYTAP_F_RESUME;  /* not at the first RESUME: it goes on */
+	} else {
+		lasti = -1;     /* a plain function's entry: no offset */
 	}
-	emit(kind, flags, id, t, lasti < 0 ? 0xffffffffu : (uint32_t)lasti);
+	if (UNLIKELY(g_values)) {
+		/* a resume has no VALUE record */
+		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
+		if (kind == PYTAP_REC_ENTRY && with)
+			capture_args(frame, code, id);
+		else if (with)
+			capture_value(arg, 0);
+		if (!with) {
+			g_values = 0;
+			emit(kind, flags, id, t, lasti < 0 ? 0xffffffffu : (uint32_t)lasti);
+			g_values = 1;
+			return 0;
+		}
+	}
+	emit(kind, flags, id, t,
+	     lasti < 0 || (kind == PYTAP_REC_ENTRY && !flags) ? 0xffffffffu : (uint32_t)lasti);
 	return 0;
 }
 
@@ -775,13 +820,27 @@ mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags
 		inactive_event();
 	} else if (LIKELY(nargs >= 2)) {
 		uint64_t t = now();
-		uint32_t id = code_id(args[0]);
+		uint32_t id = code_id(args[0]) & ID_MASK;
 		if (LIKELY(id)) {
-			long off = api.Long_AsLong(args[1]);
+			/* a fresh call starts at its first instruction: no offset */
+			long off = kind == PYTAP_REC_ENTRY && !flags ? -1 : api.Long_AsLong(args[1]);
+			if (UNLIKELY(g_values)) {
+				if (kind == PYTAP_REC_ENTRY && !(flags & PYTAP_F_RESUME)) {
+					capture_args(api.Eval_GetFrame(), args[0], id);
+				} else if (kind == PYTAP_REC_RETURN && nargs >= 3) {
+					capture_value(args[2], (flags & PYTAP_F_EXC) != 0);
+				} else {
+					g_values = 0;
+					emit(kind, flags, id, t, (uint32_t)off);
+					g_values = 1;
+					goto out;
+				}
+			}
 			emit(kind, flags, id, t, (uint32_t)off);
 		}
 	}
-	api.IncRef(api.none);
+out:
+	/* None is immortal in 3.12+ (PEP 683): no reference to count */
 	return api.none;
 }
 
@@ -936,8 +995,11 @@ resolve(void)
 		*(void **)((char *)&api + syms[i].off) = p;
 	}
 	api.py_version = dlsym(RTLD_DEFAULT, "Py_Version");
-	if (!api.GILState_Check || !api.Interp_Get)
+	if (!api.GILState_Check || !api.Interp_Get) {
+		snprintf(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol, "%s",
+			 api.GILState_Check ? "PyInterpreterState_Get" : "PyGILState_Check");
 		return fail(PYTAP_AGENT_ENOPYTHON, 0);
+	}
 	if (!api.py_version)   /* Py_Version is new in 3.11 */
 		return fail(PYTAP_AGENT_EVERSION, 0);
 	v = *api.py_version;
@@ -947,8 +1009,11 @@ resolve(void)
 	g_py311 = v < 0x030c0000;
 	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
 		if (syms[i].need == NEED_ALL || (syms[i].need == NEED_311 && g_py311))
-			if (!*(void **)((char *)&api + syms[i].off))
-				return fail(PYTAP_AGENT_ENOPYTHON, (int64_t)i + 1);
+			if (!*(void **)((char *)&api + syms[i].off)) {
+				snprintf(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol,
+					 "%s", syms[i].name);
+				return fail(PYTAP_AGENT_ENOPYTHON, 0);
+			}
 	g_resolved = 1;
 	return 0;
 }
@@ -983,11 +1048,23 @@ monitoring_start(void)
 		return fail(PYTAP_AGENT_EMONITORING, 0);
 	use = builtin_in(d, "use_tool_id");
 	get_tool = builtin_in(d, "get_tool");
-	g_mon_fn_free = builtin_in(d, "free_tool_id");
-	g_mon_fn_register = builtin_in(d, "register_callback");
-	g_mon_fn_set_events = builtin_in(d, "set_events");
-	if (!use || !get_tool || !g_mon_fn_free || !g_mon_fn_register || !g_mon_fn_set_events)
+	PyObject *fr = builtin_in(d, "free_tool_id");
+	PyObject *rc = builtin_in(d, "register_callback");
+	PyObject *se = builtin_in(d, "set_events");
+	if (!use || !get_tool || !fr || !rc || !se)
 		return fail(PYTAP_AGENT_EMONITORING, 1);
+	/* our own references: the program may rebind the module's names
+	 * before we stop (the built-ins must stay alive for us) */
+	PyObject *old[3] = { g_mon_fn_free, g_mon_fn_register, g_mon_fn_set_events };
+	api.IncRef(fr);
+	api.IncRef(rc);
+	api.IncRef(se);
+	g_mon_fn_free = fr;
+	g_mon_fn_register = rc;
+	g_mon_fn_set_events = se;
+	for (int i = 0; i < 3; i++)
+		if (old[i])
+			api.DecRef(old[i]);
 	for (int i = 0; i < 6; i++)
 		if (!g_mon_cb[i] && !(g_mon_cb[i] = api.CFunction_NewEx(&mon_defs[i], NULL, NULL)))
 			return fail(PYTAP_AGENT_EMONITORING, 2);
@@ -1101,6 +1178,7 @@ at_py_exit(void)
 	g_tool_id = -1;
 	g_marker = NULL;
 	g_gi_suspended = g_cr_suspended = NULL;
+	g_mon_fn_free = g_mon_fn_register = g_mon_fn_set_events = NULL;
 	for (int i = 0; i < 6; i++)
 		g_mon_cb[i] = NULL;
 	g_extra_index = -1;
@@ -1229,14 +1307,27 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 		return fail(PYTAP_AGENT_EBUSY, 0);
 	if (data_size < PYTAP_RING_MIN_DATA || data_size > PYTAP_RING_MAX_DATA ||
 	    (data_size & (data_size - 1)) || !events || (events & ~PYTAP_EV_ALL) ||
-	    (options & ~PYTAP_OPT_CLOCK_MONOTONIC))
+	    (options & ~PYTAP_OPT_KNOWN))
 		return fail(PYTAP_AGENT_EARGS, 0);
+	g_values = (options & PYTAP_OPT_VALUES) != 0;
+	free(g_nparams);
+	g_nparams = NULL;
+	g_nparams_cap = 0;
+	g_vlim.depth = PYTAP_OPT_DEPTH(options) ? PYTAP_OPT_DEPTH(options) : 3;
+	g_vlim.max_items = PYTAP_OPT_ITEMS_LOG2(options) ? 1u << PYTAP_OPT_ITEMS_LOG2(options) : 32;
+	g_vlim.max_string = PYTAP_OPT_MAXSTR(options) ? PYTAP_OPT_MAXSTR(options) : 256;
 	if (max_codes == 0)
 		max_codes = PYTAP_DEFAULT_MAX_CODES;
 	api.Err_Fetch(&et, &ev, &etb);
 	if (gil_disabled()) {
 		api.Err_Restore(et, ev, etb);
 		return fail(PYTAP_AGENT_EFREETHREADED, 0);
+	}
+	if ((options & PYTAP_OPT_VALUES) &&
+	    values_resolve(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol) < 0) {
+		api.Err_Restore(et, ev, etb);
+		g_values = 0;
+		return fail(PYTAP_AGENT_EVALUES, 0);
 	}
 	pin_self();
 	if (g_extra_index < 0) {

@@ -30,11 +30,12 @@
  *     options: PYTAP_OPT_* bits.
  *     max_codes: bound on live code ids (0: PYTAP_DEFAULT_MAX_CODES).
  *     Returns the memfd number (>= 0) on success, hooks installed and
- *     records flowing; or a negative PYTAP_AGENT_E* code, nothing changed
- *     in the process (no hook, no thread, no fd, no mapping).  More detail
- *     (an errno, the Python version, the taken tool ids) is in the
- *     exported variable pytap_agent_status (struct pytap_agent_status),
- *     which pytap reads from the target's memory.
+ *     records flowing; or a negative PYTAP_AGENT_E* code, and no hook,
+ *     thread, fd or mapping is left (what stays, once per process: the
+ *     co_extra index and the library itself).  The detail (an errno, the
+ *     Python version found) is in the exported variable
+ *     pytap_agent_status (struct pytap_agent_status), which pytap reads
+ *     from the target's memory to word a one-line message.
  *
  *   int pytap_agent_stop(void);
  *     Removes the hooks from every thread, joins the watchdog, sets
@@ -45,7 +46,9 @@
  *     inert; pytap_agent_start() may be called again (a new region).
  *
  *   Both must run with the GIL held; they save and restore any exception
- *   pending in the calling thread and never run Python code.
+ *   pending in the calling thread and never run Python code (except audit
+ *   hooks the program installed itself: the interpreter reports
+ *   "sys.setprofile" / "sys.monitoring.*" to them).
  *
  * WATCHDOG
  *   start() opens pidfd_open(pytap_pid) (where the kernel lacks it, it
@@ -86,6 +89,9 @@
  *   multiple of 8; a record never wraps around the end of the data area:
  *   when it does not fit before the end, the producer writes a
  *   PYTAP_REC_PAD record up to the end and the record starts at offset 0.
+ *   Size: 1-2 MiB read every <= 1 ms keeps up with ~6M events/s and stays
+ *   in the caches (bench/agent: a 16 MiB ring costs 0.1x more on 3.12 than
+ *   a 1 MiB one, from cache misses alone).
  *   A record that does not fit in the free space (data_size - (head -
  *   tail)) is dropped, never waited for: hdr.dropped counts it, and the
  *   next record that fits is preceded by a PYTAP_REC_LOST record saying
@@ -99,8 +105,9 @@
  *   flags, its co_linetable for mapping an instruction offset to a line:
  *   the 3.11+ location table format).  When the code object is freed, a
  *   PYTAP_REC_CODE_FREE record retires the id (an id is never reused in a
- *   session).  At most hdr.max_codes ids are live; events of further code
- *   objects are dropped and counted in hdr.codes_over.
+ *   session; at most 2^24 - 1 per session).  At most hdr.max_codes ids are
+ *   live; events of further code objects are dropped and counted in
+ *   hdr.codes_over.
  *
  * TIME
  *   hdr.clock says what rec_event.time holds: PYTAP_CLOCK_MONOTONIC:
@@ -126,7 +133,7 @@
 /* pytap_agent_start()/stop() return codes (negative). */
 enum pytap_agent_error {
 	PYTAP_AGENT_OK = 0,
-	PYTAP_AGENT_ENOPYTHON = -1,   /* no CPython C-API in the process (detail: name of the missing symbol index) */
+	PYTAP_AGENT_ENOPYTHON = -1,   /* no CPython C-API in the process (status.symbol: the one missing) */
 	PYTAP_AGENT_EVERSION = -2,    /* unsupported CPython version (detail: Py_Version hex); 3.11..3.13 */
 	PYTAP_AGENT_ENOGIL = -3,      /* the calling thread does not hold the GIL */
 	PYTAP_AGENT_EBUSY = -4,       /* already started (stop first) */
@@ -140,7 +147,8 @@ enum pytap_agent_error {
 	PYTAP_AGENT_EHOOK = -12,      /* installing the hook failed with a Python exception (e.g. an audit hook refused "sys.setprofile"); detail: 0 */
 	PYTAP_AGENT_ECODEEXTRA = -13, /* no co_extra index left (the interpreter has 255) */
 	PYTAP_AGENT_ENOTSTARTED = -14,/* stop: not started */
-	PYTAP_AGENT_EFREETHREADED = -15 /* a free-threaded build running without the GIL (3.13t): not supported */
+	PYTAP_AGENT_EFREETHREADED = -15,/* a free-threaded build running without the GIL (3.13t): not supported */
+	PYTAP_AGENT_EVALUES = -16     /* PYTAP_OPT_VALUES: a C-API function it needs is missing (status.symbol) */
 };
 
 /* Exported by the agent as `pytap_agent_status`: what the last call found. */
@@ -152,6 +160,7 @@ struct pytap_agent_status {
 	uint32_t state;           /* PYTAP_STATE_* of the current or last session */
 	uint32_t tool_id;         /* 3.12+: the sys.monitoring tool id in use, else 0xffffffff */
 	uint32_t sessions;        /* number of successful starts */
+	char symbol[64];          /* ENOPYTHON, EVALUES: the C-API symbol not found */
 };
 
 /* hdr.events: which records pytap wants. */
@@ -161,6 +170,15 @@ struct pytap_agent_status {
 
 /* hdr.options */
 #define PYTAP_OPT_CLOCK_MONOTONIC 0x1u /* always clock_gettime(CLOCK_MONOTONIC), never the TSC */
+#define PYTAP_OPT_VALUES 0x2u /* follow events with PYTAP_REC_VALUE records (see VALUES) */
+/* Limits of value capture, packed in options (0 in a field: the default):
+ * bits 8..11 container depth (default 3), bits 12..15 k: items per
+ * container 1 << k (default 32), bits 16..31 bytes of a str, bytes or
+ * big int's text (default 256). */
+#define PYTAP_OPT_DEPTH(o) (((o) >> 8) & 0xfu)
+#define PYTAP_OPT_ITEMS_LOG2(o) (((o) >> 12) & 0xfu)
+#define PYTAP_OPT_MAXSTR(o) ((o) >> 16)
+#define PYTAP_OPT_KNOWN 0xffffff03u
 
 /* hdr.agent_state */
 enum pytap_state {
@@ -224,8 +242,8 @@ enum pytap_rec_kind {
 	PYTAP_REC_RETURN = 2,     /* struct pytap_rec_event: a function returns, yields or unwinds */
 	PYTAP_REC_CODE = 3,       /* struct pytap_rec_code: describes a code id */
 	PYTAP_REC_CODE_FREE = 4,  /* struct pytap_rec_code_free: the code object of id is gone */
-	PYTAP_REC_LOST = 5        /* struct pytap_rec_lost: records were dropped just before */
-	/* 6..: reserved (values, exceptions: issue 11) */
+	PYTAP_REC_LOST = 5,       /* struct pytap_rec_lost: records were dropped just before */
+	PYTAP_REC_VALUE = 6       /* struct pytap_rec_value: values of the event just before */
 };
 
 /* Every record starts so. */
@@ -236,7 +254,9 @@ struct pytap_rec {
 };
 
 /* ENTRY flags */
-#define PYTAP_F_RESUME 0x1u   /* a generator/coroutine resumes (3.12+: PY_RESUME; 3.11: lasti >= 0 at the call event) */
+#define PYTAP_F_RESUME 0x1u   /* a generator/coroutine goes on after a yield or await (3.12+:
+                                 PY_RESUME, PY_THROW; 3.11: the call event does not stand at the
+                                 code's first RESUME); its first run is a plain ENTRY */
 #define PYTAP_F_THROW  0x2u   /* resumed by throw() (3.12+: PY_THROW) */
 /* RETURN flags */
 #define PYTAP_F_EXC    0x1u   /* left by an exception (3.12+: PY_UNWIND; 3.11: return event with arg NULL) */
@@ -248,11 +268,12 @@ struct pytap_rec_event {      /* 32 bytes */
 	uint32_t tid;             /* gettid() of the thread */
 	uint32_t code;            /* code id (a CODE record came before) */
 	uint64_t time;            /* per hdr.clock */
-	uint32_t offset;          /* byte offset of the instruction in co_code units:
-	                             RETURN: the return/yield/raising instruction;
-	                             ENTRY: 3.12+: where it (re)starts, 3.11: lasti or
-	                             0xffffffff at a fresh call.  The entry's line is
-	                             the code's firstlineno. */
+	uint32_t offset;          /* byte offset of the instruction (as dis shows it):
+	                             RETURN: the return/yield/raising instruction (3.13:
+	                             for a yield, the one after it); ENTRY with
+	                             PYTAP_F_RESUME: where it goes on; a fresh ENTRY:
+	                             0xffffffff (its line is the code's firstlineno,
+	                             as the SDT marker's). */
 	uint32_t reserved;
 };
 
@@ -269,8 +290,11 @@ struct pytap_rec_code {
 	uint16_t qualname_len;    /* co_qualname */
 	uint16_t module_len;      /* __name__ of the frame's globals at the first event */
 	uint32_t linetable_len;   /* co_linetable bytes */
-	uint32_t reserved;
-	/* char filename[], name[], qualname[], module[]; uint8_t linetable[]; */
+	uint16_t nparams;         /* parameters: co_argcount + co_kwonlyargcount
+	                             + 1 for *args + 1 for **kwargs (co_varnames order) */
+	uint16_t params_len;      /* bytes of the parameter names block */
+	/* char filename[], name[], qualname[], module[]; uint8_t linetable[];
+	 * then the names: nparams times (uint8_t len, len bytes UTF-8) */
 };
 #define PYTAP_CODE_MAX_STR 1024u      /* each string is cut to this */
 #define PYTAP_CODE_MAX_LINETABLE 65536u
@@ -284,6 +308,56 @@ struct pytap_rec_code_free {
 struct pytap_rec_lost {
 	struct pytap_rec h;
 	uint64_t count;           /* records dropped since the previous record */
+};
+
+/* VALUES (hdr.options & PYTAP_OPT_VALUES): an ENTRY of a fresh call (not
+ * a resume) is followed by a VALUE record with its arguments (count =
+ * nparams of the CODE record, in that order); a RETURN by one with the
+ * returned or yielded value (count 1), or on 3.12+ for an unwind with the
+ * exception (flag PYTAP_F_VALUE_EXC; count 1; 3.11's profile hook does not
+ * see the exception: count 0).  Both records are written together: a VALUE
+ * always directly follows its event (a drop takes both).
+ *
+ * VALUE ENCODING: values one after the other, each a tag byte then:
+ *   NONE, FALSE, TRUE, ELLIPSIS   nothing
+ *   INT        int64 (little-endian)
+ *   BIGINT     u32 full length, u32 n, n bytes: the decimal text (an int
+ *              beyond 64 bits; n < full length: cut)
+ *   FLOAT      IEEE double (8 bytes)
+ *   STR        u32 full length, u32 n, n bytes UTF-8 (lone surrogates as
+ *              with "surrogatepass")
+ *   BYTES      u32 full length, u32 n, n bytes
+ *   TUPLE, LIST, SET, FROZENSET   u32 items, u32 n sent, n values
+ *   DICT       u32 items, u32 n sent, n (key, value) pairs
+ *   OTHER      u64 address, u16 n, n bytes type name ("module.qualname",
+ *              the qualname alone for builtins): printed as
+ *              <TYPE object at 0xADDRESS>; every type not listed above,
+ *              subclasses of them too, and ints too long for their text
+ *   EXCEPTION  u64 address, u16 n, n bytes type name, then its args
+ *              (a value, normally a TUPLE)
+ *   DEPTH      u8 tag of a container nested deeper than the limit (...)
+ *   RECURSE    u8 tag of a container already being printed ([...])
+ *   ERROR      the value could not be read
+ *   CUT        the record's space ended here: nothing follows, in this
+ *              value or the ones after it
+ * Nothing runs Python code to get these: no __repr__, no __str__; exact
+ * types only. */
+enum pytap_val_tag {
+	PYTAP_VAL_NONE = 0, PYTAP_VAL_FALSE = 1, PYTAP_VAL_TRUE = 2,
+	PYTAP_VAL_ELLIPSIS = 3, PYTAP_VAL_INT = 4, PYTAP_VAL_BIGINT = 5,
+	PYTAP_VAL_FLOAT = 6, PYTAP_VAL_STR = 7, PYTAP_VAL_BYTES = 8,
+	PYTAP_VAL_TUPLE = 9, PYTAP_VAL_LIST = 10, PYTAP_VAL_SET = 11,
+	PYTAP_VAL_FROZENSET = 12, PYTAP_VAL_DICT = 13, PYTAP_VAL_OTHER = 14,
+	PYTAP_VAL_EXCEPTION = 15, PYTAP_VAL_DEPTH = 16, PYTAP_VAL_RECURSE = 17,
+	PYTAP_VAL_ERROR = 18, PYTAP_VAL_CUT = 19
+};
+#define PYTAP_F_VALUE_EXC 0x1u    /* the value is the exception of an unwind */
+#define PYTAP_VALUE_MAX 8192u     /* bytes of encoded values per record */
+struct pytap_rec_value {
+	struct pytap_rec h;
+	uint32_t count;           /* values encoded */
+	uint32_t len;             /* bytes of them (then padding to 8) */
+	/* uint8_t values[len]; */
 };
 
 #define PYTAP_REC_ALIGN(n) (((n) + 7u) & ~(uint64_t)7u)

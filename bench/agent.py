@@ -8,8 +8,9 @@
 # of each kind are compared (other load on the machine only adds time).  ctypes loads the agent here
 # only because this is a benchmark harness: pytap injects it instead.
 #
-# usage: PYTHON bench/agent.py AGENT.so RING_READER [RUNS] [EVENTS]
+# usage: PYTHON bench/agent.py AGENT.so RING_READER [RUNS] [EVENTS] [OPTIONS]
 #   EVENTS: 3 entries and returns (default), 2 returns only
+#   OPTIONS: pytap_agent_start's options (2: capture values too)
 import ast
 import ctypes
 import os
@@ -21,6 +22,7 @@ import time
 agent, reader = sys.argv[1], sys.argv[2]
 runs = int(sys.argv[3]) if len(sys.argv) > 3 else 7
 events = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+options = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 lib = ctypes.PyDLL(agent)
 start = lib.pytap_agent_start
 start.argtypes = [ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32,
@@ -56,7 +58,7 @@ for i in range(runs):
     plain.append(time.thread_time() - t0)
     r = subprocess.Popen([reader, str(os.getpid()), "-q"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
-    fd = start(int(os.environ.get("BENCH_RING", 1 << 24)), r.pid, events, 0, 0)
+    fd = start(int(os.environ.get("BENCH_RING", 1 << 20)), r.pid, events, options, 0)
     if fd < 0:
         sys.exit("pytap_agent_start: %d" % fd)
     r.stdin.write("%d\n" % fd)
@@ -70,10 +72,13 @@ for i in range(runs):
     summaries.append(r.stdout.read().strip())
     r.wait()
 p, t = min(plain), min(traced)   # best of: other load only adds
+pairs = sorted(b / a for a, b in zip(plain, traced))
+med = pairs[len(pairs) // 2]     # each traced run against the run just before
 fields = dict(w.split("=", 1) for w in summaries[-1].split() if "=" in w)
 nret = count_returns()
-print("python%d.%d: %s, %d returns per run: untraced %.3f s, agent %.3f s: %.2fx"
-      " (%.0f ns per event; last run: %s events, %s dropped, clock %s)"
-      % (sys.version_info[0], sys.version_info[1], os.path.basename(typing.__file__),
-         nret, p, t, t / p, (t - p) / max(1, int(fields.get("events", 1))) * 1e9,
+print("python%d.%d%s: %s, %d returns per run: untraced %.3f s, agent %.3f s: %.2fx"
+      " (median of %d pairs %.2fx; %.0f ns per event; last run: %s events, %s dropped, clock %s)"
+      % (sys.version_info[0], sys.version_info[1], " (values)" if options & 2 else "",
+         os.path.basename(typing.__file__),
+         nret, p, t, t / p, len(pairs), med, (t - p) / max(1, int(fields.get("events", 1))) * 1e9,
          fields.get("events"), fields.get("dropped"), fields.get("clock")))

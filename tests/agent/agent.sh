@@ -16,7 +16,7 @@ set -u
 agent=$top_builddir/agent/libpytap-agent.so
 reader=$top_builddir/tests/agent/ring_reader
 driver=$top_srcdir/tests/agent/agent_test.py
-modes="counts restart died pending exit full fork errors"
+modes="counts restart died pending exit full fork errors values"
 npass=0 nfail=0 nskip=0
 
 for f in "$agent" "$reader"; do
@@ -50,6 +50,16 @@ run() {    # run LABEL COMMAND...: every mode
 		fi
 	done
 }
+
+# no Python in the process: a refusal that names what is missing
+out=$("$reader" --no-python "$agent" 2>&1)
+if [ "$out" = "start: -1 (PyGILState_Check), stop: -14" ]; then
+	echo "PASS: no python: $out"
+	npass=$((npass + 1))
+else
+	echo "FAIL: no python: got: $out"
+	nfail=$((nfail + 1))
+fi
 
 # 3.11, static, symbols exported from the executable
 if [ -x /usr/bin/python3.11 ]; then

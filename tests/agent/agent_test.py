@@ -25,6 +25,10 @@
 #   fork     a child forked during a session: no hook after its first call
 #            and it writes nothing into the parent's ring (parent exact)
 #   errors   every refusal returns its code and changes nothing
+#   values   PYTAP_OPT_VALUES: the arguments, return values and exceptions
+#            the agent encodes decode to what the objects are (values_wl.py;
+#            the interpreter's own profile hook gives the objects), within
+#            the limits, and no __repr__ runs
 import ctypes
 import dis
 import errno
@@ -53,7 +57,7 @@ class Status(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_uint32), ("last_error", ctypes.c_int32),
                 ("detail", ctypes.c_int64), ("py_version", ctypes.c_uint32),
                 ("state", ctypes.c_uint32), ("tool_id", ctypes.c_uint32),
-                ("sessions", ctypes.c_uint32)]
+                ("sessions", ctypes.c_uint32), ("symbol", ctypes.c_char * 64)]
 
 
 status = Status.in_dll(lib, "pytap_agent_status")
@@ -89,10 +93,16 @@ def reference(fn, *args):
     unwind; any other 'return' at a YIELD_VALUE is a yield."""
     counts = {}
 
+    frames = set()  # frames seen: a second call event is a resume
+
     def prof(frame, event, arg):
         if event in ("call", "return") and frame.f_code.co_filename == WL:
-            c = counts.setdefault(key(frame.f_code), [0, 0, 0, 0])
+            c = counts.setdefault(key(frame.f_code), [0, 0, 0, 0, 0])
             c[event == "return"] += 1
+            if event == "call" and frame.f_code.co_flags & 0x2a0:
+                if frame in frames:
+                    c[4] += 1
+                frames.add(frame)
     threading.setprofile(prof)
     sys.setprofile(prof)
     fn(*args)
@@ -125,7 +135,7 @@ def reference(fn, *args):
     fn(*args)
     sys.settrace(None)
     threading.settrace(None)
-    return "".join("%s entries=%d returns=%d yields=%d exc=%d\n" % (k, *v)
+    return "".join("%s entries=%d returns=%d yields=%d exc=%d resumes=%d\n" % (k, *v)
                    for k, v in sorted(counts.items()))
 
 
@@ -142,12 +152,12 @@ def hooks_left():
 
 
 class Session:
-    def __init__(self, size=1 << 22, opts=(), events=3, watch=True):
+    def __init__(self, size=1 << 22, opts=(), events=3, watch=True, options=0, suffix=None):
         self.out = "counts.%d.%d" % (os.getpid(), time.monotonic_ns())
         self.reader = subprocess.Popen(
-            [READER, str(os.getpid()), "-o", self.out, "-f", WL] + list(opts),
+            [READER, str(os.getpid()), "-o", self.out, "-f", suffix or WL] + list(opts),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.fd = start_fn(size, self.reader.pid if watch else 0, events, 0, 0)
+        self.fd = start_fn(size, self.reader.pid if watch else 0, events, options, 0)
         self.reader.stdin.write("%d\n" % self.fd)
         self.reader.stdin.flush()
         if self.fd >= 0 and self.reader.stdout.readline() != "mapped\n":
@@ -419,6 +429,162 @@ def mode_fork():
         print("fork: child hook-free after its first call, parent exact")
 
 
+# --- values: the encoding of ring.h, read back -------------------------------
+DEPTH, ITEMS, MAXSTR = 3, 32, 256
+CONTAINERS = {tuple: 9, list: 10, set: 11, frozenset: 12, dict: 13}
+
+
+def tname(t):
+    return t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__, t.__qualname__)
+
+
+def expected(o, path=()):
+    """What the encoding of o decodes to, computed from o itself."""
+    t = type(o)
+    if o is None or o is True or o is False or o is Ellipsis:
+        return o
+    if t is int:
+        if -2**63 <= o < 2**63:
+            return o
+        try:
+            s = repr(o)
+        except ValueError:
+            return ("other", id(o), "int")
+        return ("bigint", len(s), s[:MAXSTR])
+    if t is float:
+        return ("float", o.hex() if o == o else "nan")
+    if t is str:
+        b = o.encode("utf-8", "surrogatepass")
+        return ("str", len(b), b[:MAXSTR])
+    if t is bytes:
+        return ("bytes", len(o), o[:MAXSTR])
+    if t in CONTAINERS:
+        tag = CONTAINERS[t]
+        if any(o is p for p in path):
+            return ("recurse", tag)
+        if len(path) >= DEPTH:
+            return ("depth", tag)
+        items = list(o.items()) if t is dict else list(o)
+        sent = items[:ITEMS]
+        if t is dict:
+            kids = [(expected(k, path + (o,)), expected(v, path + (o,))) for k, v in sent]
+        else:
+            kids = [expected(k, path + (o,)) for k in sent]
+        return ("container", tag, len(items), kids)
+    return ("other", id(o), tname(t))
+
+
+class Decoder:
+    def __init__(self, data):
+        self.d, self.i = data, 0
+
+    def take(self, n):
+        b = self.d[self.i:self.i + n]
+        self.i += n
+        return b
+
+    def u(self, fmt):
+        import struct
+        n = struct.calcsize(fmt)
+        return struct.unpack("<" + fmt, self.take(n))[0]
+
+    def value(self):
+        tag = self.u("B")
+        if tag in (0, 1, 2, 3):
+            return [None, False, True, Ellipsis][tag]
+        if tag == 4:
+            return self.u("q")
+        if tag in (5, 7, 8):
+            full, n = self.u("I"), self.u("I")
+            b = self.take(n)
+            return ({5: "bigint", 7: "str", 8: "bytes"}[tag], full,
+                    b.decode() if tag == 5 else b)
+        if tag == 6:
+            f = self.u("d")
+            return ("float", f.hex() if f == f else "nan")
+        if tag in (9, 10, 11, 12, 13):
+            total, n = self.u("I"), self.u("I")
+            if tag == 13:
+                kids = [(self.value(), self.value()) for _ in range(n)]
+            else:
+                kids = [self.value() for _ in range(n)]
+            return ("container", tag, total, kids)
+        if tag == 14:
+            addr, n = self.u("Q"), self.u("H")
+            return ("other", addr, self.take(n).decode())
+        if tag == 15:
+            addr, n = self.u("Q"), self.u("H")
+            return ("exception", addr, self.take(n).decode(), self.value())
+        if tag == 16:
+            return ("depth", self.u("B"))
+        if tag == 17:
+            return ("recurse", self.u("B"))
+        raise ValueError("tag %d at %d" % (tag, self.i - 1))
+
+
+def mode_values():
+    import values_wl
+    wl = values_wl.__file__
+    # what the interpreter's own profile hook sees, in order
+    seen = []
+    frames = []     # generator frames seen (kept alive: identity is the key)
+
+    def prof(frame, event, arg):
+        if event in ("call", "return") and frame.f_code.co_filename == wl:
+            name = frame.f_code.co_qualname
+            if event == "call":
+                if any(frame is f for f in frames):
+                    return      # a generator goes on: no VALUE record
+                frames.append(frame)
+                co = frame.f_code
+                n = co.co_argcount + co.co_kwonlyargcount + bool(co.co_flags & 4) + bool(co.co_flags & 8)
+                seen.append((name, "ENTRY", [frame.f_locals[v] for v in co.co_varnames[:n]]))
+            else:
+                seen.append((name, "RETURN", [arg]))
+    sys.setprofile(prof)
+    values_wl.main()
+    sys.setprofile(None)
+    vout = "values.%d" % os.getpid()
+    s = Session(opts=["-v", vout, "-q"] + [], options=0x2 | (DEPTH << 8) | (5 << 12) | (MAXSTR << 16),
+                suffix=wl)
+    values_wl.main()
+    s.stop()
+    if s.rc != 0:
+        fail("values: reader: %s" % s.summary.strip())
+    with open(vout) as f:
+        lines = f.read().splitlines()
+    os.unlink(vout)
+    got = []
+    for ln in lines:
+        key_, kind, evflags, vflags, count, hexd = ln.split(" ")
+        d = Decoder(bytes.fromhex(hexd))
+        vals = [d.value() for _ in range(int(count))]
+        if d.i != len(d.d):
+            fail("values: %d bytes left after %s" % (len(d.d) - d.i, key_))
+        got.append((key_.rsplit(":", 1)[1], kind, int(vflags), vals))
+    exc_ret = 0
+    if len(got) != len(seen):
+        fail("values: %d VALUE records, the profile hook saw %d events" % (len(got), len(seen)))
+    for (name, kind, objs), (gname, gkind, vflags, vals) in zip(seen, got):
+        if (name, kind) != (gname, gkind):
+            fail("values: event %s %s, agent %s %s" % (name, kind, gname, gkind))
+            break
+        if name == "raiser" and kind == "RETURN":
+            exc_ret += 1
+            e = values_wl.raised[-1]
+            want = [] if PY311 else [("exception", id(e), "ValueError", expected(e.args))]
+            if vals != want or vflags != (0 if PY311 else 1):
+                fail("values: raiser's unwind: %r (flags %d), expected %r" % (vals, vflags, want))
+            continue
+        want = [expected(o) for o in objs]
+        if vals != want:
+            fail("values: %s %s: agent %r, expected %r" % (name, kind, vals, want))
+    if values_wl.Tricky.reprs:
+        fail("values: Tricky.__repr__ called %d times" % values_wl.Tricky.reprs)
+    if not failures:
+        print("values: %d VALUE records equal to the objects themselves, no __repr__ called" % len(got))
+
+
 def expect(what, rc, code, detail=None, hooks=False):
     if rc != code or (detail is not None and status.detail != detail):
         fail("%s: got %d (detail %d), expected %d%s" % (
@@ -463,11 +629,27 @@ def mode_errors():
     s.reader.wait()
     if s.fd < 0 or status.sessions != 1:
         fail("the session after the refusals: fd %d, sessions %d" % (s.fd, status.sessions))
+    if not PY311:
+        # the program drops sys.monitoring's functions while the agent runs:
+        # it holds its own references and still stops cleanly
+        s = Session(watch=False)
+        tool = status.tool_id
+        for name in ("set_events", "register_callback", "free_tool_id"):
+            setattr(sys.monitoring, name, None)
+        import gc
+        gc.collect()
+        workload.plain(1)
+        rc = stop_fn()
+        s.reader.stdin.close()
+        s.reader.wait()
+        if rc != 0 or sys.monitoring.get_tool(tool) is not None:
+            fail("stop after sys.monitoring's functions were dropped: %d, tool %r"
+                 % (rc, sys.monitoring.get_tool(tool)))
     if not failures:
         print("errors: every refusal has its code and leaves no hook")
 
 
 {"counts": mode_counts, "restart": mode_restart, "died": mode_died,
- "pending": mode_pending, "exit": mode_exit,
+ "pending": mode_pending, "exit": mode_exit, "values": mode_values,
  "full": mode_full, "fork": mode_fork, "errors": mode_errors}[MODE]()
 sys.exit(1 if failures else 0)

@@ -11,18 +11,26 @@
  * It prints "mapped" on stdout once it has the ring mapped.
  *   -o FILE    per function (co_filename ending in SUFFIX, see -f):
  *              "FILENAME:FIRSTLINENO:QUALNAME entries=N returns=N
- *              yields=N exc=N" sorted (yields, exc: returns flagged
- *              PYTAP_F_YIELD, PYTAP_F_EXC)
+ *              yields=N exc=N resumes=N" sorted (yields, exc: returns
+ *              flagged PYTAP_F_YIELD, PYTAP_F_EXC; resumes: entries
+ *              flagged PYTAP_F_RESUME)
  *   -f SUFFIX  only functions whose file name ends so (default: all)
  *   -W         consume nothing until the agent stopped (fills the ring)
  *   -q         no per-function output
+ *   -v FILE    every VALUE record of those functions, in order, one line:
+ *              "KEY ENTRY|RETURN EVENTFLAGS VALUEFLAGS COUNT HEXBYTES"
  * On stdout, one line of totals and the result of the checks it makes on
  * the stream itself: per thread, every return matches the innermost open
  * entry (same code id) unless records were lost in between; per thread,
  * times never go backwards; every event's code id was described before;
  * the LOST records add up to at most hdr.dropped.
  * Exit status: 0, 1 (a check failed), 2 (usage or I/O), 3 (start failed).
+ *
+ * ring_reader --no-python AGENT.so: loads the agent into itself (no
+ * Python here), checks that it exports its entry points and nothing of
+ * its inside, and prints what start and stop return.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -91,10 +99,38 @@ cmp_key(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* --no-python AGENT.so: load the agent into this process, which has no
+ * Python, and start it: it must refuse, naming the first symbol missing. */
+static int
+no_python(const char *so)
+{
+	void *h = dlopen(so, RTLD_NOW);
+	int (*start)(uint64_t, uint32_t, uint32_t, uint32_t, uint32_t);
+	int (*stop)(void);
+	struct pytap_agent_status *st;
+
+	if (!h) {
+		fprintf(stderr, "ring_reader: %s\n", dlerror());
+		return 2;
+	}
+	*(void **)&start = dlsym(h, "pytap_agent_start");
+	*(void **)&stop = dlsym(h, "pytap_agent_stop");
+	st = dlsym(h, "pytap_agent_status");
+	if (!start || !stop || !st || dlsym(h, "value_encode") || dlsym(h, "api")) {
+		fprintf(stderr, "ring_reader: %s does not export exactly its entry points\n", so);
+		return 1;
+	}
+	int rc = start(1 << 16, 0, 3, 0, 0);
+	printf("start: %d (%s), stop: %d\n", rc, st->symbol, stop());
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *out = NULL;
+	const char *out = NULL, *vout = NULL;
+	FILE *vf = NULL;
+	struct pytap_rec_event last_ev = { 0 };
 	int wait_stop = 0, quiet = 0, fdnum;
 	char path[64], line[64];
 	struct pytap_ring_hdr *h;
@@ -103,12 +139,17 @@ main(int argc, char **argv)
 	uint64_t t_first = 0, t_last = 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: ring_reader PID [-o FILE] [-f SUFFIX] [-W] [-q]\n");
+		fprintf(stderr, "usage: ring_reader PID [-o FILE] [-f SUFFIX] [-W] [-q]\n"
+			"       ring_reader --no-python AGENT.so\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "--no-python") && argc == 3)
+		return no_python(argv[2]);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			out = argv[++i];
+		else if (!strcmp(argv[i], "-v") && i + 1 < argc)
+			vout = argv[++i];
 		else if (!strcmp(argv[i], "-f") && i + 1 < argc)
 			suffix = argv[++i];
 		else if (!strcmp(argv[i], "-W"))
@@ -150,6 +191,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	data = (uint8_t *)h + h->hdr_size;
+	if (vout && !(vf = fopen(vout, "w"))) {
+		fprintf(stderr, "ring_reader: %s: %s\n", vout, strerror(errno));
+		return 2;
+	}
 	__atomic_store_n(&h->mapped, 1, __ATOMIC_RELEASE);
 	printf("mapped\n");
 	fflush(stdout);
@@ -183,6 +228,7 @@ main(int argc, char **argv)
 			case PYTAP_REC_RETURN: {
 				struct pytap_rec_event *e = (void *)r;
 				struct thread *t = thread_of(e->tid);
+				last_ev = *e;
 				nev++;
 				if (!t_first)
 					t_first = e->time;
@@ -225,7 +271,7 @@ main(int argc, char **argv)
 				const char *s = (const char *)(c + 1);
 				const char *fn = s, *qn = s + c->filename_len + c->name_len;
 				if (sizeof *c + c->filename_len + c->name_len + c->qualname_len +
-				    c->module_len + c->linetable_len > r->size) {
+				    c->module_len + c->linetable_len + c->params_len > r->size) {
 					problem("CODE record %llu too short (%llu)", c->code, r->size);
 					break;
 				}
@@ -263,6 +309,27 @@ main(int argc, char **argv)
 					codes[f->code].live = 0;
 				break;
 			}
+			case PYTAP_REC_VALUE: {
+				struct pytap_rec_value *v = (void *)r;
+				if (last_ev.h.kind != PYTAP_REC_ENTRY && last_ev.h.kind != PYTAP_REC_RETURN) {
+					problem("VALUE record after kind %llu%s", last_ev.h.kind, 0);
+					break;
+				}
+				if (sizeof *v + v->len > r->size) {
+					problem("VALUE record too short: %llu > %llu", v->len, r->size);
+					break;
+				}
+				if (vf && last_ev.code < ncodes && codes[last_ev.code].wanted) {
+					fprintf(vf, "%s %s %u %u %u ", codes[last_ev.code].key,
+						last_ev.h.kind == PYTAP_REC_ENTRY ? "ENTRY" : "RETURN",
+						last_ev.h.flags, r->flags, v->count);
+					for (uint32_t i = 0; i < v->len; i++)
+						fprintf(vf, "%02x", ((uint8_t *)(v + 1))[i]);
+					fprintf(vf, "\n");
+				}
+				last_ev.h.kind = 0;
+				break;
+			}
 			case PYTAP_REC_LOST:
 				lost += ((struct pytap_rec_lost *)r)->count;
 				for (size_t i = 0; i < nthreads; i++)
@@ -292,6 +359,8 @@ main(int argc, char **argv)
 	       (unsigned long long)h->codes_over, h->agent_state, nthreads,
 	       h->clock == PYTAP_CLOCK_TSC ? "tsc" : "monotonic",
 	       span >= 0 && span < 3600 ? "ok" : "bad", problems);
+	if (vf)
+		fclose(vf);
 	if (out && !quiet) {
 		/* merge ids of the same function (a code object per id) */
 		FILE *f = fopen(out, "w");
@@ -302,18 +371,20 @@ main(int argc, char **argv)
 			if (!codes[i].key || !codes[i].wanted)
 				continue;
 			uint64_t e = codes[i].entries, r = codes[i].returns, y = codes[i].yields;
-			uint64_t x = codes[i].excs;
+			uint64_t x = codes[i].excs, rs = codes[i].resumes;
 			while (i + 1 < ncodes && codes[i + 1].key && !strcmp(codes[i + 1].key, codes[i].key)) {
 				i++;
 				e += codes[i].entries;
 				r += codes[i].returns;
 				y += codes[i].yields;
 				x += codes[i].excs;
+				rs += codes[i].resumes;
 			}
 			if (e || r)
-				fprintf(f, "%s entries=%llu returns=%llu yields=%llu exc=%llu\n",
+				fprintf(f, "%s entries=%llu returns=%llu yields=%llu exc=%llu resumes=%llu\n",
 					codes[i].key, (unsigned long long)e, (unsigned long long)r,
-					(unsigned long long)y, (unsigned long long)x);
+					(unsigned long long)y, (unsigned long long)x,
+					(unsigned long long)rs);
 		}
 		fclose(f);
 	}
