@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -442,12 +443,35 @@ static pid_t spawn(char *const argv[], const char *outfile,
 	return tg->pid;
 }
 
-/* The target's wait status (-1 if unknown), once it ended; then the
- * keeper is released and reaped.  Call it with no tracer waiting. */
+/* The target's wait status once it ended (-1 if unknown); then the
+ * keeper is released and reaped.  Call it with no tracer waiting.  A
+ * target still there after TARGET_WAIT_MS (left stopped, say) is killed,
+ * and the status says so (WIFSIGNALED, SIGKILL). */
+#define TARGET_WAIT_MS 30000
 static int target_wait(struct target *tg)
 {
-	int status = -1, st;
+	struct pollfd pfd = { tg->status_fd, POLLIN, 0 };
+	int status = -1, st, r;
 
+	do
+		r = poll(&pfd, 1, TARGET_WAIT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r == 0 && tg->pid > 0) {
+		printf("target %d did not end within %d ms: killed\n",
+		       (int)tg->pid, TARGET_WAIT_MS);
+		kill(tg->pid, SIGKILL);
+		/* a tracer that failed to let go: its threads' stops and
+		   exits come to us (their tracer) before the keeper sees
+		   the end; let go of them (the keeper never ends before
+		   release_fd is closed, so it is not reaped here) */
+		for (int i = 0; i < 500 && poll(&pfd, 1, 10) == 0; i++) {
+			pid_t w;
+
+			while ((w = waitpid(-1, &st, __WALL | WNOHANG)) > 0)
+				if (WIFSTOPPED(st))
+					ptrace(PTRACE_DETACH, w, 0, 0);
+		}
+	}
 	if (read_full(tg->status_fd, &status, sizeof(status)) !=
 	    sizeof(status))
 		status = -1;
