@@ -24,9 +24,11 @@
  * handlers for SIGINT, SIGTERM, SIGHUP, SIGPIPE (they only set a flag) and
  * SIGALRM (a POSIX timer serves deadlines), all without SA_RESTART, and
  * tracer_free() puts the old ones back; the session's own blocking calls
- * may see EINTR.  tracer_wait() uses waitpid(-1, __WALL): it also reaps
- * any other child of pytap, so the session must not fork children of its
- * own while tracing.
+ * may see EINTR.  tracer_wait() (and detach) use waitpid(-1, __WALL):
+ * they also reap any other child of pytap, so the session must not fork
+ * children of its own while tracing, nor attach to a child of its own
+ * (its exit status, or its untraced zombie leader's, would be taken
+ * here; tests/unit/tracer_smoke.c spawns such targets under a keeper).
  *
  * Libraries loaded at any time are armed: an int3 on the dynamic loader's
  * _dl_debug_state (its ret is emulated on each hit, so the breakpoint never

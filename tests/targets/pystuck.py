@@ -40,14 +40,41 @@ def stack_of(frame):
     return lines[::-1]
 
 
+def settled(threads):
+    """sys._current_frames() once every thread is where it gets stuck:
+    in wait_for_lock, in the innermost of 4 nap() calls, in spin()."""
+    import linecache    # here: the line numbers above stay as tests quote them
+    want = {"locked": ("wait_for_lock", 1, "lock.acquire()"),
+            "napping": ("nap", 4, "time.sleep(3600)"),
+            "spinning": ("spin", 1, "while spinning[0]: pass")}
+    while True:
+        frames = sys._current_frames()
+        ok = True
+        for t in threads:
+            frame = frames.get(t.ident)
+            name, depth, text = want[t.name]
+            if (frame is None or frame.f_code.co_name != name or
+                    linecache.getline(__file__, frame.f_lineno).strip()
+                    != text):
+                ok = False
+                continue
+            n = 0
+            while frame is not None and frame.f_code.co_name == name:
+                n += 1
+                frame = frame.f_back
+            ok = ok and n == depth
+        if ok:
+            return frames
+        time.sleep(0.001)
+
+
 def main(out):
     threads = [threading.Thread(target=wait_for_lock, name="locked"),
                threading.Thread(target=nap, args=(3,), name="napping"),
                threading.Thread(target=spin, name="spinning", daemon=True)]
     for t in threads:
         t.start()
-    time.sleep(0.3)
-    frames = sys._current_frames()
+    frames = settled(threads)
     here = sys._getframe()
     with open(__file__) as f:
         wait_line = next(n for n, text in enumerate(f, 1)

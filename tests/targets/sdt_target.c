@@ -19,6 +19,8 @@
  * "exec" execs itself with ROUNDS-1;
  * "leaderexit" ends the main thread with pthread_exit() once the other
  * THREADS-1 threads run (the process lives on with a zombie leader).
+ * "threads started" says that all THREADS threads exist (a test that
+ * attaches waits for it).
  * Exits 0; a child exits 3 so the parent can check it was not harmed.
  *
  * Probes (provider "target"):
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 1; i < nthreads; i++)
 		pthread_create(&th[i], NULL, run, (void *)(intptr_t)first);
+	out("threads started\n");
 	if (strcmp(mode, "leaderexit") == 0) {
 		/* the main thread leaves; the others go on (exit status 0) */
 		out("leader exits\n");

@@ -17,54 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "format.h"
 #include "golden.h"
 #include "strbuf.h"
-
-static int passed, failed;
-
-static void show(const char *s, size_t n)
-{
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\\' || c == '"')
-			printf("\\%c", c);
-		else if (c >= 0x20 && c < 0x7f)
-			putchar(c);
-		else
-			printf("\\%03o", c);
-	}
-	putchar('"');
-}
-
-static void check_bytes(const char *what, const char *got, size_t gotlen,
-			const char *exp, size_t explen)
-{
-	if (gotlen == explen && memcmp(got, exp, explen) == 0) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s\n  got      ", what);
-	show(got, gotlen);
-	printf("\n  expected ");
-	show(exp, explen);
-	printf("\n");
-}
-
-static void check_int(const char *what, long long got, long long exp)
-{
-	if (got == exp) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s: got %lld, expected %lld\n", what, got, exp);
-}
 
 /* Arguments are given as a string of types: 'l' long, 's' string. */
 struct targ {
@@ -127,10 +83,9 @@ static void tcase(const char *fmt, const struct targ *ta, size_t n,
 
 	snprintf(what, sizeof what, "printf(\"%s\")", fmt);
 	if (rc != 0) {
-		failed++;
-		printf("FAIL %s: rc %d\n", what, rc);
+		check_fail("%s: rc %d", what, rc);
 	} else {
-		check_bytes(what, out.buf ? out.buf : "", out.len, exp,
+		check_str(what, out.buf ? out.buf : "", out.len, exp,
 			    explen);
 	}
 	sb_free(&out);
@@ -153,8 +108,7 @@ static void parse_ok(const char *fmt, size_t nargs, const char *types)
 
 	snprintf(what, sizeof what, "parse \"%s\"", fmt);
 	if (fmt_parse(fmt, strlen(fmt), &f, err, sizeof err) != 0) {
-		failed++;
-		printf("FAIL %s: %s\n", what, err);
+		check_fail("%s: %s", what, err);
 		return;
 	}
 	check_int(what, (long long)f.nargs, (long long)nargs);
@@ -171,12 +125,11 @@ static void parse_bad(const char *fmt, const char *msg, size_t off)
 
 	snprintf(what, sizeof what, "parse error \"%s\"", fmt);
 	if (fmt_parse(fmt, strlen(fmt), &f, err, sizeof err) == 0) {
-		failed++;
-		printf("FAIL %s: accepted\n", what);
+		check_fail("%s: accepted", what);
 		fmt_free(&f);
 		return;
 	}
-	check_bytes(what, err, strlen(err), msg, strlen(msg));
+	check_str(what, err, strlen(err), msg, strlen(msg));
 	check_int(what, (long long)f.err_off, (long long)off);
 }
 
@@ -376,13 +329,13 @@ static void test_binary_memory(void)
 		sb_puts(&out, "kept");
 		rc = fmt_render(&out, &f, a, 2, reader, &calls);
 		check_int("dump len rc", rc, FMT_EDUMPSIZE);
-		check_bytes("dump len output", out.buf, out.len, "kept", 4);
+		check_str("dump len output", out.buf, out.len, "kept", 4);
 		a[0].l = 4096;
 		check_int("dump len 4096", fmt_dump_len_error(&f, a, 2), 0);
 		a[0].l = -7;	/* clamped to 0 -> 1 byte */
 		sb_reset(&out);
 		rc = fmt_render(&out, &f, a, 2, reader, &calls);
-		check_bytes("%.*m negative", out.buf, out.len, "xh", 2);
+		check_str("%.*m negative", out.buf, out.len, "xh", 2);
 		fmt_free(&f);
 	}
 	/* an unreadable address fails the whole printf */
@@ -394,7 +347,7 @@ static void test_binary_memory(void)
 		sb_puts(&out, "kept");
 		rc = fmt_render(&out, &f, a, 1, reader, NULL);
 		check_int("fault rc", rc, FMT_EFAULT);
-		check_bytes("fault output", out.buf, out.len, "kept", 4);
+		check_str("fault output", out.buf, out.len, "kept", 4);
 		rc = fmt_render(&out, &f, a, 1, NULL, NULL);
 		check_int("no reader rc", rc, FMT_EFAULT);
 		fmt_free(&f);
@@ -412,7 +365,7 @@ static void test_binary_memory(void)
 		a[0].len = 0;
 		sb_reset(&out);
 		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_bytes("%s NULL", out.buf, out.len, "<<NULL>>", 8);
+		check_str("%s NULL", out.buf, out.len, "<<NULL>>", 8);
 		fmt_free(&f);
 	}
 	/* embedded NUL in a literal ends it, as in the generated C */
@@ -420,7 +373,7 @@ static void test_binary_memory(void)
 		a[0].l = 7;
 		sb_reset(&out);
 		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_bytes("NUL literal", out.buf, out.len, "a7c", 3);
+		check_str("NUL literal", out.buf, out.len, "a7c", 3);
 		fmt_free(&f);
 	}
 	/* a string argument is read up to its length or its first NUL */
@@ -429,12 +382,12 @@ static void test_binary_memory(void)
 		a[0].len = 3;
 		sb_reset(&out);
 		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_bytes("%s len", out.buf, out.len, "[abc]", 5);
+		check_str("%s len", out.buf, out.len, "[abc]", 5);
 		a[0].s = "ab\0cd";
 		a[0].len = 5;
 		sb_reset(&out);
 		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_bytes("%s NUL", out.buf, out.len, "[ab]", 4);
+		check_str("%s NUL", out.buf, out.len, "[ab]", 4);
 		fmt_free(&f);
 	}
 	sb_free(&out);
@@ -453,7 +406,7 @@ static void tlimit(const char *fmt, const struct targ *ta, size_t n,
 		 sprint ? "sprint" : "render_n", fmt, limit);
 	rc = render(&out, fmt, strlen(fmt), ta, n, limit, sprint);
 	check_int(what, rc, 0);
-	check_bytes(what, out.buf ? out.buf : "", out.len, exp, explen);
+	check_str(what, out.buf ? out.buf : "", out.len, exp, explen);
 	sb_free(&out);
 }
 
@@ -502,20 +455,6 @@ static void test_limits(void)
 
 /* ---------------------------------------------- golden files, if present */
 
-static void golden(const char *dir, const char *name,
-		   const struct strbuf *got)
-{
-	size_t len = 0;
-	char *exp = golden_slurp(dir, name, &len);
-
-	if (exp == NULL) {
-		printf("skip %s: not found\n", name);
-		return;
-	}
-	check_bytes(name, got->buf ? got->buf : "", got->len, exp, len);
-	free(exp);
-}
-
 /* printf FMT with ARGS (longs only) into OUT. */
 static void pf(struct strbuf *out, const char *fmt, const long long *v,
 	       size_t n)
@@ -528,7 +467,7 @@ static void pf(struct strbuf *out, const char *fmt, const long long *v,
 		t[i].s = NULL;
 	}
 	if (render(out, fmt, strlen(fmt), t, n, 0, 0) != 0)
-		printf("render failed: %s\n", fmt);
+		check_fail("render %s", fmt);
 }
 
 static long long be2(long long v)
@@ -598,25 +537,22 @@ static void test_golden(void)
 	};
 	static const char chars1[] = "abc-ABC 123!";
 	static const char chars2[] = "\a\b\f\n\r\t\v\'\\";
-	const char *dir = golden_dir();
+	const char *dir = golden_dir_or_skip();
 	struct strbuf out = STRBUF_INIT;
 	long long v[5], d = be8(0x6465616462656566LL);
 	size_t i, j;
 
-	if (dir == NULL) {
-		printf("skip golden files: ../shared/conformance not found "
-		       "(set PYTAP_CONFORMANCE)\n");
+	if (dir == NULL)
 		return;
-	}
 
 	for (i = 0; i < sizeof int_fmts / sizeof int_fmts[0]; i++)
 		pf(&out, int_fmts[i], ints, strchr(int_fmts[i], '%') ? 5 : 0);
-	golden(dir, "runtime/printf/int1.expected", &out);
+	golden_check(dir, "runtime/printf/int1.expected", &out);
 
 	sb_reset(&out);
 	v[0] = 0x42;
 	pf(&out, "%1b", v, 1);
-	golden(dir, "runtime/printf/bin1.expected", &out);
+	golden_check(dir, "runtime/printf/bin1.expected", &out);
 
 	sb_reset(&out);
 	v[0] = 0x12; v[1] = 0x34; v[2] = 0x56; v[3] = 0x78;
@@ -625,7 +561,7 @@ static void test_golden(void)
 	pf(&out, "%1b%1b", v + 2, 2);
 	pf(&out, "%1b%1b%1b%1b", v, 4);
 	pf(&out, "a=%1b b=%1b c=%1b d=%1b", v, 4);
-	golden(dir, "runtime/printf/bin2.expected", &out);
+	golden_check(dir, "runtime/printf/bin2.expected", &out);
 
 	sb_reset(&out);
 	v[0] = be2(0x12); pf(&out, "%2b", v, 1);
@@ -635,7 +571,7 @@ static void test_golden(void)
 	v[3] = be2(0xcdef);
 	pf(&out, "%2b%2b%2b%2b", v, 4);
 	pf(&out, "a=%2b b=%2b c=%2b d=%2b", v, 4);
-	golden(dir, "runtime/printf/bin3.expected", &out);
+	golden_check(dir, "runtime/printf/bin3.expected", &out);
 
 	sb_reset(&out);
 	v[0] = be4(0x12); pf(&out, "%4b", v, 1);
@@ -646,7 +582,7 @@ static void test_golden(void)
 	v[2] = be4(0x88889999); v[3] = be4(0xcdef0000);
 	pf(&out, "%4b%4b%4b%4b", v, 4);
 	pf(&out, "a=%4b b=%4b c=%4b d=%4b", v, 4);
-	golden(dir, "runtime/printf/bin4.expected", &out);
+	golden_check(dir, "runtime/printf/bin4.expected", &out);
 
 	sb_reset(&out);
 	v[0] = be8(0x12); pf(&out, "%8b", v, 1);
@@ -660,7 +596,7 @@ static void test_golden(void)
 	v[3] = be8((long long)0xcdef000011112222ULL);
 	pf(&out, "%8b%8b%8b%8b", v, 4);
 	pf(&out, "a=%8b b=%8b c=%8b d=%8b", v, 4);
-	golden(dir, "runtime/printf/bin5.expected", &out);
+	golden_check(dir, "runtime/printf/bin5.expected", &out);
 
 	sb_reset(&out);
 	for (i = 0; i < sizeof bin6_names / sizeof bin6_names[0]; i++) {
@@ -681,7 +617,7 @@ static void test_golden(void)
 			pf(&out, bin6_names[i], v, 1);
 		}
 	}
-	golden(dir, "runtime/printf/bin6.expected", &out);
+	golden_check(dir, "runtime/printf/bin6.expected", &out);
 
 	sb_reset(&out);
 	for (j = 0; j < sizeof chars1 - 1; j++) {
@@ -700,7 +636,7 @@ static void test_golden(void)
 
 		pf(&out, "%#c%#c%#c%#c%#c%#c\n", w6, 6);
 	}
-	golden(dir, "runtime/printf/char2.expected", &out);
+	golden_check(dir, "runtime/printf/char2.expected", &out);
 
 	sb_reset(&out);
 	{
@@ -723,7 +659,7 @@ static void test_golden(void)
 			render(&out, "%2d: %s\n", 8, t, 2, 0, 0);
 		}
 	}
-	golden(dir, "runtime/printf/string2.expected", &out);
+	golden_check(dir, "runtime/printf/string2.expected", &out);
 	sb_free(&out);
 }
 
@@ -735,6 +671,5 @@ int main(void)
 	test_binary_memory();
 	test_limits();
 	test_golden();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "golden.h"
+#include "strbuf.h"
 
 const char *golden_dir(void)
 {
@@ -66,4 +68,28 @@ char *golden_slurp(const char *dir, const char *name, size_t *len)
 	}
 	fclose(fp);
 	return buf;
+}
+
+const char *golden_dir_or_skip(void)
+{
+	const char *dir = golden_dir();
+
+	if (dir == NULL)
+		check_skip("golden files: ../shared/conformance not found "
+			   "(set PYTAP_CONFORMANCE)");
+	return dir;
+}
+
+void golden_check(const char *dir, const char *name,
+		  const struct strbuf *got)
+{
+	size_t len = 0;
+	char *exp = golden_slurp(dir, name, &len);
+
+	if (exp == NULL) {
+		check_skip("%s/%s: not found", dir, name);
+		return;
+	}
+	check_str(name, got->buf ? got->buf : "", got->len, exp, len);
+	free(exp);
 }

@@ -20,43 +20,9 @@
 
 #include "map.h"
 #include "stats.h"
+#include "check.h"
 #include "golden.h"
 #include "strbuf.h"
-
-static int passed, failed;
-
-static void check_int(const char *what, long long got, long long exp)
-{
-	if (got == exp) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s: got %lld, expected %lld\n", what, got, exp);
-}
-
-static void check_str(const char *what, const char *got, size_t gotlen,
-		      const char *exp, size_t explen)
-{
-	size_t i;
-
-	if (gotlen == explen && memcmp(got, exp, explen) == 0) {
-		passed++;
-		return;
-	}
-	failed++;
-	for (i = 0; i < gotlen && i < explen && got[i] == exp[i]; i++)
-		;
-	printf("FAIL %s: differs at byte %zu\n--- got:\n%.*s\n--- expected:\n"
-	       "%.*s\n", what, i, (int)(gotlen > 2000 ? 2000 : gotlen), got,
-	       (int)(explen > 2000 ? 2000 : explen), exp);
-}
-
-static void check_sb(const char *what, const struct strbuf *sb,
-		     const char *exp)
-{
-	check_str(what, sb->buf ? sb->buf : "", sb->len, exp, strlen(exp));
-}
 
 /* --------------------------------------------------------------- helpers */
 
@@ -88,8 +54,7 @@ static void setl(struct map *m, const struct map_key *k, long long v)
 	struct map_entry *e = map_get(m, k, NULL);
 
 	if (e == NULL) {
-		failed++;
-		printf("FAIL map_get\n");
+		check_fail("map_get");
 		return;
 	}
 	map_entry_set_long(e, v);
@@ -107,8 +72,7 @@ static void sets(struct map *m, const struct map_key *k, const char *v)
 	struct map_entry *e = map_get(m, k, NULL);
 
 	if (e == NULL) {
-		failed++;
-		printf("FAIL map_get\n");
+		check_fail("map_get");
 		return;
 	}
 	map_entry_set_str(m, e, v, strlen(v));
@@ -126,8 +90,7 @@ static void statadd(struct map *m, const struct map_key *k, long long v)
 	struct map_entry *e = map_get(m, k, NULL);
 
 	if (e == NULL) {
-		failed++;
-		printf("FAIL map_get (stat)\n");
+		check_fail("map_get (stat)");
 		return;
 	}
 	stat_add(map_entry_stat(e), v);
@@ -501,20 +464,6 @@ static void test_stat_map(void)
 
 /* ---------------------------------------------- golden files, if present */
 
-static void golden(const char *dir, const char *name,
-		   const struct strbuf *got)
-{
-	size_t len = 0;
-	char *exp = golden_slurp(dir, name, &len);
-
-	if (exp == NULL) {
-		printf("skip %s: not found\n", name);
-		return;
-	}
-	check_str(name, got->buf ? got->buf : "", got->len, exp, len);
-	free(exp);
-}
-
 /* foreach (i in foo) printf("foo[%d] = %d\n", i, foo[i]) */
 static void dump_ii(struct strbuf *out, struct map *m)
 {
@@ -590,7 +539,7 @@ static void golden_ii_si(const char *dir, int strkeys)
 	dump_ii(&out, m);
 	(void)b;
 #undef KEY
-	golden(dir, strkeys ? "runtime/maps/si.expected" :
+	golden_check(dir, strkeys ? "runtime/maps/si.expected" :
 	       "runtime/maps/ii.expected", &out);
 	map_free(m);
 	sb_free(&out);
@@ -641,7 +590,7 @@ static void golden_ss(const char *dir)
 	}
 	sb_puts(&out, "\n");
 	dump_ii(&out, m);
-	golden(dir, "runtime/maps/ss.expected", &out);
+	golden_check(dir, "runtime/maps/ss.expected", &out);
 	map_free(m);
 	sb_free(&out);
 }
@@ -682,7 +631,7 @@ static void golden_iiiiii(const char *dir)
 		}
 		map_snap_free(&s);
 	}
-	golden(dir, "runtime/maps/iiiiii.expected", &out);
+	golden_check(dir, "runtime/maps/iiiiii.expected", &out);
 	map_free(m);
 	sb_free(&out);
 }
@@ -749,7 +698,7 @@ static void golden_ix(const char *dir)
 		allsum += stat_sum(map_entry_stat(e));
 	map_snap_free(&s);
 	sb_printf(&out, "complete sum of foo:%lld\n", allsum);
-	golden(dir, "runtime/maps/ix.expected", &out);
+	golden_check(dir, "runtime/maps/ix.expected", &out);
 	map_free(m);
 	sb_free(&out);
 }
@@ -809,7 +758,7 @@ static void golden_limit2(const char *dir)
 	sb_printf(&out, "loop had %lld iterations\n", it);
 	sb_printf(&out, "x ended up as %lld\n", x);
 	sb_puts(&out, "\nDone.\n");
-	golden(dir, "runtime/maps/foreach_limit2.expected", &out);
+	golden_check(dir, "runtime/maps/foreach_limit2.expected", &out);
 	map_free(m);
 	sb_free(&out);
 }
@@ -823,7 +772,7 @@ static void golden_wrap2(const char *dir)
 	for (i = 0; i < 10; i++)
 		statadd(m, K1(i), i);
 	foreach_stats(&out, m, &by_key_asc, false, 0, "foo", 0, NULL);
-	golden(dir, "runtime/maps/map_wrap2.expected", &out);
+	golden_check(dir, "runtime/maps/map_wrap2.expected", &out);
 	map_free(m);
 	sb_free(&out);
 }
@@ -886,7 +835,7 @@ static void golden_aggrsort(const char *dir)
 			map_snap_free(&s);
 		}
 	}
-	golden(dir, "runtime/base/foreach_aggrsort.expected", &out);
+	golden_check(dir, "runtime/base/foreach_aggrsort.expected", &out);
 	map_free(m);
 	sb_free(&out);
 }
@@ -921,7 +870,7 @@ static void golden_sort_stat(const char *dir)
 				  (long long)map_entry_key_long(ej, 0),
 				  (long long)stat_sum(map_entry_stat(ej)));
 	}
-	golden(dir, "runtime/base/foreach_sort_stat_5.expected", &out);
+	golden_check(dir, "runtime/base/foreach_sort_stat_5.expected", &out);
 	/* foreach_sort_stat_4: foreach (i in a-) printf("%d: %d\n") */
 	sb_reset(&out);
 	map_snap_take(a, &sj, &cnt, false, 0, NULL);
@@ -929,7 +878,7 @@ static void golden_sort_stat(const char *dir)
 		sb_printf(&out, "%lld: %lld\n",
 			  (long long)map_entry_key_long(ej, 0),
 			  (long long)stat_sum(map_entry_stat(ej)));
-	golden(dir, "runtime/base/foreach_sort_stat_4.expected", &out);
+	golden_check(dir, "runtime/base/foreach_sort_stat_4.expected", &out);
 	map_snap_free(&si);
 	map_snap_free(&sj);
 	map_free(a);
@@ -1003,7 +952,7 @@ static void golden_foreach_value(const char *dir)
 					  (long long)stat_hist_bucket(st, b),
 					  (int)map_entry_key_long(f, 0), b);
 	}
-	golden(dir, "runtime/base/foreach_value.expected", &out);
+	golden_check(dir, "runtime/base/foreach_value.expected", &out);
 	map_snap_free(&s);
 	map_snap_free(&t);
 	stat_free(&stat);
@@ -1062,7 +1011,7 @@ static void golden_hash(const char *dir, const char *script, int stats,
 	snprintf(path, sizeof path, "runtime/maps/%s.stp", script);
 	text = golden_slurp(dir, path, &len);
 	if (text == NULL) {
-		printf("skip %s: not found\n", path);
+		check_skip("%s/%s: not found", dir, path);
 		return;
 	}
 	for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -1082,8 +1031,7 @@ static void golden_hash(const char *dir, const char *script, int stats,
 		}
 		e = map_get(m, k, NULL);
 		if (e == NULL) {
-			failed++;
-			printf("FAIL %s: overflow\n", script);
+			check_fail("%s: overflow", script);
 			break;
 		}
 		if (stats)
@@ -1092,7 +1040,7 @@ static void golden_hash(const char *dir, const char *script, int stats,
 			map_entry_set_long(e, 1);
 	}
 	if (m == NULL) {
-		printf("skip %s: no keys\n", script);
+		check_fail("%s: no keys", script);
 		free(text);
 		return;
 	}
@@ -1131,7 +1079,7 @@ static void golden_hash(const char *dir, const char *script, int stats,
 		map_snap_free(&s);
 	}
 	snprintf(path, sizeof path, "runtime/maps/%s.expected", script);
-	golden(dir, path, &out);
+	golden_check(dir, path, &out);
 	map_free(m);
 	sb_free(&out);
 	free(text);
@@ -1139,13 +1087,10 @@ static void golden_hash(const char *dir, const char *script, int stats,
 
 static void test_golden(void)
 {
-	const char *dir = golden_dir();
+	const char *dir = golden_dir_or_skip();
 
-	if (dir == NULL) {
-		printf("skip golden files: ../shared/conformance not found "
-		       "(set PYTAP_CONFORMANCE)\n");
+	if (dir == NULL)
 		return;
-	}
 	golden_ii_si(dir, 0);
 	golden_ii_si(dir, 1);
 	golden_ss(dir);
@@ -1173,6 +1118,5 @@ int main(void)
 	test_snapshot_safety();
 	test_stat_map();
 	test_golden();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

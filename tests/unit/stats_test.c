@@ -16,42 +16,9 @@
 #include <string.h>
 
 #include "stats.h"
+#include "check.h"
 #include "golden.h"
 #include "strbuf.h"
-
-static int passed, failed;
-
-static void check_int(const char *what, long long got, long long exp)
-{
-	if (got == exp) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s: got %lld, expected %lld\n", what, got, exp);
-}
-
-static void check_str(const char *what, const char *got, size_t gotlen,
-		      const char *exp, size_t explen)
-{
-	size_t i;
-
-	if (gotlen == explen && memcmp(got, exp, explen) == 0) {
-		passed++;
-		return;
-	}
-	failed++;
-	for (i = 0; i < gotlen && i < explen && got[i] == exp[i]; i++)
-		;
-	printf("FAIL %s: differs at byte %zu\n--- got:\n%.*s\n--- expected:\n"
-	       "%.*s\n", what, i, (int)gotlen, got, (int)explen, exp);
-}
-
-static void check_sb(const char *what, const struct strbuf *sb,
-		     const char *exp)
-{
-	check_str(what, sb->buf ? sb->buf : "", sb->len, exp, strlen(exp));
-}
 
 /* ------------------------------------------------------------- buckets */
 
@@ -392,20 +359,6 @@ static void test_print(void)
 
 /* ---------------------------------------------- golden files, if present */
 
-static void golden(const char *dir, const char *name,
-		   const struct strbuf *got)
-{
-	size_t len = 0;
-	char *exp = golden_slurp(dir, name, &len);
-
-	if (exp == NULL) {
-		printf("skip %s: not found\n", name);
-		return;
-	}
-	check_str(name, got->buf ? got->buf : "", got->len, exp, len);
-	free(exp);
-}
-
 /* The printf lines of the linear*.stp scripts. */
 static void print_ops(struct strbuf *out, const struct stat_agg *s,
 		      int variance)
@@ -453,17 +406,14 @@ static void log_edge_part(struct strbuf *out, const struct stat_agg *s,
 
 static void test_golden(void)
 {
-	const char *dir = golden_dir();
+	const char *dir = golden_dir_or_skip();
 	struct strbuf out = STRBUF_INIT;
 	struct stat_cfg c;
 	struct stat_agg s;
 	int key;
 
-	if (dir == NULL) {
-		printf("skip golden files: ../shared/conformance not found "
-		       "(set PYTAP_CONFORMANCE)\n");
+	if (dir == NULL)
 		return;
-	}
 
 	/* a scalar global `agg`: @variance goes through _stp_stat_get */
 	stat_cfg_init(&c, true, 0);
@@ -472,7 +422,7 @@ static void test_golden(void)
 	feed_linear(&s);
 	print_ops(&out, &s, 1);
 	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden(dir, "runtime/maps/linear.expected", &out);
+	golden_check(dir, "runtime/maps/linear.expected", &out);
 	stat_free(&s);
 
 	sb_reset(&out);
@@ -481,7 +431,7 @@ static void test_golden(void)
 	feed_linear(&s);
 	print_ops(&out, &s, 1);
 	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden(dir, "runtime/maps/linear_overunder.expected", &out);
+	golden_check(dir, "runtime/maps/linear_overunder.expected", &out);
 	stat_free(&s);
 
 	sb_reset(&out);
@@ -491,14 +441,14 @@ static void test_golden(void)
 		stat_add(&s, key);
 	print_ops(&out, &s, 1);
 	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden(dir, "runtime/maps/linear_under.expected", &out);
+	golden_check(dir, "runtime/maps/linear_under.expected", &out);
 	stat_free(&s);
 
 	sb_reset(&out);
 	stat_cfg_linear(&c, 0, 1500, 50, NULL, 0);
 	stat_init(&s, &c);
 	sb_printf(&out, "count=%lld\n", (long long)stat_count(&s));
-	golden(dir, "runtime/maps/linear_empty.expected", &out);
+	golden_check(dir, "runtime/maps/linear_empty.expected", &out);
 	stat_free(&s);
 
 	sb_reset(&out);
@@ -508,7 +458,7 @@ static void test_golden(void)
 	stat_add(&s, 999);
 	print_ops(&out, &s, 1);
 	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden(dir, "runtime/maps/linear_nearlyempty.expected", &out);
+	golden_check(dir, "runtime/maps/linear_nearlyempty.expected", &out);
 	stat_free(&s);
 	c.shift = 0;
 
@@ -526,7 +476,7 @@ static void test_golden(void)
 	}
 	print_ops(&out, &s, 0);
 	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden(dir, "runtime/maps/linear_large.expected", &out);
+	golden_check(dir, "runtime/maps/linear_large.expected", &out);
 	stat_free(&s);
 
 	sb_reset(&out);
@@ -542,7 +492,7 @@ static void test_golden(void)
 	}
 	print_ops(&out, &s, 0);
 	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden(dir, "runtime/maps/linear_large_neg.expected", &out);
+	golden_check(dir, "runtime/maps/linear_large_neg.expected", &out);
 	stat_free(&s);
 
 	sb_reset(&out);
@@ -564,7 +514,7 @@ static void test_golden(void)
 	stat_add(&s, 3);
 	stat_add(&s, 4);
 	log_edge_part(&out, &s, 1);
-	golden(dir, "runtime/maps/log_edge.expected", &out);
+	golden_check(dir, "runtime/maps/log_edge.expected", &out);
 	stat_free(&s);
 
 	/* PR31740_1/2: an array element with @variance(.., 7) */
@@ -576,8 +526,8 @@ static void test_golden(void)
 	stat_add(&s, 2);
 	stat_add(&s, 3);
 	sb_printf(&out, "variance = %lld\n", (long long)stat_variance(&s));
-	golden(dir, "runtime/maps/PR31740_1.expected", &out);
-	golden(dir, "runtime/maps/PR31740_2.expected", &out);
+	golden_check(dir, "runtime/maps/PR31740_1.expected", &out);
+	golden_check(dir, "runtime/maps/PR31740_2.expected", &out);
 	stat_free(&s);
 	sb_free(&out);
 }
@@ -588,6 +538,5 @@ int main(void)
 	test_ops();
 	test_print();
 	test_golden();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

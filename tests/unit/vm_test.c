@@ -17,30 +17,12 @@
 
 #include "builtin_list.h"
 #include "bytecode.h"
+#include "check.h"
 #include "sdt.h"
 #include "strbuf.h"
 #include "vm.h"
 
-static int passed, failed;
-
 int builtin_ret(int bi);
-
-#define CHECK(cond, ...) do { \
-		if (cond) { \
-			passed++; \
-		} else { \
-			failed++; \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__); \
-			fputc('\n', stderr); \
-		} \
-	} while (0)
-
-#define CHECK_STR(got, want) do { \
-		const char *g_ = (got), *w_ = (want); \
-		CHECK(g_ && strcmp(g_, w_) == 0, "got [%s], want [%s]", \
-		      g_ ? g_ : "(null)", w_); \
-	} while (0)
 
 /* ---- a tiny assembler ------------------------------------------------- */
 
@@ -365,6 +347,19 @@ static void asm_free(struct asm_ *a)
 	free(a);
 }
 
+/* Run A (as run_all), check its stdout and stderr, free it. */
+static void expect_at(struct asm_ *a, bool print_globals, const char *out,
+		      const char *err, int line)
+{
+	struct result r = run_all(a, print_globals);
+
+	check_str_at(r.out, out, __FILE__, line);
+	check_str_at(r.err, err, __FILE__, line);
+	result_free(&r);
+	asm_free(a);
+}
+#define expect(a, g, out, err) expect_at((a), (g), (out), (err), __LINE__)
+
 /* A program with one begin probe whose handler is being assembled. */
 static struct asm_ *begin_prog(int nlocals, int niters)
 {
@@ -473,7 +468,6 @@ static void test_div0(void)
 static void test_strings(void)
 {
 	struct asm_ *a = begin_prog(1, 0);
-	struct result r;
 
 	a->p->maxstringlen = 8;	/* 7 characters at most */
 	push_s(a, "abcdef");
@@ -503,11 +497,8 @@ static void test_strings(void)
 	emit(a, OP_SPRINTF, 1, fmt(a, "%d"), 0);
 	printf_(a, "%s\n", 1);
 	end_handler(a);
-	r = run_all(a, false);
-	CHECK_STR(r.out, "[abcdefg]\n1 1 x\n7 0\n1234567\n");
-	CHECK_STR(r.err, "");
-	result_free(&r);
-	asm_free(a);
+	expect(a, false, "[abcdefg]\n1 1 x\n7 0\n1234567\n",
+	       "");
 }
 
 static void test_maxaction(void)
@@ -633,12 +624,9 @@ static void test_arrays(void)
 	push_l(a, 3); push_l(a, 1); emit(a, OP_ASETL, 1, small, 0);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, false);
-	CHECK_STR(r.out, "10 0 0 1 1 0\n0 1\n0 seven []\n0\n");
-	CHECK_STR(r.err, "ERROR: Array overflow, check size limit (2) near "
+	expect(a, false, "10 0 0 1 1 0\n0 1\n0 seven []\n0\n",
+	       "ERROR: Array overflow, check size limit (2) near "
 		  "identifier 'small' at input.pytap:9:5\n");
-	result_free(&r);
-	asm_free(a);
 
 	/* MAXMAPENTRIES */
 	a = asm_new();
@@ -679,7 +667,6 @@ static void test_foreach(void)
 	int gs = global(a, "sarr", BT_STRING, "S");
 	int f, i, so, so2;
 	uint32_t top, jdone;
-	struct result r;
 	static const int vals[] = { 5, 50, 20, 40, 10 };
 
 	f = func_begin(a, "begin", 0, 3, 2);
@@ -743,13 +730,10 @@ static void test_foreach(void)
 	emit(a, OP_FEEND, 0, 0, 0);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, false);
-	CHECK_STR(r.out, "2=50\n4=40\n3=20\n"
+	expect(a, false, "2=50\n4=40\n3=20\n"
 		  "apple:red fig:purple pear:green last=pear\n"
-		  "first=apple\n");
-	CHECK_STR(r.err, "");
-	result_free(&r);
-	asm_free(a);
+		  "first=apple\n",
+	       "");
 }
 
 static void test_stats(void)
@@ -759,7 +743,6 @@ static void test_stats(void)
 	int ga = global(a, "per", BT_STATS, "S");
 	int ge = global(a, "none", BT_STATS, "");
 	int f, i;
-	struct result r;
 	static const int vals[] = { 1, 2, 3, 4, 100 };
 
 	a->p->globals[g].hist = BH_LOG;
@@ -791,8 +774,7 @@ static void test_stats(void)
 	printf_(a, "%d\n", 1);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, false);
-	CHECK_STR(r.out, "5 110 1 100 22 1988\n2 104 0 0\nbucket 1\n"
+	expect(a, false, "5 110 1 100 22 1988\n2 104 0 0\nbucket 1\n"
 		  "value |-------------------------------------------------- count\n"
 		  "    0 |                                                   0\n"
 		  "    1 |@                                                  1\n"
@@ -804,11 +786,9 @@ static void test_stats(void)
 		  "   64 |@                                                  1\n"
 		  "  128 |                                                   0\n"
 		  "  256 |                                                   0\n"
-		  "\n");
-	CHECK_STR(r.err, "ERROR: empty aggregate near identifier 'none' at "
+		  "\n",
+	       "ERROR: empty aggregate near identifier 'none' at "
 		  "input.pytap:7:9\n");
-	result_free(&r);
-	asm_free(a);
 
 	/* the histogram index check, and an empty histogram */
 	a = asm_new();
@@ -830,11 +810,8 @@ static void test_stats(void)
 	emit(a, OP_POP, 0, 0, 0);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, false);
-	CHECK_STR(r.out, "caught: empty aggregate\n");
-	CHECK_STR(r.err, "ERROR: histogram index out of range\n");
-	result_free(&r);
-	asm_free(a);
+	expect(a, false, "caught: empty aggregate\n",
+	       "ERROR: histogram index out of range\n");
 }
 
 /* foreach (n = b in @hist_log(x)) if (n) printf(...), also on an element */
@@ -845,7 +822,6 @@ static void test_hist_foreach(void)
 	int ga = global(a, "per", BT_STATS, "S");
 	int f, so;
 	uint32_t top, jdone, jz;
-	struct result r;
 
 	a->p->globals[g].hist = BH_LOG;
 	a->p->globals[ga].hist = BH_LOG;
@@ -893,12 +869,9 @@ static void test_hist_foreach(void)
 	emit(a, OP_FEEND, 0, 0, 0);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, false);
-	CHECK_STR(r.out, "bucket 63: 1\nbucket 65: 1\n"
-		  "1 strings in [t] bucket 66\n");
-	CHECK_STR(r.err, "");
-	result_free(&r);
-	asm_free(a);
+	expect(a, false, "bucket 63: 1\nbucket 65: 1\n"
+		  "1 strings in [t] bucket 66\n",
+	       "");
 }
 
 /*
@@ -910,7 +883,6 @@ static void test_try(void)
 	struct asm_ *a = asm_new();
 	int risky, f;
 	uint32_t t, j;
-	struct result r;
 
 	risky = func_begin(a, "risky", 1, 1, 0);
 	loc(a, "operator '/'", 1, 30);
@@ -945,12 +917,9 @@ static void test_try(void)
 	emit(a, OP_ERROR, 0, 0, 0);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, false);
-	CHECK_STR(r.out, "caught: division by 0\nbelow: 111\n");
-	CHECK_STR(r.err, "ERROR: boom near identifier 'error' at "
+	expect(a, false, "caught: division by 0\nbelow: 111\n",
+	       "ERROR: boom near identifier 'error' at "
 		  "input.pytap:5:3\n");
-	result_free(&r);
-	asm_free(a);
 
 	/* a try left by a jump (break) does not catch later errors */
 	a = asm_new();
@@ -967,11 +936,8 @@ static void test_try(void)
 	emit(a, OP_ERROR, 0, 0, 0);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, false);
-	CHECK_STR(r.out, "");
-	CHECK_STR(r.err, "ERROR: after\n");
-	result_free(&r);
-	asm_free(a);
+	expect(a, false, "",
+	       "ERROR: after\n");
 }
 
 /* Called-from context, as SystemTap 5.6 prints it (PR34320). */
@@ -1382,11 +1348,8 @@ static void test_autoprint(void)
 	emit(a, OP_ERROR, 0, 0, 0);
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
-	r = run_all(a, true);
-	CHECK_STR(r.out, "");
-	CHECK_STR(r.err, "ERROR: stop\n");
-	result_free(&r);
-	asm_free(a);
+	expect(a, true, "",
+	       "ERROR: stop\n");
 }
 
 /* Globals: string loads are copies; -G sets scalars. */
@@ -1730,8 +1693,7 @@ int main(int argc, char **argv)
 	test_process();
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
 		bench_printf();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }
 
 /* 'L', 'S' or 'V': the return type letter of built-in BI. */
