@@ -1,7 +1,9 @@
 /*
- * vm_int.h - the VM's internals, shared by vm.c (the interpreter) and
- * builtins.c (the built-in functions).  Nothing outside runtime/vm.c,
- * runtime/builtins.c and their unit test includes this.
+ * vm_int.h - the VM's internals, shared by the files of vm/: load.c (the
+ * loader and verifier: vm_new, vm_free), vm.c (the dispatch loop),
+ * vm_str.c (the string arena, output) and builtins_*.c (the built-in
+ * functions); python/pybuiltins.c implements its built-ins against it
+ * too.  Nothing else includes this but the VM's unit test.
  *
  * Strings: every string a handler produces lives in the per-run arena
  * (vm_str_*), is at most maxstringlen-1 bytes long and holds no NUL byte
@@ -33,6 +35,13 @@ BC_BUILTINS_VM(VM_BI_DECL)
 BC_BUILTINS_VM2(VM_BI_DECL)
 #undef VM_BI_DECL
 
+#define VM_OUT_FLUSH_AT	(64 * 1024)	/* flush the output past this */
+#define VM_ARENA_CHUNK	(64 * 1024)	/* a block of the string arena */
+#define VM_ALIGN8(n)	(((n) + 7) & ~(size_t)7)
+
+#define vm_likely(x)	__builtin_expect(!!(x), 1)
+#define vm_unlikely(x)	__builtin_expect(!!(x), 0)
+
 /* A block of the string arena. */
 struct vm_chunk {
 	struct vm_chunk *next;
@@ -40,7 +49,20 @@ struct vm_chunk {
 	char mem[];
 };
 
-struct vm_iter;			/* a foreach in progress (vm.c) */
+/* A foreach in progress. */
+struct vm_iter {
+	bool active;
+	bool hist;		/* over histogram buckets */
+	bool has_limit;
+	int global;
+	int agg;		/* statistics: FEVALUE's @-operator */
+	int64_t limit, count;
+	struct map_snap snap;
+	struct map_entry *cur;
+	struct stat_agg hagg;	/* histogram: a copy taken at FEBEGIN */
+	bool hagg_init;
+	int64_t bucket, nbuckets;
+};
 
 /* A function activation. */
 struct vm_frame {
@@ -160,7 +182,47 @@ struct vm {
 	struct vm_py *py;	/* CPython readers (python/pybuiltins.c) */
 };
 
-/* ---- services of vm.c for the built-ins ---- */
+/* ---- the loader (load.c) ---- */
+
+/* Per built-in (BI_ id): its result type, 'V' for none (builtin_list.h). */
+extern const char vm_bi_ret[BI__COUNT];
+
+/* The number of key slots an array op pops for global G (MASK: wildcard
+ * columns, which are not on the stack). */
+static inline int vm_key_slots(const struct bc_global *g, uint32_t mask)
+{
+	uint32_t all = g->nkeys >= 32 ? 0xffffffffu : (1u << g->nkeys) - 1;
+
+	return g->nkeys - __builtin_popcount(mask & all);
+}
+
+/* ---- the string arena (vm_str.c) ---- */
+
+/* The first block (vm_new): 0, or -1 when out of memory; free them all
+ * (vm_free); back to an empty arena, keeping the blocks (vm_run's end). */
+int vm_arena_init(struct vm *vm);
+void vm_arena_free(struct vm *vm);
+void vm_arena_reset(struct vm *vm);
+/* Make room for N bytes at arena_ptr (a new or a kept block). */
+void vm_arena_grow(struct vm *vm, size_t n);
+
+/* A new arena string of LEN bytes, data[LEN] = NUL, the rest for the
+ * caller to fill: the dispatch loop's allocator (CONCAT). */
+static inline struct vstr *vm_arena_str(struct vm *vm, size_t len)
+{
+	size_t need = VM_ALIGN8(sizeof(struct vstr) + len + 1);
+	struct vstr *s;
+
+	if (vm_unlikely((size_t)(vm->arena_end - vm->arena_ptr) < need))
+		vm_arena_grow(vm, need);
+	s = (struct vstr *)vm->arena_ptr;
+	vm->arena_ptr += need;
+	s->len = (uint32_t)len;
+	s->data[len] = '\0';
+	return s;
+}
+
+/* ---- services for the built-ins ---- */
 
 /* Raise a runtime error (message as SystemTap words it). */
 void vm_raise(struct vm *vm, const char *fmt, ...)
