@@ -234,6 +234,9 @@ const struct vstr *vm_str_new(struct vm *vm, const char *s, size_t n);
  * vm_str_end(vm, n) makes the first n of them (cut at maxlen) a string. */
 char *vm_str_begin(struct vm *vm);
 const struct vstr *vm_str_end(struct vm *vm, size_t n);
+/* A new arena string printed by FMT (cut at maxlen). */
+const struct vstr *vm_str_printf(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The empty string. */
 extern const struct vstr vm_empty_str;
 

@@ -7,6 +7,7 @@
  * The allocator of the dispatch loop's hot path, vm_arena_str, is inline
  * in vm_int.h.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,4 +132,18 @@ const struct vstr *vm_str_end(struct vm *vm, size_t n)
 	s->data[n] = '\0';
 	vm->arena_ptr += VM_ALIGN8(sizeof(struct vstr) + n + 1);
 	return s;
+}
+
+const struct vstr *vm_str_printf(struct vm *vm, const char *fmt, ...)
+{
+	char *out = vm_str_begin(vm);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, vm->maxlen + 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	return vm_str_end(vm, (size_t)n);
 }
