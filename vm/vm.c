@@ -121,19 +121,88 @@ static void raise_overflow(struct vm *vm, const struct bc_global *g, int err)
 		raise_str(vm, "Array overflow, check MAXMAPENTRIES");
 }
 
-/* The aggregate of stats global GI under KEYS (an empty one if absent). */
-static struct stat_agg *stat_lookup(struct vm *vm, unsigned gi,
-				    const union vm_val *kv)
+/* The element of array global GI under the keys at KV (first key
+ * deepest), or NULL if there is none. */
+static inline struct map_entry *map_at(struct vm *vm, unsigned gi,
+				       const union vm_val *kv)
+{
+	struct map_key keys[MAP_MAX_KEYS];
+
+	get_keys(&vm->p->globals[gi], kv, 0, keys);
+	return map_find(vm->gmap[gi], keys);
+}
+
+/* Pop a value and the keys under it for array global GI off the stack
+ * whose top is SP: *V = the value, *E = the element under the keys, made
+ * if absent (NULL after raising "Array overflow" or "out of memory"); the
+ * new top. */
+static inline union vm_val *elem_pop(struct vm *vm, unsigned gi,
+				     union vm_val *sp, union vm_val *v,
+				     struct map_entry **e)
 {
 	const struct bc_global *g = &vm->p->globals[gi];
 	struct map_key keys[MAP_MAX_KEYS];
+	int err = 0;
+
+	*v = *--sp;
+	sp -= g->nkeys;
+	get_keys(g, sp, 0, keys);
+	*e = map_get(vm->gmap[gi], keys, &err);
+	if (*e == NULL)
+		raise_overflow(vm, g, err);
+	return sp;
+}
+
+/* Pop the keys of stats global GI off the stack whose top is SP: *ST =
+ * the aggregate under them (an empty one if absent); the new top. */
+static inline union vm_val *stat_pop(struct vm *vm, unsigned gi,
+				     union vm_val *sp, struct stat_agg **st)
+{
+	int nk = vm->p->globals[gi].nkeys;
 	struct map_entry *e;
 
-	if (g->nkeys == 0)
-		return &vm->gstat[gi];
-	get_keys(g, kv, 0, keys);
-	e = map_find(vm->gmap[gi], keys);
-	return e ? map_entry_stat(e) : &vm->gempty[gi];
+	sp -= nk;
+	if (nk == 0) {
+		*st = &vm->gstat[gi];
+	} else {
+		e = map_at(vm, gi, sp);
+		*st = e ? map_entry_stat(e) : &vm->gempty[gi];
+	}
+	return sp;
+}
+
+/* Pop the keys of an AEXISTS/ADEL on array global GI (MASK: wildcard
+ * columns, not on the stack) into KEYS; the new top.  *SLICE: some column
+ * is a wildcard. */
+static inline union vm_val *keys_pop(struct vm *vm, unsigned gi,
+				     union vm_val *sp, uint32_t mask,
+				     struct map_key *keys, bool *slice)
+{
+	const struct bc_global *g = &vm->p->globals[gi];
+
+	sp -= vm_key_slots(g, mask);
+	get_keys(g, sp, mask, keys);
+	*slice = (mask & ((1u << g->nkeys) - 1)) != 0;
+	return sp;
+}
+
+/* Pop the N arguments of a printf/sprintf with format F off the stack
+ * whose top is SP, into FA as fmt_render takes them; the new top. */
+static inline union vm_val *fmt_args(const struct fmt *f, union vm_val *sp,
+				     size_t n, struct fmt_arg *fa)
+{
+	const union vm_val *v = sp - n;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (f->argtypes[i] == FMT_ARG_STRING) {
+			fa[i].s = v[i].s->data;
+			fa[i].len = v[i].s->len;
+		} else {
+			fa[i].l = v[i].l;
+		}
+	}
+	return sp - n;
 }
 
 static int64_t ctx_arg(struct vm *vm, int n)
@@ -285,6 +354,19 @@ static int prune_tries(struct vm *vm, int ntries, int nframe, uint32_t pc)
 #define RAISE(msg)	do { raise_str(vm, (msg)); goto on_error; } while (0)
 #define CHECK_ERR()	do { if (unlikely(vm->err_pending)) goto on_error; } \
 			while (0)
+/* Leave the function of frame FR for its caller (RET, NEXT): its
+ * iterators end, the operand stack is the caller's as it was before the
+ * arguments, the try blocks of the frame are dropped. */
+#define POP_FRAME() do { \
+		deactivate_iters(fr->iters, p->functions[fr->fn].niters); \
+		sp = fr->sp; \
+		pc = code + fr->ret_pc; \
+		nframe--; \
+		fr = &vm->frames[nframe]; \
+		L = fr->locals; \
+		while (ntries > 0 && vm->tries[ntries - 1].frame > nframe) \
+			ntries--; \
+	} while (0)
 
 static void deactivate_iters(struct vm_iter *it, int n)
 {
@@ -579,15 +661,8 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 
 			if (unlikely(nframe == 0))
 				goto done;
-			deactivate_iters(fr->iters, p->functions[fr->fn].niters);
-			sp = fr->sp;
+			POP_FRAME();
 			*sp++ = v;
-			pc = code + fr->ret_pc;
-			nframe--;
-			fr = &vm->frames[nframe];
-			L = fr->locals;
-			while (ntries > 0 && vm->tries[ntries - 1].frame > nframe)
-				ntries--;
 			vmbreak;
 		}
 		vmcase(NEXT) {
@@ -599,14 +674,7 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			   the next overload (CALL x = 1: resume after its
 			   JMP) or has none left */
 			call = &code[fr->call_pc];
-			deactivate_iters(fr->iters, p->functions[fr->fn].niters);
-			sp = fr->sp;
-			pc = code + fr->ret_pc;
-			nframe--;
-			fr = &vm->frames[nframe];
-			L = fr->locals;
-			while (ntries > 0 && vm->tries[ntries - 1].frame > nframe)
-				ntries--;
+			POP_FRAME();
 			if (call->x == 1) {
 				pc++;
 				vmbreak;
@@ -668,19 +736,10 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 		/* -- output -- */
 		vmcase(PRINTF) {
 			const struct fmt *f = &vm->fmts[ip->a];
-			size_t i, n = ip->x;
 			int rc;
 
-			sp -= n;
-			for (i = 0; i < n; i++) {
-				if (f->argtypes[i] == FMT_ARG_STRING) {
-					fa[i].s = sp[i].s->data;
-					fa[i].len = sp[i].s->len;
-				} else {
-					fa[i].l = sp[i].l;
-				}
-			}
-			rc = fmt_render(&vm->obuf, f, fa, n, fmt_reader, vm);
+			sp = fmt_args(f, sp, ip->x, fa);
+			rc = fmt_render(&vm->obuf, f, fa, ip->x, fmt_reader, vm);
 			if (unlikely(rc != FMT_OK))
 				goto fmt_error;
 			if (unlikely(vm->obuf.len >= VM_OUT_FLUSH_AT))
@@ -689,21 +748,12 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 		}
 		vmcase(SPRINTF) {
 			const struct fmt *f = &vm->fmts[ip->a];
-			size_t i, n = ip->x;
 			int rc;
 
-			sp -= n;
-			for (i = 0; i < n; i++) {
-				if (f->argtypes[i] == FMT_ARG_STRING) {
-					fa[i].s = sp[i].s->data;
-					fa[i].len = sp[i].s->len;
-				} else {
-					fa[i].l = sp[i].l;
-				}
-			}
+			sp = fmt_args(f, sp, ip->x, fa);
 			sb_reset(&vm->scratch);
-			rc = fmt_sprint(&vm->scratch, f, fa, n, fmt_reader, vm,
-					vm->maxlen + 1);
+			rc = fmt_sprint(&vm->scratch, f, fa, ip->x, fmt_reader,
+					vm, vm->maxlen + 1);
 			if (unlikely(rc != FMT_OK))
 				goto fmt_error;
 			(sp++)->s = vm_str_new(vm, sb_str(&vm->scratch),
@@ -713,25 +763,19 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 
 		/* -- associative arrays -- */
 		vmcase(AGETL) {
-			const struct bc_global *g = &p->globals[ip->a];
-			struct map_key keys[MAP_MAX_KEYS];
 			struct map_entry *e;
 
-			sp -= g->nkeys;
-			get_keys(g, sp, 0, keys);
-			e = map_find(vm->gmap[ip->a], keys);
+			sp -= p->globals[ip->a].nkeys;
+			e = map_at(vm, ip->a, sp);
 			(sp++)->l = e ? map_entry_long(e) : 0;
 			vmbreak;
 		}
 		vmcase(AGETS) {
-			const struct bc_global *g = &p->globals[ip->a];
-			struct map_key keys[MAP_MAX_KEYS];
 			struct map_entry *e;
 			const struct vstr *r = &vm_empty_str;
 
-			sp -= g->nkeys;
-			get_keys(g, sp, 0, keys);
-			e = map_find(vm->gmap[ip->a], keys);
+			sp -= p->globals[ip->a].nkeys;
+			e = map_at(vm, ip->a, sp);
 			if (e != NULL) {
 				size_t len;
 				const char *s = map_entry_str(e, &len);
@@ -742,66 +786,44 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			vmbreak;
 		}
 		vmcase(ASETL) {
-			const struct bc_global *g = &p->globals[ip->a];
-			struct map_key keys[MAP_MAX_KEYS];
+			union vm_val v;
 			struct map_entry *e;
-			int err = 0;
 
-			sp -= g->nkeys + 1;
-			get_keys(g, sp, 0, keys);
-			e = map_get(vm->gmap[ip->a], keys, &err);
-			if (unlikely(e == NULL)) {
-				raise_overflow(vm, g, err);
+			sp = elem_pop(vm, ip->a, sp, &v, &e);
+			if (unlikely(e == NULL))
 				goto on_error;
-			}
-			map_entry_set_long(e, sp[g->nkeys].l);
+			map_entry_set_long(e, v.l);
 			vmbreak;
 		}
 		vmcase(ASETS) {
-			const struct bc_global *g = &p->globals[ip->a];
-			struct map_key keys[MAP_MAX_KEYS];
-			const struct vstr *v;
+			union vm_val v;
 			struct map_entry *e;
-			int err = 0;
 
-			sp -= g->nkeys + 1;
-			get_keys(g, sp, 0, keys);
-			v = sp[g->nkeys].s;
-			e = map_get(vm->gmap[ip->a], keys, &err);
-			if (unlikely(e == NULL)) {
-				raise_overflow(vm, g, err);
+			sp = elem_pop(vm, ip->a, sp, &v, &e);
+			if (unlikely(e == NULL))
 				goto on_error;
-			}
 			if (unlikely(map_entry_set_str(vm->gmap[ip->a], e,
-						       v->data, v->len) != 0))
+						       v.s->data, v.s->len) != 0))
 				RAISE("out of memory");
 			vmbreak;
 		}
 		vmcase(AINCR) {
-			const struct bc_global *g = &p->globals[ip->a];
-			struct map_key keys[MAP_MAX_KEYS];
+			union vm_val v;
 			struct map_entry *e;
-			int err = 0;
 
-			sp -= g->nkeys + 1;
-			get_keys(g, sp, 0, keys);
-			e = map_get(vm->gmap[ip->a], keys, &err);
-			if (unlikely(e == NULL)) {
-				raise_overflow(vm, g, err);
+			sp = elem_pop(vm, ip->a, sp, &v, &e);
+			if (unlikely(e == NULL))
 				goto on_error;
-			}
-			sp[0].l = map_entry_add_long(e, sp[g->nkeys].l);
-			sp++;
+			(sp++)->l = map_entry_add_long(e, v.l);
 			vmbreak;
 		}
 		vmcase(AEXISTS) {
-			const struct bc_global *g = &p->globals[ip->a];
 			struct map_key keys[MAP_MAX_KEYS];
-			uint32_t mask = (uint32_t)ip->b;
+			bool slice;
 
-			sp -= vm_key_slots(g, mask);
-			get_keys(g, sp, mask, keys);
-			if (mask & ((1u << g->nkeys) - 1))
+			sp = keys_pop(vm, ip->a, sp, (uint32_t)ip->b, keys,
+				      &slice);
+			if (slice)
 				sp[0].l = map_slice_exists(vm->gmap[ip->a],
 							   keys);
 			else
@@ -811,13 +833,12 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			vmbreak;
 		}
 		vmcase(ADEL) {
-			const struct bc_global *g = &p->globals[ip->a];
 			struct map_key keys[MAP_MAX_KEYS];
-			uint32_t mask = (uint32_t)ip->b;
+			bool slice;
 
-			sp -= vm_key_slots(g, mask);
-			get_keys(g, sp, mask, keys);
-			if (mask & ((1u << g->nkeys) - 1))
+			sp = keys_pop(vm, ip->a, sp, (uint32_t)ip->b, keys,
+				      &slice);
+			if (slice)
 				map_delete_slice(vm->gmap[ip->a], keys);
 			else
 				map_delete(vm->gmap[ip->a], keys);
@@ -843,47 +864,35 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 
 		/* -- statistics -- */
 		vmcase(STATADD) {
-			const struct bc_global *g = &p->globals[ip->a];
-			int64_t v = sp[-1].l;
+			union vm_val v;
+			struct map_entry *e;
 
-			sp -= g->nkeys + 1;
-			if (g->nkeys == 0) {
-				stat_add(&vm->gstat[ip->a], v);
-			} else {
-				struct map_key keys[MAP_MAX_KEYS];
-				struct map_entry *e;
-				int err = 0;
-
-				get_keys(g, sp, 0, keys);
-				e = map_get(vm->gmap[ip->a], keys, &err);
-				if (unlikely(e == NULL)) {
-					raise_overflow(vm, g, err);
-					goto on_error;
-				}
-				stat_add(map_entry_stat(e), v);
+			if (p->globals[ip->a].nkeys == 0) {
+				stat_add(&vm->gstat[ip->a], (--sp)->l);
+				vmbreak;
 			}
+			sp = elem_pop(vm, ip->a, sp, &v, &e);
+			if (unlikely(e == NULL))
+				goto on_error;
+			stat_add(map_entry_stat(e), v.l);
 			vmbreak;
 		}
 		vmcase(STATOP) {
-			const struct bc_global *g = &p->globals[ip->a];
 			struct stat_agg *st;
 			int64_t v = 0;
 
 			if (ip->b == 5)
 				sp--;	/* the shift: fixed at load time */
-			sp -= g->nkeys;
-			st = stat_lookup(vm, ip->a, sp);
+			sp = stat_pop(vm, ip->a, sp, &st);
 			if (unlikely(stat_get(st, (enum stat_op)ip->b, &v) != 0))
 				RAISE("empty aggregate");
 			(sp++)->l = v;
 			vmbreak;
 		}
 		vmcase(HISTPRINT) {
-			const struct bc_global *g = &p->globals[ip->a];
 			struct stat_agg *st;
 
-			sp -= g->nkeys;
-			st = stat_lookup(vm, ip->a, sp);
+			sp = stat_pop(vm, ip->a, sp, &st);
 			if (unlikely(stat_hist_print(&vm->obuf, st,
 						     (int)p->hist_elision) != 0))
 				RAISE("empty aggregate");
@@ -892,11 +901,9 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			vmbreak;
 		}
 		vmcase(HISTSTR) {
-			const struct bc_global *g = &p->globals[ip->a];
 			struct stat_agg *st;
 
-			sp -= g->nkeys;
-			st = stat_lookup(vm, ip->a, sp);
+			sp = stat_pop(vm, ip->a, sp, &st);
 			sb_reset(&vm->scratch);
 			if (unlikely(stat_hist_print(&vm->scratch, st,
 						     (int)p->hist_elision) != 0))
@@ -906,13 +913,11 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			vmbreak;
 		}
 		vmcase(HISTBUCKET) {
-			const struct bc_global *g = &p->globals[ip->a];
 			struct stat_agg *st;
-			int64_t idx = sp[-1].l, v = 0;
+			int64_t idx = (--sp)->l, v = 0;
 			int rc;
 
-			sp -= g->nkeys + 1;
-			st = stat_lookup(vm, ip->a, sp);
+			sp = stat_pop(vm, ip->a, sp, &st);
 			rc = stat_hist_index(st, idx, &v);
 			if (unlikely(rc == -1))
 				RAISE("empty aggregate");
@@ -940,8 +945,7 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			if (so->hist) {
 				struct stat_agg *st;
 
-				sp -= g->nkeys;
-				st = stat_lookup(vm, (unsigned)ip->b, sp);
+				sp = stat_pop(vm, (unsigned)ip->b, sp, &st);
 				if (it->hagg_init && it->hagg.cfg != st->cfg) {
 					stat_free(&it->hagg);
 					it->hagg_init = false;

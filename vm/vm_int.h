@@ -199,10 +199,17 @@ static inline int vm_key_slots(const struct bc_global *g, uint32_t mask)
 /* ---- the string arena (vm_str.c) ---- */
 
 /* The first block (vm_new): 0, or -1 when out of memory; free them all
- * (vm_free); back to an empty arena, keeping the blocks (vm_run's end). */
+ * (vm_free). */
 int vm_arena_init(struct vm *vm);
 void vm_arena_free(struct vm *vm);
-void vm_arena_reset(struct vm *vm);
+
+/* Back to an empty arena, keeping the blocks (the end of vm_run). */
+static inline void vm_arena_reset(struct vm *vm)
+{
+	vm->arena_cur = vm->arena_head;
+	vm->arena_ptr = vm->arena_head->mem;
+	vm->arena_end = vm->arena_head->mem + vm->arena_head->cap;
+}
 /* Make room for N bytes at arena_ptr (a new or a kept block). */
 void vm_arena_grow(struct vm *vm, size_t n);
 

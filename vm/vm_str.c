@@ -68,13 +68,6 @@ void vm_arena_free(struct vm *vm)
 	}
 }
 
-void vm_arena_reset(struct vm *vm)
-{
-	vm->arena_cur = vm->arena_head;
-	vm->arena_ptr = vm->arena_head->mem;
-	vm->arena_end = vm->arena_head->mem + vm->arena_head->cap;
-}
-
 void vm_arena_grow(struct vm *vm, size_t n)
 {
 	struct vm_chunk *c = vm->arena_cur->next;
