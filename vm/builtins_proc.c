@@ -251,38 +251,20 @@ static bool is_self(const struct vm *vm)
 	return vm->ev == NULL || vm->ev->pid <= 0;
 }
 
-void bi_ppid(struct vm *vm, const union vm_val *args, union vm_val *ret)
-{
-	(void)args;
-	if (is_self(vm))
-		ret->l = getppid();
-	else
-		ret->l = cur_pinfo(vm, true)->ppid;
+/* ppid(), uid(), euid(), gid(), egid(): pytap's own where there is no
+ * process (begin, end, timers), else the thread's, from /proc. */
+#define STATUS_BUILTIN(name, own) \
+void bi_##name(struct vm *vm, const union vm_val *args, union vm_val *ret) \
+{ \
+	(void)args; \
+	ret->l = is_self(vm) ? (int64_t)own() : cur_pinfo(vm, true)->name; \
 }
-
-void bi_uid(struct vm *vm, const union vm_val *args, union vm_val *ret)
-{
-	(void)args;
-	ret->l = is_self(vm) ? (int64_t)getuid() : cur_pinfo(vm, true)->uid;
-}
-
-void bi_euid(struct vm *vm, const union vm_val *args, union vm_val *ret)
-{
-	(void)args;
-	ret->l = is_self(vm) ? (int64_t)geteuid() : cur_pinfo(vm, true)->euid;
-}
-
-void bi_gid(struct vm *vm, const union vm_val *args, union vm_val *ret)
-{
-	(void)args;
-	ret->l = is_self(vm) ? (int64_t)getgid() : cur_pinfo(vm, true)->gid;
-}
-
-void bi_egid(struct vm *vm, const union vm_val *args, union vm_val *ret)
-{
-	(void)args;
-	ret->l = is_self(vm) ? (int64_t)getegid() : cur_pinfo(vm, true)->egid;
-}
+STATUS_BUILTIN(ppid, getppid)
+STATUS_BUILTIN(uid, getuid)
+STATUS_BUILTIN(euid, geteuid)
+STATUS_BUILTIN(gid, getgid)
+STATUS_BUILTIN(egid, getegid)
+#undef STATUS_BUILTIN
 
 void bi_target(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
@@ -543,69 +525,22 @@ static int64_t clock_ns(const struct vm *vm, clockid_t id)
 	return (int64_t)vm->ev->time_ns + (now - clock_now(CLOCK_MONOTONIC));
 }
 
-void bi_gettimeofday_s(struct vm *vm, const union vm_val *args,
-		       union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_REALTIME) / 1000000000;
+/* gettimeofday_s() ... local_clock_ns(): clock CLK in units of DIV ns. */
+#define CLOCK_BUILTIN(name, clk, div) \
+void bi_##name(struct vm *vm, const union vm_val *args, union vm_val *ret) \
+{ \
+	(void)args; \
+	ret->l = clock_ns(vm, clk) / (div); \
 }
-
-void bi_gettimeofday_ms(struct vm *vm, const union vm_val *args,
-			union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_REALTIME) / 1000000;
-}
-
-void bi_gettimeofday_us(struct vm *vm, const union vm_val *args,
-			union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_REALTIME) / 1000;
-}
-
-void bi_gettimeofday_ns(struct vm *vm, const union vm_val *args,
-			union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_REALTIME);
-}
-
-void bi_local_clock_s(struct vm *vm, const union vm_val *args,
-		      union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_MONOTONIC) / 1000000000;
-}
-
-void bi_local_clock_ms(struct vm *vm, const union vm_val *args,
-		       union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_MONOTONIC) / 1000000;
-}
-
-void bi_local_clock_us(struct vm *vm, const union vm_val *args,
-		       union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_MONOTONIC) / 1000;
-}
-
-void bi_local_clock_ns(struct vm *vm, const union vm_val *args,
-		       union vm_val *ret)
-{
-	(void)vm;
-	(void)args;
-	ret->l = clock_ns(vm, CLOCK_MONOTONIC);
-}
+CLOCK_BUILTIN(gettimeofday_s, CLOCK_REALTIME, 1000000000)
+CLOCK_BUILTIN(gettimeofday_ms, CLOCK_REALTIME, 1000000)
+CLOCK_BUILTIN(gettimeofday_us, CLOCK_REALTIME, 1000)
+CLOCK_BUILTIN(gettimeofday_ns, CLOCK_REALTIME, 1)
+CLOCK_BUILTIN(local_clock_s, CLOCK_MONOTONIC, 1000000000)
+CLOCK_BUILTIN(local_clock_ms, CLOCK_MONOTONIC, 1000000)
+CLOCK_BUILTIN(local_clock_us, CLOCK_MONOTONIC, 1000)
+CLOCK_BUILTIN(local_clock_ns, CLOCK_MONOTONIC, 1)
+#undef CLOCK_BUILTIN
 
 void bi_get_cycles(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {

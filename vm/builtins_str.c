@@ -668,14 +668,6 @@ static void out_printf(struct vm *vm, const char *fmt, ...)
 							: sizeof(buf) - 1);
 }
 
-void bi_ansi_clear_screen(struct vm *vm, const union vm_val *args,
-			  union vm_val *ret)
-{
-	(void)args;
-	(void)ret;
-	vm_out(vm, "\033[1;1H\033[J", 9);
-}
-
 void bi_ansi_set_color1(struct vm *vm, const union vm_val *args,
 			union vm_val *ret)
 {
@@ -702,23 +694,6 @@ void bi_ansi_set_color3(struct vm *vm, const union vm_val *args,
 			   args[0].l);
 }
 
-void bi_ansi_reset_color(struct vm *vm, const union vm_val *args,
-			 union vm_val *ret)
-{
-	(void)args;
-	(void)ret;
-	/* ansi_set_color(0, 0, 0) */
-	vm_out(vm, "\033[0;0m", 6);
-}
-
-void bi_ansi_new_line(struct vm *vm, const union vm_val *args,
-		      union vm_val *ret)
-{
-	(void)args;
-	(void)ret;
-	vm_out(vm, "\n", 1);
-}
-
 void bi_ansi_cursor_move(struct vm *vm, const union vm_val *args,
 			 union vm_val *ret)
 {
@@ -726,34 +701,20 @@ void bi_ansi_cursor_move(struct vm *vm, const union vm_val *args,
 	out_printf(vm, "\033[%" PRId64 ";%" PRId64 "H", args[1].l, args[0].l);
 }
 
-void bi_ansi_cursor_hide(struct vm *vm, const union vm_val *args,
-			 union vm_val *ret)
-{
-	(void)args;
-	(void)ret;
-	vm_out(vm, "\033[>5I", 5);
+/* ansi_clear_screen(), ansi_reset_color(), ansi_new_line(),
+ * ansi_cursor_hide/save/restore/show(): a fixed sequence. */
+#define ANSI_SEQUENCE(name, seq) \
+void bi_##name(struct vm *vm, const union vm_val *args, union vm_val *ret) \
+{ \
+	(void)args; \
+	(void)ret; \
+	vm_out(vm, seq, sizeof(seq) - 1); \
 }
-
-void bi_ansi_cursor_save(struct vm *vm, const union vm_val *args,
-			 union vm_val *ret)
-{
-	(void)args;
-	(void)ret;
-	vm_out(vm, "\033[s", 3);
-}
-
-void bi_ansi_cursor_restore(struct vm *vm, const union vm_val *args,
-			    union vm_val *ret)
-{
-	(void)args;
-	(void)ret;
-	vm_out(vm, "\033[u", 3);
-}
-
-void bi_ansi_cursor_show(struct vm *vm, const union vm_val *args,
-			 union vm_val *ret)
-{
-	(void)args;
-	(void)ret;
-	vm_out(vm, "\033[>5h", 5);
-}
+ANSI_SEQUENCE(ansi_clear_screen, "\033[1;1H\033[J")
+ANSI_SEQUENCE(ansi_reset_color, "\033[0;0m")	/* ansi_set_color(0, 0, 0) */
+ANSI_SEQUENCE(ansi_new_line, "\n")
+ANSI_SEQUENCE(ansi_cursor_hide, "\033[>5I")
+ANSI_SEQUENCE(ansi_cursor_save, "\033[s")
+ANSI_SEQUENCE(ansi_cursor_restore, "\033[u")
+ANSI_SEQUENCE(ansi_cursor_show, "\033[>5h")
+#undef ANSI_SEQUENCE
