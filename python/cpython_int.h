@@ -172,6 +172,19 @@ int py_long_small(struct py_ctx *c, uint64_t addr, const unsigned char *head,
 int py_instance_attr(struct py_ctx *c, uint64_t obj, const char *name,
 		     uint64_t *val);
 
+/* The digit count of an int object whose tag word (L->long_tag: lv_tag,
+ * or ob_size before 3.12) is TAG; *NEG: it is negative. */
+static inline uint64_t py_long_digits(const struct py_layout *L, uint64_t tag,
+				      bool *neg)
+{
+	if (L->long_tagged) {
+		*neg = (tag & 3) == 2;
+		return tag >> 3;
+	}
+	*neg = (int64_t)tag < 0;
+	return *neg ? (uint64_t)(-(int64_t)tag) : tag;
+}
+
 /* Is ADDR's type (already read: TYPE) the built-in S? */
 static inline bool py_is(const struct py_proc *pp, uint64_t type,
 			 enum py_sym s)

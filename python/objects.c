@@ -168,13 +168,7 @@ int py_long_small(struct py_ctx *c, uint64_t addr, const unsigned char *head,
 		head = b;
 	}
 	tag = py_u64(head, L->long_tag);
-	if (L->long_tagged) {
-		*neg = (tag & 3) == 2;
-		nd = tag >> 3;
-	} else {
-		*neg = (int64_t)tag < 0;
-		nd = *neg ? (uint64_t)(-(int64_t)tag) : tag;
-	}
+	nd = py_long_digits(L, tag, neg);
 	if (nd > 3)
 		return -1;
 	for (uint64_t i = nd; i-- > 0;) {

@@ -33,73 +33,67 @@
 
 /* ---- layout tables ------------------------------------------------------ */
 
+/* The fields no version from 3.11 to 3.13 moved: the object headers, the
+ * str state bits, dicts' internals, the name fields of code objects, the
+ * thread states' list links.  A version that moves one of them spells its
+ * table out without this (a field named twice is an error:
+ * -Woverride-init). */
+#define PY_LAYOUT_3_11_TO_3_13 \
+	.major = 3, \
+	.ts_prev = 0, .ts_next = 8, .ts_interp = 16, .chunk_data = 24, \
+	.fr_size = 72, .fr_instr = 56, \
+	.co_filename = 112, .co_name = 120, .co_qualname = 128, \
+	.co_linetable = 136, \
+	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168, \
+	.tpflag_managed_dict = 1ul << 4, .tp_basicsize = 32, \
+	.obj_managed_dict = -24, \
+	.str_length = 16, .str_state = 32, .str_kind_shift = 2, \
+	.str_compact_bit = 5, .str_ascii_bit = 6, \
+	.bytes_data = 32, .long_tag = 16, .long_digits = 24, \
+	.float_value = 16, .tuple_items = 24, .list_items = 24, \
+	.dict_used = 16, .dict_keys = 32, .dict_values = 40, \
+	.dk_log2_size = 8, .dk_log2_index_bytes = 9, .dk_kind = 10, \
+	.dk_nentries = 24, .dk_indices = 32, \
+	.dk_entry_general = 24, .dk_entry_unicode = 16, \
+	.module_dict = 16
+
 /* CPython 3.11 (x86_64, Debian 12's 3.11.2 headers; checked to hold for a
  * 3.11.7 build as well). */
 static const struct py_layout py311 = {
-	.major = 3, .minor = 11,
+	PY_LAYOUT_3_11_TO_3_13,
+	.minor = 11,
 	.rt_size = 584, .rt_interp_head = 40, .rt_tstate_current = 576,
 	.is_size = 896, .is_next = 0, .is_threads_head = 16,
 	.is_modules = 888,
-	.ts_size = 360, .ts_prev = 0, .ts_next = 8, .ts_interp = 16,
-	.ts_cframe = 56, .ts_current_frame = -1,
+	.ts_size = 360, .ts_cframe = 56, .ts_current_frame = -1,
 	.ts_thread_id = 152, .ts_native_id = 160,
 	.ts_datastack_chunk = 296, .ts_datastack_top = 304,
-	.cf_current_frame = 8, .chunk_data = 24,
-	.fr_size = 72, .fr_code = 32, .fr_previous = 48, .fr_instr = 56,
+	.cf_current_frame = 8, .fr_code = 32, .fr_previous = 48,
 	.fr_owner = 69, .fr_owner_cstack = -1,
-	.co_size = 184, .co_firstlineno = 72, .co_filename = 112,
-	.co_name = 120, .co_qualname = 128, .co_linetable = 136,
-	.co_code_adaptive = 184,
-	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168,
-	.ht_cached_keys = 872, .tpflag_managed_dict = 1ul << 4,
-	.tp_basicsize = 32,
-	.obj_managed_dict = -24, .obj_managed_values = -32,
-	.str_length = 16, .str_state = 32, .str_kind_shift = 2,
-	.str_compact_bit = 5, .str_ascii_bit = 6,
-	.str_ascii_data = 48, .str_compact_data = 72, .str_data_ptr = 72,
-	.bytes_data = 32,
-	.long_tagged = false, .long_tag = 16, .long_digits = 24,
-	.float_value = 16, .tuple_items = 24, .list_items = 24,
-	.dict_used = 16, .dict_keys = 32, .dict_values = 40,
-	.dk_log2_size = 8, .dk_log2_index_bytes = 9, .dk_kind = 10,
-	.dk_nentries = 24, .dk_indices = 32,
-	.dk_entry_general = 24, .dk_entry_unicode = 16,
-	.module_dict = 16,
+	.co_size = 184, .co_firstlineno = 72, .co_code_adaptive = 184,
+	.ht_cached_keys = 872, .obj_managed_values = -32,
+	.str_ascii_data = 48, .str_compact_data = 72,
+	.str_data_ptr = 72, .long_tagged = false,
 };
 
 /* CPython 3.12 (x86_64, headers of 3.12.1).  The GIL holder is no longer
  * in _PyRuntime (the current thread state became thread-local), so thread
  * states are found by walking the list. */
 static const struct py_layout py312 = {
-	.major = 3, .minor = 12,
+	PY_LAYOUT_3_11_TO_3_13,
+	.minor = 12,
 	.rt_size = 48, .rt_interp_head = 40, .rt_tstate_current = -1,
 	.is_size = 952, .is_next = 0, .is_threads_head = 72,
 	.is_modules = 944,
-	.ts_size = 288, .ts_prev = 0, .ts_next = 8, .ts_interp = 16,
-	.ts_cframe = 56, .ts_current_frame = -1,
+	.ts_size = 288, .ts_cframe = 56, .ts_current_frame = -1,
 	.ts_thread_id = 136, .ts_native_id = 144,
 	.ts_datastack_chunk = 232, .ts_datastack_top = 240,
-	.cf_current_frame = 0, .chunk_data = 24,
-	.fr_size = 72, .fr_code = 0, .fr_previous = 8, .fr_instr = 56,
+	.cf_current_frame = 0, .fr_code = 0, .fr_previous = 8,
 	.fr_owner = 70, .fr_owner_cstack = 3,
-	.co_size = 192, .co_firstlineno = 68, .co_filename = 112,
-	.co_name = 120, .co_qualname = 128, .co_linetable = 136,
-	.co_code_adaptive = 192,
-	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168,
-	.ht_cached_keys = 880, .tpflag_managed_dict = 1ul << 4,
-	.tp_basicsize = 32,
-	.obj_managed_dict = -24, .obj_managed_values = 0,
-	.str_length = 16, .str_state = 32, .str_kind_shift = 2,
-	.str_compact_bit = 5, .str_ascii_bit = 6,
-	.str_ascii_data = 40, .str_compact_data = 56, .str_data_ptr = 56,
-	.bytes_data = 32,
-	.long_tagged = true, .long_tag = 16, .long_digits = 24,
-	.float_value = 16, .tuple_items = 24, .list_items = 24,
-	.dict_used = 16, .dict_keys = 32, .dict_values = 40,
-	.dk_log2_size = 8, .dk_log2_index_bytes = 9, .dk_kind = 10,
-	.dk_nentries = 24, .dk_indices = 32,
-	.dk_entry_general = 24, .dk_entry_unicode = 16,
-	.module_dict = 16,
+	.co_size = 192, .co_firstlineno = 68, .co_code_adaptive = 192,
+	.ht_cached_keys = 880, .obj_managed_values = 0,
+	.str_ascii_data = 40, .str_compact_data = 56,
+	.str_data_ptr = 56, .long_tagged = true,
 };
 
 /* CPython 3.13 (x86_64, headers of 3.13.0): the thread state points at
@@ -108,36 +102,21 @@ static const struct py_layout py312 = {
  * numbers too.)  Instance values moved inline, after the object, and
  * PyDictValues got a header. */
 static const struct py_layout py313 = {
-	.major = 3, .minor = 13,
+	PY_LAYOUT_3_11_TO_3_13,
+	.minor = 13,
 	.rt_size = 640, .rt_interp_head = 632, .rt_tstate_current = -1,
 	.is_size = 7664, .is_next = 7264, .is_threads_head = 7344,
 	.is_modules = 7656,
-	.ts_size = 304, .ts_prev = 0, .ts_next = 8, .ts_interp = 16,
-	.ts_cframe = -1, .ts_current_frame = 72,
+	.ts_size = 304, .ts_cframe = -1, .ts_current_frame = 72,
 	.ts_thread_id = 152, .ts_native_id = 160,
 	.ts_datastack_chunk = 232, .ts_datastack_top = 240,
-	.cf_current_frame = 0, .chunk_data = 24,
-	.fr_size = 72, .fr_code = 0, .fr_previous = 8, .fr_instr = 56,
+	.cf_current_frame = 0, .fr_code = 0, .fr_previous = 8,
 	.fr_owner = 70, .fr_owner_cstack = 3,
-	.co_size = 200, .co_firstlineno = 68, .co_filename = 112,
-	.co_name = 120, .co_qualname = 128, .co_linetable = 136,
-	.co_code_adaptive = 200,
-	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168,
-	.ht_cached_keys = 880, .tpflag_managed_dict = 1ul << 4,
-	.tp_basicsize = 32,
-	.obj_managed_dict = -24, .obj_managed_values = 0,
+	.co_size = 200, .co_firstlineno = 68, .co_code_adaptive = 200,
+	.ht_cached_keys = 880, .obj_managed_values = 0,
 	.obj_inline_values = true, .dict_values_header = true,
-	.str_length = 16, .str_state = 32, .str_kind_shift = 2,
-	.str_compact_bit = 5, .str_ascii_bit = 6,
-	.str_ascii_data = 40, .str_compact_data = 56, .str_data_ptr = 56,
-	.bytes_data = 32,
-	.long_tagged = true, .long_tag = 16, .long_digits = 24,
-	.float_value = 16, .tuple_items = 24, .list_items = 24,
-	.dict_used = 16, .dict_keys = 32, .dict_values = 40,
-	.dk_log2_size = 8, .dk_log2_index_bytes = 9, .dk_kind = 10,
-	.dk_nentries = 24, .dk_indices = 32,
-	.dk_entry_general = 24, .dk_entry_unicode = 16,
-	.module_dict = 16,
+	.str_ascii_data = 40, .str_compact_data = 56,
+	.str_data_ptr = 56, .long_tagged = true,
 };
 
 static const struct py_layout *const layouts[] = { &py311, &py312, &py313 };
