@@ -410,20 +410,8 @@ size_t vm_text_str(const struct vm *vm, char *outstr, const char *in,
 		} else if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
 			*out++ = (char)c;
 		} else {
-			char e = 0;
+			char e = fmt_escape_letter(c, '"');
 
-			switch (c) {
-			case '\a': e = 'a'; break;
-			case '\b': e = 'b'; break;
-			case '\f': e = 'f'; break;
-			case '\n': e = 'n'; break;
-			case '\r': e = 'r'; break;
-			case '\t': e = 't'; break;
-			case '\v': e = 'v'; break;
-			case '"': e = '"'; break;
-			case '\\': e = '\\'; break;
-			default: break;
-			}
 			num = e ? 2 : 4;
 			if (!esc && outlen - 3 < num) {
 				esc = out;
