@@ -3,7 +3,7 @@
  * loader and verifier: vm_new, vm_free), vm.c (the dispatch loop),
  * vm_str.c (the string arena, output) and builtins_*.c (the built-in
  * functions); python/pybuiltins.c implements its built-ins against it
- * too.  Nothing else includes this but the VM's unit test.
+ * too.  Nothing else includes it.
  *
  * Strings: every string a handler produces lives in the per-run arena
  * (vm_str_*), is at most maxstringlen-1 bytes long and holds no NUL byte
@@ -210,6 +210,7 @@ static inline void vm_arena_reset(struct vm *vm)
 	vm->arena_ptr = vm->arena_head->mem;
 	vm->arena_end = vm->arena_head->mem + vm->arena_head->cap;
 }
+
 /* Make room for N bytes at arena_ptr (a new or a kept block). */
 void vm_arena_grow(struct vm *vm, size_t n);
 
@@ -231,11 +232,12 @@ static inline struct vstr *vm_arena_str(struct vm *vm, size_t len)
 
 /* ---- services for the built-ins ---- */
 
-/* Raise a runtime error (message as SystemTap words it). */
+/* Raise a runtime error (message as SystemTap words it): vm.c. */
 void vm_raise(struct vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A new arena string holding N bytes of S (cut at maxlen and at a NUL). */
+/* Strings and output (vm_str.c).  A new arena string holding N bytes of S
+ * (cut at maxlen and at a NUL). */
 const struct vstr *vm_str_new(struct vm *vm, const char *s, size_t n);
 /* Build a string in place: vm_str_begin returns room for maxlen+1 bytes;
  * vm_str_end(vm, n) makes the first n of them (cut at maxlen) a string. */
@@ -252,16 +254,19 @@ void vm_out(struct vm *vm, const char *s, size_t n);
 /* Flush stdout's buffer, then print "WARNING: MSG" on stderr. */
 void vm_warn(struct vm *vm, const char *msg);
 
-/* The tgid/tid of the current event, or pytap's own for begin/end/timer. */
+/* The tgid/tid of the current event, or pytap's own for begin/end/timer
+ * (builtins_proc.c). */
 pid_t vm_cur_pid(const struct vm *vm);
 pid_t vm_cur_tid(const struct vm *vm);
 
 /* SystemTap's _stp_text_str over an in-memory string: escape into OUT
- * (room for maxlen+1 bytes); returns the length written. */
+ * (room for maxlen+1 bytes); returns the length written
+ * (builtins_str.c). */
 size_t vm_text_str(const struct vm *vm, char *out, const char *in,
 		   int64_t inlen, int64_t outlen, bool quoted);
 
-/* Built-in state, set up and torn down by vm_new/vm_free. */
+/* Built-in state, set up and torn down by vm_new/vm_free
+ * (builtins_proc.c). */
 void vm_builtins_init(struct vm *vm);
 void vm_builtins_free(struct vm *vm);
 
