@@ -6,7 +6,7 @@
  * ret is 'L' (long), 'S' (string) or 'V' (no value); args has one letter per
  * parameter ('L' or 'S').  A name may appear several times with different
  * arities (overloads).  compiler/builtins.c turns this into the signature
- * table used by resolve.c; vm/builtins.c (or python/pybuiltins.c) implements each id as
+ * table used by resolve.c; vm/builtins_*.c (or python/pybuiltins.c) implements each id as
  *     void bi_<id>(struct vm *vm, const union vm_val *args, union vm_val *ret)
  * and the VM calls it through OP_BUILTIN with a = BI_<id>.
  *
@@ -17,7 +17,7 @@
 /* ORDER BI */
 #define BC_BUILTINS(BI) BC_BUILTINS_VM(BI) BC_BUILTINS_PY(BI) BC_BUILTINS_VM2(BI)
 
-/* Implemented by the VM itself (vm/builtins.c). */
+/* Implemented by the VM itself (vm/builtins_proc.c, vm/builtins_str.c). */
 #define BC_BUILTINS_VM(BI) \
 	/* process and thread identity (of the current probe hit) */ \
 	BI(pid,            "pid",            'L', "") \

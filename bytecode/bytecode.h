@@ -1,7 +1,8 @@
 /*
  * bytecode.h - a compiled pytap program: the only thing compiler/ hands to
- * runtime/.  The compiler fills it (codegen.c), the runtime loads and runs
- * it (vm.c, session.c), bytecode.c frees and disassembles it (-p3).
+ * vm/.  The compiler fills it (codegen.c), the VM loads and runs it
+ * (vm/load.c, vm/vm.c; session.c drives it), bytecode.c frees and
+ * disassembles it (-p3).
  *
  * Everything is plain data (no pointers into the AST), so a program could
  * be serialized; strings are owned by the program (bc_program_free).

@@ -3,8 +3,9 @@
  *
  *	OP(name, operands, pops, pushes)	semantics
  *
- * The format matters in: compiler/codegen.c (emits), runtime/vm.c
- * (executes), runtime/bytecode.c (disassembles for -p3).  Grep "ORDER OP"
+ * The format matters in: compiler/codegen.c (emits), vm/load.c
+ * (verifies), vm/vm.c (executes), bytecode/bytecode.c (disassembles for
+ * -p3).  Grep "ORDER OP"
  * before changing the order.
  *
  * An instruction is struct bc_insn { uint8_t op; uint8_t x; uint16_t a;
@@ -17,7 +18,7 @@
  * Operand letters: K = b indexes the long constant pool; C = b indexes the
  * string constant pool; L = a is a local slot; G = a is a global index;
  * J = b is a relative jump (target = pc + 1 + b); F = a is a function;
- * B = a is a built-in id (runtime/builtin_list.h), x = its argument count;
+ * B = a is a built-in id (bytecode/builtin_list.h), x = its argument count;
  * P = a is a format index; N = x (or a) is a count as documented.
  * "pops"/"pushes" count slots; -1 means "see the comment".
  *
@@ -102,7 +103,7 @@
 	OP(ENDTRY,  -, 0, 0)	/* pop the innermost catch handler */ \
 	OP(CATCHMSG,-, 0, 1)	/* push the caught error's message (string) */ \
 	\
-	/* built-ins: runtime/builtin_list.h */ \
+	/* built-ins: bytecode/builtin_list.h */ \
 	OP(BUILTIN, B, -1, -1)	/* call built-in a with x arguments popped \
 				   (first argument deepest); pushes one \
 				   value unless the built-in is void */ \

@@ -15,12 +15,12 @@
  * is where rip points when a thread stops on the int3.
  */
 #include "sdt.h"
+#include "seterr.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,20 +447,6 @@ int sdt_arg_fetch(const struct sdt_arg *a, const struct user_regs_struct *regs,
 	}
 	*out = extend(v, a->size, a->is_signed);
 	return 0;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* Parse the notes of one SHT_NOTE section into F. */

@@ -6,7 +6,7 @@
  * objects.
  *
  * Everything version-specific is data: one struct py_layout per CPython
- * minor version (cpython.c), with offsets derived from that version's
+ * minor version (pyversions.c), with offsets derived from that version's
  * headers.  A process whose version has no table is refused with a message
  * that says so.
  *
@@ -21,7 +21,10 @@
  * of code objects by address would be wrong after a code object is freed
  * and another one takes its place.)
  *
- * This file knows nothing of the VM; runtime/builtins.c calls it.
+ * The files: pyversions.c (the layouts, py_proc_find), frames.c (py_ctx,
+ * py_stack, py_threads), linetable.c (py_linetable_line), objects.c
+ * (reading memory, str, int, dict, attributes), pyrepr.c (py_repr).
+ * None of them knows the VM: pybuiltins.c makes VM built-ins of them.
  */
 #ifndef PYTAP_CPYTHON_H
 #define PYTAP_CPYTHON_H
@@ -172,9 +175,17 @@ int py_threads(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 int py_repr(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	    uint64_t addr, struct strbuf *out, size_t max);
 
-/* The line of byte offset ADDRQ (code units * 2) in a 3.11+ location
- * table (Objects/locations.md), starting from FIRSTLINENO; -1 when the
- * instruction has no line.  Exposed for the unit test. */
+/*
+ * The location-table decoder (linetable.c): the line of the instruction
+ * at byte offset ADDRQ (code units * 2, as f_lasti * 2 or the offset of
+ * the instruction pointer from co_code_adaptive) in the 3.11+ location
+ * table TAB of LEN bytes (co_linetable's bytes; Objects/locations.md),
+ * whose code starts at FIRSTLINENO (co_firstlineno).  -1 when the
+ * instruction has no line or TAB is corrupt; ADDRQ < 0 (the code has not
+ * started): FIRSTLINENO.  Pure: it reads only TAB, so it serves a table
+ * read from the target (frames.c) as well as one handed over by the
+ * in-process agent.
+ */
 int py_linetable_line(const unsigned char *tab, size_t len, int firstlineno,
 		      int addrq);
 

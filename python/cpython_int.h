@@ -1,7 +1,8 @@
 /*
- * cpython_int.h - the per-version layout tables and the read helpers that
- * cpython.c (threads, frames, code objects) and pyrepr.c (objects) share.
- * Not for the VM.
+ * cpython_int.h - python/'s internals: the per-version layout (struct
+ * py_layout, whose tables are in pyversions.c) and the read helpers that
+ * objects.c defines and frames.c (threads, frames, code objects) and
+ * pyrepr.c (repr of objects) use.  Not for the VM or the session.
  */
 #ifndef PYTAP_CPYTHON_INT_H
 #define PYTAP_CPYTHON_INT_H
@@ -9,6 +10,11 @@
 #include <string.h>
 
 #include "cpython.h"
+#include "seterr.h"
+
+/* Set C's error message (printf-style): what went wrong, for the caller
+ * of py_stack(), py_threads(), py_repr(). */
+#define CERR(c, ...) seterr((c)->err, sizeof((c)->err), __VA_ARGS__)
 
 /*
  * Offsets (bytes) into CPython's structures for one minor version; -1 =
@@ -123,7 +129,7 @@ static inline uint32_t py_u32(const unsigned char *b, int off)
 	return v;
 }
 
-/* Start a read with context C (resets its results and error). */
+/* Start a read with context C (resets its results and error): frames.c. */
 int py_begin(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m);
 
 /* Read one range: 0, or -1 (c->err says where). */
@@ -132,14 +138,14 @@ int py_read1(struct py_ctx *c, uint64_t addr, void *buf, size_t len);
 /* Read N ranges in one go; returns how many were read completely. */
 size_t py_readv(struct py_ctx *c, struct py_iov *v, size_t n);
 
+/* Append code point CP to OUT as UTF-8 (U+FFFD past U+10FFFF). */
+void py_put_utf8(struct strbuf *out, uint32_t cp);
+
 /*
  * The text of the str object at ADDR, as UTF-8, at most MAX bytes, appended
  * to OUT.  HEAD/HAVE: bytes of the object already read from its start
  * (may be NULL/0).  Returns 0, or -1 if it is not readable as a str.
  */
-/* Append code point CP to OUT as UTF-8 (U+FFFD past U+10FFFF). */
-void py_put_utf8(struct strbuf *out, uint32_t cp);
-
 int py_str_text(struct py_ctx *c, uint64_t addr, const unsigned char *head,
 		size_t have, struct strbuf *out, size_t max);
 
@@ -159,6 +165,25 @@ int py_dict_items(struct py_ctx *c, uint64_t dict, uint64_t *keys,
  * too big).  HEAD: its first 40 bytes if already read, else NULL. */
 int py_long_small(struct py_ctx *c, uint64_t addr, const unsigned char *head,
 		  uint64_t *val, bool *neg);
+
+/* The attribute NAME of the instance OBJ whose class keeps a managed dict
+ * (every Python class without __slots__): *VAL, or 0 when it has none.
+ * 0, or -1 when unreadable. */
+int py_instance_attr(struct py_ctx *c, uint64_t obj, const char *name,
+		     uint64_t *val);
+
+/* The digit count of an int object whose tag word (L->long_tag: lv_tag,
+ * or ob_size before 3.12) is TAG; *NEG: it is negative. */
+static inline uint64_t py_long_digits(const struct py_layout *L, uint64_t tag,
+				      bool *neg)
+{
+	if (L->long_tagged) {
+		*neg = (tag & 3) == 2;
+		return tag >> 3;
+	}
+	*neg = (int64_t)tag < 0;
+	return *neg ? (uint64_t)(-(int64_t)tag) : tag;
+}
 
 /* Is ADDR's type (already read: TYPE) the built-in S? */
 static inline bool py_is(const struct py_proc *pp, uint64_t type,

@@ -1,7 +1,7 @@
 /*
  * pybuiltins.c - the built-ins that look inside a traced CPython (pytap
  * extensions, not SystemTap's): pystack(), pystack(sep), print_pystack(),
- * pystacks(), print_pystacks(), pyrepr(addr).  cpython.c and pyrepr.c do
+ * pystacks(), print_pystacks(), pyrepr(addr).  frames.c and pyrepr.c do
  * the reading; this file picks the process and thread, formats, and turns
  * failures into runtime errors (catchable with try/catch).
  *

@@ -203,13 +203,7 @@ static int repr_int(struct rctx *r, uint64_t addr, const unsigned char *h,
 	char *dec;
 	size_t nbytes, n, i, ndec = 0;
 
-	if (L->long_tagged) {
-		neg = (tag & 3) == 2;
-		nd = tag >> 3;
-	} else {
-		neg = (int64_t)tag < 0;
-		nd = neg ? (uint64_t)(-(int64_t)tag) : tag;
-	}
+	nd = py_long_digits(L, tag, &neg);
 	if (nd == 0) {
 		sb_putc(r->out, '0');
 		return 0;

@@ -89,11 +89,59 @@ static int32_t digits_to_int(const char *s, size_t len, size_t *i)
 	return (int32_t)v;
 }
 
+/* A width or a precision at *I: '*' (FMT_STAR), digits (0 if they wrapped
+ * negative), or neither (FMT_UNSPEC). */
+static int32_t field(const char *fmt, size_t len, size_t *i)
+{
+	int32_t v;
+
+	if (fmt[*i] == '*') {
+		(*i)++;
+		return FMT_STAR;
+	}
+	if (fmt[*i] < '0' || fmt[*i] > '9')
+		return FMT_UNSPEC;
+	v = digits_to_int(fmt, len, i);
+	return v < 0 ? 0 : v;	/* wrapped: clamps to 0 */
+}
+
+/* The conversions stap 4.8 knows: the letter, what it converts, the base
+ * of a number, the flags it implies. */
+struct conv {
+	char spec;
+	uint8_t conv, base;
+	unsigned flags;
+};
+
+static const struct conv convs[] = {
+	{ 'b', FMT_BINARY, 0, 0 },
+	{ 'c', FMT_CHAR, 0, 0 },
+	{ 's', FMT_STRING, 0, 0 },
+	{ 'm', FMT_MEMORY, 0, 0 },
+	{ 'M', FMT_MEMHEX, 0, 0 },
+	{ 'd', FMT_NUMBER, 10, FMT_SIGN },
+	{ 'i', FMT_NUMBER, 10, FMT_SIGN },
+	{ 'u', FMT_NUMBER, 10, 0 },
+	{ 'o', FMT_NUMBER, 8, 0 },
+	{ 'X', FMT_NUMBER, 16, FMT_LARGE },
+	{ 'x', FMT_NUMBER, 16, 0 },
+	{ 'p', FMT_POINTER, 16, FMT_SPECIAL },	/* since stap 1.3, %#x */
+};
+
+static const struct conv *conv_spec(char c)
+{
+	for (size_t k = 0; k < sizeof convs / sizeof convs[0]; k++)
+		if (convs[k].spec == c)
+			return &convs[k];
+	return NULL;
+}
+
 int fmt_parse(const char *fmt, size_t len, struct fmt *out, char *err,
 	      size_t errlen)
 {
 	struct pbuf pb;
 	struct fmt_dir d;
+	const struct conv *cs;
 	size_t i = 0, lit_off = 0, err_off = 0;
 	const char *msg = NULL;
 	bool pending;		/* a conversion was cut short at the end */
@@ -142,14 +190,7 @@ int fmt_parse(const char *fmt, size_t len, struct fmt *out, char *err,
 		if (i == len)
 			goto cut;
 
-		if (fmt[i] == '*') {
-			d.width = FMT_STAR;
-			i++;
-		} else if (fmt[i] >= '0' && fmt[i] <= '9') {
-			d.width = digits_to_int(fmt, len, &i);
-			if (d.width < 0)
-				d.width = 0;	/* wrapped: clamps to 0 */
-		}
+		d.width = field(fmt, len, &i);
 		if (i == len)
 			goto cut;
 
@@ -157,14 +198,7 @@ int fmt_parse(const char *fmt, size_t len, struct fmt *out, char *err,
 			i++;
 			if (i == len)
 				goto cut;
-			if (fmt[i] == '*') {
-				d.prec = FMT_STAR;
-				i++;
-			} else if (fmt[i] >= '0' && fmt[i] <= '9') {
-				d.prec = digits_to_int(fmt, len, &i);
-				if (d.prec < 0)
-					d.prec = 0;
-			}
+			d.prec = field(fmt, len, &i);
 		}
 		if (i == len)
 			goto cut;
@@ -176,46 +210,15 @@ int fmt_parse(const char *fmt, size_t len, struct fmt *out, char *err,
 		}
 
 		d.spec = fmt[i];
-		switch (fmt[i]) {
-		case 'b': d.conv = FMT_BINARY; break;
-		case 'c': d.conv = FMT_CHAR; break;
-		case 's': d.conv = FMT_STRING; break;
-		case 'm': d.conv = FMT_MEMORY; break;
-		case 'M': d.conv = FMT_MEMHEX; break;
-		case 'd':
-		case 'i':
-			d.flags |= FMT_SIGN;
-			d.conv = FMT_NUMBER;
-			d.base = 10;
-			break;
-		case 'u':
-			d.conv = FMT_NUMBER;
-			d.base = 10;
-			break;
-		case 'o':
-			d.conv = FMT_NUMBER;
-			d.base = 8;
-			break;
-		case 'X':
-			d.flags |= FMT_LARGE;
-			d.conv = FMT_NUMBER;
-			d.base = 16;
-			break;
-		case 'x':
-			d.conv = FMT_NUMBER;
-			d.base = 16;
-			break;
-		case 'p':
-			/* since stap 1.3, %p is %#x */
-			d.flags |= FMT_SPECIAL;
-			d.conv = FMT_POINTER;
-			d.base = 16;
-			break;
-		default:
+		cs = conv_spec(fmt[i]);
+		if (cs == NULL) {
 			msg = msg_badconv;
 			err_off = i;
 			goto fail;
 		}
+		d.conv = cs->conv;
+		d.base = cs->base;
+		d.flags |= cs->flags;
 		i++;
 
 		if (d.width == FMT_STAR)
@@ -407,6 +410,21 @@ static void put_number(struct out *o, uint64_t num, int base, int size,
 	put_n(o, ' ', size);
 }
 
+char fmt_escape_letter(int c, char quote)
+{
+	switch (c) {
+	case '\a': return 'a';
+	case '\b': return 'b';
+	case '\f': return 'f';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	case '\t': return 't';
+	case '\v': return 'v';
+	case '\\': return '\\';
+	default: return c == quote ? quote : 0;
+	}
+}
+
 /* %c: one byte, padded; '#' escapes it the way C source would. */
 static void put_char(struct out *o, unsigned char c, int width,
 		     unsigned flags)
@@ -416,18 +434,7 @@ static void put_char(struct out *o, unsigned char c, int width,
 
 	if ((flags & FMT_SPECIAL) &&
 	    (c < 0x20 || c > 0x7e || c == '\'' || c == '\\')) {
-		switch (c) {
-		case '\a': esc = 'a'; break;
-		case '\b': esc = 'b'; break;
-		case '\f': esc = 'f'; break;
-		case '\n': esc = 'n'; break;
-		case '\r': esc = 'r'; break;
-		case '\t': esc = 't'; break;
-		case '\v': esc = 'v'; break;
-		case '\'': esc = '\''; break;
-		case '\\': esc = '\\'; break;
-		default: break;
-		}
+		esc = fmt_escape_letter(c, '\'');
 		size = esc ? 2 : 4;
 	}
 

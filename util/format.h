@@ -156,4 +156,11 @@ int fmt_sprint(struct strbuf *out, const struct fmt *f,
 int64_t fmt_dump_len_error(const struct fmt *f, const struct fmt_arg *args,
 			   size_t nargs);
 
+/*
+ * The letter of C's one-letter escape of character C (\a \b \f \n \r \t
+ * \v \\, and QUOTE, the quote of the literal being written: '\'' for %#c,
+ * '"' for text_str()), or 0 when C has none (an octal or hex escape).
+ */
+char fmt_escape_letter(int c, char quote);
+
 #endif

@@ -1,7 +1,9 @@
 /*
- * vm_int.h - the VM's internals, shared by vm.c (the interpreter) and
- * builtins.c (the built-in functions).  Nothing outside runtime/vm.c,
- * runtime/builtins.c and their unit test includes this.
+ * vm_int.h - the VM's internals, shared by the files of vm/: load.c (the
+ * loader and verifier: vm_new, vm_free), vm.c (the dispatch loop),
+ * vm_str.c (the string arena, output) and builtins_*.c (the built-in
+ * functions); python/pybuiltins.c implements its built-ins against it
+ * too.  Nothing else includes it.
  *
  * Strings: every string a handler produces lives in the per-run arena
  * (vm_str_*), is at most maxstringlen-1 bytes long and holds no NUL byte
@@ -33,6 +35,13 @@ BC_BUILTINS_VM(VM_BI_DECL)
 BC_BUILTINS_VM2(VM_BI_DECL)
 #undef VM_BI_DECL
 
+#define VM_OUT_FLUSH_AT	(64 * 1024)	/* flush the output past this */
+#define VM_ARENA_CHUNK	(64 * 1024)	/* a block of the string arena */
+#define VM_ALIGN8(n)	(((n) + 7) & ~(size_t)7)
+
+#define vm_likely(x)	__builtin_expect(!!(x), 1)
+#define vm_unlikely(x)	__builtin_expect(!!(x), 0)
+
 /* A block of the string arena. */
 struct vm_chunk {
 	struct vm_chunk *next;
@@ -40,7 +49,20 @@ struct vm_chunk {
 	char mem[];
 };
 
-struct vm_iter;			/* a foreach in progress (vm.c) */
+/* A foreach in progress. */
+struct vm_iter {
+	bool active;
+	bool hist;		/* over histogram buckets */
+	bool has_limit;
+	int global;
+	int agg;		/* statistics: FEVALUE's @-operator */
+	int64_t limit, count;
+	struct map_snap snap;
+	struct map_entry *cur;
+	struct stat_agg hagg;	/* histogram: a copy taken at FEBEGIN */
+	bool hagg_init;
+	int64_t bucket, nbuckets;
+};
 
 /* A function activation. */
 struct vm_frame {
@@ -161,18 +183,70 @@ struct vm {
 	struct vm_py *py;	/* CPython readers (python/pybuiltins.c) */
 };
 
-/* ---- services of vm.c for the built-ins ---- */
+/* ---- the loader (load.c) ---- */
 
-/* Raise a runtime error (message as SystemTap words it). */
+/* Per built-in (BI_ id): its result type, 'V' for none (builtin_list.h). */
+extern const char vm_bi_ret[BI__COUNT];
+
+/* The number of key slots an array op pops for global G (MASK: wildcard
+ * columns, which are not on the stack). */
+static inline int vm_key_slots(const struct bc_global *g, uint32_t mask)
+{
+	uint32_t all = g->nkeys >= 32 ? 0xffffffffu : (1u << g->nkeys) - 1;
+
+	return g->nkeys - __builtin_popcount(mask & all);
+}
+
+/* ---- the string arena (vm_str.c) ---- */
+
+/* The first block (vm_new): 0, or -1 when out of memory; free them all
+ * (vm_free). */
+int vm_arena_init(struct vm *vm);
+void vm_arena_free(struct vm *vm);
+
+/* Back to an empty arena, keeping the blocks (the end of vm_run). */
+static inline void vm_arena_reset(struct vm *vm)
+{
+	vm->arena_cur = vm->arena_head;
+	vm->arena_ptr = vm->arena_head->mem;
+	vm->arena_end = vm->arena_head->mem + vm->arena_head->cap;
+}
+
+/* Make room for N bytes at arena_ptr (a new or a kept block). */
+void vm_arena_grow(struct vm *vm, size_t n);
+
+/* A new arena string of LEN bytes, data[LEN] = NUL, the rest for the
+ * caller to fill: the dispatch loop's allocator (CONCAT). */
+static inline struct vstr *vm_arena_str(struct vm *vm, size_t len)
+{
+	size_t need = VM_ALIGN8(sizeof(struct vstr) + len + 1);
+	struct vstr *s;
+
+	if (vm_unlikely((size_t)(vm->arena_end - vm->arena_ptr) < need))
+		vm_arena_grow(vm, need);
+	s = (struct vstr *)vm->arena_ptr;
+	vm->arena_ptr += need;
+	s->len = (uint32_t)len;
+	s->data[len] = '\0';
+	return s;
+}
+
+/* ---- services for the built-ins ---- */
+
+/* Raise a runtime error (message as SystemTap words it): vm.c. */
 void vm_raise(struct vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A new arena string holding N bytes of S (cut at maxlen and at a NUL). */
+/* Strings and output (vm_str.c).  A new arena string holding N bytes of S
+ * (cut at maxlen and at a NUL). */
 const struct vstr *vm_str_new(struct vm *vm, const char *s, size_t n);
 /* Build a string in place: vm_str_begin returns room for maxlen+1 bytes;
  * vm_str_end(vm, n) makes the first n of them (cut at maxlen) a string. */
 char *vm_str_begin(struct vm *vm);
 const struct vstr *vm_str_end(struct vm *vm, size_t n);
+/* A new arena string printed by FMT (cut at maxlen). */
+const struct vstr *vm_str_printf(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The empty string. */
 extern const struct vstr vm_empty_str;
 
@@ -181,16 +255,19 @@ void vm_out(struct vm *vm, const char *s, size_t n);
 /* Flush stdout's buffer, then print "WARNING: MSG" on stderr. */
 void vm_warn(struct vm *vm, const char *msg);
 
-/* The tgid/tid of the current event, or pytap's own for begin/end/timer. */
+/* The tgid/tid of the current event, or pytap's own for begin/end/timer
+ * (builtins_proc.c). */
 pid_t vm_cur_pid(const struct vm *vm);
 pid_t vm_cur_tid(const struct vm *vm);
 
 /* SystemTap's _stp_text_str over an in-memory string: escape into OUT
- * (room for maxlen+1 bytes); returns the length written. */
+ * (room for maxlen+1 bytes); returns the length written
+ * (builtins_str.c). */
 size_t vm_text_str(const struct vm *vm, char *out, const char *in,
 		   int64_t inlen, int64_t outlen, bool quoted);
 
-/* Built-in state, set up and torn down by vm_new/vm_free. */
+/* Built-in state, set up and torn down by vm_new/vm_free
+ * (builtins_proc.c). */
 void vm_builtins_init(struct vm *vm);
 void vm_builtins_free(struct vm *vm);
 

@@ -1,5 +1,5 @@
 /*
- * format_test.c - unit tests of runtime/format.c (SystemTap's printf).
+ * format_test.c - unit tests of util/format.c (SystemTap's printf).
  *
  * Every expectation says where it comes from:
  *   [int1] [char2] [bin6] ...  SystemTap's golden output of the script of

@@ -1,6 +1,6 @@
 /*
- * vm_test.c - unit tests of the VM (runtime/vm.c), its built-ins
- * (runtime/builtins.c) and the disassembler (runtime/bytecode.c), on small
+ * vm_test.c - unit tests of the VM (vm/load.c, vm/vm.c), its built-ins
+ * (vm/builtins_*.c) and the disassembler (bytecode/bytecode.c), on small
  * programs assembled by hand.  Output and stderr are captured and compared
  * byte for byte with what SystemTap prints.
  *
