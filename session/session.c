@@ -585,6 +585,17 @@ static bool report_unarmed(struct session *s)
 					name, n, n == 1 ? "" : "s", bp->pp);
 			continue;
 		}
+		if (!bp->sdt_path && s->o->launched &&
+		    !object_mapped(s, s->o->launched)) {
+			/* -c env/sh/timeout ... python: bare process
+			   probes bind to the Python it starts */
+			waiting = true;
+			if (s->o->verbose)
+				fprintf(stderr,
+					"pytap: waiting for python: -c runs %s first; %s is armed when it starts %s\n",
+					s->o->cmd[0], name, s->o->launched);
+			continue;
+		}
 		if (bp->sdt_path && !object_mapped(s, bp->sdt_path)) {
 			waiting = true;
 			/* each (library, probe name) once */
@@ -905,6 +916,9 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 	/* the one detach path: everything put back before end probes */
 	if (s.tr)
 		tracer_detach_all(s.tr);
+	if (s.tr && o->launched && !object_mapped(&s, o->launched))
+		fprintf(stderr, "pytap: the command ended without ever running a Python (%s): no python probe fired\n",
+			o->launched);
 	vm_flush(s.vm);
 	/* after a fatal error SystemTap runs error probes instead of end
 	   probes, and stops running them at the next error */

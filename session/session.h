@@ -32,6 +32,8 @@ struct session_opts {
 	int64_t timeout_ms;	/* -T: 0 = none */
 	FILE *out;		/* stdout or -o FILE */
 	char **globals;		/* -G name=value, NULL-terminated */
+	char *launched;		/* -c runs a launcher that starts this
+				   Python (the probes' binary), or NULL */
 };
 
 /* Run P to the end; returns an enum pytap_exit code. */
