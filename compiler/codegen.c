@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin_list.h"
 #include "builtins.h"
 #include "codegen.h"
 #include "format.h"
@@ -47,6 +48,7 @@ struct cg {
 	uint32_t last_act;	/* pc of the last ACT, if still mergeable */
 	bool act_mergeable;
 	int handler_base;	/* index of the first handler function */
+	bool uses_pystack;	/* pystack()/pystacks() are called */
 };
 
 #define GROW(arr, n, cap)						\
@@ -965,6 +967,9 @@ static bool gen_expr(struct cg *g, struct expr *e)
 		} else if (e->bi) {
 			emit(g, OP_BUILTIN, e->nargs, e->bi->id, 0);
 			r = e->bi->ret != T_UNKNOWN;
+			g->uses_pystack |= e->bi->id == BI_pystack0 ||
+					   e->bi->id == BI_pystack1 ||
+					   e->bi->id == BI_pystacks;
 		} else if (!strcmp(e->name, "exit")) {
 			emit(g, OP_EXIT, 0, 0, 0);
 			r = false;
@@ -1625,5 +1630,9 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		bp->handler = r->nfunctions + i;
 		bp->cond_global = -1;
 	}
+	/* a deep stack (a pool worker, a web request) is a few KB: stacks
+	   keyed by pystack() keep their innermost frames without -D */
+	if (!lim->maxstringlen && g.uses_pystack)
+		p->maxstringlen = CODEGEN_PYSTACK_MAXSTRINGLEN;
 	return d->nerrors - errors0;
 }
