@@ -532,6 +532,45 @@ char *target_launched_python(struct target_set *ts, char *const argv[])
 	return n > 1 ? launched_depth(ts, argv + 1, n - 1, 0) : NULL;
 }
 
+static bool has_python_marks(struct target_set *ts, const char *path)
+{
+	char err[256];
+	struct target_obj *o;
+	size_t i;
+
+	if (access(path, X_OK) != 0 || !is_elf(path))
+		return false;
+	o = target_get(ts, path, err, sizeof(err));
+	for (i = 0; o && i < o->sdt.nprobes; i++)
+		if (!strcmp(o->sdt.probes[i].provider, "python"))
+			return true;
+	return false;
+}
+
+char *target_sdt_python(struct target_set *ts, int minor)
+{
+	char want[64];
+	glob_t g;
+	char *found = NULL;
+	size_t i;
+
+	snprintf(want, sizeof(want), "/usr/bin/python3.%d", minor);
+	if (has_python_marks(ts, want))
+		return strdup(want);
+	if (glob("/usr/bin/python3.[0-9]*", 0, NULL, &g) != 0)
+		return NULL;
+	for (i = g.gl_pathc; i-- > 0 && !found;) {
+		int m;
+		char tail;
+
+		if (sscanf(g.gl_pathv[i], "/usr/bin/python3.%d%c", &m,
+			   &tail) == 1 && has_python_marks(ts, g.gl_pathv[i]))
+			found = strdup(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return found;
+}
+
 void target_set_free(struct target_set *ts)
 {
 	struct target_obj *o, *next;

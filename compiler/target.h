@@ -74,6 +74,11 @@ bool target_is_python(const struct target_obj *o);
  */
 char *target_launched_python(struct target_set *ts, char *const argv[]);
 
+/* An installed Python with CPython's SDT markers, for messages: Debian's
+ * /usr/bin/python3.MINOR if it has them, else another /usr/bin/python3.X
+ * that does; a malloc'd path, or NULL if there is none. */
+char *target_sdt_python(struct target_set *ts, int minor);
+
 void target_set_free(struct target_set *ts);
 
 #endif
