@@ -192,6 +192,13 @@ static const char *const sym_names[PYS__COUNT] = {
 	[PYS_LIST_TYPE] = "PyList_Type",
 	[PYS_DICT_TYPE] = "PyDict_Type",
 	[PYS_MODULE_TYPE] = "PyModule_Type",
+	[PYS_SET_TYPE] = "PySet_Type",
+	[PYS_FROZENSET_TYPE] = "PyFrozenSet_Type",
+	[PYS_BYTEARRAY_TYPE] = "PyByteArray_Type",
+	[PYS_COMPLEX_TYPE] = "PyComplex_Type",
+	[PYS_RANGE_TYPE] = "PyRange_Type",
+	[PYS_TYPE_TYPE] = "PyType_Type",
+	[PYS_FUNCTION_TYPE] = "PyFunction_Type",
 	[PYS_NONE] = "_Py_NoneStruct",
 	[PYS_TRUE] = "_Py_TrueStruct",
 	[PYS_FALSE] = "_Py_FalseStruct",
@@ -1662,8 +1669,8 @@ int py_dict_get_str(struct py_ctx *c, uint64_t dict, const char *key,
 
 /* The attribute NAME of an instance whose class keeps a managed dict
  * (every Python class without __slots__): *VAL or 0.  0, or -1. */
-static int instance_attr(struct py_ctx *c, uint64_t obj, const char *name,
-			 uint64_t *val)
+int py_instance_attr(struct py_ctx *c, uint64_t obj, const char *name,
+		     uint64_t *val)
 {
 	const struct py_layout *L = c->L;
 	unsigned char o[16], t[256];
@@ -1791,7 +1798,7 @@ static void thread_names(struct py_ctx *c, uint64_t interp)
 				break;
 		if (k == c->nthreads || c->w->names[k])
 			continue;
-		if (instance_attr(c, vs[i], "_name", &name) < 0 || name == 0)
+		if (py_instance_attr(c, vs[i], "_name", &name) < 0 || name == 0)
 			continue;
 		sb_reset(&s);
 		if (py_str_text(c, name, NULL, 0, &s, 256) < 0)
