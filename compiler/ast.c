@@ -121,13 +121,22 @@ int ast_push(struct ast_arena *a, void ***arr, int n, void *item)
 	return n + 1;
 }
 
+int ast_push_once(struct ast_arena *a, void ***arr, int n, void *item)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((*arr)[i] == item)
+			return n;
+	return ast_push(a, arr, n, item);
+}
+
 struct expr *ast_expr(struct ast_arena *a, enum expr_kind k,
 		      const struct loc *loc)
 {
 	struct expr *e = ast_alloc(a, sizeof *e);
-	e->kind = k;
-	if (loc)
-		e->loc = *loc;
+
+	*e = (struct expr){ .kind = k, .loc = loc ? *loc : (struct loc){ 0 } };
 	return e;
 }
 
@@ -135,8 +144,7 @@ struct stmt *ast_stmt(struct ast_arena *a, enum stmt_kind k,
 		      const struct loc *loc)
 {
 	struct stmt *s = ast_alloc(a, sizeof *s);
-	s->kind = k;
-	if (loc)
-		s->loc = *loc;
+
+	*s = (struct stmt){ .kind = k, .loc = loc ? *loc : (struct loc){ 0 } };
 	return s;
 }

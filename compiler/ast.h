@@ -1,10 +1,12 @@
 /*
  * ast.h - the syntax tree of a pytap (SystemTap language) script.
  *
- * The parser builds it, resolve.c expands aliases into it and fills in
- * symbols and types, codegen.c walks it to emit bytecode.  Every node keeps
- * the location of the token that names it (for carets in diagnostics and
- * for runtime "near ... at FILE:L:C" messages).
+ * The parser builds it, resolve*.c expand aliases into it and fill in
+ * symbols and types, codegen*.c turn it into bytecode.  A pass that looks
+ * through a whole tree does it with the one walker of walk.h, which knows
+ * every child of every node.  Every node keeps the location of the token
+ * that names it (for carets in diagnostics and for runtime "near ... at
+ * FILE:L:C" messages).
  *
  * Memory: nodes are allocated from one arena per compilation (ast_alloc)
  * and freed all at once (ast_arena_free); nothing in the tree is freed on
@@ -250,6 +252,8 @@ char *ast_strndup(struct ast_arena *a, const char *s, size_t n);
 
 /* Append to an arena-backed growing pointer array; returns new count. */
 int ast_push(struct ast_arena *a, void ***arr, int n, void *item);
+/* The same, unless ITEM is in the array already. */
+int ast_push_once(struct ast_arena *a, void ***arr, int n, void *item);
 
 struct expr *ast_expr(struct ast_arena *a, enum expr_kind k,
 		      const struct loc *loc);

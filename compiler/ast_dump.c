@@ -109,14 +109,12 @@ static void dump_expr(struct strbuf *out, const struct expr *e, bool paren)
 		break;
 	case E_BINARY:
 	case E_LOGICAL:
+	case E_ASSIGN:		/* its right side needs no parentheses */
 		dump_expr(out, e->a, true);
 		sb_printf(out, " %s ", e->op);
-		dump_expr(out, e->b, true);
+		dump_expr(out, e->b, e->kind != E_ASSIGN);
 		break;
 	case E_UNARY:
-		sb_puts(out, e->op);
-		dump_expr(out, e->a, true);
-		break;
 	case E_PREINC:
 		sb_puts(out, e->op);
 		dump_expr(out, e->a, true);
@@ -124,11 +122,6 @@ static void dump_expr(struct strbuf *out, const struct expr *e, bool paren)
 	case E_POSTINC:
 		dump_expr(out, e->a, true);
 		sb_puts(out, e->op);
-		break;
-	case E_ASSIGN:
-		dump_expr(out, e->a, true);
-		sb_printf(out, " %s ", e->op);
-		dump_expr(out, e->b, false);
 		break;
 	case E_TERNARY:
 		dump_expr(out, e->a, true);
@@ -161,18 +154,14 @@ static void dump_expr(struct strbuf *out, const struct expr *e, bool paren)
 		sb_printf(out, " %s ", e->op);
 		dump_string(out, e->str, e->len);
 		break;
-	case E_STATOP:
+	case E_STATOP:		/* @variance(s, N): N in b */
+	case E_HIST:		/* @hist_linear(s, lo, hi, step): in args */
 		sb_printf(out, "@%s(", e->name);
 		dump_expr(out, e->a, false);
 		if (e->b) {
 			sb_puts(out, ", ");
 			dump_literal(out, e->b);
 		}
-		sb_putc(out, ')');
-		break;
-	case E_HIST:
-		sb_printf(out, "@%s(", e->name);
-		dump_expr(out, e->a, false);
 		for (int i = 0; i < e->nargs; i++) {
 			sb_puts(out, ", ");
 			dump_literal(out, e->args[i]);

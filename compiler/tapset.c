@@ -9,8 +9,8 @@
  *      embedded in the binary (a build tree's pytap);
  *   2. each -I DIR in command-line order.
  * Every file becomes a `struct source` with is_tapset set and an `origin`
- * rank (0 for the default set, 1.. for -I), which resolve.c uses to let a
- * user tapset replace a built-in alias of the same name.
+ * rank (0 for the default set, 1.. for -I), which resolve_points.c uses
+ * to let a user tapset replace a built-in alias of the same name.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -219,6 +219,52 @@ static void read_py_version(struct target_obj *o)
 	}
 }
 
+/*
+ * The python function marks of a CPython 3.11-3.13 interpreter core (a
+ * static python3.X or libpython3.X.so, the object that defines
+ * _PyEval_EvalFrameDefault) that has none of its own: the in-process
+ * agent provides them (session/agent_src.c).  They are notes with pc 0
+ * and argstr "agent", four arguments as the newest markers have:
+ * filename, funcname, lineno, module.
+ */
+static void add_agent_marks(struct target_obj *o)
+{
+	static const char *const marks[] = { "function__entry",
+					      "function__return" };
+	const char *names[1] = { "_PyEval_EvalFrameDefault" };
+	uint64_t v[1] = { 0 };
+	struct sdt_probe *np;
+	size_t n = o->sdt.nprobes;
+
+	if (o->py_major != 3 || o->py_minor < 11 || o->py_minor > 13)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(o->sdt.probes[i].name, marks[0]) == 0 ||
+		    strcmp(o->sdt.probes[i].name, marks[1]) == 0)
+			return;		/* real markers: breakpoints or agent */
+	if (sdt_file_symbols(o->path, names, v, 1) < 0 || v[0] == 0)
+		return;
+	np = realloc(o->sdt.probes, (n + 2) * sizeof(*np));
+	if (np == NULL)
+		return;
+	o->sdt.probes = np;
+	for (size_t k = 0; k < 2; k++) {
+		struct sdt_probe *p = &np[n + k];
+
+		memset(p, 0, sizeof(*p));
+		p->provider = strdup("python");
+		p->name = strdup(marks[k]);
+		p->argstr = strdup(TARGET_AGENT_ARGSTR);
+		p->nargs = 4;
+		for (int a = 0; a < 4; a++) {
+			p->args[a].size = 8;
+			p->args[a].is_signed = a == 2;
+			p->args[a].kind = SDT_OP_CONST;
+		}
+	}
+	o->sdt.nprobes = n + 2;
+}
+
 struct target_obj *target_get(struct target_set *ts, const char *path,
 			      char *err, size_t errlen)
 {
@@ -255,6 +301,7 @@ struct target_obj *target_get(struct target_set *ts, const char *path,
 	}
 	o->path = real;
 	read_py_version(o);
+	add_agent_marks(o);
 	o->next = ts->objs;
 	ts->objs = o;
 	return o;

@@ -12,6 +12,10 @@
 
 #include "sdt.h"
 
+/* The argstr of the python function marks that the in-process agent
+ * provides in CPython 3.11-3.13 builds without markers (pc 0). */
+#define TARGET_AGENT_ARGSTR "agent"
+
 /* One ELF object with its SDT notes, cached for the whole compilation. */
 struct target_obj {
 	char *path;		/* resolved absolute path */

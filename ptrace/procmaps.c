@@ -715,6 +715,8 @@ int pm_scan(struct tracer *t, struct tproc *p)
 		}
 	}
 	rbrk_arm(t, p, ml, nml, exe);
+	if (p->sp_wanted && !p->sp_armed)
+		tracer_arm_safepoint(t, p->pid);
 	free(ml);
 	free(buf);
 	return 0;
@@ -780,6 +782,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		}
 		p->entry_armed = false;
 		p->rbrk_armed = false;
+		p->sp_armed = false;
 		return;
 	}
 	struct kuprobe_set ks = { 0 };
@@ -830,6 +833,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 			pm_mem_write(p, p->rbrk, &p->rbrk_orig, 1);
 		p->rbrk_armed = false;
 	}
+	tr_safepoint_restore(p);
 	kuprobes_free(&ks);
 	if (opt->verbose >= 2 && (nbytes || nsema))
 		fprintf(stderr,
@@ -851,6 +855,8 @@ void pm_drop(struct tproc *p)
 	p->ld_looked = false;
 	p->ldbase = p->rbrk = p->rdebug = 0;
 	p->rbrk_armed = false;
+	p->sp_addr = 0;
+	p->sp_armed = false;
 }
 
 static int *dup_ints(const int *a, int n)
@@ -902,6 +908,10 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 	dst->rdebug = src->rdebug;
 	dst->rbrk_orig = src->rbrk_orig;
 	dst->rbrk_armed = src->rbrk_armed;
+	/* a child forked while the safe point was armed has the int3 too */
+	dst->sp_addr = src->sp_addr;
+	dst->sp_orig = src->sp_orig;
+	dst->sp_armed = src->sp_armed;
 	if (src->exe && dst->exe != src->exe) {
 		free(dst->exe);
 		dst->exe = strdup(src->exe);

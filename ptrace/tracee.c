@@ -670,6 +670,11 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 					entry_hit(t, th, &regs, mode);
 					break;
 				}
+				if (p->sp_addr && a == p->sp_addr) {
+					tr_safepoint_hit(t, th, &regs,
+							 mode == M_RUN);
+					break;
+				}
 				if (p->rbrk_armed && a == p->rbrk &&
 				    pm_rbrk_hit(t, th, &regs, mode))
 					break;
@@ -854,6 +859,7 @@ void tr_flush_traps(struct tracer *t)
 			s = pm_find_site(th->p, regs.rip - 1);
 			if (!(s && s->armed) &&
 			    !(th->p->entry_armed && regs.rip - 1 == th->p->entry) &&
+			    !(th->p->sp_addr && regs.rip - 1 == th->p->sp_addr) &&
 			    !(th->p->rbrk_armed && regs.rip - 1 == th->p->rbrk))
 				continue;
 			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)

@@ -408,6 +408,11 @@ enum tracer_event tracer_wait(struct tracer *t, uint64_t deadline_ns,
 			ret = TEV_PROC;
 			break;
 		}
+		if (t->sp_called) {
+			t->sp_called = false;
+			ret = TEV_TIMEOUT;
+			break;
+		}
 		if (t->nexitq) {
 			free(t->last_exit_exe);
 			t->last_exit_exe = (char *)t->exitq[0].exe;

@@ -71,7 +71,17 @@ struct tracer_request {
 				   (CPython 3.11 line semaphore trick) */
 };
 
+struct tracer;
+
 struct tracer_options {
+	/* Safe points (inject.c): the symbol whose entry is one (e.g.
+	 * "_PyEval_EvalFrameDefault"), and what to do in a thread that
+	 * reached it after tracer_arm_safepoint(): the thread is stopped
+	 * there, registers as at the symbol's entry; tracer_call() may run
+	 * functions in it.  NULL: none. */
+	const char *safepoint_sym;
+	void (*safepoint)(void *ud, struct tracer *t, pid_t pid, pid_t tid);
+	void *safepoint_ud;
 	bool follow_forks;	/* trace children (default true); if false,
 				   their copies are restored and detached */
 	bool pin_cpu;		/* run tracer and tracees on one CPU */
@@ -244,5 +254,34 @@ void tracer_stop_some(struct tracer *t, const pid_t *tids, size_t n);
  * pairs into PIDS and TIDS; returns how many there are. */
 size_t tracer_threads(const struct tracer *t, pid_t *pids, pid_t *tids,
 		      size_t max);
+
+/* ---- calls into a traced process, at safe points only (inject.c) ---- */
+
+/* Put the one-shot safe-point int3 into PID (opt.safepoint_sym must be
+ * mapped there); the next thread to reach it calls opt.safepoint.
+ * 0, or -1 (no such symbol mapped yet, not followed). */
+int tracer_arm_safepoint(struct tracer *t, pid_t pid);
+/* Take it out again (if nothing reached it). */
+void tracer_disarm_safepoint(struct tracer *t, pid_t pid);
+
+struct tracer_call {
+	uint64_t fn;		/* run-time address */
+	uint64_t args[6];	/* integer arguments */
+	int nargs;
+	const void *blob;	/* copied below the stack pointer, or NULL */
+	size_t bloblen;
+	int blob_arg;		/* args[blob_arg] = the blob's address */
+};
+
+/* Call C->fn in thread TID, which must be the one stopped in
+ * opt.safepoint (only from there).  *RET = its rax.  0, or -1 + ERR. */
+int tracer_call(struct tracer *t, pid_t tid, const struct tracer_call *c,
+		uint64_t *ret, char *err, size_t errlen);
+/* Run-time address of SYM in the objects mapped in PID (and the object's
+ * path): 0, or -1 if none has it. */
+int tracer_symbol(struct tracer *t, pid_t pid, const char *sym,
+		  uint64_t *addr, const char **objpath);
+/* Read PID's maps again (e.g. after a dlopen it was made to do). */
+int tracer_rescan(struct tracer *t, pid_t pid);
 
 #endif

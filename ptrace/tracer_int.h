@@ -116,6 +116,14 @@ struct tproc {
 	bool rbrk_armed;
 	char *exe;		/* the executable (/proc/PID/exe), or NULL */
 	bool begun;		/* process.begin reported */
+	/* the safe-point breakpoint (inject.c): one-shot int3 on the
+	   first byte of opt.safepoint_sym; sp_addr stays known after it
+	   is removed, so late stops on it are rewound too */
+	uint64_t sp_addr;
+	unsigned char sp_orig;
+	bool sp_armed;
+	bool sp_wanted;		/* arm it when the symbol gets mapped
+				   (a shared libpython, an exec) */
 };
 
 enum thr_state {
@@ -228,7 +236,14 @@ struct tracer {
 	struct seen *seen;		/* processes looked at, by pid */
 	size_t nseen;
 	uint64_t next_poll;		/* when to look in /proc again */
+	bool sp_called;			/* opt.safepoint ran: return to the
+					   session (its deadlines changed) */
 };
+
+/* inject.c */
+void tr_safepoint_restore(struct tproc *p);
+void tr_safepoint_hit(struct tracer *t, struct tthr *th,
+		      struct user_regs_struct *regs, bool run);
 
 /* What tr_handle() made of a wait status. */
 enum hres { H_NONE, H_HIT, H_EXIT };

@@ -28,6 +28,7 @@
 #include "pybuiltins.h"
 #include "sdt.h"
 #include "session.h"
+#include "session_int.h"
 #include "tracer.h"
 #include "vm.h"
 
@@ -38,30 +39,16 @@ struct timer_state {
 	uint64_t next;		/* CLOCK_MONOTONIC ns */
 };
 
-struct session {
-	const struct bc_program *p;
-	const struct session_opts *o;
-	struct vm *vm;
-	struct tracer *tr;
-	struct timer_state *timers;
-	size_t ntimers;
-	uint64_t deadline_T;	/* -T, 0 = none */
-	uint64_t last_flush;
-	bool pending;		/* output since the last flush */
-	bool has_proc;		/* process/thread begin/end probes */
-	int world_stopped;	/* stop_world depth (sampling holds one) */
-	uint64_t epoch;		/* counts stops and resumes of the world */
-	bool partial;		/* only the running threads are stopped
-				   (a sample.hz tick) */
-};
 
-static uint64_t now_ns(void)
+uint64_t session_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+#define now_ns session_now_ns
 
 /* ------------------------------------------------------------------ */
 /* VM host callbacks                                                  */
@@ -70,10 +57,18 @@ static int host_read(void *ud, pid_t pid, uint64_t addr, void *buf,
 		     size_t len)
 {
 	struct session *s = ud;
+	size_t sl;
+	const char *str;
 
 	if (!s->tr || pid <= 0) {
 		errno = ESRCH;
 		return -1;
+	}
+	if (s->agent && (str = agent_string(s, pid, addr, &sl)) != NULL) {
+		/* the agent's strings: the bytes, then NULs */
+		memset(buf, 0, len);
+		memcpy(buf, str, sl < len ? sl : len);
+		return 0;
 	}
 	return tracer_read(s->tr, pid, addr, buf, len);
 }
@@ -82,10 +77,20 @@ static ssize_t host_read_str(void *ud, pid_t pid, uint64_t addr, char *buf,
 			     size_t max)
 {
 	struct session *s = ud;
+	size_t sl;
+	const char *str;
 
 	if (!s->tr || pid <= 0) {
 		errno = ESRCH;
 		return -1;
+	}
+	if (s->agent && max > 0 &&
+	    (str = agent_string(s, pid, addr, &sl)) != NULL) {
+		if (sl > max - 1)
+			sl = max - 1;
+		memcpy(buf, str, sl);
+		buf[sl] = '\0';
+		return (ssize_t)sl;
 	}
 	return tracer_read_str(s->tr, pid, addr, buf, max);
 }
@@ -460,6 +465,8 @@ static void add_requests(struct session *s)
 
 		if (bp->kind != BP_SDT)
 			continue;
+		if (s->agent_probe && s->agent_probe[i])
+			continue;	/* served by the agent */
 		memset(&r, 0, sizeof(r));
 		r.path = bp->sdt_path;
 		r.provider = bp->sdt_provider;
@@ -577,14 +584,6 @@ static bool report_unarmed(struct session *s)
 		if (bp->kind != BP_SDT)
 			continue;
 		any = true;
-		n = tracer_request_sites(s->tr, (int)i);
-		if (n > 0) {
-			all_missing = false;
-			if (s->o->verbose)
-				fprintf(stderr, "pytap: %s: %zu site%s armed (%s)\n",
-					name, n, n == 1 ? "" : "s", bp->pp);
-			continue;
-		}
 		if (!bp->sdt_path && s->o->launched &&
 		    !object_mapped(s, s->o->launched)) {
 			/* -c env/sh/timeout ... python: bare process
@@ -592,8 +591,20 @@ static bool report_unarmed(struct session *s)
 			waiting = true;
 			if (s->o->verbose)
 				fprintf(stderr,
-					"pytap: waiting for python: -c runs %s first; %s is armed when it starts %s\n",
+					"pytap: waiting for python: -c runs %s first; %s fires once it starts %s\n",
 					s->o->cmd[0], name, s->o->launched);
+			continue;
+		}
+		if (s->agent_probe && s->agent_probe[i]) {
+			all_missing = false;	/* the agent serves it */
+			continue;
+		}
+		n = tracer_request_sites(s->tr, (int)i);
+		if (n > 0) {
+			all_missing = false;
+			if (s->o->verbose)
+				fprintf(stderr, "pytap: %s: %zu site%s armed (%s)\n",
+					name, n, n == 1 ? "" : "s", bp->pp);
 			continue;
 		}
 		if (bp->sdt_path && !object_mapped(s, bp->sdt_path)) {
@@ -736,6 +747,7 @@ static void handle_pevent(struct session *s, const struct tracer_pevent *e)
 {
 	switch (e->kind) {
 	case TPE_BEGIN:
+		agent_want(s, e->pid);
 		proc_probes(s, BP_PROC_BEGIN, e->pid, e->pid, e->exe);
 		break;
 	case TPE_THREAD_BEGIN:
@@ -748,6 +760,8 @@ static void handle_pevent(struct session *s, const struct tracer_pevent *e)
 		/* the old image ends, the new one begins */
 		proc_probes(s, BP_PROC_END, e->pid, e->pid, e->old_exe);
 		vm_forget(s->vm, e->pid);
+		agent_exited(s, e->pid);	/* that agent is gone with it */
+		agent_want(s, e->pid);
 		if (!vm_exit_requested(s->vm))
 			proc_probes(s, BP_PROC_BEGIN, e->pid, e->pid, e->exe);
 		break;
@@ -765,12 +779,19 @@ static int trace_loop(struct session *s)
 
 		if (vm_exit_requested(s->vm))
 			return 0;
-		ev = tracer_wait(s->tr, next_deadline(s), &hit, &ex);
+		{
+			uint64_t d = next_deadline(s), ad = agent_deadline(s);
+
+			if (ad && (!d || ad < d))
+				d = ad;
+			ev = tracer_wait(s->tr, d, &hit, &ex);
+		}
 		switch (ev) {
 		case TEV_HIT:
 			handle_hit(s, &hit);
 			break;
 		case TEV_EXIT:
+			agent_exited(s, ex.pid);
 			if (s->has_proc)
 				proc_probes(s, BP_PROC_END, ex.pid, ex.pid,
 					    ex.exe);
@@ -788,12 +809,15 @@ static int trace_loop(struct session *s)
 			if (s->o->verbose)
 				fprintf(stderr, "pytap: signal %d: detaching\n",
 					tracer_last_signal(s->tr));
+			agent_poll(s, true);	/* what happened before it */
 			return 0;
 		case TEV_NOPROC:
 			return 0;
 		case TEV_ERROR:
 			return -1;
 		}
+		if (s->agent)
+			agent_poll(s, false);
 		now = now_ns();
 		if (s->ntimers || s->deadline_T) {
 			if (!run_timers(s, now))
@@ -839,6 +863,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		to.pin_cpu = o->pin_cpu;
 		to.proc_events = true;
 		to.verbose = o->verbose;
+		agent_plan(&s, &to);
 		s.has_proc = proc;
 		s.tr = tracer_new(&to);
 		if (!s.tr) {
@@ -914,8 +939,10 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		}
 	}
 	/* the one detach path: everything put back before end probes */
-	if (s.tr)
+	if (s.tr) {
+		agent_stop_all(&s);
 		tracer_detach_all(s.tr);
+	}
 	if (s.tr && o->launched && !object_mapped(&s, o->launched))
 		fprintf(stderr, "pytap: the command ended without ever running a Python (%s): no python probe fired\n",
 			o->launched);
@@ -935,6 +962,7 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 			rc = PYTAP_EXIT_RUNTIME;
 	}
 out:
+	agent_finish(&s);
 	vm_free(s.vm);
 	if (s.tr)
 		tracer_free(s.tr);

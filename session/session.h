@@ -23,7 +23,16 @@ enum pytap_exit {
 					   command cannot run */
 };
 
+/* --agent / --no-agent / default (doc/agent.md) */
+enum agent_mode {
+	AGENT_MODE_AUTO = 0,	/* the agent for python.function.*
+				   where it can, breakpoints elsewhere */
+	AGENT_MODE_ON,		/* the agent or an error */
+	AGENT_MODE_OFF,		/* breakpoints only */
+};
+
 struct session_opts {
+	enum agent_mode agent_mode;
 	char **cmd;		/* -c: argv of the command, or NULL */
 	pid_t pid;		/* -x, or 0 */
 	int verbose;

@@ -1,0 +1,739 @@
+/*
+ * agent_src.c - the in-process agent as an event source (doc/agent.md).
+ *
+ * Which probes: python.function.entry/.return (any probe on the marks
+ * function__entry/function__return of provider python) of a -c/-x run,
+ * unless --no-agent.  For each traced process running CPython 3.11-3.13
+ * pytap arms a safe point (ptrace/inject.c: the entry of
+ * _PyEval_EvalFrameDefault); in the thread that reaches it, it calls
+ * dlopen(libpytap-agent.so) and pytap_agent_start() (agent/ring.h), maps
+ * the ring through /proc/PID/fd/N, and from then on turns its records into
+ * the same events the SDT markers give: $arg1 filename, $arg2 funcname
+ * (co_name), $arg3 lineno (the def line at entry, the line of the
+ * returning instruction at return), $arg4 module.  The strings live in
+ * pytap (the CODE records), so $arg1/$arg2/$arg4 are handles: addresses
+ * in the non-canonical range 0xa6e0... that no process can map, which
+ * user_string() and friends resolve here (agent_string).
+ *
+ * Handlers run a little after the event, in order within a process; the
+ * event's own time is handed to the VM (time built-ins).  A full ring
+ * drops records in the target, never waits: counted and reported.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpython.h"
+#include "ring.h"
+#include "session_int.h"
+
+#ifndef PYTAP_PKGLIBDIR
+#define PYTAP_PKGLIBDIR "/usr/local/lib/pytap"
+#endif
+
+#define SAFEPOINT_SYM "_PyEval_EvalFrameDefault"
+#define RING_DATA_SIZE (16u * 1024u * 1024u)
+#define AGENT_POLL_MIN_NS 1000000ull	/* 1 ms while records flow */
+#define AGENT_POLL_MAX_NS 16000000ull	/* 16 ms when idle */
+#define AGENT_RETRY_NS 1000000ull	/* re-arm: interpreter not ready */
+#define AGENT_IDLE_NS 1000000000ull	/* "ran no Python code" after 1 s */
+#define AGENT_STOP_NS 1000000000ull	/* wait for the hooks to go */
+
+/* String handles: non-canonical x86-64 addresses, never mapped. */
+#define HANDLE_TAG 0xa6e0000000000000ull
+#define HANDLE_MASK 0xffff000000000000ull
+
+static uint64_t handle(uint32_t id, int field)
+{
+	return HANDLE_TAG | ((uint64_t)field << 32) | id;
+}
+
+static bool mark_is(const char *pat, const char *name)
+{
+	return pat != NULL && strcmp(pat, name) == 0;
+}
+
+/* The library to load: $PYTAP_AGENT, the build tree next to this pytap,
+ * or the installed one. */
+static char *agent_lib_path(void)
+{
+	const char *env = getenv("PYTAP_AGENT");
+	char self[4096], *slash, *p;
+	ssize_t n;
+
+	if (env && *env)
+		return strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 64);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			strcpy(slash + 1, "agent/libpytap-agent.so");
+			if (access(self, R_OK) == 0)
+				return strdup(self);
+		}
+	}
+	p = malloc(strlen(PYTAP_PKGLIBDIR) + 32);
+	if (p)
+		sprintf(p, "%s/libpytap-agent.so", PYTAP_PKGLIBDIR);
+	return p;
+}
+
+static void agent_safepoint(void *ud, struct tracer *t, pid_t pid,
+			    pid_t tid);
+
+bool agent_plan(struct session *s, struct tracer_options *to)
+{
+	const struct bc_program *p = s->p;
+
+	if (s->o->agent_mode == AGENT_MODE_OFF || !(s->o->cmd || s->o->pid))
+		return false;
+	s->agent_probe = calloc(p->nprobes ? p->nprobes : 1, sizeof(bool));
+	if (s->agent_probe == NULL)
+		return false;
+	for (size_t i = 0; i < p->nprobes; i++) {
+		const struct bc_probe *bp = &p->probes[i];
+		bool entry, ret;
+
+		if (bp->kind != BP_SDT || bp->sdt_pid)
+			continue;
+		if (bp->sdt_provider && strcmp(bp->sdt_provider, "python"))
+			continue;
+		entry = mark_is(bp->sdt_name, "function__entry");
+		ret = mark_is(bp->sdt_name, "function__return");
+		if (!entry && !ret)
+			continue;
+		s->agent_probe[i] = true;
+		s->agent = true;
+		s->agent_events |= entry ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
+	}
+	if (!s->agent)
+		return false;
+	s->agent_path = agent_lib_path();
+	to->safepoint_sym = SAFEPOINT_SYM;
+	to->safepoint = agent_safepoint;
+	to->safepoint_ud = s;
+	s->agent_poll_ns = AGENT_POLL_MIN_NS;
+	if (s->o->verbose)
+		for (size_t i = 0; i < p->nprobes; i++)
+			if (s->agent_probe[i])
+				fprintf(stderr, "pytap: %s: served by the in-process agent (%s)\n",
+					p->probes[i].pn ? p->probes[i].pn
+							: p->probes[i].pp,
+					s->agent_path);
+	return true;
+}
+
+static struct agent_ring *ring_of(struct session *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nrings; i++)
+		if (s->rings[i].pid == pid && s->rings[i].phase != AG_DONE)
+			return &s->rings[i];
+	return NULL;
+}
+
+void agent_want(struct session *s, pid_t pid)
+{
+	struct agent_ring *r = ring_of(s, pid);
+
+	if (!s->agent || s->tr == NULL)
+		return;
+	if (r == NULL) {
+		if (s->nrings == AGENT_MAX_RINGS) {
+			fprintf(stderr, "pytap: more than %d processes with the agent: pid %d is not traced by it\n",
+				AGENT_MAX_RINGS, (int)pid);
+			return;
+		}
+		r = &s->rings[s->nrings++];
+		memset(r, 0, sizeof(*r));
+		r->pid = pid;
+	} else if (r->phase != AG_WAITING) {
+		return;
+	}
+	r->phase = AG_WAITING;
+	r->armed_ns = session_now_ns();
+	if (tracer_arm_safepoint(s->tr, pid) < 0 && s->o->verbose >= 2)
+		fprintf(stderr, "pytap: pid %d: no %s mapped yet\n", (int)pid,
+			SAFEPOINT_SYM);
+}
+
+/* ---- getting in ------------------------------------------------------ */
+
+static int call(struct session *s, pid_t tid, uint64_t fn, const uint64_t *a,
+		int n, const char *blob, uint64_t *ret, char *err,
+		size_t errlen)
+{
+	struct tracer_call c;
+
+	memset(&c, 0, sizeof(c));
+	c.fn = fn;
+	for (int i = 0; i < n; i++)
+		c.args[i] = a[i];
+	c.nargs = n;
+	if (blob) {
+		c.blob = blob;
+		c.bloblen = strlen(blob) + 1;
+		c.blob_arg = 0;
+	}
+	return tracer_call(s->tr, tid, &c, ret, err, errlen);
+}
+
+static const char *agent_error(int rc)
+{
+	switch (rc) {
+	case PYTAP_AGENT_ENOPYTHON: return "no CPython C API in the process";
+	case PYTAP_AGENT_EVERSION: return "this CPython version is not supported by the agent (3.11 to 3.13 are)";
+	case PYTAP_AGENT_ENOGIL: return "the thread did not hold the GIL";
+	case PYTAP_AGENT_EBUSY: return "an agent is already running in it (another pytap?)";
+	case PYTAP_AGENT_EPROFILE: return "it already has a profile function (cProfile?); pytap does not replace it: use --no-agent";
+	case PYTAP_AGENT_ETOOLID: return "sys.monitoring tool ids 4, 3 and 2 are all in use";
+	case PYTAP_AGENT_EMONITORING: return "sys.monitoring is missing or replaced";
+	case PYTAP_AGENT_EMEMFD: return "cannot make the shared ring (memfd)";
+	case PYTAP_AGENT_EPIDFD: return "cannot watch pytap (pidfd)";
+	case PYTAP_AGENT_ETHREAD: return "cannot start the agent's watchdog thread";
+	case PYTAP_AGENT_EHOOK: return "installing the hook raised an exception (an audit hook refused it?)";
+	case PYTAP_AGENT_ECODEEXTRA: return "no code-object extra slot left";
+	case PYTAP_AGENT_EFREETHREADED: return "a free-threaded CPython is not supported";
+	default: return "unknown error";
+	}
+}
+
+static void give_up(struct session *s, struct agent_ring *r, const char *why)
+{
+	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s\n",
+		(int)r->pid, why);
+	r->phase = AG_DONE;
+	s->agent_failures++;
+}
+
+static int map_ring(struct session *s, struct agent_ring *r, int fd,
+		    char *err, size_t errlen)
+{
+	char path[64];
+	struct pytap_ring_hdr *h;
+	struct stat;
+	int mfd;
+	void *m;
+	size_t len;
+
+	(void)s;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)r->pid, fd);
+	mfd = open(path, O_RDWR | O_CLOEXEC);
+	if (mfd < 0) {
+		snprintf(err, errlen, "cannot open its ring %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	m = mmap(NULL, PYTAP_RING_HDR_SIZE, PROT_READ, MAP_SHARED, mfd, 0);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map its ring: %s", strerror(errno));
+		close(mfd);
+		return -1;
+	}
+	h = m;
+	if (h->magic != PYTAP_RING_MAGIC || h->version != PYTAP_RING_VERSION) {
+		snprintf(err, errlen, "its ring has version %u, pytap reads %u (a different agent library?)",
+			 h->version, PYTAP_RING_VERSION);
+		munmap(m, PYTAP_RING_HDR_SIZE);
+		close(mfd);
+		return -1;
+	}
+	len = h->total_size;
+	munmap(m, PYTAP_RING_HDR_SIZE);
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	close(mfd);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map its ring: %s", strerror(errno));
+		return -1;
+	}
+	r->map = m;
+	r->maplen = len;
+	h = m;
+	__atomic_store_n(&h->mapped, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
+{
+	struct session *s = ud;
+	struct agent_ring *r = ring_of(s, pid);
+	uint64_t fn, ret, a[5];
+	char err[512];
+	int rc;
+
+	if (r == NULL || r->phase != AG_WAITING)
+		return;
+	/* only once the interpreter is initialized (sys.monitoring) */
+	if (tracer_symbol(t, pid, "Py_IsInitialized", &fn, NULL) < 0) {
+		give_up(s, r, "it has no Py_IsInitialized (not a CPython?)");
+		return;
+	}
+	if (call(s, tid, fn, NULL, 0, NULL, &ret, err, sizeof(err)) < 0) {
+		give_up(s, r, err);
+		return;
+	}
+	if ((ret & 0xffffffff) == 0) {
+		r->retry = true;	/* starting up or finalizing */
+		if (s->o->verbose >= 2)
+			fprintf(stderr, "pytap: pid %d: the interpreter is not initialized yet\n",
+				(int)pid);
+		return;
+	}
+	if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0) {
+		uint64_t dl;
+
+		if (tracer_symbol(t, pid, "dlopen", &dl, NULL) < 0) {
+			give_up(s, r, "its C library has no dlopen (glibc 2.34 or newer is needed)");
+			return;
+		}
+		a[0] = 0;
+		a[1] = 2;	/* RTLD_NOW */
+		if (call(s, tid, dl, a, 2, s->agent_path, &ret, err,
+			 sizeof(err)) < 0) {
+			give_up(s, r, err);
+			return;
+		}
+		if (ret == 0) {
+			char msg[4400];
+			uint64_t de;
+
+			snprintf(msg, sizeof(msg), "dlopen(\"%s\") failed in the target", s->agent_path);
+			if (tracer_symbol(t, pid, "dlerror", &de, NULL) == 0 &&
+			    call(s, tid, de, NULL, 0, NULL, &ret, err,
+				 sizeof(err)) == 0 && ret) {
+				char e[256];
+
+				if (tracer_read_str(t, pid, ret, e, sizeof(e)) > 0)
+					snprintf(msg, sizeof(msg), "%s", e);
+			}
+			give_up(s, r, msg);
+			return;
+		}
+		tracer_rescan(t, pid);
+		if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0) {
+			give_up(s, r, "loaded the agent but found no pytap_agent_start in it");
+			return;
+		}
+	}
+	a[0] = RING_DATA_SIZE;
+	a[1] = (uint64_t)getpid();
+	a[2] = s->agent_events;
+	a[3] = 0;
+	a[4] = 0;
+	if (call(s, tid, fn, a, 5, NULL, &ret, err, sizeof(err)) < 0) {
+		give_up(s, r, err);
+		return;
+	}
+	rc = (int)(int32_t)(ret & 0xffffffff);
+	if (rc < 0) {
+		give_up(s, r, agent_error(rc));
+		return;
+	}
+	if (map_ring(s, r, rc, err, sizeof(err)) < 0) {
+		give_up(s, r, err);
+		return;
+	}
+	r->phase = AG_RUNNING;
+	s->agent_next = session_now_ns();
+	if (s->o->verbose)
+		fprintf(stderr, "pytap: pid %d: the in-process agent is in (CPython %u.%u, thread %d)\n",
+			(int)pid,
+			(((struct pytap_ring_hdr *)r->map)->py_version >> 24) & 0xff,
+			(((struct pytap_ring_hdr *)r->map)->py_version >> 16) & 0xff,
+			(int)tid);
+}
+
+/* ---- records --------------------------------------------------------- */
+
+static struct pytap_ring_hdr *hdr(struct agent_ring *r)
+{
+	return r->map;
+}
+
+static void code_free(struct agent_code *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < 4; i++)
+		free(c->str[i]);
+	free(c->linetable);
+	free(c);
+}
+
+static void add_code(struct agent_ring *r, const struct pytap_rec_code *rc)
+{
+	const unsigned char *q = (const unsigned char *)(rc + 1);
+	const uint16_t lens[4] = { rc->filename_len, rc->name_len,
+				   rc->qualname_len, rc->module_len };
+	struct agent_code *c;
+	size_t need = sizeof(*rc);
+
+	for (int i = 0; i < 4; i++)
+		need += lens[i];
+	need += rc->linetable_len;
+	if (need > rc->h.size || rc->code == 0)
+		return;
+	if (rc->code >= r->ncodes) {
+		size_t n = r->ncodes ? r->ncodes : 256;
+		struct agent_code **nc;
+
+		while (n <= rc->code)
+			n *= 2;
+		nc = realloc(r->codes, n * sizeof(*nc));
+		if (nc == NULL)
+			return;
+		memset(nc + r->ncodes, 0, (n - r->ncodes) * sizeof(*nc));
+		r->codes = nc;
+		r->ncodes = n;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	for (int i = 0; i < 4; i++) {
+		c->str[i] = malloc((size_t)lens[i] + 1);
+		if (c->str[i] == NULL) {
+			code_free(c);
+			return;
+		}
+		memcpy(c->str[i], q, lens[i]);
+		c->str[i][lens[i]] = '\0';
+		c->len[i] = lens[i];
+		q += lens[i];
+	}
+	c->linetable = malloc(rc->linetable_len ? rc->linetable_len : 1);
+	if (c->linetable == NULL) {
+		code_free(c);
+		return;
+	}
+	memcpy(c->linetable, q, rc->linetable_len);
+	c->ltlen = rc->linetable_len;
+	c->firstlineno = rc->firstlineno;
+	c->co_flags = rc->co_flags;
+	code_free(r->codes[rc->code]);
+	r->codes[rc->code] = c;
+}
+
+/* The context of one agent event, as the SDT marker would give it. */
+struct agent_args {
+	struct vm_args base;
+	uint32_t code;
+	int64_t line;
+};
+
+static int agent_arg(const struct vm_args *a, int n, int64_t *v,
+		     uint64_t *fault)
+{
+	const struct agent_args *aa = (const struct agent_args *)a;
+
+	(void)fault;
+	switch (n) {
+	case 1: *v = (int64_t)handle(aa->code, 0); break;
+	case 2: *v = (int64_t)handle(aa->code, 1); break;
+	case 3: *v = aa->line; break;
+	case 4: *v = (int64_t)handle(aa->code, 3); break;
+	default: *v = 0; break;
+	}
+	return 0;
+}
+
+static uint64_t event_time(struct agent_ring *r, uint64_t t)
+{
+	struct pytap_ring_hdr *h = hdr(r);
+	uint64_t ns;
+
+	if (h->clock == PYTAP_CLOCK_MONOTONIC)
+		return t;
+	ns = pytap_ring_time_ns(h, t);
+	return ns ? ns : session_now_ns();
+}
+
+static void run_event(struct session *s, struct agent_ring *r,
+		      const struct pytap_rec_event *e)
+{
+	bool entry = e->h.kind == PYTAP_REC_ENTRY;
+	const struct agent_code *c =
+		e->code < r->ncodes ? r->codes[e->code] : NULL;
+	struct agent_args aa;
+	struct vm_event ev;
+
+	if (c == NULL)
+		return;
+	memset(&aa, 0, sizeof(aa));
+	aa.base.nargs = 4;
+	aa.base.name = entry ? "function__entry" : "function__return";
+	aa.base.provider = "python";
+	aa.base.get = agent_arg;
+	aa.code = e->code;
+	if (entry) {
+		aa.line = c->firstlineno;
+	} else {
+		int l = py_linetable_line(c->linetable, c->ltlen,
+					  (int)c->firstlineno,
+					  (int)e->offset);
+		aa.line = l >= 0 ? (int64_t)l : (int64_t)c->firstlineno;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.pid = r->pid;
+	ev.tid = (pid_t)e->tid;
+	ev.time_ns = event_time(r, e->time);
+	ev.args = &aa.base;
+	r->events++;
+	for (size_t i = 0; i < s->p->nprobes; i++) {
+		const char *nm = s->p->probes[i].sdt_name;
+
+		if (!s->agent_probe[i] ||
+		    strcmp(nm, entry ? "function__entry" : "function__return"))
+			continue;
+		ev.probe = (int)i;
+		vm_run(s->vm, &ev);
+		s->pending = true;
+		if (vm_exit_requested(s->vm))
+			return;
+	}
+}
+
+/* Every record from tail to head; RUN: run handlers (else discard). */
+static bool drain(struct session *s, struct agent_ring *r, bool run)
+{
+	struct pytap_ring_hdr *h = hdr(r);
+	unsigned char *data = (unsigned char *)r->map + h->hdr_size;
+	uint64_t mask = h->data_size - 1;
+	uint64_t head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = h->tail;
+	bool any = tail != head;
+
+	while (tail < head) {
+		const struct pytap_rec *rec =
+			(const struct pytap_rec *)(data + (tail & mask));
+
+		if (rec->size < 8 || rec->size > h->data_size) {
+			fprintf(stderr, "pytap: pid %d: the agent's ring is corrupt (record size %u): detaching from it\n",
+				(int)r->pid, rec->size);
+			tail = head;
+			r->phase = AG_STOPPING;
+			__atomic_store_n(&h->stop_request, 1, __ATOMIC_RELEASE);
+			break;
+		}
+		switch (rec->kind) {
+		case PYTAP_REC_CODE:
+			add_code(r, (const struct pytap_rec_code *)rec);
+			break;
+		case PYTAP_REC_CODE_FREE: {
+			uint32_t id = ((const struct pytap_rec_code_free *)rec)->code;
+
+			if (id < r->ncodes) {
+				code_free(r->codes[id]);
+				r->codes[id] = NULL;
+			}
+			break;
+		}
+		case PYTAP_REC_ENTRY:
+		case PYTAP_REC_RETURN:
+			if (run && !vm_exit_requested(s->vm))
+				run_event(s, r, (const struct pytap_rec_event *)rec);
+			break;
+		default:
+			break;
+		}
+		tail += rec->size;
+	}
+	__atomic_store_n(&h->tail, tail, __ATOMIC_RELEASE);
+	return any;
+}
+
+void agent_poll(struct session *s, bool force)
+{
+	uint64_t now = session_now_ns();
+	bool any = false;
+
+	if (!s->agent)
+		return;
+	for (size_t i = 0; i < s->nrings; i++) {
+		struct agent_ring *r = &s->rings[i];
+
+		if (r->phase == AG_WAITING) {
+			if (r->retry) {
+				r->retry = false;
+				if (tracer_arm_safepoint(s->tr, r->pid) < 0 &&
+				    s->o->verbose >= 2)
+					fprintf(stderr, "pytap: pid %d: cannot arm the safe point again\n",
+						(int)r->pid);
+			} else if (!r->idle_said && r->pid == s->o->pid &&
+				   now - r->armed_ns >= AGENT_IDLE_NS) {
+				fprintf(stderr, "pytap: pid %d has run no Python code for 1 s (every thread waits in C code): the python.function probes start when it does\n",
+					(int)r->pid);
+				r->idle_said = true;
+			}
+			continue;
+		}
+		if (r->phase != AG_RUNNING && r->phase != AG_STOPPING)
+			continue;
+		if (force || now >= s->agent_next)
+			any |= drain(s, r, r->phase == AG_RUNNING);
+	}
+	if (force || now >= s->agent_next) {
+		if (any)
+			s->agent_poll_ns = AGENT_POLL_MIN_NS;
+		else if (s->agent_poll_ns < AGENT_POLL_MAX_NS)
+			s->agent_poll_ns *= 2;
+		s->agent_next = now + s->agent_poll_ns;
+	}
+}
+
+uint64_t agent_deadline(struct session *s)
+{
+	uint64_t d = 0, now;
+
+	if (!s->agent)
+		return 0;
+	now = session_now_ns();
+	for (size_t i = 0; i < s->nrings; i++) {
+		const struct agent_ring *r = &s->rings[i];
+
+		if (r->phase == AG_RUNNING || r->phase == AG_STOPPING)
+			d = s->agent_next;
+		else if (r->phase == AG_WAITING && r->retry)
+			return now + AGENT_RETRY_NS;
+		else if (r->phase == AG_WAITING && !r->idle_said &&
+			 r->pid == s->o->pid &&
+			 (!d || r->armed_ns + AGENT_IDLE_NS < d))
+			d = r->armed_ns + AGENT_IDLE_NS;
+	}
+	return d;
+}
+
+static void unmap(struct agent_ring *r)
+{
+	if (r->map) {
+		r->dropped = hdr(r)->dropped + hdr(r)->codes_over;
+		munmap(r->map, r->maplen);
+		r->map = NULL;
+	}
+	r->phase = AG_DONE;
+}
+
+void agent_exited(struct session *s, pid_t pid)
+{
+	struct agent_ring *r = ring_of(s, pid);
+
+	if (r == NULL)
+		return;
+	if (r->map)
+		drain(s, r, r->phase == AG_RUNNING);
+	unmap(r);
+}
+
+void agent_stop_all(struct session *s)
+{
+	uint64_t until;
+	bool waiting = false;
+
+	if (!s->agent)
+		return;
+	for (size_t i = 0; i < s->nrings; i++) {
+		struct agent_ring *r = &s->rings[i];
+
+		if (r->phase == AG_WAITING) {
+			tracer_disarm_safepoint(s->tr, r->pid);
+			r->phase = AG_DONE;
+			continue;
+		}
+		if (r->phase != AG_RUNNING && r->phase != AG_STOPPING)
+			continue;
+		drain(s, r, r->phase == AG_RUNNING);
+		__atomic_store_n(&hdr(r)->stop_request, 1, __ATOMIC_RELEASE);
+		r->phase = AG_STOPPING;
+		waiting = true;
+	}
+	/* the watchdog sees the request within PYTAP_WATCHDOG_MS and the
+	   hooks go at the target's next step: keep its threads running
+	   (a hit is resumed without its handler) until then, bounded */
+	until = session_now_ns() + AGENT_STOP_NS;
+	while (waiting && session_now_ns() < until) {
+		struct tracer_hit hit;
+		struct tracer_exit ex;
+		enum tracer_event ev;
+
+		waiting = false;
+		for (size_t i = 0; i < s->nrings; i++) {
+			struct agent_ring *r = &s->rings[i];
+			uint32_t st;
+
+			if (r->phase != AG_STOPPING)
+				continue;
+			drain(s, r, false);
+			st = __atomic_load_n(&hdr(r)->agent_state,
+					     __ATOMIC_ACQUIRE);
+			if (st != PYTAP_STATE_RUNNING) {
+				drain(s, r, false);
+				unmap(r);
+			} else {
+				waiting = true;
+			}
+		}
+		if (!waiting)
+			break;
+		ev = tracer_wait(s->tr, session_now_ns() + 5000000ull, &hit,
+				 &ex);
+		if (ev == TEV_EXIT)
+			agent_exited(s, ex.pid);
+		else if (ev == TEV_NOPROC || ev == TEV_ERROR)
+			break;
+	}
+	for (size_t i = 0; i < s->nrings; i++) {
+		struct agent_ring *r = &s->rings[i];
+
+		if (r->phase != AG_STOPPING)
+			continue;
+		if (s->o->verbose)
+			fprintf(stderr, "pytap: pid %d ran no Python code since the end: the agent's hooks are inert and go at its next Python step\n",
+				(int)r->pid);
+		unmap(r);
+	}
+}
+
+void agent_finish(struct session *s)
+{
+	uint64_t dropped = 0;
+
+	for (size_t i = 0; i < s->nrings; i++) {
+		struct agent_ring *r = &s->rings[i];
+
+		if (r->map)
+			unmap(r);
+		dropped += r->dropped;
+		for (size_t k = 0; k < r->ncodes; k++)
+			code_free(r->codes[k]);
+		free(r->codes);
+		r->codes = NULL;
+		r->ncodes = 0;
+	}
+	if (dropped)
+		fprintf(stderr, "WARNING: the in-process agent dropped %llu events: pytap did not keep up (the ring was full)\n",
+			(unsigned long long)dropped);
+	free(s->agent_probe);
+	free(s->agent_path);
+}
+
+const char *agent_string(struct session *s, pid_t pid, uint64_t addr,
+			 size_t *len)
+{
+	struct agent_ring *r = NULL;
+	uint32_t id = (uint32_t)addr;
+	int field = (int)((addr >> 32) & 0xffff);
+
+	if ((addr & HANDLE_MASK) != HANDLE_TAG || field > 3)
+		return NULL;
+	for (size_t i = 0; i < s->nrings; i++)
+		if (s->rings[i].pid == pid && s->rings[i].codes)
+			r = &s->rings[i];
+	if (r == NULL || id >= r->ncodes || r->codes[id] == NULL)
+		return NULL;
+	*len = r->codes[id]->len[field];
+	return r->codes[id]->str[field];
+}
