@@ -27,8 +27,9 @@ build_packages="build-essential bison flex autoconf automake pkg-config libelf-d
 # libpython3.11-dev: the embedded-libpython test target (tests/targets/pyembed)
 # g++: the C++ target of the libstdcxx tapset's tests and example;
 # postgresql-15: the PostgreSQL server (built with SDT markers) of the
-# postgresql tapset's; groff-base: the test that pytap.1 renders.
-check_packages="$build_packages valgrind libpython3.11-dev g++ postgresql-15 groff-base"
+# postgresql tapset's; groff-base: the test that pytap.1 renders;
+# bpftrace: another tracer (kernel uprobes) on the same probes as pytap.
+check_packages="$build_packages valgrind libpython3.11-dev g++ postgresql-15 groff-base bpftrace"
 
 say() { echo "$me: $*"; }
 die() { echo "$me: $*" >&2; exit 1; }

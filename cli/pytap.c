@@ -69,7 +69,8 @@ static void usage(FILE *f)
 "       pytap [OPTIONS] -l|-L PATTERN              list probe points\n"
 "Options may come anywhere before '--'; the words after the script are ARGS.\n"
 "\n"
-"  -c CMD       run CMD and trace it (pytap ends when it ends)\n"
+"  -c CMD       run CMD and trace it (pytap ends when it ends); through\n"
+"               env/timeout/nice/sh -c, python.* binds to the Python it runs\n"
 "  -x PID       trace the running process PID (it runs on afterwards)\n"
 "  -e SCRIPT    the script text instead of a FILE\n"
 "  -l/-L PAT    list the probe points matching PAT ('python.*'), -L with\n"
@@ -216,6 +217,38 @@ static FILE *live_thread_maps(pid_t pid, char *path, size_t len)
 	return f;
 }
 
+/* -c runs a launcher (env, timeout, nice, sh -c '...'): the Python it
+ * starts goes first in the target list, so that python.* (bare process
+ * probes) bind to it; the process is followed through its forks and execs
+ * and armed when it maps that Python. */
+static void add_launched_python(struct target_set *ts, char **argv)
+{
+	struct target_obj **old;
+	size_t i, n = ts->ntarget;
+	char err[512];
+
+	for (i = 0; i < n; i++)
+		if (target_is_python(ts->target[i]))
+			return;
+	ts->launched = target_launched_python(ts, argv);
+	if (!ts->launched)
+		return;
+	old = ts->target;
+	ts->target = NULL;
+	ts->ntarget = 0;
+	if (target_add_exec(ts, ts->launched, err, sizeof(err)) != 0) {
+		free(ts->target);
+		ts->target = old;
+		ts->ntarget = n;
+		free(ts->launched);
+		ts->launched = NULL;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		target_add_file(ts, old[i]->path, err, sizeof(err));
+	free(old);
+}
+
 /* The -c/-x target's ELF files, for compile-time probe resolution. */
 static int collect_targets(const struct options *o, struct target_set *ts,
 			   char ***argv_out)
@@ -250,6 +283,7 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 			return PYTAP_EXIT_TRACE;
 		}
 		free(exe);
+		add_launched_python(ts, *argv_out);
 	} else if (o->pid) {
 		char path[64], line[4096], rootdir[64];
 		struct stat rst, ourst;
@@ -827,11 +861,14 @@ int main(int argc, char **argv)
 		so.globals = o.globals;
 		so.timing = o.timing;
 		so.suppress_errors = o.suppress_errors;
+		so.launched = ts.launched;
+		ts.launched = NULL;
 		/* the program no longer needs the tree or the target files */
 		target_set_free(&ts);
 		ast_arena_free(a);
 		a = NULL;
 		rc = session_run(prog, &so);
+		free(so.launched);
 		if (out != stdout)
 			fclose(out);
 		bc_program_free(prog);

@@ -533,5 +533,9 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		bp->handler = r->nfunctions + i;
 		bp->cond_global = -1;
 	}
+	/* a deep stack (a pool worker, a web request) is a few KB: stacks
+	   keyed by pystack() keep their innermost frames without -D */
+	if (!lim->maxstringlen && g.uses_pystack)
+		p->maxstringlen = CODEGEN_PYSTACK_MAXSTRINGLEN;
 	return d->nerrors - errors0;
 }

@@ -15,6 +15,10 @@ struct codegen_limits {
 		maxstringlen, maxnesting, maxerrors, maxskipped, hist_elision;
 };
 
+/* MAXSTRINGLEN when the script calls pystack() or pystacks() and -D does
+ * not set it (else 512, SystemTap's). */
+#define CODEGEN_PYSTACK_MAXSTRINGLEN 16384
+
 /* Fill P (zeroed by the caller).  Returns the number of errors (printf
  * format and argument checks are done here). */
 int codegen(const struct resolved *r, const struct codegen_limits *lim,

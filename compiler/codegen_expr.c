@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin_list.h"
 #include "builtins.h"
 #include "codegen_int.h"
 #include "format.h"
@@ -675,6 +676,9 @@ static bool gen_expr(struct cg *g, struct expr *e)
 		} else if (e->bi) {
 			cg_emit(g, OP_BUILTIN, e->nargs, e->bi->id, 0);
 			r = e->bi->ret != T_UNKNOWN;
+			g->uses_pystack |= e->bi->id == BI_pystack0 ||
+					   e->bi->id == BI_pystack1 ||
+					   e->bi->id == BI_pystacks;
 		} else if (!strcmp(e->name, "exit")) {
 			cg_emit(g, OP_EXIT, 0, 0, 0);
 			r = false;

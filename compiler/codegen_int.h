@@ -39,6 +39,7 @@ struct cg {
 	uint32_t last_act;	/* pc of the last ACT, if still mergeable */
 	bool act_mergeable;
 	int handler_base;	/* index of the first handler function */
+	bool uses_pystack;	/* pystack()/pystacks() are called */
 };
 
 #define GROW(arr, n, cap)						\

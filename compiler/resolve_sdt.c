@@ -133,12 +133,17 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 		const struct target_set *ts = c->o->ts;
 		const char *desc = ts->target_desc;
 		bool is_target = o && ts->ntarget && o == ts->target[0];
+		/* an SDT Python that exists here (not python3.12 on
+		   Debian 12) */
+		char *alt = o && o->py_major ?
+			target_sdt_python(c->o->ts, o->py_minor) : NULL;
 
 		if (o && o->py_major)
 			sb_printf(&sb,
-				  "%s (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, e.g. Debian's /usr/bin/python3.%d",
+				  "%s (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, %s%s",
 				  o->path, o->py_major, o->py_minor,
-				  o->py_minor ? o->py_minor : 11);
+				  alt ? "e.g. Debian's " : "one built --with-dtrace (Debian's python3.X packages are)",
+				  alt ? alt : "");
 		else if (o && desc && is_target && ts->target_script)
 			sb_printf(&sb,
 				  "%s has no SDT probes: it is the interpreter of the #! script %s that %s runs; point %s at the traced program itself (e.g. /usr/bin/python3.11 script.py)",
@@ -158,6 +163,7 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 			sb_printf(&sb, "%s has no SDT probes (.note.stapsdt)%s",
 				  o ? o->path : "the target",
 				  n > 1 ? ", nor do the libraries it loads" : "");
+		free(alt);
 		if (!c->out->no_probes)
 			c->out->no_probes = ast_strndup(c->a, sb_str(&sb), sb.len);
 		sb_free(&sb);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wordexp.h>
 
 #include "target.h"
 
@@ -492,6 +493,131 @@ char *target_find_library(struct target_set *ts, const char *exe,
 	return found;
 }
 
+bool target_is_python(const struct target_obj *o)
+{
+	size_t i;
+
+	if (o->py_major)
+		return true;
+	for (i = 0; i < o->sdt.nprobes; i++)
+		if (!strcmp(o->sdt.probes[i].provider, "python"))
+			return true;
+	return false;
+}
+
+/* Is the executable at PATH (resolved) a Python, itself or through the
+ * libpython it needs? */
+static bool exec_is_python(struct target_set *ts, const char *path)
+{
+	char err[256], **needed, *runpath;
+	struct target_obj *o = target_get(ts, path, err, sizeof(err));
+	size_t n, i;
+	bool py = false;
+
+	if (!o)
+		return false;
+	if (target_is_python(o))
+		return true;
+	if (read_dynamic(path, &needed, &n, &runpath) != 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		py = py || !strncmp(needed[i], "libpython", 9);
+		free(needed[i]);
+	}
+	free(needed);
+	free(runpath);
+	return py;
+}
+
+static char *launched_depth(struct target_set *ts, char *const words[],
+			    size_t n, int depth)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *w = words[i];
+		char err[256], *exe;
+
+		if (strpbrk(w, " \t\n")) {
+			/* sh -c 'STRING', env -S 'python3 -u': its words */
+			wordexp_t we;
+			char *r = NULL;
+
+			char *cp = strdup(w), *q;
+
+			/* "cd /srv && exec python3 app.py": the shell's
+			   operators separate words too */
+			for (q = cp; *q; q++)
+				if (strchr("|&;<>(){}\n", *q))
+					*q = ' ';
+			if (depth < 4 && wordexp(cp, &we, WRDE_NOCMD) == 0) {
+				r = launched_depth(ts, we.we_wordv, we.we_wordc,
+						   depth + 1);
+				wordfree(&we);
+			}
+			free(cp);
+			if (r)
+				return r;
+			continue;
+		}
+		if (!*w || *w == '-' || strchr(w, '='))
+			continue;	/* an option, VAR=value */
+		exe = target_resolve_exec(w, err, sizeof(err));
+		if (exe && exec_is_python(ts, exe))
+			return exe;
+		free(exe);
+	}
+	return NULL;
+}
+
+char *target_launched_python(struct target_set *ts, char *const argv[])
+{
+	size_t n = 0;
+
+	while (argv[n])
+		n++;
+	return n > 1 ? launched_depth(ts, argv + 1, n - 1, 0) : NULL;
+}
+
+static bool has_python_marks(struct target_set *ts, const char *path)
+{
+	char err[256];
+	struct target_obj *o;
+	size_t i;
+
+	if (access(path, X_OK) != 0 || !is_elf(path))
+		return false;
+	o = target_get(ts, path, err, sizeof(err));
+	for (i = 0; o && i < o->sdt.nprobes; i++)
+		if (!strcmp(o->sdt.probes[i].provider, "python"))
+			return true;
+	return false;
+}
+
+char *target_sdt_python(struct target_set *ts, int minor)
+{
+	char want[64];
+	glob_t g;
+	char *found = NULL;
+	size_t i;
+
+	snprintf(want, sizeof(want), "/usr/bin/python3.%d", minor);
+	if (has_python_marks(ts, want))
+		return strdup(want);
+	if (glob("/usr/bin/python3.[0-9]*", 0, NULL, &g) != 0)
+		return NULL;
+	for (i = g.gl_pathc; i-- > 0 && !found;) {
+		int m;
+		char tail;
+
+		if (sscanf(g.gl_pathv[i], "/usr/bin/python3.%d%c", &m,
+			   &tail) == 1 && has_python_marks(ts, g.gl_pathv[i]))
+			found = strdup(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return found;
+}
+
 void target_set_free(struct target_set *ts)
 {
 	struct target_obj *o, *next;
@@ -505,5 +631,6 @@ void target_set_free(struct target_set *ts)
 	free(ts->target);
 	free(ts->target_desc);
 	free(ts->target_script);
+	free(ts->launched);
 	memset(ts, 0, sizeof(*ts));
 }

@@ -7,6 +7,7 @@
 #ifndef PYTAP_TARGET_H
 #define PYTAP_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sdt.h"
@@ -31,6 +32,9 @@ struct target_set {
 	size_t ntarget;
 	char *target_desc;	/* "-c 'CMD'" / "-x 1234", for messages */
 	char *target_script;	/* -c ran a #! script: its path, else NULL */
+	char *launched;		/* -c runs a launcher (env, timeout, nice,
+				   sh -c ...): the Python it starts, whose
+				   objects come first in target[]; else NULL */
 };
 
 /*
@@ -61,6 +65,23 @@ int target_add_file(struct target_set *ts, const char *path, char *err,
  * mapped with EXE: its path, or NULL. */
 char *target_find_library(struct target_set *ts, const char *exe,
 			  const char *lib);
+
+/* Is O a CPython (its version is known, or it has "python" marks)? */
+bool target_is_python(const struct target_obj *o);
+
+/*
+ * -c ARGV runs a launcher rather than a Python (env, timeout, nice, sh -c
+ * '...', a #! script of one of those): the Python it will exec, found
+ * among the later words (a word with blanks, such as sh -c's string, is
+ * split into words and searched too; `#!` scripts are followed).  Returns
+ * a malloc'd absolute path, or NULL if no word names a Python.
+ */
+char *target_launched_python(struct target_set *ts, char *const argv[]);
+
+/* An installed Python with CPython's SDT markers, for messages: Debian's
+ * /usr/bin/python3.MINOR if it has them, else another /usr/bin/python3.X
+ * that does; a malloc'd path, or NULL if there is none. */
+char *target_sdt_python(struct target_set *ts, int minor);
 
 void target_set_free(struct target_set *ts);
 

@@ -722,6 +722,53 @@ int pm_scan(struct tracer *t, struct tproc *p)
 	return 0;
 }
 
+/* Was an earlier site of P, of the same probe, said already? */
+static bool said_before(const struct tproc *p, const struct site *s)
+{
+	for (const struct site *q = p->sites; q < s; q++)
+		if (q->said && !strcmp(q->probe->provider, s->probe->provider) &&
+		    !strcmp(q->probe->name, s->probe->name))
+			return true;
+	return false;
+}
+
+/*
+ * Another tracer's kernel uprobe on armed site S (it attached after pytap
+ * and took pytap's int3 over): true if the kernel surely holds the site in
+ * P, which then keeps the int3 and pytap's share of the semaphore (the
+ * kernel takes both away when that tracer detaches).  Said once per probe
+ * and process either way.
+ */
+static bool other_tracer_site(struct tproc *p, struct site *s,
+			      const struct kuprobe_set *ks)
+{
+	bool sure;
+	const struct kuprobe *k = kuprobes_find(ks, s->obj, s->probe->pc,
+						p->pid, &sure);
+
+	if (!k)
+		return false;
+	if (!said_before(p, s))
+		fprintf(stderr, sure ?
+			"pytap: another tracer, %s (pid %d), probes %s:%s in pid %d through a kernel uprobe: since it attached its hits went to it, not to pytap; pytap leaves that breakpoint and semaphore to it\n" :
+			"pytap: another tracer, %s (pid %d), may probe %s:%s in pid %d through a kernel uprobe: if so pytap missed hits there, and it gets none from pid %d now that pytap puts the site back\n",
+			k->comm, (int)k->owner, s->probe->provider,
+			s->probe->name, (int)p->pid, (int)p->pid);
+	s->said = true;
+	return sure;
+}
+
+/* Someone (a kernel uprobe that detached) put a nop back over pytap's
+ * int3: the hits there since were lost. */
+static void site_taken_away(struct tproc *p, struct site *s)
+{
+	if (!said_before(p, s))
+		fprintf(stderr,
+			"pytap: another tracer removed pytap's breakpoint on %s:%s in pid %d (a kernel uprobe that detached): hits there after that were lost\n",
+			s->probe->provider, s->probe->name, (int)p->pid);
+	s->said = true;
+}
+
 void pm_restore(struct tracer *t, struct tproc *p)
 {
 	const struct tracer_options *opt = tr_opts(t);
@@ -739,15 +786,32 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		p->px_armed = false;
 		return;
 	}
+	struct kuprobe_set ks = { 0 };
+	bool scanned = false;
+
 	for (size_t i = 0; i < p->nsites; i++) {
 		struct site *s = &p->sites[i];
 
 		if (s->armed) {
 			unsigned char b;
+			bool rd = pm_mem_read(p, s->addr, &b, 1) == 0;
 
-			if (pm_mem_read(p, s->addr, &b, 1) == 0 && b == INT3 &&
+			if (!scanned) {
+				kuprobes_scan(&ks);
+				scanned = true;
+			}
+			if (rd && b == INT3 && other_tracer_site(p, s, &ks)) {
+				/* the kernel holds it now: its int3, and
+				   our share of the semaphore, stay */
+				s->armed = false;
+				s->sema_raised = false;
+				continue;
+			}
+			if (rd && b == INT3 &&
 			    pm_mem_write(p, s->addr, &s->orig, 1) == 0)
 				nbytes++;
+			else if (rd && b != INT3)
+				site_taken_away(p, s);
 			s->armed = false;
 		}
 		if (s->sema_raised) {
@@ -771,6 +835,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		p->rbrk_armed = false;
 	}
 	tr_safepoint_restore(p);
+	kuprobes_free(&ks);
 	if (opt->verbose >= 2 && (nbytes || nsema))
 		fprintf(stderr,
 			"pytap: restored %zu bytes and %zu semaphores in pid %d\n",

@@ -47,7 +47,36 @@ struct site {
 	bool sema_raised;	/* we added one to the semaphore */
 	bool ever_armed;	/* ... at some time: a copy made then (a */
 	bool ever_raised;	/* child seen late) has them still */
+	bool said;		/* another tracer's use of it was reported */
 };
+
+/* A kernel uprobe another tracer holds through a perf event (kuprobes.c). */
+struct kuprobe {
+	dev_t dev;
+	ino_t ino;
+	uint64_t offset;	/* file offset of the probed instruction */
+	pid_t owner;		/* the process that holds it */
+	int only_pid;		/* named through /proc/PID/root: PID's (bpftrace
+				   -p PID), else 0 */
+	char comm[16];		/* the owner's name */
+};
+
+#define KUPROBES_MAX 4096
+
+struct kuprobe_set {
+	struct kuprobe *v;
+	size_t n, cap;
+};
+
+/* Every uprobe held through a perf event now (needs CAP_SYS_ADMIN). */
+void kuprobes_scan(struct kuprobe_set *ks);
+/* The one at link-time address VADDR of O as seen in process PID, or NULL;
+ * SURE: it was registered for PID itself, so the kernel holds that site
+ * there. */
+const struct kuprobe *kuprobes_find(const struct kuprobe_set *ks,
+				    const struct tobj *o, uint64_t vaddr,
+				    pid_t pid, bool *sure);
+void kuprobes_free(struct kuprobe_set *ks);
 
 /* An object mapped in a process, with its load bias. */
 struct pobj {

@@ -161,6 +161,11 @@ int py_dict_get_str(struct py_ctx *c, uint64_t dict, const char *key,
 int py_dict_items(struct py_ctx *c, uint64_t dict, uint64_t *keys,
 		  uint64_t *vals, size_t max, size_t *n, uint64_t *total);
 
+/* The attribute NAME of an instance whose class keeps a managed dict
+ * (a Python class without __slots__): *VAL, 0 if absent.  0, or -1. */
+int py_instance_attr(struct py_ctx *c, uint64_t obj, const char *name,
+		     uint64_t *val);
+
 /* The value of an int object of at most 64 bits: 0, or -1 (not an int, or
  * too big).  HEAD: its first 40 bytes if already read, else NULL. */
 int py_long_small(struct py_ctx *c, uint64_t addr, const unsigned char *head,

@@ -65,6 +65,7 @@ struct vm_py {
 	struct vm_pyproc procs[NPROCS];
 	unsigned long clock;
 	struct strbuf sb;
+	bool said_cut;		/* the cut at MAXSTRINGLEN was reported */
 };
 
 static void vm_readv(void *ud, pid_t pid, struct py_iov *v, size_t n)
@@ -205,9 +206,24 @@ static const struct py_thread *cur_stack(struct vm *vm, const char *what)
 	}
 }
 
+/* A stack did not fit in MAXSTRINGLEN: said once per run, with the switch
+ * that avoids it. */
+static void say_cut(struct vm *vm, const char *what)
+{
+	char msg[256];
+
+	if (state(vm)->said_cut)
+		return;
+	state(vm)->said_cut = true;
+	snprintf(msg, sizeof(msg),
+		 "%s: a stack longer than MAXSTRINGLEN=%" PRId64 " was cut (its innermost frames became \"...\"); -DMAXSTRINGLEN=N (at most 65536) keeps them",
+		 what, vm->p->maxstringlen);
+	vm_warn(vm, msg);
+}
+
 /* Folded: outermost first, joined by SEP, at most MAX bytes. */
 static size_t folded(const struct py_thread *t, const char *sep, size_t seplen,
-		     char *out, size_t max, struct strbuf *tmp)
+		     char *out, size_t max, struct strbuf *tmp, bool *cut)
 {
 	size_t n = 0, i;
 	static const char dots[] = "...";
@@ -233,10 +249,12 @@ static size_t folded(const struct py_thread *t, const char *sep, size_t seplen,
 
 				memcpy(out, sb_str(tmp), keep);
 				memcpy(out + keep, dots, max - keep);
+				*cut = true;
 				return max;
 			}
 			memcpy(out + n, sep, seplen);
 			memcpy(out + n + seplen, dots, 3);
+			*cut = true;
 			return n + seplen + 3;
 		}
 		memcpy(out + n, sep, lead);
@@ -251,13 +269,16 @@ static void pystack_sep(struct vm *vm, const char *sep, size_t seplen,
 {
 	const struct py_thread *t = cur_stack(vm, "pystack");
 	char *out;
+	bool cut = false;
 
 	ret->s = &vm_empty_str;
 	if (t == NULL)
 		return;
 	out = vm_str_begin(vm);
 	ret->s = vm_str_end(vm, folded(t, sep, seplen, out, vm->maxlen,
-				      &state(vm)->sb));
+				      &state(vm)->sb, &cut));
+	if (cut)
+		say_cut(vm, "pystack()");
 }
 
 void bi_pystack0(struct vm *vm, const union vm_val *args, union vm_val *ret)
@@ -346,6 +367,8 @@ void bi_pystacks(struct vm *vm, const union vm_val *args, union vm_val *ret)
 	if (all_stacks(vm, "pystacks") < 0)
 		return;
 	py = state(vm);
+	if (py->sb.len > vm->maxlen)
+		say_cut(vm, "pystacks()");
 	ret->s = vm_str_new(vm, sb_str(&py->sb), py->sb.len);
 }
 

@@ -2,8 +2,9 @@
  * pyrepr.c - a short, bounded repr() of an object in a traced CPython,
  * read from its memory: str, bytes, int (any size Python itself would
  * print), float, bool, None, tuple, list and dict as Python's repr() writes
- * them; any other object (and subclasses of those types) as
- * "<TYPE object at 0xADDR>".
+ * them, and set, frozenset, bytearray, complex, range, type, module and
+ * function objects too; any other object (and subclasses of those types)
+ * as "<TYPE object at 0xADDR>".
  *
  * Bounds: the text stops growing at MAX bytes and is then cut to end in
  * "..."; containers nest at most MAX_DEPTH deep ("..." below that) and a
@@ -39,6 +40,8 @@ struct rctx {
 	size_t max;
 	uint64_t stack[MAX_DEPTH];	/* containers being printed */
 	int depth;
+	bool bytearray;		/* escape ' whatever the quote (as
+				   bytearray_repr does) */
 };
 
 static bool full(const struct rctx *r)
@@ -130,7 +133,8 @@ static void put_literal(struct rctx *r, const unsigned char *d, unsigned kind,
 		sb_putc(r->out, 'b');
 	sb_putc(r->out, q);
 	for (size_t i = 0; i < n && !full(r); i++)
-		put_escaped(r->out, cp_at(d, kind, i), q, bytes);
+		put_escaped(r->out, cp_at(d, kind, i),
+			    r->bytearray ? '\'' : q, bytes);
 	sb_putc(r->out, q);
 }
 
@@ -260,13 +264,17 @@ static int repr_int(struct rctx *r, uint64_t addr, const unsigned char *h,
 }
 
 /* repr(float): the shortest digits that read back as V, laid out as
- * Python's float_repr_style 'short' does. */
-static void put_float(struct strbuf *sb, double v)
+ * Python's float_repr_style 'short' does.  DOT0: an integral value ends
+ * in ".0" (float's repr; complex's parts have none); SIGN: a "+" before
+ * a positive value (complex's imaginary part). */
+static void put_float_as(struct strbuf *sb, double v, bool dot0, bool sign)
 {
 	char buf[64], digits[32];
 	int prec, exp, nd = 0, decpt;
 	const char *p;
 
+	if (sign && !signbit(v))
+		sb_putc(sb, '+');
 	if (isnan(v)) {
 		sb_puts(sb, "nan");
 		return;
@@ -276,7 +284,9 @@ static void put_float(struct strbuf *sb, double v)
 		return;
 	}
 	if (v == 0) {
-		sb_puts(sb, signbit(v) ? "-0.0" : "0.0");
+		sb_puts(sb, signbit(v) ? "-0" : "0");
+		if (dot0)
+			sb_puts(sb, ".0");
 		return;
 	}
 	for (prec = 1; prec <= 17; prec++) {
@@ -314,12 +324,32 @@ static void put_float(struct strbuf *sb, double v)
 		sb_append(sb, digits, (size_t)nd);
 		for (int i = nd; i < decpt; i++)
 			sb_putc(sb, '0');
-		sb_puts(sb, ".0");
+		if (dot0)
+			sb_puts(sb, ".0");
 	} else {
 		sb_append(sb, digits, (size_t)decpt);
 		sb_putc(sb, '.');
 		sb_append(sb, digits + decpt, (size_t)(nd - decpt));
 	}
+}
+
+static void put_float(struct strbuf *sb, double v)
+{
+	put_float_as(sb, v, true, false);
+}
+
+/* repr(complex): "(1+2j)", or "2j" when the real part is +0. */
+static void put_complex(struct strbuf *sb, double re, double im)
+{
+	if (re == 0 && !signbit(re)) {
+		put_float_as(sb, im, false, false);
+		sb_putc(sb, 'j');
+		return;
+	}
+	sb_putc(sb, '(');
+	put_float_as(sb, re, false, false);
+	put_float_as(sb, im, false, true);
+	sb_puts(sb, "j)");
 }
 
 /* ---- containers ------------------------------------------------------------ */
@@ -460,6 +490,227 @@ static int repr_other(struct rctx *r, uint64_t addr, uint64_t type)
 	return 0;
 }
 
+/* ---- set, bytearray, range, type, function, module ---------------------- */
+
+/* Fields the same in CPython 3.11 to 3.13 (Include/cpython/setobject.h,
+ * bytearrayobject.h, funcobject.h, Objects/rangeobject.c; PyTypeObject). */
+#define SET_USED 24		/* PySetObject.used */
+#define SET_MASK 32
+#define SET_TABLE 40		/* setentry *table: {key, hash} */
+#define BYTEARRAY_START 40	/* char *ob_start; ob_size is the length */
+#define COMPLEX_REAL 16		/* Py_complex cval */
+#define RANGE_START 16		/* start, stop, step (int objects) */
+#define FUNC_QUALNAME 40	/* after globals, builtins, name */
+#define TYPE_DICT 264		/* PyTypeObject.tp_dict */
+#define TPFLAG_HEAPTYPE (1ul << 9)
+
+/* {a, b} in table order, as set_repr iterates; "set()" / "frozenset()"
+ * when empty, "frozenset({...})". */
+static int repr_set(struct rctx *r, uint64_t addr, const unsigned char *h,
+		    bool frozen)
+{
+	uint64_t used = py_u64(h, SET_USED), mask = py_u64(h, SET_MASK);
+	uint64_t table = py_u64(h, SET_TABLE), *ent, *keys;
+	size_t n = 0, want = cap_items(r, used), i;
+	int rc;
+
+	if (used > (1ull << 40) || mask > (1ull << 40) || used > mask + 1 ||
+	    (mask & (mask + 1)) != 0)
+		return invalid(r, addr, frozen ? "frozenset" : "set");
+	if (used == 0) {
+		sb_puts(r->out, frozen ? "frozenset()" : "set()");
+		return 0;
+	}
+	/* read the table in pieces until WANT keys are found */
+	keys = malloc((want + 1) * sizeof(*keys));
+	ent = malloc(2 * 256 * sizeof(*ent));
+	if (keys == NULL || ent == NULL) {
+		free(keys);
+		free(ent);
+		return -1;
+	}
+	for (i = 0; i <= mask && n < want;) {
+		size_t k = mask + 1 - i > 256 ? 256 : (size_t)(mask + 1 - i);
+
+		if (py_read1(r->c, table + 16 * i, ent, 16 * k) < 0) {
+			free(keys);
+			free(ent);
+			return -1;
+		}
+		for (size_t j = 0; j < k && n < want; j++)
+			/* NULL: unused; hash -1: a deleted key (the dummy) */
+			if (ent[2 * j] && ent[2 * j + 1] != (uint64_t)-1)
+				keys[n++] = ent[2 * j];
+		i += k;
+	}
+	free(ent);
+	sb_puts(r->out, frozen ? "frozenset({" : "{");
+	rc = repr_items(r, keys, n, false);
+	sb_puts(r->out, frozen ? "})" : "}");
+	free(keys);
+	return rc;
+}
+
+static int repr_bytearray(struct rctx *r, uint64_t addr,
+			  const unsigned char *h)
+{
+	const struct py_layout *L = r->c->L;
+	uint64_t len = py_u64(h, L->ob_size);
+	int rc;
+
+	if (len > (1ull << 40))
+		return invalid(r, addr, "bytearray");
+	sb_puts(r->out, "bytearray(");
+	r->bytearray = true;
+	rc = put_data(r, NULL, 0, 0, py_u64(h, BYTEARRAY_START), len, 1, true);
+	r->bytearray = false;
+	sb_putc(r->out, ')');
+	return rc;
+}
+
+/* range(start, stop) or range(start, stop, step) */
+static int repr_range(struct rctx *r, const unsigned char *h)
+{
+	uint64_t a[3] = { py_u64(h, RANGE_START), py_u64(h, RANGE_START + 8),
+			  py_u64(h, RANGE_START + 16) }, step;
+	bool neg;
+	int rc;
+
+	sb_puts(r->out, "range(");
+	rc = repr_items(r, a, 2, false);
+	if (rc == 0 && (py_long_small(r->c, a[2], NULL, &step, &neg) < 0 ||
+			neg || step != 1)) {
+		sb_puts(r->out, ", ");
+		rc = repr_obj(r, a[2], NULL, 0);
+	}
+	sb_putc(r->out, ')');
+	return rc;
+}
+
+/* The text of the str object at ADDR into SB (at most 1 KB): 0, or -1. */
+static int str_of(struct rctx *r, uint64_t addr, struct strbuf *sb)
+{
+	sb_reset(sb);
+	return addr ? py_str_text(r->c, addr, NULL, 0, sb, 1024) : -1;
+}
+
+/* <class 'module.qualname'>, or <class 'qualname'> for builtins */
+static int repr_type(struct rctx *r, uint64_t addr)
+{
+	const struct py_layout *L = r->c->L;
+	struct strbuf mod = STRBUF_INIT, name = STRBUF_INIT;
+	unsigned char h[256];
+	unsigned long flags;
+	int rc = 0;
+
+	if ((size_t)L->tp_flags + 8 > sizeof(h) ||
+	    py_read1(r->c, addr, h, (size_t)L->tp_flags + 8) < 0)
+		return invalid(r, addr, "type");
+	flags = (unsigned long)py_u64(h, L->tp_flags);
+
+	if (flags & TPFLAG_HEAPTYPE) {
+		uint64_t qual, dict, m = 0;
+
+		if (L->tp_flags != 168 ||
+		    py_read1(r->c, addr + (uint64_t)L->ht_cached_keys - 8,
+			     &qual, 8) < 0 || str_of(r, qual, &name) < 0 ||
+		    py_read1(r->c, addr + TYPE_DICT, &dict, 8) < 0 ||
+		    py_dict_get_str(r->c, dict, "__module__", &m) < 0)
+			rc = -1;
+		else if (m && str_of(r, m, &mod) < 0)
+			sb_reset(&mod);	/* __module__ not a str */
+	} else {
+		uint64_t tp = py_u64(h, L->tp_name);
+		char buf[256];
+		const char *dot;
+
+		memset(buf, 0, sizeof(buf));
+		if (py_read1(r->c, tp, buf, 1) < 0 ||
+		    (py_read1(r->c, tp, buf, sizeof(buf) - 1) < 0 &&
+		     py_read1(r->c, tp, buf, 64) < 0)) {
+			rc = -1;
+		} else {
+			buf[sizeof(buf) - 1] = 0;
+			dot = strrchr(buf, '.');
+			if (dot) {
+				sb_append(&mod, buf, (size_t)(dot - buf));
+				sb_puts(&name, dot + 1);
+			} else {
+				sb_puts(&name, buf);
+			}
+		}
+	}
+	if (rc == 0) {
+		sb_puts(r->out, "<class '");
+		if (mod.len && strcmp(sb_str(&mod), "builtins") != 0)
+			sb_printf(r->out, "%s.", sb_str(&mod));
+		sb_printf(r->out, "%s'>", sb_str(&name));
+	} else {
+		rc = invalid(r, addr, "type");
+	}
+	sb_free(&mod);
+	sb_free(&name);
+	return rc;
+}
+
+static int repr_function(struct rctx *r, uint64_t addr,
+			 const unsigned char *h)
+{
+	struct strbuf q = STRBUF_INIT;
+
+	if (str_of(r, py_u64(h, FUNC_QUALNAME), &q) < 0) {
+		sb_free(&q);
+		return invalid(r, addr, "function");
+	}
+	sb_printf(r->out, "<function %s at 0x%" PRIx64 ">", sb_str(&q), addr);
+	sb_free(&q);
+	return 0;
+}
+
+/* As importlib's _module_repr: from the module's __spec__ (name, origin,
+ * has_location), else its __name__ and __file__. */
+static int repr_module(struct rctx *r, uint64_t addr)
+{
+	const struct py_layout *L = r->c->L;
+	const struct py_proc *pp = r->c->pp;
+	uint64_t md, spec = 0, name = 0, origin = 0, loc = 0, file = 0;
+	struct strbuf o = STRBUF_INIT;
+	int rc = 0;
+
+	if (py_read1(r->c, addr + (uint64_t)L->module_dict, &md, 8) < 0 ||
+	    py_dict_get_str(r->c, md, "__spec__", &spec) < 0)
+		return invalid(r, addr, "module");
+	if (spec && spec != pp->sym[PYS_NONE]) {
+		if (py_instance_attr(r->c, spec, "name", &name) < 0 ||
+		    py_instance_attr(r->c, spec, "origin", &origin) < 0 ||
+		    py_instance_attr(r->c, spec, "_set_fileattr", &loc) < 0)
+			return invalid(r, addr, "module");
+		if (origin == pp->sym[PYS_NONE])
+			origin = 0;
+	} else {
+		if (py_dict_get_str(r->c, md, "__name__", &name) < 0 ||
+		    py_dict_get_str(r->c, md, "__file__", &file) < 0)
+			return invalid(r, addr, "module");
+		origin = file;
+		loc = pp->sym[PYS_TRUE];
+	}
+	sb_puts(r->out, "<module ");
+	if (name)
+		rc = repr_obj(r, name, NULL, 0);
+	else
+		sb_puts(r->out, "'?'");
+	if (rc == 0 && origin && loc == pp->sym[PYS_TRUE]) {
+		sb_puts(r->out, " from ");
+		rc = repr_obj(r, origin, NULL, 0);
+	} else if (rc == 0 && origin) {
+		if (str_of(r, origin, &o) == 0)
+			sb_printf(r->out, " (%s)", sb_str(&o));
+	}
+	sb_putc(r->out, '>');
+	sb_free(&o);
+	return rc;
+}
+
 static int repr_obj(struct rctx *r, uint64_t addr, const unsigned char *h,
 		    size_t have)
 {
@@ -509,8 +760,26 @@ static int repr_obj(struct rctx *r, uint64_t addr, const unsigned char *h,
 		put_float(r->out, dv);
 		return 0;
 	}
+	if (py_is(pp, type, PYS_COMPLEX_TYPE)) {
+		double re, im;
+
+		memcpy(&re, h + COMPLEX_REAL, sizeof(re));
+		memcpy(&im, h + COMPLEX_REAL + 8, sizeof(im));
+		put_complex(r->out, re, im);
+		return 0;
+	}
+	if (py_is(pp, type, PYS_BYTEARRAY_TYPE))
+		return repr_bytearray(r, addr, h);
+	if (py_is(pp, type, PYS_FUNCTION_TYPE))
+		return repr_function(r, addr, h);
+	if (py_is(pp, type, PYS_TYPE_TYPE))
+		return repr_type(r, addr);
 	seq = py_is(pp, type, PYS_TUPLE_TYPE) || py_is(pp, type, PYS_LIST_TYPE);
-	if (!seq && !py_is(pp, type, PYS_DICT_TYPE))
+	if (!seq && !py_is(pp, type, PYS_DICT_TYPE) &&
+	    !py_is(pp, type, PYS_SET_TYPE) &&
+	    !py_is(pp, type, PYS_FROZENSET_TYPE) &&
+	    !py_is(pp, type, PYS_RANGE_TYPE) &&
+	    !py_is(pp, type, PYS_MODULE_TYPE))
 		return repr_other(r, addr, type);
 	/* a container: cycles print as Python prints them, depth is bound */
 	for (k = 0; k < r->depth; k++)
@@ -527,6 +796,13 @@ static int repr_obj(struct rctx *r, uint64_t addr, const unsigned char *h,
 	r->stack[r->depth++] = addr;
 	if (seq)
 		rc = repr_seq(r, addr, h, py_is(pp, type, PYS_TUPLE_TYPE));
+	else if (py_is(pp, type, PYS_SET_TYPE) ||
+		 py_is(pp, type, PYS_FROZENSET_TYPE))
+		rc = repr_set(r, addr, h, py_is(pp, type, PYS_FROZENSET_TYPE));
+	else if (py_is(pp, type, PYS_RANGE_TYPE))
+		rc = repr_range(r, h);
+	else if (py_is(pp, type, PYS_MODULE_TYPE))
+		rc = repr_module(r, addr);
 	else
 		rc = repr_dict(r, addr);
 	r->depth--;

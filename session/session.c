@@ -600,6 +600,17 @@ static bool report_unarmed(struct session *s)
 		if (bp->kind != BP_SDT)
 			continue;
 		any = true;
+		if (!bp->sdt_path && s->o->launched &&
+		    !object_mapped(s, s->o->launched)) {
+			/* -c env/sh/timeout ... python: bare process
+			   probes bind to the Python it starts */
+			waiting = true;
+			if (s->o->verbose)
+				fprintf(stderr,
+					"pytap: waiting for python: -c runs %s first; %s fires once it starts %s\n",
+					s->o->cmd[0], name, s->o->launched);
+			continue;
+		}
 		if (s->agent_probe && s->agent_probe[i]) {
 			all_missing = false;	/* the agent serves it */
 			continue;
@@ -955,6 +966,9 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		agent_stop_all(&s);
 		tracer_detach_all(s.tr);
 	}
+	if (s.tr && o->launched && !object_mapped(&s, o->launched))
+		fprintf(stderr, "pytap: the command ended without ever running a Python (%s): no python probe fired\n",
+			o->launched);
 	vm_flush(s.vm);
 	/* after a fatal error SystemTap runs error probes instead of end
 	   probes, and stops running them at the next error */

@@ -43,6 +43,8 @@ struct session_opts {
 	char **globals;		/* -G name=value, NULL-terminated */
 	bool timing;		/* -t: the probe hit report at the end */
 	bool suppress_errors;	/* --suppress-handler-errors */
+	char *launched;		/* -c runs a launcher that starts this
+				   Python (the probes' binary), or NULL */
 };
 
 /* Run P to the end; returns an enum pytap_exit code. */

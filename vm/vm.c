@@ -118,7 +118,9 @@ static void raise_overflow(struct vm *vm, const struct bc_global *g, int err)
 		vm_raise(vm, "Array overflow, check size limit (%" PRId64 ")",
 			 g->maxsize);
 	else
-		raise_str(vm, "Array overflow, check MAXMAPENTRIES");
+		vm_raise(vm, "Array overflow, check MAXMAPENTRIES (%" PRId64
+			 "; pytap -DMAXMAPENTRIES=N raises it)",
+			 vm->p->maxmapentries);
 }
 
 /* The element of array global GI under the keys at KV (first key

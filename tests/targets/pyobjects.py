@@ -28,8 +28,35 @@ objects = [
     (), (1,), (1, "a", None), [], [1, [2, [3]]], {}, {"a": 1, 2: [3.5]},
     recursive, deep,
     "x" * 600, list(range(300)),
-    object(), Thing(), Thing,
+    object(), Thing(),
 ]
+# set, frozenset, bytearray, complex, range, type, module, function
+holey = {1, 2, 3, 4, 5}
+holey.discard(2)
+holey.discard(4)
+import collections, json, os, types
+objects += [
+    set(), {1, 2, 3}, {"a"}, holey, set(range(100)), frozenset(),
+    frozenset({1, "b"}), [{1}, frozenset({(2, 3)})],
+    bytearray(b"ab'c"), bytearray(), bytearray(b'"\x00\xff\'') ,
+    1 + 2j, 1.5j, complex(-0.0, 1), complex(1e16, -2.5e-7), 0j,
+    complex(0, float("nan")), complex(float("inf"), -0.0), -1j,
+    range(10), range(1, 10, 2), range(-5, 5), range(10, 0, -3),
+    range(2**70),
+    int, type, Thing, collections.OrderedDict, types.SimpleNamespace,
+    json.JSONDecoder,
+    sys, os, json, types.ModuleType("bare"),
+    lambda: 0, json.dumps, collections.namedtuple,
+]
+
+
+def outer():
+    def inner():
+        pass
+    return inner
+
+
+objects.append(outer())
 inst = Thing()
 inst.alpha = 1
 inst.beta = "two"
@@ -37,7 +64,7 @@ objects.append(inst.__dict__)
 
 
 def expect(o):
-    if type(o) in (object, Thing) or isinstance(o, type):
+    if type(o) in (object, Thing):
         r = "<%s object at %#x>" % (type(o).__name__, id(o))
     elif o is deep:
         # pyrepr nests 8 containers deep

@@ -654,7 +654,7 @@ static void test_arrays(void)
 	end_handler(a);
 	probe(a, BP_BEGIN, f, "begin");
 	r = run_all(a, false);
-	CHECK_STR(r.err, "ERROR: Array overflow, check MAXMAPENTRIES\n");
+	CHECK_STR(r.err, "ERROR: Array overflow, check MAXMAPENTRIES (3; pytap -DMAXMAPENTRIES=N raises it)\n");
 	result_free(&r);
 	asm_free(a);
 }
