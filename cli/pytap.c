@@ -51,6 +51,7 @@ struct options {
 	const char *outfile;
 	bool no_pin;
 	bool no_follow;
+	enum agent_mode agent_mode;	/* --agent / --no-agent */
 	bool guru;
 	bool no_warn;
 	bool werror;
@@ -85,10 +86,9 @@ static void usage(FILE *f)
 "  -w / -W      no warnings / warnings are errors   -g  accepted, no effect\n"
 "  --no-pin     leave the CPUs alone   --no-follow-forks  not the children\n"
 "  --suppress-time-limits  no MAXACTION   -q -k -b -s N -m --ldd...: no-ops\n"
-"  -h, --help   this text   -V, --version  the version\n"
-"\n"
+"  --agent / --no-agent  python.function.*: in-process only / breakpoints only\n"
 "Exit: 0 ok (also Ctrl-C), 1 compile error, 2 usage, 3 runtime errors,\n"
-"4 cannot trace.  Probes: pytap -L 'python.*'.  Manual: man pytap.\n",
+"4 cannot trace.  Probes: pytap -L 'python.*'.  -h help, -V version.\n",
 	      f);
 }
 
@@ -388,7 +388,7 @@ static void refuse(const char *opt, const char *why)
 }
 
 enum {
-	OPT_NO_PIN = 256, OPT_NO_FOLLOW, OPT_SUPPRESS_TIME_LIMITS, OPT_LDD,
+	OPT_NO_PIN = 256, OPT_NO_FOLLOW, OPT_AGENT, OPT_NO_AGENT, OPT_SUPPRESS_TIME_LIMITS, OPT_LDD,
 	OPT_ALL_MODULES, OPT_VP, OPT_COMPATIBLE, OPT_CHECK_VERSION,
 	OPT_CACHE, OPT_CLEAN_CACHE, OPT_TMPDIR, OPT_PRIVILEGE,
 	OPT_UNPRIVILEGED, OPT_SKIP_BADVARS, OPT_REMOTE, OPT_MODINFO,
@@ -410,6 +410,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 		{ "no-follow-forks", no_argument, NULL, OPT_NO_FOLLOW },
+		{ "agent", no_argument, NULL, OPT_AGENT },
+		{ "no-agent", no_argument, NULL, OPT_NO_AGENT },
 		{ "suppress-time-limits", no_argument, NULL,
 		  OPT_SUPPRESS_TIME_LIMITS },
 		{ "suppress-handler-errors", no_argument, NULL,
@@ -633,6 +635,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_NO_FOLLOW:
 			o->no_follow = true;
 			break;
+		case OPT_AGENT:
+			o->agent_mode = AGENT_MODE_ON;
+			break;
+		case OPT_NO_AGENT:
+			o->agent_mode = AGENT_MODE_OFF;
+			break;
 		default:
 			fprintf(stderr, "Try 'pytap --help' for more information.\n");
 			exit(PYTAP_EXIT_USAGE);
@@ -855,6 +863,7 @@ int main(int argc, char **argv)
 		so.pid = o.pid;
 		so.verbose = o.verbose;
 		so.follow_forks = !o.no_follow;
+		so.agent_mode = o.agent_mode;
 		so.pin_cpu = !o.no_pin;
 		so.timeout_ms = o.timeout_ms;
 		so.out = out;

@@ -650,6 +650,14 @@ static bool report_unarmed(struct session *s)
 					name);
 			continue;
 		}
+		if (s->o->agent_mode == AGENT_MODE_OFF && bp->sdt_name &&
+		    (!strcmp(bp->sdt_name, "function__entry") ||
+		     !strcmp(bp->sdt_name, "function__return"))) {
+			fprintf(stderr,
+				"pytap: warning: %s: this Python has no function markers (CPython 3.12 and 3.13 have none); only the in-process agent serves it: drop --no-agent\n",
+				name);
+			continue;
+		}
 		fprintf(stderr,
 			"pytap: warning: no site of %s could be armed in the target%s\n",
 			name, s->o->verbose ? "" : " (pytap -v says why)");
@@ -832,8 +840,13 @@ static int trace_loop(struct session *s)
 		case TEV_ERROR:
 			return -1;
 		}
-		if (s->agent)
+		if (s->agent) {
 			agent_poll(s, false);
+			/* --agent: the agent or nothing */
+			if (s->o->agent_mode == AGENT_MODE_ON &&
+			    s->agent_failures)
+				return -1;
+		}
 		now = now_ns();
 		if (s->ntimers || s->deadline_T) {
 			if (!run_timers(s, now))
