@@ -24,6 +24,13 @@
  * that int3 is emulated exactly (rax = 0, return), so a call that comes
  * after the int3 is gone, or from elsewhere, does what it always did.
  *
+ * And a thread that only ever releases the GIL (time.sleep, I/O, a lock)
+ * gets one on its way back: an int3 on PyEval_RestoreThread's first
+ * byte; pytap makes that call itself (tracer_call: the thread waits for
+ * the GIL as it would have), so the thread then holds the GIL at the
+ * point where its C caller goes on with the C API; pytap's calls run
+ * there, then the original call's return is emulated (it returns void).
+ *
  * tracer_call: the thread's registers are saved; below its stack pointer
  * (past the 128-byte red zone, 16-byte aligned) go an optional blob (a
  * string argument) and a return address of 0; rip = the function, the
@@ -37,6 +44,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -130,6 +138,33 @@ static uint64_t find_ret0(struct tproc *p, const char *objpath)
 	return found;
 }
 
+/* The int3 on PyEval_RestoreThread (see the top). */
+static void arm_restore(struct tracer *t, struct tproc *p)
+{
+	unsigned char b, cc = INT3;
+
+	(void)t;
+	if (p->rs_armed)
+		return;
+	/* pytap's call of PyEval_RestoreThread waits for the GIL while only
+	   this thread is waited on: a GIL holder stopped on an armed SDT
+	   site would never let it go.  With breakpoints in the process,
+	   the other two safe points only. */
+	for (size_t i = 0; i < p->nsites; i++)
+		if (p->sites[i].armed)
+			return;
+	if (!p->rs_addr)
+		p->rs_addr = proc_symbol(p, "PyEval_RestoreThread", NULL);
+	if (!p->rs_addr || pm_mem_read(p, p->rs_addr, &b, 1) < 0 ||
+	    b == INT3 || pm_mem_write(p, p->rs_addr, &cc, 1) < 0)
+		return;
+	p->rs_orig = b;
+	p->rs_armed = true;
+	if (getenv("PYTAP_DEBUG_SP"))
+		fprintf(stderr, "pytap: pid %d: int3 on PyEval_RestoreThread %#llx\n",
+			(int)p->pid, (unsigned long long)p->rs_addr);
+}
+
 /* Queue the pending call (see the top) in P, if its interpreter is
  * initialized: from its main thread, stopped for the two calls. */
 static void kick(struct tracer *t, struct tproc *p)
@@ -176,9 +211,12 @@ static void kick(struct tracer *t, struct tproc *p)
 			fprintf(stderr, "pytap: pid %d: pending call queued (%#llx)\n",
 				(int)p->pid, (unsigned long long)p->px_addr);
 	}
-	th = tr_thr_find(t, tid);
-	if (th && !was_stopped && th->state == THR_STOPPED)
-		tr_resume(th);
+	/* stopping it may have stopped others on their way (tr_handle in
+	   M_STOP): all of them run on, but a hit not yet reported */
+	for (struct tthr *o = t->threads; o; o = o->next)
+		if (o->p == p && o->state == THR_STOPPED && !o->pending_hit &&
+		    o != t->held && !(o->tid == tid && was_stopped))
+			tr_resume(o);
 }
 
 int tracer_arm_safepoint(struct tracer *t, pid_t pid)
@@ -207,6 +245,7 @@ int tracer_arm_safepoint(struct tracer *t, pid_t pid)
 	if (t->opt.verbose >= 2)
 		fprintf(stderr, "pytap: waiting for pid %d to enter %s at %#llx\n",
 			(int)p->pid, t->opt.safepoint_sym, (unsigned long long)a);
+	arm_restore(t, p);
 	kick(t, p);
 	return 0;
 }
@@ -228,6 +267,12 @@ void tr_safepoint_restore(struct tproc *p)
 		    b == INT3)
 			pm_mem_write(p, p->px_addr, &x, 1);
 		p->px_armed = false;
+	}
+	if (p->rs_armed) {
+		if (!p->shares_mm && pm_mem_read(p, p->rs_addr, &b, 1) == 0 &&
+		    b == INT3)
+			pm_mem_write(p, p->rs_addr, &p->rs_orig, 1);
+		p->rs_armed = false;
 	}
 	if (!p->sp_armed)
 		return;
@@ -268,6 +313,78 @@ static void step_and_rearm(struct tracer *t, struct tthr *th)
 		p->sp_armed = true;
 }
 
+/* TH stopped on PyEval_RestoreThread's int3 with REGS. */
+void tr_restore_hit(struct tracer *t, struct tthr *th,
+		    struct user_regs_struct *regs, bool run)
+{
+	struct tproc *p = th->p;
+	bool was_armed = p->rs_armed;
+	struct user_regs_struct at;
+	struct tracer_call c;
+	uint64_t ret, retaddr;
+	char err[256];
+	unsigned char b, cc = INT3;
+
+	if (getenv("PYTAP_DEBUG_SP"))
+		fprintf(stderr, "pytap: tid %d at PyEval_RestoreThread run=%d armed=%d e=%d x=%d\n",
+			(int)th->tid, run, p->rs_armed, p->sp_armed, p->px_armed);
+	if (!run) {
+		regs->rip = p->rs_addr;	/* comes back when resumed */
+		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+		return;
+	}
+	if (was_armed) {
+		if (!p->shares_mm && pm_mem_read(p, p->rs_addr, &b, 1) == 0 &&
+		    b == INT3)
+			pm_mem_write(p, p->rs_addr, &p->rs_orig, 1);
+		p->rs_armed = false;
+	}
+	regs->rip = p->rs_addr;
+	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+	if (!was_armed || !run || t->opt.safepoint == NULL ||
+	    !(p->sp_armed || p->px_armed))
+		return;		/* rewound: it runs the call itself */
+	th->state = THR_STOPPED;
+	/* the thread's own call, made by pytap: it returns holding the GIL */
+	memset(&c, 0, sizeof(c));
+	c.fn = p->rs_addr;
+	c.args[0] = regs->rdi;
+	c.nargs = 1;
+	if (tracer_call(t, th->tid, &c, &ret, err, sizeof(err)) < 0) {
+		if (t->opt.verbose)
+			fprintf(stderr, "pytap: pid %d: safe point in thread %d lost: %s\n",
+				(int)p->pid, (int)th->tid, err);
+		arm_restore(t, p);
+		return;		/* registers are back: it makes the call */
+	}
+	{
+		bool e_was = p->sp_armed;
+
+		tr_safepoint_restore(p);	/* none fires inside */
+		if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid,
+				     th->tid) != 0) {
+			/* not ready yet: the next one */
+			if (pm_mem_read(p, p->rs_addr, &b, 1) == 0 &&
+			    b != INT3 &&
+			    pm_mem_write(p, p->rs_addr, &cc, 1) == 0)
+				p->rs_armed = true;
+			if (e_was && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
+			    b != INT3 &&
+			    pm_mem_write(p, p->sp_addr, &cc, 1) == 0)
+				p->sp_armed = true;
+		}
+	}
+	t->sp_called = true;
+	/* the call is made: return from it */
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, &at) == 0 &&
+	    pm_mem_read(p, at.rsp, &retaddr, 8) == 0) {
+		at.rip = retaddr;
+		at.rsp += 8;
+		ptrace(PTRACE_SETREGS, th->tid, 0, &at);
+		*regs = at;
+	}
+}
+
 /* TH stopped on the pending call's int3 with REGS: maybe the safe point,
  * then "return 0" for it. */
 void tr_pendcall_hit(struct tracer *t, struct tthr *th,
@@ -277,13 +394,27 @@ void tr_pendcall_hit(struct tracer *t, struct tthr *th,
 	uint64_t retaddr = 0;
 	bool ours = regs->rdi == PENDING_MAGIC;
 
+	if (!run) {
+		regs->rip = p->px_addr;	/* comes back when resumed */
+		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+		return;
+	}
 	if (ours && p->px_armed && run && t->opt.safepoint) {
 		th->state = THR_STOPPED;
 		regs->rip = p->px_addr;
 		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+		bool e_was = p->sp_armed;
+		unsigned char b, cc = INT3;
+
+		tr_safepoint_restore(p);	/* none fires inside */
 		if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid,
-				     th->tid) == 0)
-			tr_safepoint_restore(p);
+				     th->tid) != 0) {
+			arm_restore(t, p);
+			if (e_was && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
+			    b != INT3 &&
+			    pm_mem_write(p, p->sp_addr, &cc, 1) == 0)
+				p->sp_armed = true;
+		}
 		t->sp_called = true;
 		ptrace(PTRACE_GETREGS, th->tid, 0, regs);
 	}
@@ -305,6 +436,12 @@ void tr_safepoint_hit(struct tracer *t, struct tthr *th,
 	struct tproc *p = th->p;
 	bool was_armed = p->sp_armed;
 
+	if (!run) {
+		/* while threads are being stopped: it comes back later */
+		regs->rip = p->sp_addr;
+		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+		return;
+	}
 	if (was_armed) {
 		unsigned char b;
 
@@ -318,10 +455,11 @@ void tr_safepoint_hit(struct tracer *t, struct tthr *th,
 	if (!was_armed || !run || t->opt.safepoint == NULL)
 		return;
 	th->state = THR_STOPPED;
-	if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid, th->tid) == 0)
-		tr_safepoint_restore(p);	/* in: the pending call too */
-	else
+	tr_safepoint_restore(p);	/* none fires inside the calls */
+	if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid, th->tid) != 0) {
 		step_and_rearm(t, th);
+		arm_restore(t, p);
+	}
 	t->sp_called = true;
 }
 
@@ -454,8 +592,23 @@ int tracer_call(struct tracer *t, pid_t tid, const struct tracer_call *c,
 				 (int)tid, (unsigned long long)after.rip);
 			return -1;
 		}
+		if (sig == SIGTRAP) {
+			/* one of pytap's int3s (an SDT site, the loader's
+			   breakpoint): handled as anywhere else, resumed */
+			tr_wait_leave(t);
+			tr_handle(t, tid, status, M_RUN, NULL, NULL);
+			tr_wait_enter(t, start + CALL_WARN_NS);
+			th = tr_thr_find(t, tid);
+			if (th == NULL) {
+				tr_wait_leave(t);
+				snprintf(err, errlen, "thread %d ended during the call",
+					 (int)tid);
+				return -1;
+			}
+			continue;
+		}
 		/* another signal for this thread: keep it for later */
-		if (sig != SIGSTOP && sig != SIGTRAP)
+		if (sig != SIGSTOP)
 			deferred = sig;
 		ptrace(PTRACE_CONT, tid, 0, 0);
 	}

@@ -784,6 +784,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		p->rbrk_armed = false;
 		p->sp_armed = false;
 		p->px_armed = false;
+		p->rs_armed = false;
 		return;
 	}
 	struct kuprobe_set ks = { 0 };
@@ -860,6 +861,8 @@ void pm_drop(struct tproc *p)
 	p->sp_armed = false;
 	p->px_addr = 0;
 	p->px_armed = false;
+	p->rs_addr = 0;
+	p->rs_armed = false;
 }
 
 static int *dup_ints(const int *a, int n)
@@ -917,6 +920,9 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 	dst->sp_armed = src->sp_armed;
 	dst->px_addr = src->px_addr;
 	dst->px_armed = src->px_armed;
+	dst->rs_addr = src->rs_addr;
+	dst->rs_orig = src->rs_orig;
+	dst->rs_armed = src->rs_armed;
 	if (src->exe && dst->exe != src->exe) {
 		free(dst->exe);
 		dst->exe = strdup(src->exe);

@@ -675,6 +675,11 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 							 mode == M_RUN);
 					break;
 				}
+				if (p->rs_addr && a == p->rs_addr) {
+					tr_restore_hit(t, th, &regs,
+						       mode == M_RUN);
+					break;
+				}
 				if (p->px_addr && a == p->px_addr) {
 					tr_pendcall_hit(t, th, &regs,
 							mode == M_RUN);
@@ -866,6 +871,7 @@ void tr_flush_traps(struct tracer *t)
 			    !(th->p->entry_armed && regs.rip - 1 == th->p->entry) &&
 			    !(th->p->sp_addr && regs.rip - 1 == th->p->sp_addr) &&
 			    !(th->p->px_addr && regs.rip - 1 == th->p->px_addr) &&
+			    !(th->p->rs_addr && regs.rip - 1 == th->p->rs_addr) &&
 			    !(th->p->rbrk_armed && regs.rip - 1 == th->p->rbrk))
 				continue;
 			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)

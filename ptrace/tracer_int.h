@@ -126,6 +126,9 @@ struct tproc {
 				   (a shared libpython, an exec) */
 	uint64_t px_addr;	/* the pending call's "xor eax,eax; ret" */
 	bool px_armed;		/* an int3 on it */
+	uint64_t rs_addr;	/* PyEval_RestoreThread */
+	unsigned char rs_orig;
+	bool rs_armed;
 };
 
 enum thr_state {
@@ -250,6 +253,8 @@ void tr_safepoint_hit(struct tracer *t, struct tthr *th,
 		      struct user_regs_struct *regs, bool run);
 void tr_pendcall_hit(struct tracer *t, struct tthr *th,
 		     struct user_regs_struct *regs, bool run);
+void tr_restore_hit(struct tracer *t, struct tthr *th,
+		    struct user_regs_struct *regs, bool run);
 
 /* What tr_handle() made of a wait status. */
 enum hres { H_NONE, H_HIT, H_EXIT };
