@@ -449,7 +449,24 @@ static uint64_t event_time(struct agent_ring *r, uint64_t t)
 	if (h->clock == PYTAP_CLOCK_MONOTONIC)
 		return t;
 	ns = pytap_ring_time_ns(h, t);
-	return ns ? ns : session_now_ns();
+	if (ns)
+		return ns;
+	/* the agent's first calibration pair only (its first
+	   PYTAP_WATCHDOG_MS): the second pair is pytap's own, now (one TSC
+	   for the whole machine) */
+	{
+		uint32_t lo, hi;
+		uint64_t bt = h->sync_base_tsc, bn = h->sync_base_ns, tsc_now;
+		uint64_t ns_now = session_now_ns();
+
+		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+		tsc_now = ((uint64_t)hi << 32) | lo;
+		if (tsc_now <= bt || ns_now <= bn)
+			return ns_now;
+		return bn + (uint64_t)((double)(int64_t)(t - bt) *
+				       ((double)(ns_now - bn) /
+					(double)(tsc_now - bt)));
+	}
 }
 
 static void run_event(struct session *s, struct agent_ring *r,

@@ -4,9 +4,9 @@
 #       generator, 50 rounds; with REF the interpreter's own profile hook
 #       counts each function's calls and returns and prints them sorted.
 #   agentwl.py serve DIR     4 threads call work() until DIR/stop exists;
-#       writes DIR/ready once all run, then at the end checks from inside
-#       that no profile, trace or monitoring hook is left in any thread and
-#       prints "hooks: none" (or what it found) and its own total.
+#       writes DIR/ready once all run, then each thread checks from inside
+#       that no profile, trace or monitoring hook is left in it within a
+#       second; prints "hooks: none" (or what it found).
 #   agentwl.py sleeper DIR   calls nap() (sleeps 20 ms) 10 times after
 #       DIR/go exists.
 import os, sys, threading, time
@@ -74,6 +74,12 @@ def serve(d):
         while not os.path.exists(os.path.join(d, "stop")):
             total[k] += work(k)
             time.sleep(0.0005)
+        # the hooks must be gone within a second of the stop file (pytap
+        # ended, or was killed just before it was made)
+        until = time.monotonic() + 1.0
+        while hooks_left() and time.monotonic() < until:
+            work(k)
+            time.sleep(0.01)
         left[k] = hooks_left()
     ts = [threading.Thread(target=loop, args=(k,), name="w%d" % k) for k in range(4)]
     for t in ts:
