@@ -132,6 +132,9 @@ struct bc_probe {
 	int sdt_nargs;		/* arity the handler was checked against,
 				   -1 = unknown (no file at compile time) */
 	bool optional;		/* `?`: no sites is fine */
+	bool agent_only;	/* only the in-process agent can serve it
+				   (python function marks of a Python
+				   without markers) */
 	char *pp;		/* the probe point as written/expanded, for
 				   pp() and messages */
 	char *pn;		/* pn(): the probe point as the script names

@@ -38,6 +38,8 @@ struct rpoint {
 	char *provider, *name;	/* SDT: exact (after matching notes) */
 	int64_t pid;
 	int nargs;		/* SDT arity, -1 unknown */
+	bool agent_only;	/* SDT: only the in-process agent's marks
+				   matched (a Python without markers) */
 	bool optional;
 	char *pp;		/* text for pp() */
 	char *pn;		/* pn(): the alias the user's probe point

@@ -126,7 +126,10 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 	const char *of = provider ? " of provider " : "";
 
 	for (i = 0; i < n; i++)
-		total += objs[i]->sdt.nprobes;
+		for (size_t j = 0; j < objs[i]->sdt.nprobes; j++)
+			total += !objs[i]->sdt.probes[j].argstr ||
+				 strcmp(objs[i]->sdt.probes[j].argstr,
+					TARGET_AGENT_ARGSTR) != 0;
 	objs_text(&where, objs, n);
 	if (total == 0) {
 		struct target_obj *o = n ? objs[0] : NULL;
@@ -140,10 +143,13 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 
 		if (o && o->py_major)
 			sb_printf(&sb,
-				  "%s (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, %s%s",
+				  "%s (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, %s%s%s",
 				  o->path, o->py_major, o->py_minor,
 				  alt ? "e.g. Debian's " : "one built --with-dtrace (Debian's python3.X packages are)",
-				  alt ? alt : "");
+				  alt ? alt : "",
+				  o->sdt.nprobes > 0
+					? " (python.function.* work without them, through the in-process agent)"
+					: "");
 		else if (o && desc && is_target && ts->target_script)
 			sb_printf(&sb,
 				  "%s has no SDT probes: it is the interpreter of the #! script %s that %s runs; point %s at the traced program itself (e.g. /usr/bin/python3.11 script.py)",
@@ -413,6 +419,8 @@ int res_base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			pt.name = ast_strndup(c->a, sp->name, strlen(sp->name));
 			pt.pid = pid;
 			pt.nargs = nargs;
+			pt.agent_only = sp->argstr &&
+				strcmp(sp->argstr, TARGET_AGENT_ARGSTR) == 0;
 			pt.optional = up->optional;
 			pt.loc = up->loc;
 			sb_puts(&sb, "process(");

@@ -107,6 +107,11 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		ret = mark_is(bp->sdt_name, "function__return");
 		if (!entry && !ret)
 			continue;
+		/* by default breakpoints serve a Python with markers (every
+		   probe then sees a stopped thread: pystack(), registers);
+		   the agent one without (3.12, 3.13), or all with --agent */
+		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only)
+			continue;
 		s->agent_probe[i] = true;
 		s->agent = true;
 		s->agent_events |= entry ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
