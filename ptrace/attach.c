@@ -67,17 +67,17 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 	struct tthr *th;
 
 	if (argv == NULL || argv[0] == NULL) {
-		tr_seterr(err, errlen, "no command to run");
+		seterr(err, errlen, "no command to run");
 		return -1;
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		tr_seterr(err, errlen, "pipe: %s", strerror(errno));
+		seterr(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	tr_pin_self(t, 0);
 	pid = fork();
 	if (pid < 0) {
-		tr_seterr(err, errlen, "fork: %s", strerror(errno));
+		seterr(err, errlen, "fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;
@@ -101,7 +101,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		close(pfd[0]);
-		tr_seterr(err, errlen, "cannot trace '%s': %s", argv[0],
+		seterr(err, errlen, "cannot trace '%s': %s", argv[0],
 		       strerror(e));
 		return -1;
 	}
@@ -110,7 +110,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		if (waitpid(pid, &status, __WALL) < 0) {
 			if (errno == EINTR)
 				continue;
-			tr_seterr(err, errlen, "waitpid: %s", strerror(errno));
+			seterr(err, errlen, "waitpid: %s", strerror(errno));
 			close(pfd[0]);
 			return -1;
 		}
@@ -120,10 +120,10 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 				e = 0;
 			close(pfd[0]);
 			if (e)
-				tr_seterr(err, errlen, "cannot run '%s': %s",
+				seterr(err, errlen, "cannot run '%s': %s",
 				       argv[0], strerror(e));
 			else
-				tr_seterr(err, errlen, "cannot run '%s'", argv[0]);
+				seterr(err, errlen, "cannot run '%s'", argv[0]);
 			return -1;
 		}
 		if (!WIFSTOPPED(status))
@@ -142,7 +142,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 	th = p ? tr_thr_new(t, pid, p, THR_STOPPED) : NULL;
 	if (th == NULL) {
 		ptrace(PTRACE_DETACH, pid, 0, 0);
-		tr_seterr(err, errlen, "out of memory");
+		seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	p->is_target = true;
@@ -245,7 +245,7 @@ static void eperm_reason(pid_t pid, char *err, size_t errlen)
 	FILE *f;
 
 	if (tracer > 0 && tracer != getpid()) {
-		tr_seterr(err, errlen,
+		seterr(err, errlen,
 		       "not permitted to trace pid %d: it is already traced by pid %ld",
 		       (int)pid, tracer);
 		return;
@@ -256,11 +256,11 @@ static void eperm_reason(pid_t pid, char *err, size_t errlen)
 			scope[0] = '\0';
 		fclose(f);
 		scope[strcspn(scope, "\n")] = '\0';
-		tr_seterr(err, errlen,
+		seterr(err, errlen,
 		       "not permitted to trace pid %d (are you root? /proc/sys/kernel/yama/ptrace_scope is %s)",
 		       (int)pid, scope);
 	} else {
-		tr_seterr(err, errlen,
+		seterr(err, errlen,
 		       "not permitted to trace pid %d (are you root, or do you have CAP_SYS_PTRACE?)",
 		       (int)pid);
 	}
@@ -314,21 +314,21 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 	int nthr = 0;
 
 	if (pid <= 0) {
-		tr_seterr(err, errlen, "invalid pid %d", (int)pid);
+		seterr(err, errlen, "invalid pid %d", (int)pid);
 		return -1;
 	}
 	if (pid == getpid()) {
-		tr_seterr(err, errlen, "cannot trace pytap itself (pid %d)",
+		seterr(err, errlen, "cannot trace pytap itself (pid %d)",
 		       (int)pid);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	if (access(path, F_OK) < 0 || (kill(pid, 0) < 0 && errno == ESRCH)) {
-		tr_seterr(err, errlen, "no process with pid %d", (int)pid);
+		seterr(err, errlen, "no process with pid %d", (int)pid);
 		return -1;
 	}
 	if (is_kthread(pid)) {
-		tr_seterr(err, errlen, "pid %d is a kernel thread", (int)pid);
+		seterr(err, errlen, "pid %d is a kernel thread", (int)pid);
 		return -1;
 	}
 	tgid = tr_status_field(pid, "Tgid", NULL, 0);
@@ -339,7 +339,7 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 				(int)pid, tgid);
 		pid = (pid_t)tgid;
 		if (pid == getpid()) {
-			tr_seterr(err, errlen, "cannot trace pytap itself");
+			seterr(err, errlen, "cannot trace pytap itself");
 			return -1;
 		}
 	}
@@ -348,19 +348,19 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 		long threads = tr_status_field(pid, "Threads", NULL, 0);
 
 		if (threads <= 1) {
-			tr_seterr(err, errlen, "process %d is a zombie",
+			seterr(err, errlen, "process %d is a zombie",
 			       (int)pid);
 			return -1;
 		}
 	}
 	if (tr_proc_find(t, pid)) {
-		tr_seterr(err, errlen, "pid %d is traced already", (int)pid);
+		seterr(err, errlen, "pid %d is traced already", (int)pid);
 		return -1;
 	}
 	tr_pin_self(t, pid);
 	p = tr_proc_new(t, pid);
 	if (p == NULL) {
-		tr_seterr(err, errlen, "out of memory");
+		seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	p->is_target = is_target;
@@ -374,7 +374,7 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 		d = opendir(path);
 		if (d == NULL) {
 			if (round == 0 || tr_thr_find(t, pid) == NULL) {
-				tr_seterr(err, errlen, "no process with pid %d",
+				seterr(err, errlen, "no process with pid %d",
 				       (int)pid);
 				goto fail;
 			}
@@ -408,11 +408,11 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 				if (e == EPERM)
 					eperm_reason(pid, err, errlen);
 				else if (e == ESRCH)
-					tr_seterr(err, errlen,
+					seterr(err, errlen,
 					       "no process with pid %d",
 					       (int)pid);
 				else
-					tr_seterr(err, errlen,
+					seterr(err, errlen,
 					       "cannot trace pid %d: %s",
 					       (int)pid, strerror(e));
 				goto fail;
@@ -435,7 +435,7 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 				p->io_pid = th->tid;
 	}
 	if (nthr == 0) {
-		tr_seterr(err, errlen, "no live thread in pid %d", (int)pid);
+		seterr(err, errlen, "no live thread in pid %d", (int)pid);
 		goto fail;
 	}
 	tr_stop_all(t, p, STOP_TIMEOUT_MS);

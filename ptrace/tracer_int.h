@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "sdt.h"
+#include "seterr.h"
 #include "tracer.h"
 
 /* One ELF file seen in some process, cached by (path, dev, inode). */
@@ -269,8 +270,6 @@ void tr_wait_enter(struct tracer *t, uint64_t deadline);
 void tr_wait_leave(struct tracer *t);
 bool tr_signal_pending(void);
 uint64_t tr_now_ns(void);
-void tr_seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* tracee.c: threads, processes, events */
 struct tthr *tr_thr_find(const struct tracer *t, pid_t tid);
