@@ -7,10 +7,12 @@
 #
 #   bench/functions.sh [PYTHON...]   default: /usr/bin/python3.11 and
 #                                    pyenv's 3.12 and 3.13 if present
-# Environment: PYTAP (default ./pytap), ROUNDS (default 3: best of).
+# Environment: PYTAP (default ./pytap), ROUNDS (default 3: best of),
+# N (default 5: round trips per run).
 set -u
 PYTAP=${PYTAP:-./pytap}
 ROUNDS=${ROUNDS:-3}
+N=${N:-5}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/work.py" <<'PY'
@@ -42,16 +44,18 @@ ratio() { [ "$2" = "-" ] && echo "-" || awk -v a="$1" -v b="$2" 'BEGIN { printf 
 printf '%-44s %9s %9s %9s %9s\n' "python (work: ast round trip of typing.py)" untraced agent breakpts bpftrace
 for py in $pythons; do
 	[ -x "$py" ] || continue
-	u=$(best "$py" "$tmp/work.py" 1)
-	a=$(best "$PYTAP" --agent -c "$py $tmp/work.py 1" "$tmp/count.pytap")
-	if "$PYTAP" -l 'process("'"$py"'").mark("function__return")' 2>/dev/null | grep -q .; then
-		b=$(best "$PYTAP" --no-agent -c "$py $tmp/work.py 1" "$tmp/count.pytap")
+	u=$(best "$py" "$tmp/work.py" "$N")
+	a=$(best "$PYTAP" --agent -c "$py $tmp/work.py $N" "$tmp/count.pytap")
+	# breakpoints need the real marker (in the executable or its libpython)
+	if readelf -n "$py" $(ldd "$py" 2>/dev/null | awk '/libpython/ { print $3 }') 2>/dev/null |
+		grep -q 'Name: function__return'; then
+		b=$(best "$PYTAP" --no-agent -c "$py $tmp/work.py $N" "$tmp/count.pytap")
 	else
 		b=-
 	fi
 	bt=-
 	if command -v bpftrace >/dev/null 2>&1 && [ "$b" != "-" ]; then
-		bt=$(best sh -c 'bpftrace -q -c "$1 $2 1" -e "usdt:$1:python:function__return { @n = count(); }" 2>/dev/null' sh "$py" "$tmp/work.py")
+		bt=$(best sh -c 'bpftrace -q -c "$1 $2 $3" -e "usdt:$1:python:function__return { @n = count(); }" 2>/dev/null' sh "$py" "$tmp/work.py" "$N")
 	fi
 	printf '%-44s %8ss %8s× %8s× %8s×\n' "$py" "$u" "$(ratio "$u" "$a")" "$(ratio "$u" "$b")" "$(ratio "$u" "$bt")"
 done

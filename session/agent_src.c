@@ -37,9 +37,9 @@
 #endif
 
 #define SAFEPOINT_SYM "_PyEval_EvalFrameDefault"
-#define RING_DATA_SIZE (16u * 1024u * 1024u)
+#define RING_DATA_SIZE (4u * 1024u * 1024u)
 #define AGENT_POLL_MIN_NS 1000000ull	/* 1 ms while records flow */
-#define AGENT_POLL_MAX_NS 16000000ull	/* 16 ms when idle */
+#define AGENT_POLL_MAX_NS 4000000ull	/* 4 ms when idle */
 #define AGENT_IDLE_NS 1000000000ull	/* "ran no Python code" after 1 s */
 #define AGENT_STOP_NS 1000000000ull	/* wait for the hooks to go */
 
@@ -708,6 +708,16 @@ void agent_stop_all(struct session *s)
 				(int)r->pid);
 		unmap(r);
 	}
+}
+
+uint64_t agent_dropped(const struct session *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->nrings; i++)
+		n += s->rings[i].map ? hdr((struct agent_ring *)&s->rings[i])->dropped
+				     : s->rings[i].dropped;
+	return n;
 }
 
 void agent_finish(struct session *s)

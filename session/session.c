@@ -995,6 +995,8 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		if (s.tr)
 			tracer_stop_time(s.tr, &timing.stopped_ns,
 					 &timing.nstops);
+		if (s.agent)
+			timing.dropped = (int64_t)agent_dropped(&s);
 		timing_report(&timing, p, o->out);
 		fflush(o->out);
 	}

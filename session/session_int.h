@@ -111,6 +111,8 @@ void agent_exited(struct session *s, pid_t pid);
 /* The end: drain, ask every agent to take its hooks out, wait for it
  * (bounded), unmap.  Before the tracer detaches. */
 void agent_stop_all(struct session *s);
+/* Records the agents dropped (a full ring), after agent_stop_all. */
+uint64_t agent_dropped(const struct session *s);
 /* The final report (dropped records) and freeing. */
 void agent_finish(struct session *s);
 /* String handles ($arg1 of an agent event): the string, or NULL when
