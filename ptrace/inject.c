@@ -44,7 +44,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -138,14 +137,36 @@ static uint64_t find_ret0(struct tproc *p, const char *objpath)
 	return found;
 }
 
-/* The int3 on PyEval_RestoreThread (see the top). */
-static void arm_restore(struct tracer *t, struct tproc *p)
+/* Put an int3 at BP->addr (keeping the byte); true if it is there. */
+static bool bp_arm(struct tproc *p, struct tbp *bp)
 {
 	unsigned char b, cc = INT3;
 
-	(void)t;
-	if (p->rs_armed)
+	if (bp->armed)
+		return true;
+	if (!bp->addr || pm_mem_read(p, bp->addr, &b, 1) < 0 || b == INT3 ||
+	    pm_mem_write(p, bp->addr, &cc, 1) < 0)
+		return false;
+	bp->orig = b;
+	bp->armed = true;
+	return true;
+}
+
+static void bp_disarm(struct tproc *p, struct tbp *bp)
+{
+	unsigned char b;
+
+	if (!bp->armed)
 		return;
+	if (!p->shares_mm && pm_mem_read(p, bp->addr, &b, 1) == 0 &&
+	    b == INT3)
+		pm_mem_write(p, bp->addr, &bp->orig, 1);
+	bp->armed = false;
+}
+
+/* The int3 on PyEval_RestoreThread (see the top). */
+static void arm_restore(struct tproc *p)
+{
 	/* pytap's call of PyEval_RestoreThread waits for the GIL while only
 	   this thread is waited on: a GIL holder stopped on an armed SDT
 	   site would never let it go.  With breakpoints in the process,
@@ -153,16 +174,9 @@ static void arm_restore(struct tracer *t, struct tproc *p)
 	for (size_t i = 0; i < p->nsites; i++)
 		if (p->sites[i].armed)
 			return;
-	if (!p->rs_addr)
-		p->rs_addr = proc_symbol(p, "PyEval_RestoreThread", NULL);
-	if (!p->rs_addr || pm_mem_read(p, p->rs_addr, &b, 1) < 0 ||
-	    b == INT3 || pm_mem_write(p, p->rs_addr, &cc, 1) < 0)
-		return;
-	p->rs_orig = b;
-	p->rs_armed = true;
-	if (getenv("PYTAP_DEBUG_SP"))
-		fprintf(stderr, "pytap: pid %d: int3 on PyEval_RestoreThread %#llx\n",
-			(int)p->pid, (unsigned long long)p->rs_addr);
+	if (!p->rs.addr)
+		p->rs.addr = proc_symbol(p, "PyEval_RestoreThread", NULL);
+	bp_arm(p, &p->rs);
 }
 
 /* Queue the pending call (see the top) in P, if its interpreter is
@@ -175,16 +189,15 @@ static void kick(struct tracer *t, struct tproc *p)
 	struct tthr *th = tr_thr_find(t, p->pid);
 	struct tracer_call c;
 	uint64_t ret = 0;
-	unsigned char b, cc = INT3;
 	char err[256];
 	bool was_stopped;
 	pid_t tid;
 
 	if (!addcall || !isinit || th == NULL || th->exiting || th->in_vfork)
 		return;
-	if (!p->px_addr)
-		p->px_addr = find_ret0(p, obj);
-	if (!p->px_addr)
+	if (!p->px.addr)
+		p->px.addr = find_ret0(p, obj);
+	if (!p->px.addr)
 		return;
 	tid = th->tid;
 	was_stopped = th->state == THR_STOPPED;
@@ -196,20 +209,17 @@ static void kick(struct tracer *t, struct tproc *p)
 	memset(&c, 0, sizeof(c));
 	c.fn = isinit;
 	if (tracer_call(t, tid, &c, &ret, err, sizeof(err)) == 0 &&
-	    (ret & 0xffffffff) != 0 && !p->px_armed &&
-	    pm_mem_read(p, p->px_addr, &b, 1) == 0 && b == 0x31 &&
-	    pm_mem_write(p, p->px_addr, &cc, 1) == 0) {
-		p->px_armed = true;
+	    (ret & 0xffffffff) != 0 && !p->px.armed && bp_arm(p, &p->px)) {
 		c.fn = addcall;
-		c.args[0] = p->px_addr;
+		c.args[0] = p->px.addr;
 		c.args[1] = PENDING_MAGIC;
 		c.nargs = 2;
 		if (tracer_call(t, tid, &c, &ret, err, sizeof(err)) < 0 ||
 		    (ret & 0xffffffff) != 0)
-			tr_safepoint_restore(p);	/* queue full */
+			bp_disarm(p, &p->px);	/* queue full */
 		else if (t->opt.verbose >= 2)
 			fprintf(stderr, "pytap: pid %d: pending call queued (%#llx)\n",
-				(int)p->pid, (unsigned long long)p->px_addr);
+				(int)p->pid, (unsigned long long)p->px.addr);
 	}
 	/* stopping it may have stopped others on their way (tr_handle in
 	   M_STOP): all of them run on, but a hit not yet reported */
@@ -222,30 +232,25 @@ static void kick(struct tracer *t, struct tproc *p)
 int tracer_arm_safepoint(struct tracer *t, pid_t pid)
 {
 	struct tproc *p = find_proc(t, pid);
-	unsigned char b, cc = INT3;
-	uint64_t a;
 
 	if (p == NULL || !p->follow || p->shares_mm || t->opt.safepoint_sym == NULL)
 		return -1;
-	if (p->sp_armed)
+	if (p->sp.armed)
 		return 0;
-	a = p->sp_addr ? p->sp_addr : proc_symbol(p, t->opt.safepoint_sym, NULL);
-	if (a == 0) {
+	if (!p->sp.addr)
+		p->sp.addr = proc_symbol(p, t->opt.safepoint_sym, NULL);
+	if (!p->sp.addr) {
 		p->sp_wanted = true;	/* pm_scan arms it once mapped */
 		return -1;
 	}
 	p->sp_wanted = false;
-	if (pm_mem_read(p, a, &b, 1) < 0 || b == INT3)
+	if (!bp_arm(p, &p->sp))
 		return -1;
-	if (pm_mem_write(p, a, &cc, 1) < 0)
-		return -1;
-	p->sp_addr = a;
-	p->sp_orig = b;
-	p->sp_armed = true;
 	if (t->opt.verbose >= 2)
 		fprintf(stderr, "pytap: waiting for pid %d to enter %s at %#llx\n",
-			(int)p->pid, t->opt.safepoint_sym, (unsigned long long)a);
-	arm_restore(t, p);
+			(int)p->pid, t->opt.safepoint_sym,
+			(unsigned long long)p->sp.addr);
+	arm_restore(p);
 	kick(t, p);
 	return 0;
 }
@@ -260,37 +265,37 @@ void tracer_disarm_safepoint(struct tracer *t, pid_t pid)
 
 void tr_safepoint_restore(struct tproc *p)
 {
-	unsigned char b, x = 0x31;
+	bp_disarm(p, &p->sp);
+	bp_disarm(p, &p->px);
+	bp_disarm(p, &p->rs);
+}
 
-	if (p->px_armed) {
-		if (!p->shares_mm && pm_mem_read(p, p->px_addr, &b, 1) == 0 &&
-		    b == INT3)
-			pm_mem_write(p, p->px_addr, &x, 1);
-		p->px_armed = false;
-	}
-	if (p->rs_armed) {
-		if (!p->shares_mm && pm_mem_read(p, p->rs_addr, &b, 1) == 0 &&
-		    b == INT3)
-			pm_mem_write(p, p->rs_addr, &p->rs_orig, 1);
-		p->rs_armed = false;
-	}
-	if (!p->sp_armed)
-		return;
-	if (!p->shares_mm && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
-	    b == INT3)
-		pm_mem_write(p, p->sp_addr, &p->sp_orig, 1);
-	p->sp_armed = false;
+bool tr_inject_owns(const struct tproc *p, uint64_t addr)
+{
+	return addr && (addr == p->sp.addr || addr == p->px.addr ||
+			addr == p->rs.addr);
+}
+
+void tr_inject_forget(struct tproc *p)
+{
+	memset(&p->sp, 0, sizeof(p->sp));
+	memset(&p->px, 0, sizeof(p->px));
+	memset(&p->rs, 0, sizeof(p->rs));
+}
+
+void tr_inject_copy(struct tproc *dst, const struct tproc *src)
+{
+	dst->sp = src->sp;
+	dst->px = src->px;
+	dst->rs = src->rs;
 }
 
 /* Step TH over the instruction at the safe point and put the int3 back:
  * the interpreter is not ready, the next thread to come is wanted. */
-static void step_and_rearm(struct tracer *t, struct tthr *th)
+static void step_and_rearm(struct tthr *th)
 {
-	struct tproc *p = th->p;
-	unsigned char cc = INT3;
 	int status;
 
-	(void)t;
 	if (ptrace(PTRACE_SINGLESTEP, th->tid, 0, 0) < 0)
 		return;
 	for (;;) {
@@ -309,158 +314,108 @@ static void step_and_rearm(struct tracer *t, struct tthr *th)
 			return;
 	}
 	th->state = THR_STOPPED;
-	if (pm_mem_write(p, p->sp_addr, &cc, 1) == 0)
-		p->sp_armed = true;
+	bp_arm(th->p, &th->p->sp);
 }
 
-/* TH stopped on PyEval_RestoreThread's int3 with REGS. */
-void tr_restore_hit(struct tracer *t, struct tthr *th,
-		    struct user_regs_struct *regs, bool run)
+/* TH (stopped, holding the GIL between bytecodes) is the safe point: the
+ * session's calls run with every int3 of this file out; when it wants
+ * the next one (returns nonzero), PyEval_RestoreThread's and, if REARM_E,
+ * the frame entry's go back in.  Returns what the session returned. */
+static int use_safepoint(struct tracer *t, struct tthr *th, bool rearm_e)
 {
 	struct tproc *p = th->p;
-	bool was_armed = p->rs_armed;
-	struct user_regs_struct at;
+	bool e = p->sp.armed;
+	int again;
+
+	th->state = THR_STOPPED;
+	tr_safepoint_restore(p);	/* none fires inside the calls */
+	again = t->opt.safepoint(t->opt.safepoint_ud, t, p->pid, th->tid);
+	t->sp_called = true;
+	if (again) {
+		arm_restore(p);
+		if (rearm_e && e)
+			bp_arm(p, &p->sp);
+	}
+	return again;
+}
+
+/* TH is on PyEval_RestoreThread's first byte (rip rewound there): pytap
+ * makes the call for it, uses the safe point, then returns from it. */
+static void restore_hit(struct tracer *t, struct tthr *th,
+			struct user_regs_struct *regs)
+{
+	struct tproc *p = th->p;
 	struct tracer_call c;
 	uint64_t ret, retaddr;
 	char err[256];
-	unsigned char b, cc = INT3;
 
-	if (getenv("PYTAP_DEBUG_SP"))
-		fprintf(stderr, "pytap: tid %d at PyEval_RestoreThread run=%d armed=%d e=%d x=%d\n",
-			(int)th->tid, run, p->rs_armed, p->sp_armed, p->px_armed);
-	if (!run) {
-		regs->rip = p->rs_addr;	/* comes back when resumed */
-		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
-		return;
-	}
-	if (was_armed) {
-		if (!p->shares_mm && pm_mem_read(p, p->rs_addr, &b, 1) == 0 &&
-		    b == INT3)
-			pm_mem_write(p, p->rs_addr, &p->rs_orig, 1);
-		p->rs_armed = false;
-	}
-	regs->rip = p->rs_addr;
-	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
-	if (!was_armed || !run || t->opt.safepoint == NULL ||
-	    !(p->sp_armed || p->px_armed))
-		return;		/* rewound: it runs the call itself */
-	th->state = THR_STOPPED;
-	/* the thread's own call, made by pytap: it returns holding the GIL */
+	bp_disarm(p, &p->rs);	/* the call itself goes through there */
 	memset(&c, 0, sizeof(c));
-	c.fn = p->rs_addr;
+	c.fn = p->rs.addr;
 	c.args[0] = regs->rdi;
 	c.nargs = 1;
 	if (tracer_call(t, th->tid, &c, &ret, err, sizeof(err)) < 0) {
+		/* registers are back: it makes the call itself */
 		if (t->opt.verbose)
 			fprintf(stderr, "pytap: pid %d: safe point in thread %d lost: %s\n",
 				(int)p->pid, (int)th->tid, err);
-		arm_restore(t, p);
-		return;		/* registers are back: it makes the call */
+		arm_restore(p);
+		return;
 	}
-	{
-		bool e_was = p->sp_armed;
-
-		tr_safepoint_restore(p);	/* none fires inside */
-		if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid,
-				     th->tid) != 0) {
-			/* not ready yet: the next one */
-			if (pm_mem_read(p, p->rs_addr, &b, 1) == 0 &&
-			    b != INT3 &&
-			    pm_mem_write(p, p->rs_addr, &cc, 1) == 0)
-				p->rs_armed = true;
-			if (e_was && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
-			    b != INT3 &&
-			    pm_mem_write(p, p->sp_addr, &cc, 1) == 0)
-				p->sp_armed = true;
-		}
-	}
-	t->sp_called = true;
-	/* the call is made: return from it */
-	if (ptrace(PTRACE_GETREGS, th->tid, 0, &at) == 0 &&
-	    pm_mem_read(p, at.rsp, &retaddr, 8) == 0) {
-		at.rip = retaddr;
-		at.rsp += 8;
-		ptrace(PTRACE_SETREGS, th->tid, 0, &at);
-		*regs = at;
+	use_safepoint(t, th, true);
+	/* the call is made: return from it (it returns void) */
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, regs) == 0 &&
+	    pm_mem_read(p, regs->rsp, &retaddr, 8) == 0) {
+		regs->rip = retaddr;
+		regs->rsp += 8;
+		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
 	}
 }
 
-/* TH stopped on the pending call's int3 with REGS: maybe the safe point,
- * then "return 0" for it. */
-void tr_pendcall_hit(struct tracer *t, struct tthr *th,
-		     struct user_regs_struct *regs, bool run)
+/* TH called the pending call's "xor eax,eax; ret": maybe the safe point
+ * (ours: rdi is the magic), then what those two instructions do. */
+static void pendcall_hit(struct tracer *t, struct tthr *th,
+			 struct user_regs_struct *regs, bool use)
 {
 	struct tproc *p = th->p;
-	uint64_t retaddr = 0;
-	bool ours = regs->rdi == PENDING_MAGIC;
+	uint64_t retaddr;
 
-	if (!run) {
-		regs->rip = p->px_addr;	/* comes back when resumed */
-		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
-		return;
-	}
-	if (ours && p->px_armed && run && t->opt.safepoint) {
-		th->state = THR_STOPPED;
-		regs->rip = p->px_addr;
-		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
-		bool e_was = p->sp_armed;
-		unsigned char b, cc = INT3;
-
-		tr_safepoint_restore(p);	/* none fires inside */
-		if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid,
-				     th->tid) != 0) {
-			arm_restore(t, p);
-			if (e_was && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
-			    b != INT3 &&
-			    pm_mem_write(p, p->sp_addr, &cc, 1) == 0)
-				p->sp_armed = true;
-		}
-		t->sp_called = true;
+	if (use && regs->rdi == PENDING_MAGIC) {
+		use_safepoint(t, th, true);
 		ptrace(PTRACE_GETREGS, th->tid, 0, regs);
 	}
-	/* what "xor eax,eax; ret" does */
 	if (pm_mem_read(p, regs->rsp, &retaddr, 8) == 0) {
 		regs->rax = 0;
 		regs->rip = retaddr;
 		regs->rsp += 8;
-	} else {
-		regs->rip = p->px_addr;	/* run it for real */
-	}
-	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
+	}			/* else rewound: it runs them for real */
 }
 
-/* TH stopped on the safe-point int3 (armed or a late one) with REGS. */
-void tr_safepoint_hit(struct tracer *t, struct tthr *th,
-		      struct user_regs_struct *regs, bool run)
+void tr_inject_hit(struct tracer *t, struct tthr *th,
+		   struct user_regs_struct *regs, bool run)
 {
 	struct tproc *p = th->p;
-	bool was_armed = p->sp_armed;
+	uint64_t a = regs->rip - 1;
+	struct tbp *bp = a == p->sp.addr ? &p->sp
+			 : a == p->px.addr ? &p->px : &p->rs;
+	bool armed = bp->armed;
 
-	if (!run) {
-		/* while threads are being stopped: it comes back later */
-		regs->rip = p->sp_addr;
-		ptrace(PTRACE_SETREGS, th->tid, 0, regs);
-		return;
-	}
-	if (was_armed) {
-		unsigned char b;
-
-		if (!p->shares_mm && pm_mem_read(p, p->sp_addr, &b, 1) == 0 &&
-		    b == INT3)
-			pm_mem_write(p, p->sp_addr, &p->sp_orig, 1);
-		p->sp_armed = false;
-	}
-	regs->rip = p->sp_addr;
+	/* rewound: a stale stop (the int3 is gone) runs the original
+	   instruction, one taken while threads are being stopped comes
+	   back when resumed */
+	regs->rip = a;
 	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
-	if (!was_armed || !run || t->opt.safepoint == NULL)
+	if (!run || !armed || t->opt.safepoint == NULL)
 		return;
-	th->state = THR_STOPPED;
-	tr_safepoint_restore(p);	/* none fires inside the calls */
-	if (t->opt.safepoint(t->opt.safepoint_ud, t, p->pid, th->tid) != 0) {
-		step_and_rearm(t, th);
-		arm_restore(t, p);
+	if (bp == &p->sp) {
+		if (use_safepoint(t, th, false))
+			step_and_rearm(th);
+	} else if (bp == &p->px) {
+		pendcall_hit(t, th, regs, true);
+	} else {
+		restore_hit(t, th, regs);
 	}
-	t->sp_called = true;
 }
 
 static void put_regs_back(pid_t tid, const struct user_regs_struct *saved)

@@ -715,7 +715,7 @@ int pm_scan(struct tracer *t, struct tproc *p)
 		}
 	}
 	rbrk_arm(t, p, ml, nml, exe);
-	if (p->sp_wanted && !p->sp_armed)
+	if (p->sp_wanted && !p->sp.armed)
 		tracer_arm_safepoint(t, p->pid);
 	free(ml);
 	free(buf);
@@ -782,9 +782,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		}
 		p->entry_armed = false;
 		p->rbrk_armed = false;
-		p->sp_armed = false;
-		p->px_armed = false;
-		p->rs_armed = false;
+		p->sp.armed = p->px.armed = p->rs.armed = false;
 		return;
 	}
 	struct kuprobe_set ks = { 0 };
@@ -857,12 +855,7 @@ void pm_drop(struct tproc *p)
 	p->ld_looked = false;
 	p->ldbase = p->rbrk = p->rdebug = 0;
 	p->rbrk_armed = false;
-	p->sp_addr = 0;
-	p->sp_armed = false;
-	p->px_addr = 0;
-	p->px_armed = false;
-	p->rs_addr = 0;
-	p->rs_armed = false;
+	tr_inject_forget(p);
 }
 
 static int *dup_ints(const int *a, int n)
@@ -915,14 +908,7 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 	dst->rbrk_orig = src->rbrk_orig;
 	dst->rbrk_armed = src->rbrk_armed;
 	/* a child forked while the safe point was armed has the int3 too */
-	dst->sp_addr = src->sp_addr;
-	dst->sp_orig = src->sp_orig;
-	dst->sp_armed = src->sp_armed;
-	dst->px_addr = src->px_addr;
-	dst->px_armed = src->px_armed;
-	dst->rs_addr = src->rs_addr;
-	dst->rs_orig = src->rs_orig;
-	dst->rs_armed = src->rs_armed;
+	tr_inject_copy(dst, src);
 	if (src->exe && dst->exe != src->exe) {
 		free(dst->exe);
 		dst->exe = strdup(src->exe);

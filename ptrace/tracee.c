@@ -670,19 +670,9 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 					entry_hit(t, th, &regs, mode);
 					break;
 				}
-				if (p->sp_addr && a == p->sp_addr) {
-					tr_safepoint_hit(t, th, &regs,
-							 mode == M_RUN);
-					break;
-				}
-				if (p->rs_addr && a == p->rs_addr) {
-					tr_restore_hit(t, th, &regs,
-						       mode == M_RUN);
-					break;
-				}
-				if (p->px_addr && a == p->px_addr) {
-					tr_pendcall_hit(t, th, &regs,
-							mode == M_RUN);
+				if (tr_inject_owns(p, a)) {
+					tr_inject_hit(t, th, &regs,
+						      mode == M_RUN);
 					break;
 				}
 				if (p->rbrk_armed && a == p->rbrk &&
@@ -869,9 +859,7 @@ void tr_flush_traps(struct tracer *t)
 			s = pm_find_site(th->p, regs.rip - 1);
 			if (!(s && s->armed) &&
 			    !(th->p->entry_armed && regs.rip - 1 == th->p->entry) &&
-			    !(th->p->sp_addr && regs.rip - 1 == th->p->sp_addr) &&
-			    !(th->p->px_addr && regs.rip - 1 == th->p->px_addr) &&
-			    !(th->p->rs_addr && regs.rip - 1 == th->p->rs_addr) &&
+			    !tr_inject_owns(th->p, regs.rip - 1) &&
 			    !(th->p->rbrk_armed && regs.rip - 1 == th->p->rbrk))
 				continue;
 			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)

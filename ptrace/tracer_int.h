@@ -85,6 +85,14 @@ struct pobj {
 	uint64_t bias;
 };
 
+/* One of inject.c's int3s: where, the byte it replaced, whether it is
+   there now (addr stays known after, so late stops on it are seen). */
+struct tbp {
+	uint64_t addr;
+	unsigned char orig;
+	bool armed;
+};
+
 struct tproc {
 	struct tproc *next;
 	pid_t pid;		/* tgid */
@@ -118,18 +126,13 @@ struct tproc {
 	char *exe;		/* the executable (/proc/PID/exe), or NULL */
 	bool begun;		/* process.begin reported */
 	/* the safe-point breakpoint (inject.c): one-shot int3 on the
-	   first byte of opt.safepoint_sym; sp_addr stays known after it
+	   first byte of opt.safepoint_sym; sp.addr stays known after it
 	   is removed, so late stops on it are rewound too */
-	uint64_t sp_addr;
-	unsigned char sp_orig;
-	bool sp_armed;
+	struct tbp sp;
 	bool sp_wanted;		/* arm it when the symbol gets mapped
 				   (a shared libpython, an exec) */
-	uint64_t px_addr;	/* the pending call's "xor eax,eax; ret" */
-	bool px_armed;		/* an int3 on it */
-	uint64_t rs_addr;	/* PyEval_RestoreThread */
-	unsigned char rs_orig;
-	bool rs_armed;
+	struct tbp px;		/* the pending call's "xor eax,eax; ret" */
+	struct tbp rs;		/* PyEval_RestoreThread */
 };
 
 enum thr_state {
@@ -249,13 +252,17 @@ struct tracer {
 };
 
 /* inject.c */
+/* Take every int3 of inject.c out of P. */
 void tr_safepoint_restore(struct tproc *p);
-void tr_safepoint_hit(struct tracer *t, struct tthr *th,
-		      struct user_regs_struct *regs, bool run);
-void tr_pendcall_hit(struct tracer *t, struct tthr *th,
-		     struct user_regs_struct *regs, bool run);
-void tr_restore_hit(struct tracer *t, struct tthr *th,
-		    struct user_regs_struct *regs, bool run);
+/* Is ADDR one of P's inject.c int3s (armed or not)? */
+bool tr_inject_owns(const struct tproc *p, uint64_t addr);
+/* TH stopped on one of them (rip - 1 owned) with REGS: handle it (RUN:
+ * the session may use the safe point; else it is rewound to come back). */
+void tr_inject_hit(struct tracer *t, struct tthr *th,
+		   struct user_regs_struct *regs, bool run);
+/* After an exec (nothing of them is left) / for a forked copy. */
+void tr_inject_forget(struct tproc *p);
+void tr_inject_copy(struct tproc *dst, const struct tproc *src);
 
 /* What tr_handle() made of a wait status. */
 enum hres { H_NONE, H_HIT, H_EXIT };

@@ -92,7 +92,7 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 
 	if (s->o->agent_mode == AGENT_MODE_OFF || !(s->o->cmd || s->o->pid))
 		return false;
-	s->agent_probe = calloc(p->nprobes ? p->nprobes : 1, sizeof(bool));
+	s->agent_probe = calloc(p->nprobes ? p->nprobes : 1, 1);
 	if (s->agent_probe == NULL)
 		return false;
 	for (size_t i = 0; i < p->nprobes; i++) {
@@ -112,7 +112,7 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		   the agent one without (3.12, 3.13), or all with --agent */
 		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only)
 			continue;
-		s->agent_probe[i] = true;
+		s->agent_probe[i] = entry ? PYTAP_REC_ENTRY : PYTAP_REC_RETURN;
 		s->agent = true;
 		s->agent_events |= entry ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
 	}
@@ -215,17 +215,14 @@ static void give_up(struct session *s, struct agent_ring *r, const char *why)
 	s->agent_failures++;
 }
 
-static int map_ring(struct session *s, struct agent_ring *r, int fd,
-		    char *err, size_t errlen)
+static int map_ring(struct agent_ring *r, int fd, char *err, size_t errlen)
 {
 	char path[64];
 	struct pytap_ring_hdr *h;
-	struct stat;
 	int mfd;
 	void *m;
 	size_t len;
 
-	(void)s;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)r->pid, fd);
 	mfd = open(path, O_RDWR | O_CLOEXEC);
 	if (mfd < 0) {
@@ -338,7 +335,7 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 		give_up(s, r, agent_error(rc));
 		return 0;
 	}
-	if (map_ring(s, r, rc, err, sizeof(err)) < 0) {
+	if (map_ring(r, rc, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
 		return 0;
 	}
@@ -506,10 +503,7 @@ static void run_event(struct session *s, struct agent_ring *r,
 	ev.args = &aa.base;
 	r->events++;
 	for (size_t i = 0; i < s->p->nprobes; i++) {
-		const char *nm = s->p->probes[i].sdt_name;
-
-		if (!s->agent_probe[i] ||
-		    strcmp(nm, entry ? "function__entry" : "function__return"))
+		if (s->agent_probe[i] != e->h.kind)
 			continue;
 		ev.probe = (int)i;
 		session_run_probe(s, &ev);

@@ -80,7 +80,9 @@ struct session {
 
 	/* the in-process agent (agent_src.c) */
 	bool agent;		/* some probes are served by the agent */
-	bool *agent_probe;	/* by probe index: served by the agent */
+	/* by probe index: served by the agent, as the marks' record kind
+	   (PYTAP_REC_ENTRY or _RETURN), else 0 */
+	unsigned char *agent_probe;
 	uint32_t agent_events;	/* PYTAP_EV_* wanted */
 	char *agent_path;	/* libpytap-agent.so */
 	struct agent_ring rings[AGENT_MAX_RINGS];
