@@ -194,6 +194,18 @@ static int cmp_prio(const void *x, const void *y, void *ctx)
 	return *(const int *)x - *(const int *)y;
 }
 
+/* Are probes X and Y handlers of one probe point (same point, same
+ * order)?  SystemTap 5 combines such handlers into one probe: once it
+ * starts, each of its handlers runs, whatever an earlier one did (an error,
+ * exit(), next).  The errors still count and end the session after it. */
+static bool same_point(const struct bc_program *p, int x, int y)
+{
+	const struct bc_probe *a = &p->probes[x], *b = &p->probes[y];
+
+	return a->priority == b->priority && a->pp && b->pp &&
+	       strcmp(a->pp, b->pp) == 0;
+}
+
 /* Run every probe of KIND in priority order (begin, end, error). */
 static void run_kind(struct session *s, enum bc_probe_kind kind,
 		     bool stop_on_exit)
@@ -208,12 +220,14 @@ static void run_kind(struct session *s, enum bc_probe_kind kind,
 	qsort_r(idx, n, sizeof(int), cmp_prio, (void *)p);
 	for (i = 0; i < n; i++) {
 		struct vm_event ev;
+		bool combined = i > 0 && same_point(p, idx[i - 1], idx[i]);
 
-		if (stop_on_exit && vm_exit_requested(s->vm))
+		if (!combined && stop_on_exit && vm_exit_requested(s->vm))
 			break;
 		/* an error past MAXERRORS in an end probe ends the end
 		   probes too */
-		if (kind == BP_END && vm_error_count(s->vm) > s->p->maxerrors)
+		if (!combined && kind == BP_END &&
+		    vm_error_count(s->vm) > s->p->maxerrors)
 			break;
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = idx[i];
