@@ -1227,6 +1227,20 @@ int parse_source(struct ast_arena *a, const struct source *src,
 	return ps.pc.nerrors;
 }
 
+int parse_macro_library(struct ast_arena *a, const struct source *src,
+			struct parse_opts *opts, struct diag *d)
+{
+	struct pparse ps;
+	pparse_init(&ps, a, src, opts, d);
+	/* the macros outlive this parse: their tokens go to A */
+	ast_arena_free(ps.pc.tmp);
+	ps.pc.tmp = a;
+	ps.lx = ptlex_new(&ps.pc, TOK_START_SCRIPT);
+	ptlex_macro_library(ps.lx, &opts->libmacros);
+	ptlex_free(ps.lx);
+	return ps.pc.nerrors;
+}
+
 struct probe_point *parse_probe_point(struct ast_arena *a,
 				      const struct source *src,
 				      struct diag *d)

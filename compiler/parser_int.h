@@ -61,6 +61,8 @@ const struct token *ptlex_last(const struct ptlex *lx);
 const struct token *ptlex_innermost_open(const struct ptlex *lx);
 bool ptlex_saw_raw_tokens(const struct ptlex *lx);
 bool ptlex_delivered_tokens(const struct ptlex *lx);
+/* A library macro file: its macros, added to *LIB. */
+void ptlex_macro_library(struct ptlex *lx, struct macro **lib);
 
 struct list {
 	void **v;

@@ -11,6 +11,10 @@
  * Every file becomes a `struct source` with is_tapset set and an `origin`
  * rank (0 for the default set, 1.. for -I), which resolve_points.c uses
  * to let a user tapset replace a built-in alias of the same name.
+ *
+ * The same places hold library macro files (*.stpm, SystemTap's name):
+ * tapset_load_macros reads them first, before the script and the other
+ * tapset files, whose `@NAME` can then use their macros.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,8 +28,16 @@
 
 static int next_file_id = 1000;
 
+static bool has_suffix(const char *n, const char *suf)
+{
+	size_t l = strlen(n), k = strlen(suf);
+
+	return l > k && strcmp(n + l - k, suf) == 0;
+}
+
+/* LIB NULL: a macro file (PO->libmacros gets its macros). */
 static int load_text(struct ast_arena *a, const char *name, const char *text,
-		     size_t len, int origin, const struct parse_opts *po,
+		     size_t len, int origin, struct parse_opts *po,
 		     struct script *lib, struct diag *d)
 {
 	struct source *src = ast_alloc(a, sizeof(*src));
@@ -36,6 +48,8 @@ static int load_text(struct ast_arena *a, const char *name, const char *text,
 	src->is_tapset = true;
 	src->file_id = next_file_id++;
 	src->origin = origin;
+	if (!lib)
+		return parse_macro_library(a, src, po, d);
 	return parse_source(a, src, po, lib, d);
 }
 
@@ -44,17 +58,18 @@ static int cmp_names(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-static bool is_tapset_name(const char *n)
+/* LIB NULL: a macro file, *.stpm; else *.pytap or *.stp. */
+static bool is_tapset_name(const char *n, const struct script *lib)
 {
-	size_t l = strlen(n);
-
-	return (l > 6 && strcmp(n + l - 6, ".pytap") == 0) ||
-	       (l > 4 && strcmp(n + l - 4, ".stp") == 0);
+	if (!lib)
+		return has_suffix(n, ".stpm");
+	return has_suffix(n, ".pytap") || has_suffix(n, ".stp");
 }
 
-/* Load every *.pytap / *.stp file of DIR (sorted, not recursive). */
+/* Load every *.pytap / *.stp file (LIB NULL: *.stpm) of DIR (sorted, not
+ * recursive). */
 static int load_dir(struct ast_arena *a, const char *dir, int origin,
-		    const struct parse_opts *po, struct script *lib,
+		    struct parse_opts *po, struct script *lib,
 		    struct diag *d, int verbose)
 {
 	DIR *dp = opendir(dir);
@@ -69,7 +84,7 @@ static int load_dir(struct ast_arena *a, const char *dir, int origin,
 		return 1;
 	}
 	while ((de = readdir(dp))) {
-		if (de->d_name[0] == '.' || !is_tapset_name(de->d_name))
+		if (de->d_name[0] == '.' || !is_tapset_name(de->d_name, lib))
 			continue;
 		names = realloc(names, (n + 1) * sizeof(*names));
 		names[n++] = strdup(de->d_name);
@@ -128,8 +143,14 @@ static bool running_installed(void)
 #endif
 }
 
+int tapset_load_macros(struct ast_arena *a, char **dirs, int ndirs,
+		       struct parse_opts *po, struct diag *d, int verbose)
+{
+	return tapset_load(a, dirs, ndirs, po, NULL, d, verbose);
+}
+
 int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
-		const struct parse_opts *po, struct script *lib,
+		struct parse_opts *po, struct script *lib,
 		struct diag *d, int verbose)
 {
 	const char *env = getenv("PYTAP_TAPSETS");
@@ -153,6 +174,8 @@ int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
 		for (k = 0; k < n_builtin_tapsets; k++) {
 			char name[256];
 
+			if (!is_tapset_name(builtin_tapsets[k].name, lib))
+				continue;
 			snprintf(name, sizeof(name), "<tapset>/%s",
 				 builtin_tapsets[k].name);
 			errs += load_text(a, name, builtin_tapsets[k].text,
