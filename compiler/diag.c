@@ -190,3 +190,24 @@ int diag_distance(const char *a, const char *b)
 	free(cur);
 	return r;
 }
+
+void diag_suggest_init(struct diag_suggest *s, const char *want)
+{
+	s->want = want;
+	s->best = NULL;
+	s->bestd = 3;
+}
+
+void diag_suggest_try(struct diag_suggest *s, const char *cand)
+{
+	int d;
+
+	if (!cand || !*cand || strcmp(cand, s->want) == 0)
+		return;
+	d = diag_distance(s->want, cand);
+	if (d < s->bestd && (size_t)d < strlen(s->want) &&
+	    (size_t)d < strlen(cand)) {
+		s->bestd = d;
+		s->best = cand;
+	}
+}

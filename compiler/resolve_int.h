@@ -137,4 +137,9 @@ void res_global_init_types(struct ctx *c);
 void res_infer(struct ctx *c, struct stmt *s);
 void res_check_unresolved(struct ctx *c, struct symbol *list);
 
+/* resolve_bind.c: the variable nearest to NAME, for "did you mean" */
+const char *res_suggest_var(struct ctx *c, const char *name,
+			    const struct symbol *locals, int nkeys,
+			    const struct loc *use);
+
 #endif
