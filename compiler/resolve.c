@@ -213,6 +213,8 @@ bind_more:
 					   "cannot infer the type of index %d of '%s'",
 					   k + 1, g->name);
 	}
+	if (d->nerrors == errors0 && !o->listing)
+		res_warn_unused(&c);
 	/* keep globals in declaration order: user's first, then tapsets' */
 	{
 		struct script *scripts[2] = { user, lib };

@@ -142,4 +142,7 @@ const char *res_suggest_var(struct ctx *c, const char *name,
 			    const struct symbol *locals, int nkeys,
 			    const struct loc *use);
 
+/* resolve_check.c: unused globals, unreachable overloads (warnings) */
+void res_warn_unused(struct ctx *c);
+
 #endif
