@@ -86,7 +86,7 @@ void diag_verror(struct diag *d, const char *kind, const struct loc *loc,
 		if (!last_shown)
 			return;
 	} else if (is_warning) {
-		if (d->no_warnings && !d->werror) {
+		if (d->no_warnings) {	/* -w wins over -W, as in stap */
 			last_shown = false;
 			return;
 		}

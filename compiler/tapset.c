@@ -35,12 +35,32 @@ static bool has_suffix(const char *n, const char *suf)
 	return l > k && strcmp(n + l - k, suf) == 0;
 }
 
+/* Put the probes, globals and functions of ONE after those of LIB. */
+static void append_script(struct script *lib, struct script *one)
+{
+	struct probe **p = &lib->probes;
+	struct symbol **g = &lib->globals;
+	struct function **f = &lib->functions;
+
+	while (*p)
+		p = &(*p)->next;
+	*p = one->probes;
+	while (*g)
+		g = &(*g)->next;
+	*g = one->globals;
+	while (*f)
+		f = &(*f)->next;
+	*f = one->functions;
+}
+
 /* LIB NULL: a macro file (PO->libmacros gets its macros). */
 static int load_text(struct ast_arena *a, const char *name, const char *text,
 		     size_t len, int origin, struct parse_opts *po,
 		     struct script *lib, struct diag *d)
 {
 	struct source *src = ast_alloc(a, sizeof(*src));
+	struct script one = { NULL, NULL, NULL };
+	int errors0 = d->nerrors, errs;
 
 	src->name = ast_strndup(a, name, strlen(name));
 	src->text = ast_strndup(a, text, len);
@@ -48,9 +68,21 @@ static int load_text(struct ast_arena *a, const char *name, const char *text,
 	src->is_tapset = true;
 	src->file_id = next_file_id++;
 	src->origin = origin;
-	if (!lib)
-		return parse_macro_library(a, src, po, d);
-	return parse_source(a, src, po, lib, d);
+	if (!lib) {
+		errs = parse_macro_library(a, src, po, d);
+	} else {
+		errs = parse_source(a, src, po, &one, d);
+		if (!errs)
+			append_script(lib, &one);
+	}
+	if (!errs || d->werror)
+		return errs;
+	/* SystemTap's rule: a tapset file with errors is left out, with a
+	   warning after its errors; only -W makes them fatal */
+	d->nerrors = errors0;
+	diag_warning(d, NULL, "%s '%s' has errors, and will be skipped",
+		     lib ? "tapset" : "macro tapset", name);
+	return 0;
 }
 
 static int cmp_names(const void *x, const void *y)
