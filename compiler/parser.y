@@ -1206,6 +1206,7 @@ int parse_source(struct ast_arena *a, const struct source *src,
 	while (*ps.func_tail)
 		ps.func_tail = &(*ps.func_tail)->next;
 
+	ps.pc.refusals = &out->refusals;
 	ps.lx = ptlex_new(&ps.pc, TOK_START_SCRIPT);
 	int r = pt_parse(&ps);
 	if (r != 0 && ps.pc.nerrors == 0) {

@@ -41,6 +41,7 @@ static void append_script(struct script *lib, struct script *one)
 	struct probe **p = &lib->probes;
 	struct symbol **g = &lib->globals;
 	struct function **f = &lib->functions;
+	struct refusal **r = &lib->refusals;
 
 	while (*p)
 		p = &(*p)->next;
@@ -51,6 +52,9 @@ static void append_script(struct script *lib, struct script *one)
 	while (*f)
 		f = &(*f)->next;
 	*f = one->functions;
+	while (*r)
+		r = &(*r)->next;
+	*r = one->refusals;
 }
 
 /* LIB NULL: a macro file (PO->libmacros gets its macros). */
@@ -59,9 +63,10 @@ static int load_text(struct ast_arena *a, const char *name, const char *text,
 		     struct script *lib, struct diag *d)
 {
 	struct source *src = ast_alloc(a, sizeof(*src));
-	struct script one = { NULL, NULL, NULL };
+	struct script one;
 	int errors0 = d->nerrors, errs;
 
+	memset(&one, 0, sizeof(one));
 	src->name = ast_strndup(a, name, strlen(name));
 	src->text = ast_strndup(a, text, len);
 	src->len = len;
