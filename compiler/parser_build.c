@@ -105,7 +105,13 @@ struct expr *mk_dummy(struct pparse *ps, const struct loc *loc)
 void dwarf_error(struct pparse *ps, const struct loc *loc,
 		 const char *what)
 {
-	if (what[0] == '@')
+	bool guru = ps->pc.opts && ps->pc.opts->guru;
+
+	/* the kernel's memory and registers: stap -p1 wants -g for them */
+	if (!guru && (!strcmp(what, "@kderef") || !strcmp(what, "@kregister")))
+		pc_error(&ps->pc, loc, "'%s' is a kernel/DWARF feature that "
+			 "pytap does not support", what);
+	else if (what[0] == '@')
 		pc_refuse(&ps->pc, loc, "'%s' is a kernel/DWARF feature that "
 			  "pytap does not support", what);
 	else
