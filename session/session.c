@@ -194,11 +194,9 @@ static int cmp_prio(const void *x, const void *y, void *ctx)
 	return *(const int *)x - *(const int *)y;
 }
 
-/* Are probes X and Y handlers of one probe point (same point, same
- * order)?  SystemTap 5 combines such handlers into one probe: once it
- * starts, each of its handlers runs, whatever an earlier one did (an error,
- * exit(), next).  The errors still count and end the session after it. */
-static bool same_point(const struct bc_program *p, int x, int y)
+/* session_int.h; the errors still count and end the session after the
+ * combined probe. */
+bool session_same_point(const struct bc_program *p, int x, int y)
 {
 	const struct bc_probe *a = &p->probes[x], *b = &p->probes[y];
 
@@ -220,7 +218,8 @@ static void run_kind(struct session *s, enum bc_probe_kind kind,
 	qsort_r(idx, n, sizeof(int), cmp_prio, (void *)p);
 	for (i = 0; i < n; i++) {
 		struct vm_event ev;
-		bool combined = i > 0 && same_point(p, idx[i - 1], idx[i]);
+		bool combined = i > 0 &&
+				session_same_point(p, idx[i - 1], idx[i]);
 
 		if (!combined && stop_on_exit && vm_exit_requested(s->vm))
 			break;
@@ -725,7 +724,7 @@ static int hit_arg(const struct vm_args *a, int n, int64_t *v,
 static void handle_hit(struct session *s, const struct tracer_hit *h)
 {
 	struct hit_args ha;
-	int i;
+	int i, ran = -1;
 
 	memset(&ha, 0, sizeof(ha));
 	ha.base.nargs = h->probe->nargs;
@@ -741,6 +740,9 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 
 		if (h->ids[i] < 0)
 			continue;
+		if (ran >= 0 && vm_exit_requested(s->vm) &&
+		    !session_same_point(s->p, ran, h->ids[i]))
+			break;	/* not part of the probe that asked */
 		/* process(PID).mark: not in that pid's children */
 		if (s->p->probes[h->ids[i]].sdt_pid &&
 		    s->p->probes[h->ids[i]].sdt_pid != h->pid)
@@ -751,8 +753,7 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 		ev.tid = h->tid;
 		ev.args = &ha.base;
 		session_run_probe(s, &ev);
-		if (vm_exit_requested(s->vm))
-			break;
+		ran = h->ids[i];
 	}
 	s->pending = true;
 }
