@@ -127,7 +127,8 @@ static int load_dir(struct ast_arena *a, const char *dir, int origin,
 		names[n++] = strdup(de->d_name);
 	}
 	closedir(dp);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
 		char path[4096];
 		FILE *f;
