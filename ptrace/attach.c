@@ -58,6 +58,16 @@ static void run_to_entry(struct tracer *t, pid_t pid)
 	}
 }
 
+/* Before the first change to any process: the restore journal's
+ * watchdog (journal.c), forked before pytap pins itself to a CPU. */
+static void start_watchdog(struct tracer *t)
+{
+	if (jr_start(t) < 0 && t->opt.verbose >= 1)
+		fprintf(stderr,
+			"pytap: no watchdog (%s): if pytap is killed, its breakpoints stay in the target\n",
+			strerror(errno));
+}
+
 pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		    size_t errlen)
 {
@@ -70,6 +80,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		seterr(err, errlen, "no command to run");
 		return -1;
 	}
+	start_watchdog(t);
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		seterr(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
@@ -153,6 +164,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 	}
 	pm_mem_open(p);
 	tr_proc_set_exe(p);
+	jr_trap_install(t, p, pid);	/* static; else at the entry point */
 	pm_scan(t, p);
 	tr_set_entry_bp(t, p);
 	tr_pev_push(t, TPE_BEGIN, p, pid, NULL);
@@ -301,6 +313,7 @@ static void begin_events(struct tracer *t, struct tproc *p)
 
 int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 {
+	start_watchdog(t);
 	return tr_attach_proc(t, pid, true, err, errlen);
 }
 
@@ -445,6 +458,7 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 		if (q->scanned || !q->follow || q->shares_mm)
 			continue;
 		pm_mem_open(q);
+		jr_trap_install(t, q, 0);
 		pm_scan(t, q);
 		if (q->fresh_exec)
 			tr_set_entry_bp(t, q);
@@ -472,6 +486,8 @@ void tracer_watch(struct tracer *t, const char *path)
 {
 	char **n = realloc(t->watch, (t->nwatch + 1) * sizeof(*n));
 	struct fileid *ni;
+
+	start_watchdog(t);
 
 	if (n == NULL)
 		return;
