@@ -685,6 +685,27 @@ static bool wd_our_byte(pid_t pid, uint64_t addr)
 	return false;
 }
 
+/* Is SIGTRAP queued for thread TID of PID (its private set)? */
+static bool wd_trap_pending(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	bool r = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "SigPnd:", 7) == 0) {
+			r = (strtoull(line + 7, NULL, 16) >> (SIGTRAP - 1)) & 1;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
 /* Stop every thread of PID (attached now that pytap let go), fix traps of
  * our int3s, give back the SIGTRAP disposition, detach. */
 static void wd_threads(struct jproc *jp, int memfd, int *nbad)
@@ -774,6 +795,36 @@ static void wd_threads(struct jproc *jp, int memfd, int *nbad)
 		if (!w[k].stopped && !w[k].gone)
 			left--;
 		w[k].stopped = true;
+	}
+	/* a thread that ran into one of our int3s just before the
+	   interrupt reports the interrupt first, its SIGTRAP still queued:
+	   detached, it would get it with the default action back.  Let it
+	   take the SIGTRAP now, traced, and drop it. */
+	for (size_t k = 0; k < n; k++) {
+		struct user_regs_struct regs;
+		int st;
+
+		for (int round = 0; round < 4; round++) {
+			if (!w[k].stopped || w[k].gone || w[k].group ||
+			    !wd_trap_pending(jp->pid, w[k].tid) ||
+			    ptrace(PTRACE_GETREGS, w[k].tid, 0, &regs) < 0 ||
+			    !wd_our_byte(jp->pid, regs.rip - 1) ||
+			    ptrace(PTRACE_CONT, w[k].tid, 0, 0) < 0)
+				break;
+			if (waitpid(w[k].tid, &st, __WALL) != w[k].tid ||
+			    !WIFSTOPPED(st)) {
+				w[k].gone = true;
+				break;
+			}
+			if ((st >> 16) == 0 && WSTOPSIG(st) == SIGTRAP &&
+			    ptrace(PTRACE_GETREGS, w[k].tid, 0, &regs) == 0 &&
+			    wd_our_byte(jp->pid, regs.rip - 1)) {
+				regs.rip--;
+				ptrace(PTRACE_SETREGS, w[k].tid, 0, &regs);
+			} else if ((st >> 16) == 0 && !w[k].sig) {
+				w[k].sig = WSTOPSIG(st);
+			}
+		}
 	}
 	if (jp->trap) {
 		size_t k;
@@ -870,7 +921,8 @@ static void wd_restore(void)
 	}
 	if (J->verbose >= 1)
 		fprintf(stderr,
-			"pytap watchdog: pytap died; restored %zu bytes, %zu semaphores, %zu affinities%s\n",
+			"pytap watchdog: pytap died; restored %zu bytes, %zu semaphores, %zu affinities%s\n"
+			"pytap watchdog: done\n",
 			nbytes, nsema, naff, nbad ? " (some could not be)" : "");
 }
 

@@ -1,0 +1,94 @@
+#!/bin/sh
+# tests/stress/kill.sh MODE N - SIGKILL pytap N times mid-trace and prove
+# the target did not pay for it (issue 12; doc/pytap.1 "WHEN PYTAP DIES").
+#
+#   MODE x: one busy 4-thread python (busy.py) traced N times with -x;
+#   MODE c: N fresh ones, each launched by pytap -c.
+#
+# Each round: pytap traces python.function.entry (and, every other round,
+# python.line too: many more stops, so the kill often lands while a thread
+# is held on a hit) and prints "tracing" after a random number (1..4096)
+# of hits of f -- the handshake that tracing runs --, then gets SIGKILL.
+# pytap's watchdog (-v) says when it has restored the target; then, read
+# from the kernel and the target's memory: every SDT site byte and
+# semaphore of python is back (tests/tools/sitecheck), SIGTRAP is neither
+# caught nor ignored (SigCgt/SigIgn: for -x exactly as before pytap
+# came), every thread has its CPU affinity of before and none is traced.
+# At the end the target must say that every one of its sums was right.
+#
+# Needs: PYTAP, PYTHON (with SDT markers), BUILD (the build tree, for
+# tests/tools/sitecheck), WAITFOR (tests/tools/waitfor); runs in the
+# current directory.  Prints one line per round and a summary; exits 1
+# when a round was not clean.
+set -eu
+mode=$1 n=$2
+here=$(cd "$(dirname "$0")" && pwd)
+cp "$here/busy.py" busy.py
+fails=0
+sigs() { grep -E '^Sig(Cgt|Ign)' "/proc/$1/status" | tr '\n' ' '; }
+trapbit() {	# SIGTRAP (5) is bit 4 of the masks
+	c=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status")
+	i=$(sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$1/status")
+	echo "caught $(( (0x$c >> 4) & 1 )) ignored $(( (0x$i >> 4) & 1 ))"
+}
+aff() { for s in /proc/$1/task/*/status; do
+	echo "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$s")"; done | sort; }
+traced() { cat /proc/$1/task/*/status | grep -c '^TracerPid:[[:space:]]*[1-9]' || true; }
+rnd() { echo $(( $(od -An -N2 -tu2 /dev/urandom) % 4096 + 1 )); }
+script() {
+	echo "global n, l
+probe python.function.entry { if (funcname == \"f\" && ++n == $1) println(\"tracing\") }"
+	[ $(( $2 % 2 )) = 1 ] || echo 'probe python.line { l++ }'
+}
+if [ "$mode" = x ]; then
+	: > target.out
+	"$PYTHON" busy.py stop > target.out & t=$!
+	"$WAITFOR" target.out ready
+	sigs $t > sigs.before; aff $t > aff.before
+fi
+i=1
+while [ $i -le "$n" ]; do
+	script "$(rnd)" $i > k.pytap
+	: > p.out; : > p.err
+	if [ "$mode" = x ]; then
+		"$PYTAP" -v -x $t k.pytap > p.out 2> p.err & p=$!
+	else
+		"$PYTAP" -v -c "$PYTHON busy.py stop$i" k.pytap > p.out 2> p.err & p=$!
+	fi
+	"$WAITFOR" p.out tracing
+	kill -KILL $p
+	rc=0; wait $p || rc=$?
+	"$WAITFOR" p.err "pytap watchdog: done"
+	[ "$mode" = x ] || t=$(sed -n 's/^pid //p' p.out)
+	sc=$("$BUILD/tests/tools/sitecheck" -q $t "$PYTHON" | tail -1)
+	if [ "$mode" = x ]; then
+		[ "$(sigs $t)" = "$(cat sigs.before)" ] && sg="as before" || sg="CHANGED: $(sigs $t)"
+		aff $t > aff.now
+		cmp -s aff.before aff.now && af="as before" || af=CHANGED
+	else
+		sg=$(trapbit $t)
+		af=$(aff $t | sort -u | wc -l)" mask"
+	fi
+	line="round $i: pytap exit $rc, sites $sc, SIGTRAP $sg, affinities $af, traced threads $(traced $t)"
+	if [ "$mode" = c ]; then
+		touch stop$i
+		"$WAITFOR" p.out "done: wrong sums 0, every thread ran: True" ||
+			{ line="$line, target: $(tail -1 p.out)"; }
+	fi
+	echo "$line" >> rounds
+	i=$((i + 1))
+done
+if [ "$mode" = x ]; then
+	touch stop
+	rc=0; wait $t || rc=$?
+	echo "target exit $rc: $(tail -1 target.out)" >> rounds
+fi
+if [ "$mode" = x ]; then
+	want="pytap exit 137, sites ok, SIGTRAP as before, affinities as before, traced threads 0"
+else
+	want="pytap exit 137, sites ok, SIGTRAP caught 0 ignored 0, affinities 1 mask, traced threads 0"
+fi
+bad=$(grep '^round' rounds | grep -cv ": $want\$" || true)
+grep -v "$want\$" rounds || true
+echo "$mode: $n kills of pytap, $((n - bad)) clean"
+[ "$bad" = 0 ]
