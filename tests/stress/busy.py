@@ -1,9 +1,13 @@
-# busy.py STOPFILE - the target of tests/stress/kill.sh: three threads call
+# busy.py STOPFILE [OUTFILE] - the target of tests/stress/kill.sh: three threads call
 # f() as fast as they can and check every result against plain arithmetic
 # (a byte of pytap left where it should not be, or a register it forgot,
 # shows as a wrong sum or a dead process); the main thread waits for
-# STOPFILE, then says whether every round was right.
+# STOPFILE, then says whether every round was right (on stdout, or in
+# OUTFILE: with -c its stdout would be pytap's).
 import os, sys, threading, time
+
+if len(sys.argv) > 2:
+    sys.stdout = open(sys.argv[2], "w")
 
 def f(k):
     return k + 1
@@ -21,10 +25,10 @@ def work(i):
             bad[i] += 1
         rounds[i] += 1
 
+print("pid", os.getpid(), flush=True)
 ts = [threading.Thread(target=work, args=(i,)) for i in range(3)]
 for t in ts:
     t.start()
-print("pid", os.getpid(), flush=True)
 print("ready", flush=True)
 while not os.path.exists(sys.argv[1]):
     time.sleep(0.005)
