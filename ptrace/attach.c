@@ -62,10 +62,17 @@ static void run_to_entry(struct tracer *t, pid_t pid)
  * watchdog (journal.c), forked before pytap pins itself to a CPU. */
 static void start_watchdog(struct tracer *t)
 {
-	if (jr_start(t) < 0 && t->opt.verbose >= 1)
-		fprintf(stderr,
-			"pytap: no watchdog (%s): if pytap is killed, its breakpoints stay in the target\n",
-			strerror(errno));
+	static bool said;
+
+	if (jr_start(t) < 0) {
+		if (t->opt.verbose >= 1)
+			fprintf(stderr,
+				"pytap: no watchdog (%s): if pytap is killed, its breakpoints stay in the target\n",
+				strerror(errno));
+	} else if (t->opt.verbose >= 1 && !said) {
+		fprintf(stderr, "pytap: watchdog started\n");
+	}
+	said = true;
 }
 
 pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
@@ -105,6 +112,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		_exit(127);
 	}
 	close(pfd[1]);
+	jr_launch(pid);
 	while (waitpid(pid, &status, WUNTRACED) < 0 && errno == EINTR)
 		;
 	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_OPTS) < 0) {
@@ -117,6 +125,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		return -1;
 	}
 	kill(pid, SIGCONT);
+	jr_launch(0);
 	for (;;) {
 		if (waitpid(pid, &status, __WALL) < 0) {
 			if (errno == EINTR)
@@ -157,6 +166,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		return -1;
 	}
 	p->is_target = true;
+	th->ev_stop = true;	/* the exec event */
 	if (t->self_pinned) {
 		th->have_mask = true;
 		th->orig_mask = t->self_mask;
@@ -164,7 +174,6 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 	}
 	pm_mem_open(p);
 	tr_proc_set_exe(p);
-	jr_trap_install(t, p, pid);	/* static; else at the entry point */
 	pm_scan(t, p);
 	tr_set_entry_bp(t, p);
 	tr_pev_push(t, TPE_BEGIN, p, pid, NULL);

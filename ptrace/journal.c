@@ -51,6 +51,8 @@
  * killed in the middle of an injected call (the agent's dlopen) or of the
  * injected rt_sigaction itself; a child forked in the moment before pytap
  * saw the fork (it keeps the no-op handler and its semaphores raised).
+ * With -c, a program that pytap had not let go yet (stopped before its
+ * exec) is continued, and runs on untraced.
  */
 #include "tracer_int.h"
 
@@ -112,6 +114,8 @@ struct journal {
 	uint32_t full_said;
 	uint32_t hw_ent, hw_proc, hw_aff;	/* high-water marks */
 	int verbose;
+	int32_t launched;	/* -c: a child stopped before its exec */
+	uint64_t launched_start;
 	struct jent ent[J_MAXENT];
 	struct jproc proc[J_MAXPROC];
 	struct jaff aff[J_MAXAFF];
@@ -298,6 +302,16 @@ void jr_aff_gone(pid_t tid)
 	for (uint32_t i = 0; i < J->hw_aff; i++)
 		if (J->aff[i].tid == tid)
 			J->aff[i].tid = 0;
+}
+
+/* -c: PID is the child, stopped (SIGSTOP) until pytap traces it and
+ * sends SIGCONT; 0 once it did. */
+void jr_launch(pid_t pid)
+{
+	if (J == NULL)
+		return;
+	J->launched_start = pid ? proc_start(pid) : 0;
+	J->launched = pid;
 }
 
 void jr_forget(pid_t pid)
@@ -521,7 +535,9 @@ static int find_gadgets(struct tproc *p, uint64_t *restorer, uint64_t *ret)
 }
 
 /* A thread of P we may run a system call in: stopped by us, not in a
- * group stop, not exiting, not waiting in vfork. */
+ * group stop, not exiting, not waiting in vfork, and not in an event stop
+ * inside a system call (fork, clone, exec: on resume the kernel writes
+ * that call's return value into rax, over ours). */
 static struct tthr *usable_thread(struct tracer *t, struct tproc *p,
 				  pid_t prefer)
 {
@@ -529,7 +545,7 @@ static struct tthr *usable_thread(struct tracer *t, struct tproc *p,
 
 	for (struct tthr *th = t->threads; th; th = th->next) {
 		if (th->p != p || th->state != THR_STOPPED || th->group_stop ||
-		    th->exiting || th->in_vfork)
+		    th->exiting || th->in_vfork || th->ev_stop)
 			continue;
 		if (th->tid == prefer)
 			return th;
@@ -858,6 +874,10 @@ static void wd_restore(void)
 {
 	size_t nbytes = 0, nsema = 0, naff = 0;
 	int nbad = 0;
+
+	/* -c: a program that waits for pytap before its exec goes on */
+	if (J->launched && proc_start(J->launched) == J->launched_start)
+		kill(J->launched, SIGCONT);
 
 	for (uint32_t pi = 0; pi < J->hw_proc; pi++) {
 		struct jproc *jp = &J->proc[pi];

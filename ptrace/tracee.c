@@ -434,6 +434,8 @@ static enum hres newborn_ready(struct tracer *t, struct tthr *th,
 static void initial_stop(struct tthr *th, int status)
 {
 	th->state = THR_STOPPED;
+	th->ev_stop = (status >> 16) != 0 &&
+		      (status >> 16) != PTRACE_EVENT_STOP;
 	if (WIFSTOPPED(status) && (status >> 16) == 0 &&
 	    WSTOPSIG(status) != SIGSTOP && WSTOPSIG(status) != SIGTRAP)
 		th->pending_sig = WSTOPSIG(status);
@@ -534,7 +536,6 @@ static bool do_exec(struct tracer *t, struct tthr *th, enum hmode mode)
 	if (t->opt.verbose >= 1)
 		fprintf(stderr, "pytap: pid %d called exec\n", (int)p->pid);
 	if (mode == M_RUN) {
-		jr_trap_install(t, p, th->tid);	/* a static executable */
 		pm_scan(t, p);
 		tr_set_entry_bp(t, p);
 	}
@@ -643,6 +644,7 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 	sig = WSTOPSIG(status);
 	ev = status >> 16;
 	th->state = THR_STOPPED;
+	th->ev_stop = ev != 0 && ev != PTRACE_EVENT_STOP;
 	switch (ev) {
 	case PTRACE_EVENT_CLONE:
 	case PTRACE_EVENT_FORK:
@@ -703,6 +705,11 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 					break;
 				}
 			}
+			/* the program's own SIGTRAP (raise, a debug trap of
+			   its own): it gets its own disposition back, so
+			   that it acts as it would untraced */
+			if (th->p->trap.ours)
+				jr_trap_restore(t, th->p, tid);
 		}
 		th->pending_sig = sig;
 		break;
@@ -813,7 +820,9 @@ void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 				tmp.entry_armed = tmp.entry != 0;
 				tmp.rbrk_armed = tmp.rbrk != 0;
 				pm_restore(t, &tmp);
-				jr_trap_restore(t, &tmp, o->tid);
+				if ((o->status >> 16) == 0 ||
+				    (o->status >> 16) == PTRACE_EVENT_STOP)
+					jr_trap_restore(t, &tmp, o->tid);
 			}
 			pm_drop(&tmp);
 			free(tmp.exe);

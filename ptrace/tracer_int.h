@@ -166,6 +166,10 @@ struct tthr {
 	bool group_stop;	/* resume with PTRACE_LISTEN */
 	bool pending_hit;	/* stopped on our site, not reported yet */
 	bool exiting;		/* past PTRACE_EVENT_EXIT: never stops again */
+	bool ev_stop;		/* THR_STOPPED in a fork/clone/exec/exit
+				   event stop: inside a system call, whose
+				   return value the kernel writes on resume
+				   (no system call may be injected there) */
 	bool in_vfork;		/* waits in vfork() for its child to exec or
 				   exit: cannot stop until then */
 	bool have_mask;		/* orig_mask is valid */
@@ -289,6 +293,7 @@ void jr_sema_end(const struct tproc *p, uint64_t addr, int delta);
 void jr_aff(pid_t pid, pid_t tid, int cpu, const cpu_set_t *orig);
 void jr_aff_gone(pid_t tid);
 void jr_forget(pid_t pid);
+void jr_launch(pid_t pid);
 void jr_copy(const struct tproc *p);
 void jr_trap_install(struct tracer *t, struct tproc *p, pid_t prefer);
 void jr_trap_restore(struct tracer *t, struct tproc *p, pid_t tid);

@@ -26,7 +26,28 @@ def work(i):
         rounds[i] += 1
 
 print("pid", os.getpid(), flush=True)
+def forker(i):
+    # with FORKS=1: a fork storm beside the others; a child that dies of
+    # an int3 pytap left in its copy, or computes wrong, counts as bad
+    while not stop.is_set():
+        pid = os.fork()
+        if pid == 0:
+            s = 0
+            for k in range(100):
+                s += f(k)
+            os._exit(0 if s == 5050 else 1)
+        _, st = os.waitpid(pid, 0)
+        if st != 0:
+            bad[i] += 1
+        rounds[i] += 1
+
+forks = os.environ.get("FORKS") == "1"
+if forks:
+    bad.append(0)
+    rounds.append(0)
 ts = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+if forks:
+    ts.append(threading.Thread(target=forker, args=(3,)))
 for t in ts:
     t.start()
 print("ready", flush=True)
