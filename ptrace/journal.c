@@ -272,7 +272,7 @@ void jr_aff(pid_t pid, pid_t tid, int cpu, const cpu_set_t *orig)
 {
 	struct jaff *fr = NULL;
 
-	if (J == NULL)
+	if (J == NULL || jproc_get(pid, true) == NULL)
 		return;
 	for (uint32_t i = 0; i < J->hw_aff; i++) {
 		if (J->aff[i].tid == tid) {

@@ -39,6 +39,8 @@ def forker(i):
         _, st = os.waitpid(pid, 0)
         if st != 0:
             bad[i] += 1
+            print("a child ended with status %#x" % st, file=sys.stderr,
+                  flush=True)
         rounds[i] += 1
 
 forks = os.environ.get("FORKS") == "1"

@@ -58,6 +58,11 @@ if [ "$mode" = x ]; then
 fi
 i=1
 while [ $i -le "$n" ]; do
+	if [ "$mode" = x ] && ! kill -0 $t 2>/dev/null; then
+		rc=0; wait $t || rc=$?
+		echo "round $i: the target is dead (exit status $rc)" >> rounds
+		break
+	fi
 	script "$(rnd)" $i > k.pytap
 	: > p.out; : > p.err
 	if [ "$mode" = x ]; then
@@ -71,7 +76,7 @@ while [ $i -le "$n" ]; do
 	case $w in
 	attach)	sleep "0.0$(( $(rnd) % 30 ))"	# a random point, not a handshake
 		;;
-	*)	"$WAITFOR" p.out tracing
+	*)	"$WAITFOR" p.out tracing || true
 		[ "$mode" = x ] || "$WAITFOR" t.out ready
 		if [ "$w" = detach ]; then
 			kill -INT $p
@@ -89,7 +94,7 @@ while [ $i -le "$n" ]; do
 	if [ "$mode" = c ] && [ "$w" = attach ]; then
 		# killed before it forked the program: nothing to check
 		if ! pgrep -f "busy.py stop$i t.out" > /dev/null; then
-			echo "round $i: killed before the launch" >> rounds
+			echo "round $i ($w): killed before the launch" >> rounds
 			i=$((i + 1))
 			continue
 		fi
@@ -100,13 +105,13 @@ while [ $i -le "$n" ]; do
 	if [ "$mode" = x ]; then
 		[ "$(sigs $t)" = "$(cat sigs.before)" ] && sg="as before" || sg="CHANGED: $(sigs $t)"
 		aff $t > aff.now
-		cmp -s aff.before aff.now && af="as before" || af=CHANGED
+		cmp -s aff.before aff.now && af="as before" || af="CHANGED: $(tr "\n" " " < aff.now)"
 	else
 		sg=$(trapbit $t)
 		[ "$(aff $t | sort -u)" = "$(aff $$)" ] && af="as pytap's" || af=CHANGED
 	fi
 	[ $rc != 0 ] || rc=137	# SIGINT won the race: pytap restored it
-	line="round $i: pytap exit $rc, sites $sc, SIGTRAP $sg, affinities $af, traced threads $(traced $t)"
+	line="round $i ($w): pytap exit $rc, sites $sc, SIGTRAP $sg, affinities $af, traced threads $(traced $t)"
 	if [ "$mode" = c ]; then
 		touch stop$i
 		"$WAITFOR" t.out "done: wrong sums 0, every thread ran: True" ||
@@ -127,6 +132,9 @@ else
 fi
 bad=$(grep '^round' rounds | grep -v 'killed before the launch$' |
 	grep -cv ": $want\$" || true)
+if [ "$mode" = x ] && ! grep -q '^target exit 0: done: wrong sums 0, every thread ran: True$' rounds; then
+	bad=$((bad + 1))
+fi
 grep -v "$want\$" rounds | grep -v 'killed before the launch$' || true
-echo "$mode: $n kills of pytap, $((n - bad)) clean"
+echo "$mode: $n kills of pytap, $(( $(grep -c '^round' rounds) - bad)) clean"
 [ "$bad" = 0 ]
