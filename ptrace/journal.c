@@ -97,7 +97,7 @@ struct jproc {
 	int32_t pid;		/* 0 = free */
 	uint32_t trap;		/* 1: pytap's handler is (being) installed */
 	uint64_t start;		/* start time (/proc/PID/stat field 22) */
-	uint64_t insn;		/* a syscall instruction in the process */
+	uint64_t insn;		/* a "syscall; ret" in the process */
 	struct ksigact orig, mine;
 };
 
@@ -369,34 +369,145 @@ void jr_copy(const struct tproc *p)
 /* ---- running one system call in a stopped thread ---- */
 
 /*
- * TID is in a ptrace stop of ours (not a group stop) and INSN is the
- * address of a "syscall" instruction in its process: run system call NR
- * there with ARGS (ARGS[i] += the address of BLOB's copy for each bit i of
- * BLOBREL), one single-step, then put its registers back.  BLOB (LEN
- * bytes) is copied below the red zone first and read back after.  A
- * signal that arrives meanwhile is stored in *SIG (0 if none) for the
- * caller to deliver.  Returns the call's result (negative errno), or
- * -EFAULT... style failure as -1000 when the thread could not be used.
+ * The kernel's x86-64 signal frame, as rt_sigreturn reads it at the
+ * stack pointer minus 8 (after the handler's ret popped pretcode).
  */
-static long sys_inject(pid_t tid, int memfd, uint64_t insn, long nr,
-		       const uint64_t args[6], unsigned blobrel, void *blob,
-		       size_t len, int *sig)
+struct ksigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t di, si, bp, bx, dx, ax, cx, sp, ip, flags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+};
+
+struct kframe {
+	uint64_t pretcode;
+	uint64_t uc_flags, uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags, pad;
+	uint64_t ss_size;
+	struct ksigcontext mc;
+	uint64_t uc_sigmask;
+	unsigned char info[128];
+};
+
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+#define FXSAVE_LEN 512
+
+/* The blocked mask of thread TID of PID (SigBlk), 0 if unknown. */
+static uint64_t sig_blocked(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	uint64_t m = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "SigBlk:", 7) == 0) {
+			m = strtoull(line + 7, NULL, 16);
+			break;
+		}
+	fclose(f);
+	return m;
+}
+
+/*
+ * Below the red zone of a thread with registers R, a signal frame that
+ * rt_sigreturn turns back into exactly where the thread was (a system
+ * call it was stopped in is restarted, as the kernel would on resume);
+ * its address (where pretcode is) goes to *FRAME, and the lowest address
+ * used to *LOW.
+ */
+static int put_frame(pid_t pid, pid_t tid, int memfd,
+		     const struct user_regs_struct *r, uint64_t restorer,
+		     uint64_t *frame, uint64_t *low)
+{
+	struct user_fpregs_struct fp;
+	struct kframe k;
+	uint64_t fpa, f;
+	int64_t rax = (int64_t)r->rax;
+
+	if (ptrace(PTRACE_GETFPREGS, tid, 0, &fp) < 0)
+		return -1;
+	/* a legacy (fxsave) area only: the kernel restores it and resets
+	   the rest (AVX upper halves, caller-saved in every ABI) */
+	memset((char *)&fp + 464, 0, FXSAVE_LEN - 464);
+	fpa = (r->rsp - RED_ZONE - FXSAVE_LEN) & ~(uint64_t)63;
+	f = (fpa - sizeof(k)) & ~(uint64_t)15;
+	memset(&k, 0, sizeof(k));
+	k.pretcode = restorer;
+	k.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	k.ss_flags = 3;		/* not a valid mode: the altstack stays */
+	k.mc.r8 = r->r8; k.mc.r9 = r->r9; k.mc.r10 = r->r10;
+	k.mc.r11 = r->r11; k.mc.r12 = r->r12; k.mc.r13 = r->r13;
+	k.mc.r14 = r->r14; k.mc.r15 = r->r15;
+	k.mc.di = r->rdi; k.mc.si = r->rsi; k.mc.bp = r->rbp;
+	k.mc.bx = r->rbx; k.mc.dx = r->rdx; k.mc.ax = r->rax;
+	k.mc.cx = r->rcx; k.mc.sp = r->rsp; k.mc.ip = r->rip;
+	k.mc.flags = r->eflags & ~(uint64_t)0x100;	/* no trap flag */
+	k.mc.cs = (uint16_t)r->cs;
+	k.mc.ss = (uint16_t)r->ss;
+	k.mc.fpstate = fpa;
+	if ((int64_t)r->orig_rax >= 0) {
+		/* stopped in a system call: restart it (no handler runs) */
+		if (rax == -512 || rax == -513 || rax == -514) {
+			k.mc.ax = r->orig_rax;
+			k.mc.ip -= 2;
+		} else if (rax == -516) {
+			k.mc.ax = SYS_restart_syscall;
+			k.mc.ip -= 2;
+		}
+	}
+	k.uc_sigmask = sig_blocked(pid, tid);
+	if (pwrite(memfd, &fp, FXSAVE_LEN, (off_t)fpa) != FXSAVE_LEN ||
+	    pwrite(memfd, &k, sizeof(k), (off_t)f) != (ssize_t)sizeof(k))
+		return -1;
+	*frame = f;
+	*low = f;
+	return 0;
+}
+
+/*
+ * TID (of PID) is in a ptrace stop of ours (not a group stop, not an
+ * event stop inside a system call) and SYSRET is the address of a
+ * "syscall; ret" in its process, RESTORER of "mov $15,%rax; syscall"
+ * (rt_sigreturn): run system call NR there with ARGS (ARGS[i] += the
+ * address of BLOB's copy for each bit i of BLOBREL), one single-step,
+ * then put its registers back.  BLOB (LEN bytes) is copied below the red
+ * zone first and read back after.
+ *
+ * Safe if pytap dies at any moment: the stack pointer points at a signal
+ * frame of the thread's own state, so a thread let go in the middle runs
+ * the call, returns into the trampoline, and rt_sigreturn puts it back
+ * where it was.  A signal that arrives meanwhile is stored in *SIG (0 if
+ * none) for the caller to deliver.  Returns the call's result (negative
+ * errno), or -1000 when the thread could not be used.
+ */
+static long sys_inject(pid_t pid, pid_t tid, int memfd, uint64_t sysret,
+		       uint64_t restorer, long nr, const uint64_t args[6],
+		       unsigned blobrel, void *blob, size_t len, int *sig)
 {
 	struct user_regs_struct saved, r;
-	uint64_t at;
+	uint64_t at, frame, low;
 	long ret = -1000;
+	uint64_t a[6];
 
 	*sig = 0;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
+	if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0 ||
+	    put_frame(pid, tid, memfd, &saved, restorer, &frame, &low) < 0)
 		return -1000;
-	at = (saved.rsp - RED_ZONE - len) & ~(uint64_t)15;
+	at = (low - len - 64) & ~(uint64_t)15;
 	if (len && pwrite(memfd, blob, len, (off_t)at) != (ssize_t)len)
 		return -1000;
 	r = saved;
-	r.rip = insn;
+	r.rip = sysret;
+	r.rsp = frame;
 	r.rax = (uint64_t)nr;
 	r.orig_rax = (uint64_t)-1;	/* no syscall restart on the way */
-	uint64_t a[6];
 	for (int i = 0; i < 6; i++)
 		a[i] = args[i] + ((blobrel >> i) & 1 ? at : 0);
 	r.rdi = a[0];
@@ -426,7 +537,7 @@ static long sys_inject(pid_t tid, int memfd, uint64_t insn, long nr,
 		}
 		if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
 			break;
-		if (r.rip != insn + 2)
+		if (r.rip != sysret + 2)
 			continue;
 		ret = (long)r.rax;
 		if (len && pread(memfd, blob, len, (off_t)at) != (ssize_t)len)
@@ -434,24 +545,54 @@ static long sys_inject(pid_t tid, int memfd, uint64_t insn, long nr,
 		break;
 	}
 	ptrace(PTRACE_SETREGS, tid, 0, &saved);
+	/* The thread now sits in the single-step's SIGTRAP stop, its trap
+	   flag kept set by the kernel: if pytap died now, the SIGTRAP would
+	   be delivered and the flag would stay.  Bring it to an interrupt
+	   stop instead (CONT drops the SIGTRAP and clears the flag; the
+	   pending interrupt stops it again before any instruction runs). */
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0 &&
+	    ptrace(PTRACE_CONT, tid, 0, 0) == 0) {
+		for (int tries = 0; tries < 16; tries++) {
+			int st;
+			pid_t w;
+
+			do
+				w = waitpid(tid, &st, __WALL);
+			while (w < 0 && errno == EINTR);
+			if (w != tid || !WIFSTOPPED(st))
+				break;
+			if ((st >> 16) == PTRACE_EVENT_STOP)
+				break;
+			if ((st >> 16) == 0 && !*sig)
+				*sig = WSTOPSIG(st);	/* deliver later */
+			if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+				break;
+		}
+	}
 	return ret;
 }
 
-/* rt_sigaction(SIGTRAP, SET, OLD) in TID (SET or OLD may be NULL). */
-static int trap_sigaction(pid_t tid, int memfd, uint64_t insn,
-			  const struct ksigact *set, struct ksigact *old,
-			  int *sig)
+/* Where to run system calls in a process (journal.c's gadgets). */
+struct gadgets {
+	uint64_t sysret;	/* "syscall; ret" */
+	uint64_t restorer;	/* "mov $15,%rax; syscall" */
+};
+
+/* rt_sigaction(SIGTRAP, SET, OLD) in TID of PID (SET or OLD may be
+ * NULL). */
+static int trap_sigaction(pid_t pid, pid_t tid, int memfd,
+			  const struct gadgets *g, const struct ksigact *set,
+			  struct ksigact *old, int *sig)
 {
 	struct ksigact b[2] = { { 0 }, { 0 } };
-	uint64_t args[6] = { SIGTRAP, 0, old ? sizeof(b[0]) : 0,
-			     8, 0, 0 };
+	uint64_t args[6] = { SIGTRAP, 0, old ? sizeof(b[0]) : 0, 8, 0, 0 };
 	unsigned rel = (set ? 2u : 0u) | (old ? 4u : 0u);
 	long r;
 
 	if (set)
 		b[0] = *set;
-	r = sys_inject(tid, memfd, insn, SYS_rt_sigaction, args, rel, b,
-		       sizeof(b), sig);
+	r = sys_inject(pid, tid, memfd, g->sysret, g->restorer,
+		       SYS_rt_sigaction, args, rel, b, sizeof(b), sig);
 	if (r != 0)
 		return -1;
 	if (old)
@@ -461,20 +602,22 @@ static int trap_sigaction(pid_t tid, int memfd, uint64_t insn,
 
 /* ---- finding the handler's code in the target ---- */
 
-/* In P's executable file mappings: the rt_sigreturn trampoline, and a
- * "ret" (an "endbr64; ret" in the same object by preference) that is not
- * the loader's breakpoint. */
-static int find_gadgets(struct tproc *p, uint64_t *restorer, uint64_t *ret)
+/* In P's executable file mappings: the rt_sigreturn trampoline; in the
+ * same object a "syscall; ret" and a "ret" (an "endbr64; ret" by
+ * preference) that is not the loader's breakpoint. */
+static int find_gadgets(struct tproc *p, struct gadgets *g, uint64_t *ret)
 {
 	static const unsigned char rt[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00,
 					    0x00, 0x00, 0x0f, 0x05 };
 	static const unsigned char er[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xc3 };
+	static const unsigned char sr[] = { 0x0f, 0x05, 0xc3 };
+	static unsigned char buf[65536];
 	char path[64], line[4608], obj[4096] = "";
 	FILE *f;
 	uint64_t anyret = 0;
 
-	*restorer = *ret = 0;
-	for (int pass = 0; pass < 2 && !*ret; pass++) {
+	g->restorer = g->sysret = *ret = 0;
+	for (int pass = 0; pass < 2; pass++) {
 		snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->io_pid);
 		f = fopen(path, "re");
 		if (f == NULL)
@@ -483,14 +626,13 @@ static int find_gadgets(struct tproc *p, uint64_t *restorer, uint64_t *ret)
 			unsigned long long lo, hi;
 			char perms[8];
 			int pos = 0;
-			static unsigned char buf[65536];
 
 			if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*u %n",
 				   &lo, &hi, perms, &pos) < 3 || pos == 0 ||
 			    perms[2] != 'x' || line[pos] != '/')
 				continue;
 			line[strcspn(line, "\n")] = '\0';
-			/* pass 0: the trampoline; pass 1: a ret in its
+			/* pass 0: the trampoline; pass 1: the rest, in its
 			   object */
 			if (pass == 1 && strcmp(line + pos, obj) != 0)
 				continue;
@@ -501,37 +643,48 @@ static int find_gadgets(struct tproc *p, uint64_t *restorer, uint64_t *ret)
 				if (pm_mem_read(p, a, buf, n) < 0)
 					break;
 				for (size_t i = 0; i + sizeof(rt) <= n; i++) {
-					if (pass == 0 && !*restorer &&
-					    memcmp(buf + i, rt, sizeof(rt)) == 0) {
-						*restorer = a + i;
-						snprintf(obj, sizeof(obj), "%s",
-							 line + pos);
+					uint64_t at = a + i;
+
+					if (pass == 0) {
+						if (memcmp(buf + i, rt,
+							   sizeof(rt)) == 0) {
+							g->restorer = at;
+							break;
+						}
+						continue;
 					}
-					if (pass == 1 &&
+					if (!g->sysret &&
+					    memcmp(buf + i, sr, sizeof(sr)) == 0)
+						g->sysret = at;
+					if (!*ret &&
 					    memcmp(buf + i, er, sizeof(er)) == 0 &&
-					    a + i + 4 != p->rbrk) {
-						*ret = a + i;
-						break;
-					}
-					if (pass == 1 && !anyret &&
-					    buf[i] == 0xc3 && a + i != p->rbrk)
-						anyret = a + i;
+					    at + 4 != p->rbrk)
+						*ret = at;
+					if (!anyret && buf[i] == 0xc3 &&
+					    at != p->rbrk)
+						anyret = at;
 				}
-				if (*ret || (pass == 0 && *restorer))
+				if (pass == 0 && g->restorer) {
+					snprintf(obj, sizeof(obj), "%s",
+						 line + pos);
+					break;
+				}
+				if (pass == 1 && g->sysret && *ret)
 					break;
 				if (n < sizeof(buf))
 					break;
 			}
-			if (pass == 0 && *restorer)
+			if ((pass == 0 && g->restorer) ||
+			    (pass == 1 && g->sysret && *ret))
 				break;
 		}
 		fclose(f);
-		if (!*restorer)
+		if (!g->restorer)
 			return -1;
 	}
 	if (!*ret)
 		*ret = anyret;
-	return *ret ? 0 : -1;
+	return *ret && g->sysret ? 0 : -1;
 }
 
 /* A thread of P we may run a system call in: stopped by us, not in a
@@ -570,7 +723,8 @@ void jr_trap_install(struct tracer *t, struct tproc *p, pid_t prefer)
 {
 	struct tthr *th;
 	struct ksigact cur, mine = { 0 };
-	uint64_t restorer, ret;
+	struct gadgets g;
+	uint64_t ret;
 	struct jproc *jp = NULL;
 	int sig = 0;
 
@@ -579,12 +733,35 @@ void jr_trap_install(struct tracer *t, struct tproc *p, pid_t prefer)
 	th = usable_thread(t, p, prefer);
 	if (th == NULL || (p->memfd < 0 && pm_mem_open(p) < 0))
 		return;
-	if (find_gadgets(p, &restorer, &ret) < 0)
+	if (find_gadgets(p, &g, &ret) < 0)
 		return;
-	if (trap_sigaction(th->tid, p->memfd, restorer + 7, NULL, &cur,
-			   &sig) < 0)
+	mine.handler = ret;
+	mine.flags = KSA_RESTORER | KSA_RESTART;
+	mine.restorer = g.restorer;
+	p->trap.mine = mine;
+	p->trap.insn = g.sysret;
+	memset(&p->trap.orig, 0, sizeof(p->trap.orig));	/* SIG_DFL */
+	if (J && (jp = jproc_get(p->pid, true)) != NULL) {
+		jp->orig = p->trap.orig;	/* the usual one, until known */
+		jp->mine = mine;
+		jp->insn = g.sysret;
+		jp->trap = 1;	/* before the change */
+	}
+	/* one call: ours in, the old one out */
+	if (trap_sigaction(p->pid, th->tid, p->memfd, &g, &mine, &cur,
+			   &sig) < 0) {
+		if (jp)
+			jp->trap = 0;
 		goto out;
+	}
+	p->trap.orig = cur;
+	if (jp)
+		jp->orig = cur;
 	if (cur.handler > 1) {
+		/* a handler of its own: give it back, leave it alone */
+		if (trap_sigaction(p->pid, th->tid, p->memfd, &g, &cur, NULL,
+				   &sig) == 0 && jp)
+			jp->trap = 0;
 		p->trap.refused = true;
 		if (t->opt.verbose >= 1)
 			fprintf(stderr,
@@ -592,29 +769,12 @@ void jr_trap_install(struct tracer *t, struct tproc *p, pid_t prefer)
 				(int)p->pid);
 		goto out;
 	}
-	mine.handler = ret;
-	mine.flags = KSA_RESTORER | KSA_RESTART;
-	mine.restorer = restorer;
-	p->trap.orig = cur;
-	p->trap.mine = mine;
-	p->trap.insn = restorer + 7;
-	if (J && (jp = jproc_get(p->pid, true)) != NULL) {
-		jp->orig = cur;
-		jp->mine = mine;
-		jp->insn = p->trap.insn;
-		jp->trap = 1;	/* before the change */
-	}
-	if (trap_sigaction(th->tid, p->memfd, p->trap.insn, &mine, NULL,
-			   &sig) == 0) {
-		p->trap.ours = true;
-		if (t->opt.verbose >= 2)
-			fprintf(stderr,
-				"pytap: pid %d: SIGTRAP handler %#llx (restorer %#llx) while traced\n",
-				(int)p->pid, (unsigned long long)ret,
-				(unsigned long long)restorer);
-	} else if (jp) {
-		jp->trap = 0;
-	}
+	p->trap.ours = true;
+	if (t->opt.verbose >= 2)
+		fprintf(stderr,
+			"pytap: pid %d: SIGTRAP handler %#llx (restorer %#llx) while traced\n",
+			(int)p->pid, (unsigned long long)ret,
+			(unsigned long long)g.restorer);
 out:
 	if (sig && !th->pending_sig)
 		th->pending_sig = sig;
@@ -629,6 +789,7 @@ void jr_trap_restore(struct tracer *t, struct tproc *p, pid_t tid)
 {
 	struct tthr *th = NULL;
 	struct ksigact cur;
+	struct gadgets g = { p->trap.insn, p->trap.mine.restorer };
 	int sig = 0;
 	struct jproc *jp;
 
@@ -642,10 +803,15 @@ void jr_trap_restore(struct tracer *t, struct tproc *p, pid_t tid)
 	}
 	if (p->memfd < 0 && pm_mem_open(p) < 0)
 		return;
-	if (trap_sigaction(tid, p->memfd, p->trap.insn, NULL, &cur, &sig) == 0) {
-		if (same_act(&cur, &p->trap.mine) &&
-		    trap_sigaction(tid, p->memfd, p->trap.insn, &p->trap.orig,
-				   NULL, &sig) < 0)
+	/* one call: the old one in, whatever was there out */
+	if (trap_sigaction(p->pid, tid, p->memfd, &g, &p->trap.orig, &cur,
+			   &sig) == 0) {
+		bool own = !same_act(&cur, &p->trap.mine);
+
+		/* the program installed a handler of its own meanwhile:
+		   that one stays */
+		if (own && trap_sigaction(p->pid, tid, p->memfd, &g, &cur,
+					  NULL, &sig) < 0)
 			goto out;
 		p->trap.ours = false;
 		if (J && (jp = jproc_get(p->pid, false)) != NULL)
@@ -653,9 +819,9 @@ void jr_trap_restore(struct tracer *t, struct tproc *p, pid_t tid)
 		if (t->opt.verbose >= 2)
 			fprintf(stderr,
 				"pytap: pid %d: SIGTRAP disposition %s\n",
-				(int)p->pid, same_act(&cur, &p->trap.mine) ?
-				"given back" :
-				"is the program's own now: left as it is");
+				(int)p->pid, own ?
+				"is the program's own now: left as it is" :
+				"given back");
 	}
 out:
 	if (sig) {
@@ -850,13 +1016,16 @@ static void wd_threads(struct jproc *jp, int memfd, int *nbad)
 				break;
 		if (k < n) {
 			struct ksigact cur;
+			struct gadgets g = { jp->insn, jp->mine.restorer };
 			int sig = 0;
 
-			if (trap_sigaction(w[k].tid, memfd, jp->insn, NULL,
-					   &cur, &sig) == 0 &&
-			    same_act(&cur, &jp->mine) &&
-			    trap_sigaction(w[k].tid, memfd, jp->insn,
-					   &jp->orig, NULL, &sig) < 0)
+			/* the old one in; if what came out is not ours, the
+			   program's own goes back */
+			if (trap_sigaction(jp->pid, w[k].tid, memfd, &g,
+					   &jp->orig, &cur, &sig) < 0 ||
+			    (!same_act(&cur, &jp->mine) &&
+			     trap_sigaction(jp->pid, w[k].tid, memfd, &g, &cur,
+					    NULL, &sig) < 0))
 				(*nbad)++;
 			if (sig && !w[k].sig)
 				w[k].sig = sig;

@@ -102,7 +102,7 @@ struct ksigact {
 struct jr_trap {
 	bool ours;		/* installed now */
 	bool refused;		/* the process has a handler of its own */
-	uint64_t insn;		/* the syscall instruction used */
+	uint64_t insn;		/* the "syscall; ret" used */
 	struct ksigact orig, mine;
 };
 
