@@ -17,12 +17,23 @@
  *    preference) with SA_RESTORER = the C library's rt_sigreturn
  *    trampoline ("mov $15,%rax; syscall", found by its bytes: glibc's
  *    __restore_rt is not an exported symbol).  It is installed and put
- *    back by rt_sigaction run in a ptrace-stopped thread (the syscall
- *    instruction of that trampoline, one single-step): a raw system call
- *    takes no lock of the target, so any stop will do -- no function is
- *    called, no Python code runs.  A process with a SIGTRAP handler of its
- *    own is left alone (its handler gets the stray hits); SIG_IGN is
- *    replaced too (the kernel turns an ignored int3 trap into a kill).
+ *    back by rt_sigaction run in a ptrace-stopped thread (a "syscall;
+ *    ret" of the C library, one single-step): a raw system call takes no
+ *    lock of the target, so any stop but an event stop inside a system
+ *    call will do -- no function is called, no Python code runs.  The
+ *    injection itself survives pytap's death: the thread's stack pointer
+ *    points at a signal frame of its own state (registers, the legacy FPU
+ *    area, its blocked mask; a system call it was stopped in is
+ *    restarted, as the kernel would), whose return address is the
+ *    trampoline, so a thread let go in the middle of it runs the call,
+ *    returns into rt_sigreturn and is back where it was.  After the step
+ *    the thread is brought back to an interrupt stop (no SIGTRAP pending,
+ *    no trap flag left for a death to leak).  A process with a SIGTRAP
+ *    handler of its own is left alone (its handler gets the stray hits);
+ *    SIG_IGN is replaced too (the kernel turns an ignored int3 trap into
+ *    a kill).  A SIGTRAP of the program's own while traced (raise, its own
+ *    int3) gives it its own disposition back first, so it acts as
+ *    untraced.
  *
  * 2. The restore journal and its watchdog.  Before attaching (or
  *    launching), pytap forks a watchdog (double fork, own session: it
@@ -48,10 +59,12 @@
  * points) in the few milliseconds before the watchdog puts the byte back;
  * a thread that blocks SIGTRAP (the kernel kills on a blocked trap); a
  * target that installs a SIGTRAP handler of its own while traced; pytap
- * killed in the middle of an injected call (the agent's dlopen) or of the
- * injected rt_sigaction itself; a child forked in the moment before pytap
- * saw the fork (it keeps the no-op handler and its semaphores raised).
- * With -c, a program that pytap had not let go yet (stopped before its
+ * killed in the middle of an injected call (inject.c: the agent's
+ * dlopen), or in the microseconds between the single-step of the first
+ * rt_sigaction and its registers put back; a child forked in the moment
+ * before pytap saw the fork (it keeps the no-op handler and its raised
+ * semaphores); a static executable launched with -c (no entry-point
+ * stop: no handler).  With -c, a program that pytap had not let go yet (stopped before its
  * exec) is continued, and runs on untraced.
  */
 #include "tracer_int.h"
