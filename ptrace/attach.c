@@ -69,7 +69,7 @@ static void start_watchdog(struct tracer *t)
 			fprintf(stderr,
 				"pytap: no watchdog (%s): if pytap is killed, its breakpoints stay in the target\n",
 				strerror(errno));
-	} else if (t->opt.verbose >= 1 && !said) {
+	} else if (t->opt.verbose >= 2 && !said) {
 		fprintf(stderr, "pytap: watchdog started\n");
 	}
 	said = true;

@@ -715,7 +715,9 @@ static struct tthr *usable_thread(struct tracer *t, struct tproc *p,
 			continue;
 		if (th->tid == prefer)
 			return th;
-		if (best == NULL)
+		/* not one with a signal to hand back: after the call it is
+		   in an interrupt stop, where none can be */
+		if (best == NULL || (best->pending_sig && !th->pending_sig))
 			best = th;
 	}
 	return best;

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -708,8 +709,17 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 			/* the program's own SIGTRAP (raise, a debug trap of
 			   its own): it gets its own disposition back, so
 			   that it acts as it would untraced */
-			if (th->p->trap.ours)
+			if (th->p->trap.ours) {
 				jr_trap_restore(t, th->p, tid);
+				/* the thread is in an interrupt stop now,
+				   where no signal can be handed back: queue
+				   it again, it stops with it once more */
+				if (!th->p->trap.ours) {
+					syscall(SYS_tgkill, th->p->pid, tid,
+						SIGTRAP);
+					break;
+				}
+			}
 		}
 		th->pending_sig = sig;
 		break;

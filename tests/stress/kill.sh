@@ -15,9 +15,9 @@
 #
 # Each round: pytap traces python.function.entry (and, every other round,
 # python.line too: many more stops, so the kill often lands while a thread
-# is held on a hit) and prints "tracing" after a random number (1..4096)
+# is held on a hit) and prints "tracing" after a random number (1..512)
 # of hits of f -- the handshake that tracing runs --, then gets SIGKILL.
-# pytap's watchdog (-v) says when it has restored the target; then, read
+# pytap's watchdog (-vv) says when it has restored the target; then, read
 # from the kernel and the target's memory: every SDT site byte and
 # semaphore of python is back (tests/tools/sitecheck), SIGTRAP is neither
 # caught nor ignored (SigCgt/SigIgn: for -x exactly as before pytap
@@ -44,7 +44,7 @@ trapbit() {	# SIGTRAP (5) is bit 4 of the masks
 aff() { for s in /proc/$1/task/*/status; do
 	echo "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$s")"; done | sort; }
 traced() { cat /proc/$1/task/*/status | grep -c '^TracerPid:[[:space:]]*[1-9]' || true; }
-rnd() { echo $(( $(od -An -N2 -tu2 /dev/urandom) % 4096 + 1 )); }
+rnd() { echo $(( $(od -An -N2 -tu2 /dev/urandom) % 512 + 1 )); }
 script() {
 	echo "global n, l
 probe python.function.entry { if (funcname == \"f\" && ++n == $1) println(\"tracing\") }"
@@ -66,10 +66,10 @@ while [ $i -le "$n" ]; do
 	script "$(rnd)" $i > k.pytap
 	: > p.out; : > p.err
 	if [ "$mode" = x ]; then
-		"$PYTAP" -v -x $t k.pytap > p.out 2> p.err & p=$!
+		"$PYTAP" -vv -x $t k.pytap > p.out 2> p.err & p=$!
 	else
 		: > t.out
-		"$PYTAP" -v -c "$PYTHON busy.py stop$i t.out" k.pytap > p.out 2> p.err & p=$!
+		"$PYTAP" -vv -c "$PYTHON busy.py stop$i t.out" k.pytap > p.out 2> p.err & p=$!
 	fi
 	w=$when
 	[ "$w" != mixed ] || w=$(echo trace attach detach | cut -d' ' -f$(( $(rnd) % 3 + 1 )))
