@@ -18,7 +18,7 @@
  *    trampoline ("mov $15,%rax; syscall", found by its bytes: glibc's
  *    __restore_rt is not an exported symbol).  It is installed and put
  *    back by rt_sigaction run in a ptrace-stopped thread (a "syscall;
- *    ret" of the C library, one single-step): a raw system call takes no
+ *    ret" of the C library, run to its exit stop): a raw system call takes no
  *    lock of the target, so any stop but an event stop inside a system
  *    call will do -- no function is called, no Python code runs.  The
  *    injection itself survives pytap's death: the thread's stack pointer
@@ -26,9 +26,10 @@
  *    area, its blocked mask; a system call it was stopped in is
  *    restarted, as the kernel would), whose return address is the
  *    trampoline, so a thread let go in the middle of it runs the call,
- *    returns into rt_sigreturn and is back where it was.  After the step
- *    the thread is brought back to an interrupt stop (no SIGTRAP pending,
- *    no trap flag left for a death to leak).  A process with a SIGTRAP
+ *    returns into rt_sigreturn and is back where it was.  The call is run
+ *    with syscall stops (PTRACE_O_TRACESYSGOOD), not a single-step: a
+ *    death in such a stop sends no SIGTRAP and leaves no trap flag; after
+ *    it the thread is brought back to an interrupt stop.  A process with a SIGTRAP
  *    handler of its own is left alone (its handler gets the stray hits);
  *    SIG_IGN is replaced too (the kernel turns an ignored int3 trap into
  *    a kill).  A SIGTRAP of the program's own while traced (raise, its own
@@ -60,8 +61,7 @@
  * a thread that blocks SIGTRAP (the kernel kills on a blocked trap); a
  * target that installs a SIGTRAP handler of its own while traced; pytap
  * killed in the middle of an injected call (inject.c: the agent's
- * dlopen), or in the microseconds between the single-step of the first
- * rt_sigaction and its registers put back; a child forked in the moment
+ * dlopen); a child forked in the moment
  * before pytap saw the fork (it keeps the no-op handler and its raised
  * semaphores); a static executable launched with -c (no entry-point
  * stop: no handler).  With -c, a program that pytap had not let go yet (stopped before its
@@ -489,8 +489,8 @@ static int put_frame(pid_t pid, pid_t tid, int memfd,
  * event stop inside a system call) and SYSRET is the address of a
  * "syscall; ret" in its process, RESTORER of "mov $15,%rax; syscall"
  * (rt_sigreturn): run system call NR there with ARGS (ARGS[i] += the
- * address of BLOB's copy for each bit i of BLOBREL), one single-step,
- * then put its registers back.  BLOB (LEN bytes) is copied below the red
+ * address of BLOB's copy for each bit i of BLOBREL), from its entry stop
+ * to its exit stop (PTRACE_SYSCALL), then put its registers back.  BLOB (LEN bytes) is copied below the red
  * zone first and read back after.
  *
  * Safe if pytap dies at any moment: the stack pointer points at a signal
@@ -502,7 +502,8 @@ static int put_frame(pid_t pid, pid_t tid, int memfd,
  */
 static long sys_inject(pid_t pid, pid_t tid, int memfd, uint64_t sysret,
 		       uint64_t restorer, long nr, const uint64_t args[6],
-		       unsigned blobrel, void *blob, size_t len, int *sig)
+		       unsigned blobrel, void *blob, size_t len, int *sig,
+		       long opts)
 {
 	struct user_regs_struct saved, r;
 	uint64_t at, frame, low;
@@ -531,11 +532,17 @@ static long sys_inject(pid_t pid, pid_t tid, int memfd, uint64_t sysret,
 	r.r9 = a[5];
 	if (ptrace(PTRACE_SETREGS, tid, 0, &r) < 0)
 		return -1000;
-	for (int tries = 0; tries < 16; tries++) {
+	/* to the call's entry stop, then to its exit stop: syscall stops,
+	   not signal stops; with PTRACE_O_TRACESYSGOOD a death in one of
+	   them sends nothing (the kernel would send the stop's code as a
+	   signal, and SIGTRAP|0x80 is none) */
+	if (ptrace(PTRACE_SETOPTIONS, tid, 0, opts) < 0)
+		return -1000;
+	for (int tries = 0, entered = 0; tries < 16; tries++) {
 		int st;
 		pid_t w;
 
-		if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
+		if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
 			break;
 		do
 			w = waitpid(tid, &st, __WALL);
@@ -543,28 +550,32 @@ static long sys_inject(pid_t pid, pid_t tid, int memfd, uint64_t sysret,
 		if (w != tid || !WIFSTOPPED(st))
 			return -1000;	/* it is gone */
 		if ((st >> 16) != 0)
-			continue;	/* an interrupt's stop: step on */
-		if (WSTOPSIG(st) != SIGTRAP) {
+			continue;	/* an interrupt's stop: go on */
+		if (WSTOPSIG(st) != (SIGTRAP | 0x80)) {	/* a signal */
 			*sig = WSTOPSIG(st);
 			continue;
 		}
 		if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
 			break;
-		if (r.rip != sysret + 2)
+		if (r.rip != sysret + 2 || (long)r.orig_rax != nr)
 			continue;
+		if (!entered++)
+			continue;	/* the entry stop */
 		ret = (long)r.rax;
 		if (len && pread(memfd, blob, len, (off_t)at) != (ssize_t)len)
 			ret = -1000;
 		break;
 	}
+	/* The thread sits in the call's exit stop, past the point where
+	   the kernel restarts an interrupted system call: bring it back to
+	   an interrupt stop (the pending interrupt stops it before any
+	   instruction runs), from which a restart happens as it would have.
+	   The interrupt first: a death after it still goes through the
+	   kernel's restart, with either set of registers. */
+	int irq = ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+
 	ptrace(PTRACE_SETREGS, tid, 0, &saved);
-	/* The thread now sits in the single-step's SIGTRAP stop, its trap
-	   flag kept set by the kernel: if pytap died now, the SIGTRAP would
-	   be delivered and the flag would stay.  Bring it to an interrupt
-	   stop instead (CONT drops the SIGTRAP and clears the flag; the
-	   pending interrupt stops it again before any instruction runs). */
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0 &&
-	    ptrace(PTRACE_CONT, tid, 0, 0) == 0) {
+	if (irq == 0 && ptrace(PTRACE_CONT, tid, 0, 0) == 0) {
 		for (int tries = 0; tries < 16; tries++) {
 			int st;
 			pid_t w;
@@ -593,6 +604,8 @@ struct gadgets {
 
 /* rt_sigaction(SIGTRAP, SET, OLD) in TID of PID (SET or OLD may be
  * NULL). */
+static long g_opts = PTRACE_OPTS | PTRACE_O_TRACESYSGOOD;	/* pytap's */
+
 static int trap_sigaction(pid_t pid, pid_t tid, int memfd,
 			  const struct gadgets *g, const struct ksigact *set,
 			  struct ksigact *old, int *sig)
@@ -605,7 +618,7 @@ static int trap_sigaction(pid_t pid, pid_t tid, int memfd,
 	if (set)
 		b[0] = *set;
 	r = sys_inject(pid, tid, memfd, g->sysret, g->restorer,
-		       SYS_rt_sigaction, args, rel, b, sizeof(b), sig);
+		       SYS_rt_sigaction, args, rel, b, sizeof(b), sig, g_opts);
 	if (r != 0)
 		return -1;
 	if (old)
@@ -934,7 +947,8 @@ static void wd_threads(struct jproc *jp, int memfd, int *nbad)
 				;
 			if (k < n)
 				continue;
-			if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
+			if (ptrace(PTRACE_SEIZE, tid, 0,
+				   PTRACE_O_TRACESYSGOOD) < 0) {
 				if (errno == EPERM && wd_now_ms() < deadline)
 					any = true;	/* try again */
 				continue;
@@ -1149,6 +1163,7 @@ static void wd_main(int rfd)
 	while ((r < 0 && errno == EINTR) || r > 0);
 	if (J->done || J->magic != J_MAGIC)
 		_exit(0);
+	g_opts = PTRACE_O_TRACESYSGOOD;	/* the watchdog's own seize */
 	wd_restore();
 	_exit(0);
 }
