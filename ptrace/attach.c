@@ -58,6 +58,23 @@ static void run_to_entry(struct tracer *t, pid_t pid)
 	}
 }
 
+/* Before the first change to any process: the restore journal's
+ * watchdog (journal.c), forked before pytap pins itself to a CPU. */
+static void start_watchdog(struct tracer *t)
+{
+	static bool said;
+
+	if (jr_start(t) < 0) {
+		if (t->opt.verbose >= 1)
+			fprintf(stderr,
+				"pytap: no watchdog (%s): if pytap is killed, its breakpoints stay in the target\n",
+				strerror(errno));
+	} else if (t->opt.verbose >= 2 && !said) {
+		fprintf(stderr, "pytap: watchdog started\n");
+	}
+	said = true;
+}
+
 pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		    size_t errlen)
 {
@@ -70,6 +87,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		seterr(err, errlen, "no command to run");
 		return -1;
 	}
+	start_watchdog(t);
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		seterr(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
@@ -94,6 +112,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		_exit(127);
 	}
 	close(pfd[1]);
+	jr_launch(pid);
 	while (waitpid(pid, &status, WUNTRACED) < 0 && errno == EINTR)
 		;
 	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_OPTS) < 0) {
@@ -106,6 +125,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		return -1;
 	}
 	kill(pid, SIGCONT);
+	jr_launch(0);
 	for (;;) {
 		if (waitpid(pid, &status, __WALL) < 0) {
 			if (errno == EINTR)
@@ -146,6 +166,7 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		return -1;
 	}
 	p->is_target = true;
+	th->ev_stop = true;	/* the exec event */
 	if (t->self_pinned) {
 		th->have_mask = true;
 		th->orig_mask = t->self_mask;
@@ -301,6 +322,7 @@ static void begin_events(struct tracer *t, struct tproc *p)
 
 int tracer_attach(struct tracer *t, pid_t pid, char *err, size_t errlen)
 {
+	start_watchdog(t);
 	return tr_attach_proc(t, pid, true, err, errlen);
 }
 
@@ -445,6 +467,7 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 		if (q->scanned || !q->follow || q->shares_mm)
 			continue;
 		pm_mem_open(q);
+		jr_trap_install(t, q, 0);
 		pm_scan(t, q);
 		if (q->fresh_exec)
 			tr_set_entry_bp(t, q);
@@ -472,6 +495,8 @@ void tracer_watch(struct tracer *t, const char *path)
 {
 	char **n = realloc(t->watch, (t->nwatch + 1) * sizeof(*n));
 	struct fileid *ni;
+
+	start_watchdog(t);
 
 	if (n == NULL)
 		return;

@@ -144,9 +144,13 @@ static bool bp_arm(struct tproc *p, struct tbp *bp)
 
 	if (bp->armed)
 		return true;
-	if (!bp->addr || pm_mem_read(p, bp->addr, &b, 1) < 0 || b == INT3 ||
-	    pm_mem_write(p, bp->addr, &cc, 1) < 0)
+	if (!bp->addr || pm_mem_read(p, bp->addr, &b, 1) < 0 || b == INT3)
 		return false;
+	jr_byte(p, bp->addr, b);
+	if (pm_mem_write(p, bp->addr, &cc, 1) < 0) {
+		jr_byte_gone(p, bp->addr);
+		return false;
+	}
 	bp->orig = b;
 	bp->armed = true;
 	return true;
@@ -162,6 +166,7 @@ static void bp_disarm(struct tproc *p, struct tbp *bp)
 	    b == INT3)
 		pm_mem_write(p, bp->addr, &bp->orig, 1);
 	bp->armed = false;
+	jr_byte_gone(p, bp->addr);
 }
 
 /* The int3 on PyEval_RestoreThread (see the top). */

@@ -105,10 +105,19 @@ static int sema_add(struct tproc *p, uint64_t addr, int delta)
 
 	if (pm_mem_read(p, addr, &v, sizeof(v)) < 0)
 		return -1;
-	if (delta < 0 && v == 0)
+	if (delta < 0 && v == 0) {
+		jr_sema_end(p, addr, -1);
 		return 0;	/* someone else already took it down */
+	}
+	if (delta > 0)
+		jr_sema_begin(p, addr, v);
 	v = (uint16_t)(v + delta);
-	return pm_mem_write(p, addr, &v, sizeof(v));
+	if (pm_mem_write(p, addr, &v, sizeof(v)) < 0) {
+		jr_sema_end(p, addr, 0);
+		return -1;
+	}
+	jr_sema_end(p, addr, delta);
+	return 0;
 }
 
 static char *read_whole(const char *path, size_t *lenp)
@@ -257,8 +266,11 @@ static void rbrk_arm(struct tracer *t, struct tproc *p,
 				o->path, b[0], b[1], (int)p->pid);
 		return;
 	}
-	if (pm_mem_write(p, at, &cc, 1) < 0)
+	jr_byte(p, at, RET);
+	if (pm_mem_write(p, at, &cc, 1) < 0) {
+		jr_byte_gone(p, at);
 		return;
+	}
 	p->rbrk = at;
 	p->rbrk_orig = RET;
 	p->rbrk_armed = true;
@@ -504,14 +516,17 @@ static void arm_object(struct tracer *t, struct tproc *p, struct tobj *o,
 		if (nids > 0) {
 			unsigned char cc = INT3;
 
+			jr_byte(p, addr, NOP);
 			if (pm_mem_write(p, addr, &cc, 1) == 0) {
 				s->armed = s->ever_armed = true;
 				narmed++;
-			} else if (opt->verbose >= 1) {
-				fprintf(stderr,
-					"pytap: cannot write %#llx in pid %d: %s\n",
-					(unsigned long long)addr, (int)p->pid,
-					strerror(errno));
+			} else {
+				jr_byte_gone(p, addr);
+				if (opt->verbose >= 1)
+					fprintf(stderr,
+						"pytap: cannot write %#llx in pid %d: %s\n",
+						(unsigned long long)addr,
+						(int)p->pid, strerror(errno));
 			}
 		}
 		if (sema) {
@@ -804,6 +819,8 @@ void pm_restore(struct tracer *t, struct tproc *p)
 				   our share of the semaphore, stay */
 				s->armed = false;
 				s->sema_raised = false;
+				jr_byte_gone(p, s->addr);
+				jr_sema_end(p, s->sema, -1);
 				continue;
 			}
 			if (rd && b == INT3 &&
@@ -812,6 +829,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 			else if (rd && b != INT3)
 				site_taken_away(p, s);
 			s->armed = false;
+			jr_byte_gone(p, s->addr);
 		}
 		if (s->sema_raised) {
 			if (sema_add(p, s->sema, -1) == 0)
@@ -825,6 +843,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		if (pm_mem_read(p, p->entry, &b, 1) == 0 && b == INT3)
 			pm_mem_write(p, p->entry, &p->entry_orig, 1);
 		p->entry_armed = false;
+		jr_byte_gone(p, p->entry);
 	}
 	if (p->rbrk_armed) {
 		unsigned char b;
@@ -832,6 +851,7 @@ void pm_restore(struct tracer *t, struct tproc *p)
 		if (pm_mem_read(p, p->rbrk, &b, 1) == 0 && b == INT3)
 			pm_mem_write(p, p->rbrk, &p->rbrk_orig, 1);
 		p->rbrk_armed = false;
+		jr_byte_gone(p, p->rbrk);
 	}
 	tr_safepoint_restore(p);
 	kuprobes_free(&ks);
@@ -843,6 +863,11 @@ void pm_restore(struct tracer *t, struct tproc *p)
 
 void pm_drop(struct tproc *p)
 {
+	/* the memory is gone (exec, exit) or restored: nothing of it to
+	   journal; exec also reset the SIGTRAP disposition */
+	if (!p->shares_mm)
+		jr_forget(p->pid);
+	memset(&p->trap, 0, sizeof(p->trap));
 	for (size_t i = 0; i < p->nsites; i++)
 		site_free(&p->sites[i]);
 	free(p->sites);
@@ -909,6 +934,9 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 	dst->rbrk_armed = src->rbrk_armed;
 	/* a child forked while the safe point was armed has the int3 too */
 	tr_inject_copy(dst, src);
+	/* and a fork inherits the SIGTRAP handler */
+	dst->trap = src->trap;
+	jr_copy(dst);
 	if (src->exe && dst->exe != src->exe) {
 		free(dst->exe);
 		dst->exe = strdup(src->exe);

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,7 @@ struct tthr *tr_thr_new(struct tracer *t, pid_t tid, struct tproc *p,
 
 void tr_thr_del(struct tracer *t, struct tthr *th)
 {
+	jr_aff_gone(th->tid);
 	struct tthr **pp = &t->hash[(unsigned)th->tid % NHASH];
 
 	while (*pp && *pp != th)
@@ -224,6 +226,7 @@ void tr_pin_thread(struct tracer *t, struct tthr *th)
 	}
 	CPU_ZERO(&one);
 	CPU_SET(t->cpu, &one);
+	jr_aff(th->p->pid, th->tid, t->cpu, &th->orig_mask);
 	sched_setaffinity(th->tid, sizeof(one), &one);
 }
 
@@ -238,6 +241,7 @@ void tr_unpin_thread(struct tracer *t, struct tthr *th)
 		sched_setaffinity(th->tid, sizeof(th->orig_mask),
 				  &th->orig_mask);
 	th->have_mask = false;
+	jr_aff_gone(th->tid);
 }
 
 /* ---- resuming and detaching ---- */
@@ -365,8 +369,11 @@ void tr_set_entry_bp(struct tracer *t, struct tproc *p)
 		return;		/* static: everything is mapped already */
 	if (pm_mem_read(p, entry, &b, 1) < 0 || b == 0xcc)
 		return;
-	if (pm_mem_write(p, entry, &cc, 1) < 0)
+	jr_byte(p, entry, b);
+	if (pm_mem_write(p, entry, &cc, 1) < 0) {
+		jr_byte_gone(p, entry);
 		return;
+	}
 	p->entry = entry;
 	p->entry_orig = b;
 	p->entry_armed = true;
@@ -383,14 +390,17 @@ static void entry_hit(struct tracer *t, struct tthr *th,
 
 	pm_mem_write(p, p->entry, &p->entry_orig, 1);
 	p->entry_armed = false;
+	jr_byte_gone(p, p->entry);
 	regs->rip = p->entry;
 	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
 	if (t->opt.verbose >= 2)
 		fprintf(stderr, "pytap: pid %d reached its entry point %#llx\n",
 			(int)p->pid, (unsigned long long)p->entry);
-	if (mode == M_RUN)
+	if (mode == M_RUN) {
+		/* the C library is mapped now: the SIGTRAP handler */
+		jr_trap_install(t, p, th->tid);
 		pm_scan(t, p);
-	else
+	} else
 		p->scanned = false;	/* attach rescans, detach doesn't care */
 }
 
@@ -407,6 +417,7 @@ static enum hres newborn_ready(struct tracer *t, struct tthr *th,
 			fprintf(stderr, "pytap: not following child %d\n",
 				(int)p->pid);
 		pm_restore(t, p);
+		jr_trap_restore(t, p, th->tid);
 		tr_detach_thread(t, th);
 		tr_proc_del(t, p);
 		return H_NONE;
@@ -424,6 +435,8 @@ static enum hres newborn_ready(struct tracer *t, struct tthr *th,
 static void initial_stop(struct tthr *th, int status)
 {
 	th->state = THR_STOPPED;
+	th->ev_stop = (status >> 16) != 0 &&
+		      (status >> 16) != PTRACE_EVENT_STOP;
 	if (WIFSTOPPED(status) && (status >> 16) == 0 &&
 	    WSTOPSIG(status) != SIGSTOP && WSTOPSIG(status) != SIGTRAP)
 		th->pending_sig = WSTOPSIG(status);
@@ -460,6 +473,8 @@ static enum hres new_child(struct tracer *t, struct tthr *pth, pid_t ctid,
 	th->newproc = ev != PTRACE_EVENT_CLONE;
 	th->have_mask = pth->have_mask;
 	th->orig_mask = pth->orig_mask;
+	if (th->have_mask && t->self_pinned)	/* inherited the pin */
+		jr_aff(np->pid, ctid, t->cpu, &th->orig_mask);
 	if (orphan_take(t, ctid, &st)) {
 		initial_stop(th, st);
 		return newborn_ready(t, th, mode);
@@ -630,6 +645,7 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 	sig = WSTOPSIG(status);
 	ev = status >> 16;
 	th->state = THR_STOPPED;
+	th->ev_stop = ev != 0 && ev != PTRACE_EVENT_STOP;
 	switch (ev) {
 	case PTRACE_EVENT_CLONE:
 	case PTRACE_EVENT_FORK:
@@ -687,6 +703,20 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 						return H_HIT;
 					}
 					tr_set_pending_hit(t, th, true);
+					break;
+				}
+			}
+			/* the program's own SIGTRAP (raise, a debug trap of
+			   its own): it gets its own disposition back, so
+			   that it acts as it would untraced */
+			if (th->p->trap.ours) {
+				jr_trap_restore(t, th->p, tid);
+				/* the thread is in an interrupt stop now,
+				   where no signal can be handed back: queue
+				   it again, it stops with it once more */
+				if (!th->p->trap.ours) {
+					syscall(SYS_tgkill, th->p->pid, tid,
+						SIGTRAP);
 					break;
 				}
 			}
@@ -800,6 +830,9 @@ void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 				tmp.entry_armed = tmp.entry != 0;
 				tmp.rbrk_armed = tmp.rbrk != 0;
 				pm_restore(t, &tmp);
+				if ((o->status >> 16) == 0 ||
+				    (o->status >> 16) == PTRACE_EVENT_STOP)
+					jr_trap_restore(t, &tmp, o->tid);
 			}
 			pm_drop(&tmp);
 			free(tmp.exe);

@@ -630,8 +630,10 @@ void tracer_detach_all(struct tracer *t)
 	for (size_t i = 0; i < t->norphans; i++)
 		tr_detach_orphan(t, &t->orphans[i]);
 	t->norphans = 0;
-	for (struct tproc *p = t->procs; p; p = p->next)
+	for (struct tproc *p = t->procs; p; p = p->next) {
 		pm_restore(t, p);
+		jr_trap_restore(t, p, 0);
+	}
 	for (th = t->threads; th; th = next) {
 		next = th->next;
 		if (th->state == THR_STOPPED) {
@@ -758,6 +760,7 @@ void tracer_free(struct tracer *t)
 	free(t->orphans);
 	free(t->exitq);
 	free(t);
+	jr_done();
 }
 
 const struct tracer_pevent *tracer_last_pevent(const struct tracer *t)

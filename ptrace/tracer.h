@@ -37,6 +37,12 @@
  * only bytes written are that one and, after an exec, the entry point's
  * (a one-shot breakpoint, put back when hit).
  *
+ * Surviving pytap's death (journal.c): while traced, a process's SIGTRAP
+ * disposition is a handler that only returns; every change above is
+ * journaled before it is made, and a watchdog process forked by the first
+ * tracer_launch/tracer_attach/tracer_watch undoes whatever is left when
+ * pytap dies.  tracer_free() tells it pytap ended cleanly.
+ *
  * Invariants: a target never runs into one of our 0xcc bytes untraced; a
  * byte is only replaced if it is 0x90 (a site) or 0xc3 (the loader's
  * ret); after tracer_detach_all() (or tracer_free()) every process we
@@ -174,8 +180,7 @@ void tracer_add_request(struct tracer *t, const struct tracer_request *r);
  * e.g. hits in library constructors, are kept for tracer_wait()), so
  * tracer_request_sites() then counts them; libraries loaded later are
  * armed when the loader maps them.  No PTRACE_O_EXITKILL: if pytap
- * is killed the child lives on (but dies of SIGTRAP at the next armed site:
- * only a detach restores the bytes).
+ * is killed the child lives on, and the watchdog (journal.c) restores it.
  * Returns the pid, or -1 with a one-line reason in ERR.
  */
 pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,

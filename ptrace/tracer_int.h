@@ -93,6 +93,19 @@ struct tbp {
 	bool armed;
 };
 
+/* A kernel struct sigaction (x86-64 rt_sigaction). */
+struct ksigact {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* pytap's SIGTRAP handler in a process (journal.c). */
+struct jr_trap {
+	bool ours;		/* installed now */
+	bool refused;		/* the process has a handler of its own */
+	uint64_t insn;		/* the "syscall; ret" used */
+	struct ksigact orig, mine;
+};
+
 struct tproc {
 	struct tproc *next;
 	pid_t pid;		/* tgid */
@@ -133,6 +146,7 @@ struct tproc {
 				   (a shared libpython, an exec) */
 	struct tbp px;		/* the pending call's "xor eax,eax; ret" */
 	struct tbp rs;		/* PyEval_RestoreThread */
+	struct jr_trap trap;	/* SIGTRAP disposition while traced */
 };
 
 enum thr_state {
@@ -152,6 +166,10 @@ struct tthr {
 	bool group_stop;	/* resume with PTRACE_LISTEN */
 	bool pending_hit;	/* stopped on our site, not reported yet */
 	bool exiting;		/* past PTRACE_EVENT_EXIT: never stops again */
+	bool ev_stop;		/* THR_STOPPED in a fork/clone/exec/exit
+				   event stop: inside a system call, whose
+				   return value the kernel writes on resume
+				   (no system call may be injected there) */
 	bool in_vfork;		/* waits in vfork() for its child to exec or
 				   exit: cannot stop until then */
 	bool have_mask;		/* orig_mask is valid */
@@ -263,6 +281,22 @@ void tr_inject_hit(struct tracer *t, struct tthr *th,
 /* After an exec (nothing of them is left) / for a forked copy. */
 void tr_inject_forget(struct tproc *p);
 void tr_inject_copy(struct tproc *dst, const struct tproc *src);
+
+/* journal.c: SIGTRAP survival, the restore journal and its watchdog.
+ * Journal each change before making it, its undo after undoing it. */
+int jr_start(struct tracer *t);
+void jr_done(void);
+void jr_byte(const struct tproc *p, uint64_t addr, unsigned char orig);
+void jr_byte_gone(const struct tproc *p, uint64_t addr);
+void jr_sema_begin(const struct tproc *p, uint64_t addr, uint16_t before);
+void jr_sema_end(const struct tproc *p, uint64_t addr, int delta);
+void jr_aff(pid_t pid, pid_t tid, int cpu, const cpu_set_t *orig);
+void jr_aff_gone(pid_t tid);
+void jr_forget(pid_t pid);
+void jr_launch(pid_t pid);
+void jr_copy(const struct tproc *p);
+void jr_trap_install(struct tracer *t, struct tproc *p, pid_t prefer);
+void jr_trap_restore(struct tracer *t, struct tproc *p, pid_t tid);
 
 /* What tr_handle() made of a wait status. */
 enum hres { H_NONE, H_HIT, H_EXIT };
