@@ -324,9 +324,14 @@ struct pytap_rec_lost {
  *   BIGINT     u32 full length, u32 n, n bytes: the decimal text (an int
  *              beyond 64 bits; n < full length: cut)
  *   FLOAT      IEEE double (8 bytes)
- *   STR        u32 full length, u32 n, n bytes UTF-8 (lone surrogates as
- *              with "surrogatepass")
- *   BYTES      u32 full length, u32 n, n bytes
+ *   STR        u8 quote (' or "), u32 length in code points, u32 code
+ *              points sent, u32 n, n bytes: the UTF-8 text str.__repr__
+ *              writes between the quotes for the code points sent (its
+ *              escapes, made with the interpreter's own printable test),
+ *              at most max_string bytes; quote as repr() chooses it (on
+ *              the first 1 MiB code points of a longer str)
+ *   BYTES      u8 quote, u32 full length, u32 n, n raw bytes (quote: as
+ *              bytes.__repr__ chooses it on the whole object)
  *   TUPLE, LIST, SET, FROZENSET   u32 items, u32 n sent, n values
  *   DICT       u32 items, u32 n sent, n (key, value) pairs
  *   OTHER      u64 address, u16 n, n bytes type name ("module.qualname",

@@ -454,10 +454,17 @@ def expected(o, path=()):
     if t is float:
         return ("float", o.hex() if o == o else "nan")
     if t is str:
-        b = o.encode("utf-8", "surrogatepass")
-        return ("str", len(b), b[:MAXSTR])
+        q = repr(o[:1 << 20])[0]
+        body, sent = b"", 0
+        for ch in o:
+            esc = ("\\" + q if ch == q else repr(ch)[1:-1]).encode("utf-8", "surrogatepass")
+            if len(body) + len(esc) > MAXSTR:
+                break
+            body += esc
+            sent += 1
+        return ("str", q, len(o), sent, body)
     if t is bytes:
-        return ("bytes", len(o), o[:MAXSTR])
+        return ("bytes", repr(o)[1], len(o), o[:MAXSTR])
     if t in CONTAINERS:
         tag = CONTAINERS[t]
         if any(o is p for p in path):
@@ -494,11 +501,15 @@ class Decoder:
             return [None, False, True, Ellipsis][tag]
         if tag == 4:
             return self.u("q")
-        if tag in (5, 7, 8):
+        if tag == 5:
             full, n = self.u("I"), self.u("I")
-            b = self.take(n)
-            return ({5: "bigint", 7: "str", 8: "bytes"}[tag], full,
-                    b.decode() if tag == 5 else b)
+            return ("bigint", full, self.take(n).decode())
+        if tag == 7:
+            q, full, sent, n = chr(self.u("B")), self.u("I"), self.u("I"), self.u("I")
+            return ("str", q, full, sent, self.take(n))
+        if tag == 8:
+            q, full, n = chr(self.u("B")), self.u("I"), self.u("I")
+            return ("bytes", q, full, self.take(n))
         if tag == 6:
             f = self.u("d")
             return ("float", f.hex() if f == f else "nan")
