@@ -382,12 +382,14 @@ utf8_of(PyObject *o, uint32_t max, uint16_t *len, uint16_t *flags)
 static unsigned
 code_params(PyObject *code, uint32_t co_flags, uint8_t *out, uint16_t *len, uint16_t *flags)
 {
-	unsigned n = nparams_of(code, co_flags), i;
+	uint32_t shape = nparams_of(code, co_flags);
+	unsigned n = shape & 0xff, i;
 	PyObject *names = api.Code_GetVarnames(code);
 	size_t used = 0;
 
 	for (i = 0; i < n; i++) {
-		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
+		PyObject *nm = names ? api.Tuple_GetItem(names,
+							 (Py_ssize_t)param_index(i, shape)) : NULL;
 		uint16_t l = 0;
 		const char *sn = utf8_of(nm, 255, &l, flags);
 		if (used + 1 + l > PARAMS_MAX) {
@@ -481,7 +483,7 @@ register_code(PyObject *code)
 	if (g_py311)
 		start = r.co_flags & 0x2a0 ? START_GEN | first_resume(code) : 0;
 	r.nparams = (uint16_t)code_params(code, r.co_flags, params, &r.params_len, &flags);
-	nparams_keep(g_next_id + 1, r.nparams);
+	nparams_keep(g_next_id + 1, nparams_of(code, r.co_flags));
 	size = (uint32_t)PYTAP_REC_ALIGN(sizeof r + r.filename_len + r.name_len +
 					 r.qualname_len + r.module_len + r.linetable_len +
 					 r.params_len);

@@ -112,11 +112,12 @@ extern uint8_t g_vbuf[];
 extern size_t g_vlen;
 extern uint32_t g_vcount;
 extern uint16_t g_vflags;
-extern uint8_t *g_nparams;
+extern uint32_t *g_nparams;
 extern size_t g_nparams_cap;
 long long_attr(PyObject *code, const char *name);
-unsigned nparams_of(PyObject *code, uint32_t co_flags);
-void nparams_keep(uint32_t id, unsigned n);
+uint32_t nparams_of(PyObject *code, uint32_t co_flags);
+unsigned param_index(unsigned i, uint32_t shape);
+void nparams_keep(uint32_t id, uint32_t shape);
 void capture_args(PyObject *frame, PyObject *code, uint32_t id);
 void capture_value(PyObject *o, int exc);
 

@@ -291,7 +291,9 @@ struct pytap_rec_code {
 	uint16_t module_len;      /* __name__ of the frame's globals at the first event */
 	uint32_t linetable_len;   /* co_linetable bytes */
 	uint16_t nparams;         /* parameters: co_argcount + co_kwonlyargcount
-	                             + 1 for *args + 1 for **kwargs (co_varnames order) */
+	                             + 1 for *args + 1 for **kwargs, in the
+	                             signature's order: positional, *args,
+	                             keyword only, **kwargs) */
 	uint16_t params_len;      /* bytes of the parameter names block */
 	/* char filename[], name[], qualname[], module[]; uint8_t linetable[];
 	 * then the names: nparams times (uint8_t len, len bytes UTF-8) */

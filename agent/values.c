@@ -523,40 +523,63 @@ long_attr(PyObject *code, const char *name)
 	return v;
 }
 
-/* How many parameters CODE has (co_varnames order: positional, keyword
- * only, *args, **kwargs). */
-unsigned
+/* How many parameters CODE has, and how co_varnames orders them
+ * (positional, keyword only, *args, **kwargs): packed as nparams |
+ * star << 8 | kwonly << 16, star being the signature position of *args
+ * when keyword-only parameters follow it (0xff: co_varnames order is the
+ * signature's already). */
+uint32_t
 nparams_of(PyObject *code, uint32_t co_flags)
 {
-	long n = long_attr(code, "co_argcount") + long_attr(code, "co_kwonlyargcount");
+	long a = long_attr(code, "co_argcount"), k = long_attr(code, "co_kwonlyargcount");
+	long n = a + k;
+	unsigned star = 0xff;
+
 	n += (co_flags & 0x04) != 0;    /* CO_VARARGS */
 	n += (co_flags & 0x08) != 0;    /* CO_VARKEYWORDS */
-	return n < 0 ? 0 : n > 255 ? 255 : (unsigned)n;
+	n = n < 0 ? 0 : n > 255 ? 255 : n;
+	if ((co_flags & 0x04) && k > 0 && a + k < 255)
+		star = (unsigned)a;
+	else
+		k = 0;
+	return (uint32_t)n | star << 8 | (uint32_t)k << 16;
+}
+
+/* The co_varnames index of the parameter at signature position I
+ * (SHAPE from nparams_of): def f(a, *rest, k) is a, rest, k. */
+unsigned
+param_index(unsigned i, uint32_t shape)
+{
+	unsigned star = (shape >> 8) & 0xff, k = (shape >> 16) & 0xff;
+
+	if (star == 0xff || i < star || i > star + k)
+		return i;
+	return i == star ? star + k : i - 1;
 }
 
 /* Value capture: the parameter count of each id of this session, so that
  * a call needs no attribute lookup (grows with the ids, freed at start). */
-uint8_t *g_nparams;
+uint32_t *g_nparams;
 size_t g_nparams_cap;
 
 void
-nparams_keep(uint32_t id, unsigned n)
+nparams_keep(uint32_t id, uint32_t shape)
 {
 	if (!g_values)
 		return;
 	if (id >= g_nparams_cap) {
 		size_t cap = g_nparams_cap ? g_nparams_cap : 4096;
-		uint8_t *p;
+		uint32_t *p;
 		while (cap <= id)
 			cap *= 2;
-		p = realloc(g_nparams, cap);
+		p = realloc(g_nparams, cap * sizeof *p);
 		if (!p)
 			return;         /* capture_args looks it up then */
-		memset(p + g_nparams_cap, 0xff, cap - g_nparams_cap);
+		memset(p + g_nparams_cap, 0xff, (cap - g_nparams_cap) * sizeof *p);
 		g_nparams = p;
 		g_nparams_cap = cap;
 	}
-	g_nparams[id] = (uint8_t)n;
+	g_nparams[id] = shape;
 }
 
 /* Value capture (PYTAP_OPT_VALUES): encoded here first, then copied into
@@ -572,6 +595,7 @@ void
 capture_args(PyObject *frame, PyObject *code, uint32_t id)
 {
 	PyObject *et, *ev, *etb, *locals, *names;
+	uint32_t shape;
 	unsigned n;
 	int cut = 0;
 
@@ -579,17 +603,19 @@ capture_args(PyObject *frame, PyObject *code, uint32_t id)
 	g_vcount = 0;
 	g_vflags = 0;
 	api.Err_Fetch(&et, &ev, &etb);
-	if (id < g_nparams_cap && g_nparams[id] != 0xff)
-		n = g_nparams[id];
+	if (id < g_nparams_cap && g_nparams[id] != 0xffffffffu)
+		shape = g_nparams[id];
 	else
-		n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
+		shape = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
+	n = shape & 0xff;
 	/* 3.12+: PyFrame_GetVar reads the variable in place; 3.11 makes the
 	 * frame's locals dict (as frame.f_locals does) */
 	locals = frame && !api.Frame_GetVar ? api.Frame_GetLocals(frame) : NULL;
 	names = api.Code_GetVarnames(code);
 	api.Err_Clear();
 	for (unsigned i = 0; i < n && !cut; i++) {
-		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
+		PyObject *nm = names ? api.Tuple_GetItem(names,
+							 (Py_ssize_t)param_index(i, shape)) : NULL;
 		PyObject *val = !nm || !frame ? NULL :
 			api.Frame_GetVar ? api.Frame_GetVar(frame, nm) :
 			locals ? api.Object_GetItem(locals, nm) : NULL;

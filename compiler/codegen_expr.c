@@ -549,7 +549,8 @@ static bool gen_expr(struct cg *g, struct expr *e)
 			cg_emit(g, OP_CTXS, 0,
 			     !strcmp(e->name, "$name") ? 0 :
 			     !strcmp(e->name, "$provider") ? 1 :
-			     !strcmp(e->name, "$vars") ? 2 : 3, 0);
+			     !strcmp(e->name, "$vars") ? 2 :
+			     !strcmp(e->name, "$return") ? 6 : 3, 0);
 		break;
 	case E_BINARY:
 		if (fold_binary(e, &v)) {

@@ -119,6 +119,7 @@ bind_more:
 		if (!o->listing)
 			res_elide_dead_stores(h, d);
 		/* rebind for real now, reporting errors once */
+		h->pt.values = false;
 		h->locals = NULL;
 		h->nlocals = 0;
 		res_bind(&c, h->body);

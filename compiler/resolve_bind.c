@@ -163,10 +163,17 @@ static void bind_array(struct ctx *c, struct expr *e, int nkeys)
 	e->sym = s;
 }
 
+/* PT is the python provider's mark NAME (python.function.*). */
+static bool python_fn_mark(const struct rpoint *pt, const char *name)
+{
+	return pt->kind == BP_SDT && pt->name && !strcmp(pt->name, name) &&
+	       (!pt->provider || !strcmp(pt->provider, "python"));
+}
+
 static void check_context(struct ctx *c, struct expr *e)
 {
 	const char *n = e->name;
-	const struct rpoint *pt = c->curpt;
+	struct rpoint *pt = c->curpt;
 
 	if (!strncmp(n, "arg", 3) && n[3] && strspn(n + 3, "0123456789") ==
 	    strlen(n + 3)) {
@@ -192,6 +199,36 @@ static void check_context(struct ctx *c, struct expr *e)
 					   n, pt->name, pt->nargs,
 					   pt->nargs == 1 ? "" : "s", pt->nargs);
 		}
+		return;
+	}
+	if (!strcmp(n, "$return")) {
+		e->type = T_STRING;
+		if (c->curfn || !pt || !python_fn_mark(pt, "function__return")) {
+			diag_error(c->d, &e->loc,
+				   "$$return is only available in python.function.return probe handlers");
+			return;
+		}
+		if (c->o->no_agent) {
+			diag_error(c->d, &e->loc,
+				   "$$return needs the in-process agent (a breakpoint on the marker sees no return value)");
+			diag_note(c->d, NULL,
+				  "run without --no-agent (or with --agent) to read return values");
+			return;
+		}
+		pt->values = true;
+		return;
+	}
+	if (!strcmp(n, "$parms") && pt && !c->curfn &&
+	    python_fn_mark(pt, "function__entry")) {
+		e->type = T_STRING;
+		if (c->o->no_agent) {
+			diag_error(c->d, &e->loc,
+				   "$$parms of a Python function needs the in-process agent");
+			diag_note(c->d, NULL,
+				  "run without --no-agent (or with --agent) to read arguments");
+			return;
+		}
+		pt->values = true;
 		return;
 	}
 	if (!strcmp(n, "$name") || !strcmp(n, "$provider") ||

@@ -55,7 +55,9 @@ static void fold_expr(struct walker *w, struct expr **slot,
 				v = k >= 1 && (pt->nargs < 0 || k <= pt->nargs);
 			} else {
 				v = !strcmp(n, "$name") || !strcmp(n, "$provider") ||
-				    !strcmp(n, "$vars") || !strcmp(n, "$parms");
+				    !strcmp(n, "$vars") || !strcmp(n, "$parms") ||
+				    (!strcmp(n, "$return") && pt->name &&
+				     !strcmp(pt->name, "function__return"));
 			}
 		}
 		e->kind = E_NUM;

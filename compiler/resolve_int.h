@@ -52,7 +52,7 @@ struct ctx {
 	struct symbol **locals;		/* list head being built */
 	int *nlocals;
 	struct function *curfn;
-	const struct rpoint *curpt;
+	struct rpoint *curpt;
 	bool changed;			/* type inference progress */
 	int loop_depth;
 	struct expr *cond;		/* if (...) of the point being expanded */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cpython.h"
+#include "pyvalue.h"
 #include "ring.h"
 #include "session_int.h"
 
@@ -110,14 +111,25 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		/* by default breakpoints serve a Python with markers (every
 		   probe then sees a stopped thread: pystack(), registers);
 		   the agent one without (3.12, 3.13), or all with --agent */
-		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only)
+		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only &&
+		    !bp->values)
 			continue;
+		/* values only when a handler reads them: no cost otherwise */
+		if (bp->values)
+			s->agent_options |= PYTAP_OPT_VALUES;
 		s->agent_probe[i] = entry ? PYTAP_REC_ENTRY : PYTAP_REC_RETURN;
 		s->agent = true;
 		s->agent_events |= entry ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
 	}
 	if (!s->agent)
 		return false;
+	if (s->agent_options & PYTAP_OPT_VALUES) {
+		/* a str, bytes or big int's text: MAXSTRINGLEN bytes */
+		int64_t m = p->maxstringlen > 0xffff ? 0xffff : p->maxstringlen;
+
+		if (m > 0)
+			s->agent_options |= (uint32_t)m << 16;
+	}
 	s->agent_path = agent_lib_path();
 	to->safepoint_sym = SAFEPOINT_SYM;
 	to->safepoint = agent_safepoint;
@@ -324,7 +336,7 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 	a[0] = RING_DATA_SIZE;
 	a[1] = (uint64_t)getpid();
 	a[2] = s->agent_events;
-	a[3] = 0;
+	a[3] = s->agent_options;
 	a[4] = 0;
 	if (call(s, tid, fn, a, 5, NULL, &ret, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
@@ -364,6 +376,7 @@ static void code_free(struct agent_code *c)
 	for (int i = 0; i < 4; i++)
 		free(c->str[i]);
 	free(c->linetable);
+	free(c->params);
 	free(c);
 }
 
@@ -377,7 +390,7 @@ static void add_code(struct agent_ring *r, const struct pytap_rec_code *rc)
 
 	for (int i = 0; i < 4; i++)
 		need += lens[i];
-	need += rc->linetable_len;
+	need += rc->linetable_len + rc->params_len;
 	if (need > rc->h.size || rc->code == 0)
 		return;
 	if (rc->code >= r->ncodes) {
@@ -414,6 +427,15 @@ static void add_code(struct agent_ring *r, const struct pytap_rec_code *rc)
 	}
 	memcpy(c->linetable, q, rc->linetable_len);
 	c->ltlen = rc->linetable_len;
+	q += rc->linetable_len;
+	c->params = malloc(rc->params_len ? rc->params_len : 1);
+	if (c->params == NULL) {
+		code_free(c);
+		return;
+	}
+	memcpy(c->params, q, rc->params_len);
+	c->paramslen = rc->params_len;
+	c->nparams = rc->nparams;
 	c->firstlineno = rc->firstlineno;
 	c->co_flags = rc->co_flags;
 	code_free(r->codes[rc->code]);
@@ -425,7 +447,26 @@ struct agent_args {
 	struct vm_args base;
 	uint32_t code;
 	int64_t line;
+	const struct agent_code *c;
+	const struct pytap_rec_value *val;	/* the event's values, or NULL */
 };
+
+/* $$parms / $$return of an agent event (vm_args.values). */
+static long agent_values(const struct vm_args *a, int what, char *out,
+			 size_t cap)
+{
+	const struct agent_args *aa = (const struct agent_args *)a;
+	const struct pytap_rec_value *v = aa->val;
+	const uint8_t *vals = v ? (const uint8_t *)(v + 1) : NULL;
+
+	if (v == NULL)
+		return -1;
+	if (what == 0)
+		return (long)pyval_parms(out, cap, aa->c->params,
+					 aa->c->paramslen, aa->c->nparams,
+					 vals, v->len, v->count);
+	return (long)pyval_repr1(out, cap, vals, v->len, v->count);
+}
 
 static int agent_arg(const struct vm_args *a, int n, int64_t *v,
 		     uint64_t *fault)
@@ -472,7 +513,8 @@ static uint64_t event_time(struct agent_ring *r, uint64_t t)
 }
 
 static void run_event(struct session *s, struct agent_ring *r,
-		      const struct pytap_rec_event *e)
+		      const struct pytap_rec_event *e,
+		      const struct pytap_rec_value *val)
 {
 	bool entry = e->h.kind == PYTAP_REC_ENTRY;
 	const struct agent_code *c =
@@ -487,7 +529,10 @@ static void run_event(struct session *s, struct agent_ring *r,
 	aa.base.name = entry ? "function__entry" : "function__return";
 	aa.base.provider = "python";
 	aa.base.get = agent_arg;
+	aa.base.values = agent_values;
 	aa.code = e->code;
+	aa.c = c;
+	aa.val = val;
 	if (entry) {
 		aa.line = c->firstlineno;
 	} else {
@@ -550,8 +595,24 @@ static bool drain(struct session *s, struct agent_ring *r, bool run)
 		}
 		case PYTAP_REC_ENTRY:
 		case PYTAP_REC_RETURN:
-			if (run && !vm_exit_requested(s->vm))
-				run_event(s, r, (const struct pytap_rec_event *)rec);
+			if (run && !vm_exit_requested(s->vm)) {
+				/* its VALUE record, written with it */
+				const struct pytap_rec_value *v = NULL;
+				uint64_t vt = tail + rec->size;
+
+				if (vt < head && (vt & mask) != 0) {
+					const struct pytap_rec *nx =
+						(const struct pytap_rec *)(data + (vt & mask));
+
+					if (nx->kind == PYTAP_REC_VALUE &&
+					    nx->size >= sizeof(*v) &&
+					    (vt & mask) + nx->size <= h->data_size &&
+					    ((const struct pytap_rec_value *)nx)->len <=
+						    nx->size - sizeof(*v))
+						v = (const struct pytap_rec_value *)nx;
+				}
+				run_event(s, r, (const struct pytap_rec_event *)rec, v);
+			}
 			break;
 		default:
 			break;

@@ -238,12 +238,30 @@ static const struct vstr *ctx_string(struct vm *vm, int what)
 		return sdt && sdt->provider ? vm_str_new(vm, sdt->provider,
 							 strlen(sdt->provider))
 					    : &vm_empty_str;
+	case 6: {
+		/* $$return: "return=VALUE" */
+		char *out = vm_str_begin(vm);
+		long k;
+
+		if (sdt == NULL || sdt->values == NULL || vm->maxlen < 8)
+			return &vm_empty_str;
+		memcpy(out, "return=", 7);
+		k = sdt->values(sdt, 1, out + 7, vm->maxlen - 7);
+		return k < 0 ? &vm_empty_str : vm_str_end(vm, 7 + (size_t)k);
+	}
 	case 2:
 	case 3: {
 		/* "$arg1=%#x $arg2=%#x ..." */
 		char *out = vm_str_begin(vm);
 		size_t n = 0;
 		int i;
+
+		if (what == 3 && sdt && sdt->values) {
+			long k = sdt->values(sdt, 0, out, vm->maxlen);
+
+			if (k >= 0)
+				return vm_str_end(vm, (size_t)k);
+		}
 
 		for (i = 1; sdt && i <= sdt->nargs; i++) {
 			int64_t v = 0;

@@ -549,7 +549,11 @@ def mode_values():
                 frames.append(frame)
                 co = frame.f_code
                 n = co.co_argcount + co.co_kwonlyargcount + bool(co.co_flags & 4) + bool(co.co_flags & 8)
-                seen.append((name, "ENTRY", [frame.f_locals[v] for v in co.co_varnames[:n]]))
+                names = list(co.co_varnames[:n])
+                if co.co_flags & 4 and co.co_kwonlyargcount:    # signature order
+                    a = co.co_argcount
+                    names.insert(a, names.pop(a + co.co_kwonlyargcount))
+                seen.append((name, "ENTRY", [frame.f_locals[v] for v in names]))
             else:
                 seen.append((name, "RETURN", [arg]))
     sys.setprofile(prof)
