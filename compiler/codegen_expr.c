@@ -545,6 +545,8 @@ static bool gen_expr(struct cg *g, struct expr *e)
 	case E_CONTEXT:
 		if (!strncmp(e->name, "arg", 3))
 			cg_emit(g, OP_CTX, 0, atoi(e->name + 3), 0);
+		else if (!strcmp(e->name, "$unwound"))
+			cg_emit(g, OP_CTX, 0, 0, 0);
 		else
 			cg_emit(g, OP_CTXS, 0,
 			     !strcmp(e->name, "$name") ? 0 :

@@ -201,16 +201,22 @@ static void check_context(struct ctx *c, struct expr *e)
 		}
 		return;
 	}
-	if (!strcmp(n, "$return")) {
-		e->type = T_STRING;
+	if (!strcmp(n, "$return") || !strcmp(n, "$unwound")) {
+		bool ret = n[1] == 'r';
+
+		e->type = ret ? T_STRING : T_LONG;
 		if (c->curfn || !pt || !python_fn_mark(pt, "function__return")) {
 			diag_error(c->d, &e->loc,
-				   "$$return is only available in python.function.return probe handlers");
+				   "$%s is only available in python.function.return probe handlers",
+				   n);
 			return;
 		}
 		if (c->o->no_agent) {
 			diag_error(c->d, &e->loc,
-				   "$$return needs the in-process agent (a breakpoint on the marker sees no return value)");
+				   ret ? "$$return needs the in-process agent (a breakpoint on the marker sees no return value)"
+				       : "'unwound' needs the in-process agent (a breakpoint on the marker cannot tell a return from an exception)");
+			if (!ret)
+				diag_note(c->d, &pt->loc, "read by this probe");
 			diag_note(c->d, NULL,
 				  "run without --no-agent (or with --agent) to read return values");
 			return;

@@ -449,6 +449,7 @@ struct agent_args {
 	int64_t line;
 	const struct agent_code *c;
 	const struct pytap_rec_value *val;	/* the event's values, or NULL */
+	uint16_t flags;				/* the event's PYTAP_F_* */
 };
 
 /* $$parms / $$return of an agent event (vm_args.values). */
@@ -459,6 +460,9 @@ static long agent_values(const struct vm_args *a, int what, char *out,
 	const struct pytap_rec_value *v = aa->val;
 	const uint8_t *vals = v ? (const uint8_t *)(v + 1) : NULL;
 
+	if (what == 2)
+		return strcmp(aa->base.name, "function__return") == 0 &&
+		       (aa->flags & PYTAP_F_EXC) != 0;
 	if (v == NULL)
 		return -1;
 	if (what == 0)
@@ -533,6 +537,7 @@ static void run_event(struct session *s, struct agent_ring *r,
 	aa.code = e->code;
 	aa.c = c;
 	aa.val = val;
+	aa.flags = e->h.flags;
 	if (entry) {
 		aa.line = c->firstlineno;
 	} else {

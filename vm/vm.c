@@ -214,6 +214,8 @@ static int64_t ctx_arg(struct vm *vm, int n)
 
 	uint64_t fault = 0;
 
+	if (n == 0 && ev && ev->args && ev->args->values)	/* $$unwound */
+		return ev->args->values(ev->args, 2, NULL, 0) > 0;
 	if (ev == NULL || ev->args == NULL || n < 1 || n > ev->args->nargs)
 		return 0;
 	if (ev->args->get(ev->args, n, &v, &fault) < 0) {
@@ -243,11 +245,15 @@ static const struct vstr *ctx_string(struct vm *vm, int what)
 		char *out = vm_str_begin(vm);
 		long k;
 
-		if (sdt == NULL || sdt->values == NULL || vm->maxlen < 8)
+		size_t h;
+
+		if (sdt == NULL || sdt->values == NULL || vm->maxlen < 11)
 			return &vm_empty_str;
-		memcpy(out, "return=", 7);
-		k = sdt->values(sdt, 1, out + 7, vm->maxlen - 7);
-		return k < 0 ? &vm_empty_str : vm_str_end(vm, 7 + (size_t)k);
+		/* left by an exception: "exception=ValueError('x')" */
+		h = sdt->values(sdt, 2, NULL, 0) > 0 ? 10 : 7;
+		memcpy(out, h == 10 ? "exception=" : "return=", h);
+		k = sdt->values(sdt, 1, out + h, vm->maxlen - h);
+		return k < 0 ? &vm_empty_str : vm_str_end(vm, h + (size_t)k);
 	}
 	case 2:
 	case 3: {

@@ -63,6 +63,7 @@ struct vm_args {
 	 * (the in-process agent): WHAT 0 $$parms ("a=1 b='x'"), 1 the
 	 * repr() of $$return's value.  At most CAP bytes into OUT; returns
 	 * the length, or -1: none ($$parms is then SDT's "$arg1=0x...").
+	 * WHAT 2: 1 when the function was left by an exception, else 0.
 	 * NULL: none. */
 	long (*values)(const struct vm_args *a, int what, char *out,
 		       size_t cap);
