@@ -463,8 +463,8 @@ static long agent_values(const struct vm_args *a, int what, char *out,
 	if (what == 2)
 		return strcmp(aa->base.name, "function__return") == 0 &&
 		       (aa->flags & PYTAP_F_EXC) != 0;
-	if (v == NULL)
-		return -1;
+	if (v == NULL)		/* a resumed generator: nothing sent */
+		return 0;
 	if (what == 0)
 		return (long)pyval_parms(out, cap, aa->c->params,
 					 aa->c->paramslen, aa->c->nparams,
