@@ -91,6 +91,7 @@ static const struct sym {
 	S(AtExit, "Py_AtExit", NULL, NEED_ALL),
 	S(true_obj, "_Py_TrueStruct", NULL, NEED_ALL),
 	S(SetProfile, "_PyEval_SetProfile", NULL, NEED_311),
+	S(SetTrace, "_PyEval_SetTrace", NULL, NEED_NONE),
 	S(Frame_GetCode, "PyFrame_GetCode", NULL, NEED_311),
 	S(Frame_GetLasti, "PyFrame_GetLasti", NULL, NEED_311),
 	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
@@ -123,7 +124,8 @@ static int g_py311;             /* 3.11 (profile hook) vs 3.12+ (monitoring) */
 static Py_ssize_t g_extra_index = -1;   /* co_extra slot, once per process */
 static PyObject *g_marker;      /* 3.11: c_profileobj of our hook */
 static PyObject *g_gi_suspended, *g_cr_suspended;  /* 3.11: interned names */
-static PyObject *g_mon_cb[6];   /* 3.12+: the callbacks, made once */
+#define NMON 8
+static PyObject *g_mon_cb[NMON]; /* 3.12+: the callbacks, made once */
 static PyObject *g_mon_fn_register, *g_mon_fn_set_events, *g_mon_fn_free;
 
 static int g_running;           /* a session exists (ring mapped) */
@@ -579,9 +581,23 @@ emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 	ring_commit();
 }
 
+/* An exception event, always with its VALUE record (the exception). */
+static void
+emit_exc(uint16_t kind, uint32_t id, uint64_t t, uint32_t off, PyObject *exc)
+{
+	int saved = g_values;
+
+	capture_value(exc, 1);
+	g_values = 1;
+	emit(kind, 0, id, t, off);
+	g_values = saved;
+}
+
 /* ---- installing and removing the hooks (GIL held) ---------------------- */
 
 static int hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg);
+static int trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg);
+static int g_trace311;          /* 3.11: our trace function is installed too */
 
 /* 3.11: give our hook to the thread states created since the last look:
  * they are inserted at the head of the interpreter's list. */
@@ -592,9 +608,12 @@ adopt_threads(void *head)
 	void *ts;
 
 	api.Err_Fetch(&et, &ev, &etb);
-	for (ts = head; ts && ts != g_last_head; ts = api.ThreadState_Next(ts))
+	for (ts = head; ts && ts != g_last_head; ts = api.ThreadState_Next(ts)) {
 		if (api.SetProfile(ts, hook311, g_marker) < 0)
 			api.Err_Clear();
+		if (g_trace311 && api.SetTrace(ts, trace311, g_marker) < 0)
+			api.Err_Clear();
+	}
 	g_last_head = head;
 	api.Err_Restore(et, ev, etb);
 }
@@ -609,9 +628,15 @@ mon_call(PyObject *fn, const char *fmt, int a, int b, PyObject *c)
 		api.Err_Clear();
 }
 
-static const int mon_events[6] = {
+static const int mon_events[NMON] = {
 	MON_PY_START, MON_PY_RESUME, MON_PY_THROW,
 	MON_PY_RETURN, MON_PY_YIELD, MON_PY_UNWIND,
+	MON_RAISE, MON_EXCEPTION_HANDLED,
+};
+static const uint32_t mon_want[NMON] = {
+	PYTAP_EV_ENTRY, PYTAP_EV_ENTRY, PYTAP_EV_ENTRY,
+	PYTAP_EV_RETURN, PYTAP_EV_RETURN, PYTAP_EV_RETURN,
+	PYTAP_EV_RAISE, PYTAP_EV_HANDLED,
 };
 
 static void
@@ -624,12 +649,16 @@ remove_hooks(void)
 	api.Err_Fetch(&et, &ev, &etb);
 	if (g_py311) {
 		void *ts;
-		for (ts = api.Interp_ThreadHead(g_interp); ts; ts = api.ThreadState_Next(ts))
+		for (ts = api.Interp_ThreadHead(g_interp); ts; ts = api.ThreadState_Next(ts)) {
 			if (api.SetProfile(ts, NULL, NULL) < 0)
 				api.Err_Clear();
+			if (g_trace311 && api.SetTrace(ts, NULL, NULL) < 0)
+				api.Err_Clear();
+		}
+		g_trace311 = 0;
 	} else {
 		mon_call(g_mon_fn_set_events, "ii", g_tool_id, 0, NULL);
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < NMON; i++)
 			mon_call(g_mon_fn_register, "iiO", g_tool_id, mon_events[i], api.none);
 		mon_call(g_mon_fn_free, "i", g_tool_id, 0, NULL);
 		g_tool_id = -1;
@@ -815,6 +844,76 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	return 0;
 }
 
+/* 3.11, exception events: the trace function (PyEval_SetTrace), the only
+ * C-level hook that sees exceptions there.  'exception' is the RAISE
+ * (as sys.settrace sees it: in the frame that raised, then in each frame
+ * it propagates into); the first 'line' event of that frame after it is
+ * the handler taking it (HANDLED); the frame's 'return' ends the wait (it
+ * unwound).  Per thread: the frame waiting and a reference to its
+ * exception. */
+static __thread PyObject *t_exc_frame, *t_exc;
+
+static void
+exc_forget(void)
+{
+	PyObject *e = t_exc;
+
+	t_exc_frame = t_exc = NULL;
+	/* never the last reference (its dealloc could run __del__ code):
+	 * the exception is in flight or on the handler's stack when we let
+	 * go; should it not be, it is left alive rather than freed here */
+	if (e && *(Py_ssize_t *)e > 1)
+		api.DecRef(e);
+}
+
+static int
+trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
+{
+	PyObject *code, *exc;
+	uint32_t id;
+	uint64_t t;
+
+	(void)obj;
+	if (UNLIKELY(!__atomic_load_n(&g_active, __ATOMIC_RELAXED))) {
+		inactive_event();
+		return 0;
+	}
+	if (what == PyTrace_LINE) {
+		if (LIKELY(frame != t_exc_frame))
+			return 0;
+		exc = t_exc;
+		what = PYTAP_REC_HANDLED;
+	} else if (what == PyTrace_EXCEPTION) {
+		exc = arg ? api.Tuple_GetItem(arg, 1) : NULL;
+		if (!exc) {
+			api.Err_Clear();
+			return 0;
+		}
+		what = PYTAP_REC_RAISE;
+	} else {
+		if (what == PyTrace_RETURN && frame == t_exc_frame)
+			exc_forget();
+		return 0;
+	}
+	if (g_events & (what == PYTAP_REC_RAISE ? PYTAP_EV_RAISE : PYTAP_EV_HANDLED)) {
+		t = now();
+		code = api.Frame_GetCode(frame);
+		api.DecRef(code);       /* the frame keeps it alive */
+		id = code_id(code) & ID_MASK;
+		if (id)
+			emit_exc((uint16_t)what, id, t, (uint32_t)api.Frame_GetLasti(frame), exc);
+	}
+	if (what == PYTAP_REC_HANDLED) {
+		exc_forget();
+	} else if (g_events & PYTAP_EV_HANDLED) {
+		api.IncRef(exc);
+		exc_forget();
+		t_exc_frame = frame;
+		t_exc = exc;
+	}
+	return 0;
+}
+
 static inline PyObject *
 mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags)
 {
@@ -856,6 +955,35 @@ MON_CB(cb_return, PYTAP_REC_RETURN, 0)
 MON_CB(cb_yield, PYTAP_REC_RETURN, PYTAP_F_YIELD)
 MON_CB(cb_unwind, PYTAP_REC_RETURN, PYTAP_F_EXC)
 
+/* 3.12+: RAISE and EXCEPTION_HANDLED (code, offset, exception). */
+static PyObject *
+mon_exc(PyObject *const *args, Py_ssize_t nargs, uint16_t kind)
+{
+	if (UNLIKELY(!__atomic_load_n(&g_active, __ATOMIC_RELAXED))) {
+		inactive_event();
+	} else if (LIKELY(nargs >= 3)) {
+		uint64_t t = now();
+		uint32_t id = code_id(args[0]) & ID_MASK;
+		if (LIKELY(id))
+			emit_exc(kind, id, t, (uint32_t)api.Long_AsLong(args[1]), args[2]);
+	}
+	return api.none;
+}
+
+static PyObject *
+cb_raise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	(void)self;
+	return mon_exc(args, nargs, PYTAP_REC_RAISE);
+}
+
+static PyObject *
+cb_handled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	(void)self;
+	return mon_exc(args, nargs, PYTAP_REC_HANDLED);
+}
+
 static PyObject *
 marker_fn(PyObject *self, PyObject *unused)
 {
@@ -864,13 +992,15 @@ marker_fn(PyObject *self, PyObject *unused)
 	return api.none;
 }
 
-static struct method_def mon_defs[6] = {
+static struct method_def mon_defs[NMON] = {
 	{ "pytap_py_start", (void *)cb_start, METH_FASTCALL, NULL },
 	{ "pytap_py_resume", (void *)cb_resume, METH_FASTCALL, NULL },
 	{ "pytap_py_throw", (void *)cb_throw, METH_FASTCALL, NULL },
 	{ "pytap_py_return", (void *)cb_return, METH_FASTCALL, NULL },
 	{ "pytap_py_yield", (void *)cb_yield, METH_FASTCALL, NULL },
 	{ "pytap_py_unwind", (void *)cb_unwind, METH_FASTCALL, NULL },
+	{ "pytap_raise", (void *)cb_raise, METH_FASTCALL, NULL },
+	{ "pytap_exception_handled", (void *)cb_handled, METH_FASTCALL, NULL },
 };
 static struct method_def marker_def = {
 	"pytap_agent", (void *)marker_fn, METH_NOARGS, NULL
@@ -1067,7 +1197,7 @@ monitoring_start(void)
 	for (int i = 0; i < 3; i++)
 		if (old[i])
 			api.DecRef(old[i]);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < NMON; i++)
 		if (!g_mon_cb[i] && !(g_mon_cb[i] = api.CFunction_NewEx(&mon_defs[i], NULL, NULL)))
 			return fail(PYTAP_AGENT_EMONITORING, 2);
 	g_tool_id = -1;
@@ -1091,10 +1221,10 @@ monitoring_start(void)
 	if (g_tool_id < 0)
 		return fail(PYTAP_AGENT_ETOOLID, 0);
 	g_installed = 1;    /* from here on remove_hooks() undoes it */
-	for (int i = 0; i < 6; i++) {
-		int want = i < 3 ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
+	for (int i = 0; i < NMON; i++) {
+		uint32_t want = mon_want[i];
 		PyObject *r;
-		if (!(g_events & (uint32_t)want))
+		if (!(g_events & want))
 			continue;
 		r = api.Object_CallFunction(g_mon_fn_register, "iiO", g_tool_id,
 					     mon_events[i], g_mon_cb[i]);
@@ -1134,6 +1264,24 @@ profile_start(void)
 	api.DecRef(r);
 	if (busy)
 		return fail(PYTAP_AGENT_EPROFILE, 0);
+	if (g_events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED)) {
+		/* the exception events need the trace function: not when
+		 * there is one (a debugger, coverage) */
+		d = api.Sys_GetObject("gettrace");
+		if (!d || !api.SetTrace)
+			return fail(PYTAP_AGENT_EHOOK, 7);
+		t = api.Object_Type(d);
+		builtin = t == api.cfunction_type;
+		if (t)
+			api.DecRef(t);
+		if (!builtin || !(r = api.Object_CallObject(d, NULL)))
+			return fail(PYTAP_AGENT_EHOOK, 8);
+		busy = r != api.none;
+		api.DecRef(r);
+		if (busy)
+			return fail(PYTAP_AGENT_ETRACE, 0);
+		g_trace311 = 1;
+	}
 	if (!g_marker && !(g_marker = api.CFunction_NewEx(&marker_def, NULL, NULL)))
 		return fail(PYTAP_AGENT_EHOOK, 5);
 	if (!g_gi_suspended && !(g_gi_suspended = api.Unicode_InternFromString("gi_suspended")))
@@ -1181,7 +1329,7 @@ at_py_exit(void)
 	g_marker = NULL;
 	g_gi_suspended = g_cr_suspended = NULL;
 	g_mon_fn_free = g_mon_fn_register = g_mon_fn_set_events = NULL;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < NMON; i++)
 		g_mon_cb[i] = NULL;
 	g_extra_index = -1;
 	g_atexit_registered = 0;
@@ -1325,7 +1473,7 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 		api.Err_Restore(et, ev, etb);
 		return fail(PYTAP_AGENT_EFREETHREADED, 0);
 	}
-	if ((options & PYTAP_OPT_VALUES) &&
+	if (((options & PYTAP_OPT_VALUES) || (events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED))) &&
 	    values_resolve(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol) < 0) {
 		api.Err_Restore(et, ev, etb);
 		g_values = 0;

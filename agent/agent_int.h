@@ -25,6 +25,8 @@ struct method_def {             /* PyMethodDef: part of the stable ABI */
 #define METH_NOARGS 0x0004
 #define METH_FASTCALL 0x0080
 #define PyTrace_CALL 0
+#define PyTrace_EXCEPTION 1
+#define PyTrace_LINE 2
 #define PyTrace_RETURN 3
 #define PyTrace_C_CALL 4
 #define PyTrace_C_EXCEPTION 5
@@ -34,6 +36,8 @@ struct method_def {             /* PyMethodDef: part of the stable ABI */
 #define MON_PY_RESUME (1 << 1)
 #define MON_PY_RETURN (1 << 2)
 #define MON_PY_YIELD (1 << 3)
+#define MON_RAISE (1 << 10)
+#define MON_EXCEPTION_HANDLED (1 << 11)
 #define MON_PY_UNWIND (1 << 12)
 #define MON_PY_THROW (1 << 13)
 
@@ -65,6 +69,7 @@ struct api {
 	int (*AddPendingCall)(int (*)(void *), void *);
 	int (*AtExit)(void (*)(void));
 	int (*SetProfile)(void *, Py_tracefunc, PyObject *);
+	int (*SetTrace)(void *, Py_tracefunc, PyObject *);
 	PyObject *(*Frame_GetCode)(PyObject *);
 	PyObject *(*Frame_GetGenerator)(PyObject *);
 	PyObject *(*Object_GetAttr)(PyObject *, PyObject *);

@@ -148,7 +148,9 @@ enum pytap_agent_error {
 	PYTAP_AGENT_ECODEEXTRA = -13, /* no co_extra index left (the interpreter has 255) */
 	PYTAP_AGENT_ENOTSTARTED = -14,/* stop: not started */
 	PYTAP_AGENT_EFREETHREADED = -15,/* a free-threaded build running without the GIL (3.13t): not supported */
-	PYTAP_AGENT_EVALUES = -16     /* PYTAP_OPT_VALUES: a C-API function it needs is missing (status.symbol) */
+	PYTAP_AGENT_EVALUES = -16,    /* PYTAP_OPT_VALUES: a C-API function it needs is missing (status.symbol) */
+	PYTAP_AGENT_ETRACE = -17      /* 3.11, PYTAP_EV_RAISE/HANDLED: the calling thread already has a
+	                                 trace function (a debugger, coverage): not replaced */
 };
 
 /* Exported by the agent as `pytap_agent_status`: what the last call found. */
@@ -166,7 +168,10 @@ struct pytap_agent_status {
 /* hdr.events: which records pytap wants. */
 #define PYTAP_EV_ENTRY  0x1u  /* PYTAP_REC_ENTRY (calls, generator resumes, throws) */
 #define PYTAP_EV_RETURN 0x2u  /* PYTAP_REC_RETURN (returns, yields, unwinds) */
-#define PYTAP_EV_ALL    0x3u
+#define PYTAP_EV_RAISE  0x4u  /* PYTAP_REC_RAISE (an exception raised in, or propagating
+                                 through, a Python frame) */
+#define PYTAP_EV_HANDLED 0x8u /* PYTAP_REC_HANDLED (an exception caught by a handler) */
+#define PYTAP_EV_ALL    0xfu
 
 /* hdr.options */
 #define PYTAP_OPT_CLOCK_MONOTONIC 0x1u /* always clock_gettime(CLOCK_MONOTONIC), never the TSC */
@@ -243,7 +248,15 @@ enum pytap_rec_kind {
 	PYTAP_REC_CODE = 3,       /* struct pytap_rec_code: describes a code id */
 	PYTAP_REC_CODE_FREE = 4,  /* struct pytap_rec_code_free: the code object of id is gone */
 	PYTAP_REC_LOST = 5,       /* struct pytap_rec_lost: records were dropped just before */
-	PYTAP_REC_VALUE = 6       /* struct pytap_rec_value: values of the event just before */
+	PYTAP_REC_VALUE = 6,      /* struct pytap_rec_value: values of the event just before */
+	PYTAP_REC_RAISE = 7,      /* struct pytap_rec_event + VALUE (the exception): an exception is
+	                             raised in a frame, or propagates into it from a call (3.12+:
+	                             sys.monitoring RAISE; 3.11: the trace function's 'exception'
+	                             event, as sys.settrace sees it); offset: the instruction */
+	PYTAP_REC_HANDLED = 8     /* struct pytap_rec_event + VALUE: a handler (except, finally,
+	                             with) takes the exception (3.12+: EXCEPTION_HANDLED; 3.11: the
+	                             first line event in the frame after a RAISE); offset: the
+	                             handler's instruction */
 };
 
 /* Every record starts so. */

@@ -634,6 +634,40 @@ capture_args(PyObject *frame, PyObject *code, uint32_t id)
 	api.Err_Restore(et, ev, etb);
 }
 
+/* 3.11 has no PyException_GetArgs: exc.args, only where that is
+ * BaseException's own descriptor found by BaseException's own (generic)
+ * attribute lookup (no property, no __getattribute__ of the class:
+ * nothing runs); else
+ * NULL. */
+static PyObject *
+exc_args311(PyObject *exc)
+{
+	static PyObject *(*type_lookup)(PyObject *, PyObject *);
+	static PyObject *base_exc, *args_s, *getattribute_s;
+	PyObject *t, *r = NULL;
+
+	if (!type_lookup) {
+		PyObject **be = dlsym(RTLD_DEFAULT, "PyExc_BaseException");
+		type_lookup = (PyObject *(*)(PyObject *, PyObject *))dlsym(RTLD_DEFAULT, "_PyType_Lookup");
+		base_exc = be ? *be : NULL;
+		args_s = api.Unicode_InternFromString("args");
+		getattribute_s = api.Unicode_InternFromString("__getattribute__");
+		if (!type_lookup || !base_exc || !args_s || !getattribute_s) {
+			api.Err_Clear();
+			type_lookup = NULL;
+			return NULL;
+		}
+	}
+	t = api.Object_Type(exc);
+	if (t && type_lookup(t, args_s) == type_lookup(base_exc, args_s) &&
+	    type_lookup(t, getattribute_s) == type_lookup(base_exc, getattribute_s))
+		r = api.Object_GetAttr(exc, args_s);
+	if (t)
+		api.DecRef(t);
+	api.Err_Clear();
+	return r;
+}
+
 /* A returned/yielded value (exc 0) or an exception (exc 1) into g_vbuf. */
 void
 capture_value(PyObject *o, int exc)
@@ -648,7 +682,7 @@ capture_value(PyObject *o, int exc)
 		return;
 	api.Err_Fetch(&et, &ev, &etb);
 	if (exc) {
-		PyObject *args = api.Exception_GetArgs ? api.Exception_GetArgs(o) : NULL;
+		PyObject *args = api.Exception_GetArgs ? api.Exception_GetArgs(o) : exc_args311(o);
 		g_vlen = value_encode_exception(o, args, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
 		if (args)
 			api.DecRef(args);

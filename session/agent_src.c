@@ -98,7 +98,7 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		return false;
 	for (size_t i = 0; i < p->nprobes; i++) {
 		const struct bc_probe *bp = &p->probes[i];
-		bool entry, ret;
+		bool entry, ret, raise, handled;
 
 		if (bp->kind != BP_SDT || bp->sdt_pid)
 			continue;
@@ -106,6 +106,16 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 			continue;
 		entry = mark_is(bp->sdt_name, "function__entry");
 		ret = mark_is(bp->sdt_name, "function__return");
+		raise = mark_is(bp->sdt_name, "exception__raise");
+		handled = mark_is(bp->sdt_name, "exception__handled");
+		if (raise || handled) {		/* the agent's alone */
+			s->agent_probe[i] = raise ? PYTAP_REC_RAISE
+						  : PYTAP_REC_HANDLED;
+			s->agent = true;
+			s->agent_events |= raise ? PYTAP_EV_RAISE
+						 : PYTAP_EV_HANDLED;
+			continue;
+		}
 		if (!entry && !ret)
 			continue;
 		/* by default breakpoints serve a Python with markers (every
@@ -215,6 +225,7 @@ static const char *agent_error(int rc)
 	case PYTAP_AGENT_EHOOK: return "installing the hook raised an exception (an audit hook refused it?)";
 	case PYTAP_AGENT_ECODEEXTRA: return "no code-object extra slot left";
 	case PYTAP_AGENT_EFREETHREADED: return "a free-threaded CPython is not supported";
+	case PYTAP_AGENT_ETRACE: return "it has a trace function already (a debugger or coverage?): on CPython 3.11 the exception probes need the trace hook, and pytap does not replace it";
 	default: return "unknown error";
 	}
 }
@@ -483,6 +494,8 @@ static int agent_arg(const struct vm_args *a, int n, int64_t *v,
 	case 2: *v = (int64_t)handle(aa->code, 1); break;
 	case 3: *v = aa->line; break;
 	case 4: *v = (int64_t)handle(aa->code, 3); break;
+	case 5: *v = (int64_t)handle(aa->code, 4); break;
+	case 6: *v = (int64_t)handle(aa->code, 5); break;
 	default: *v = 0; break;
 	}
 	return 0;
@@ -516,11 +529,20 @@ static uint64_t event_time(struct agent_ring *r, uint64_t t)
 	}
 }
 
+static const char *const mark_of[] = {
+	[PYTAP_REC_ENTRY] = "function__entry",
+	[PYTAP_REC_RETURN] = "function__return",
+	[PYTAP_REC_RAISE] = "exception__raise",
+	[PYTAP_REC_HANDLED] = "exception__handled",
+};
+
 static void run_event(struct session *s, struct agent_ring *r,
 		      const struct pytap_rec_event *e,
 		      const struct pytap_rec_value *val)
 {
 	bool entry = e->h.kind == PYTAP_REC_ENTRY;
+	bool exc = e->h.kind == PYTAP_REC_RAISE ||
+		   e->h.kind == PYTAP_REC_HANDLED;
 	const struct agent_code *c =
 		e->code < r->ncodes ? r->codes[e->code] : NULL;
 	struct agent_args aa;
@@ -529,8 +551,8 @@ static void run_event(struct session *s, struct agent_ring *r,
 	if (c == NULL)
 		return;
 	memset(&aa, 0, sizeof(aa));
-	aa.base.nargs = 4;
-	aa.base.name = entry ? "function__entry" : "function__return";
+	aa.base.nargs = exc ? 6 : 4;
+	aa.base.name = mark_of[e->h.kind];
 	aa.base.provider = "python";
 	aa.base.get = agent_arg;
 	aa.base.values = agent_values;
@@ -538,12 +560,28 @@ static void run_event(struct session *s, struct agent_ring *r,
 	aa.c = c;
 	aa.val = val;
 	aa.flags = e->h.flags;
+	if (exc) {
+		/* exctype, excmsg: $arg5, $arg6, handles of r->exc */
+		if (val == NULL ||
+		    pyval_exception((const uint8_t *)(val + 1), val->len,
+				    r->exc[0], sizeof(r->exc[0]), r->exc[1],
+				    sizeof(r->exc[1])) < 0)
+			snprintf(r->exc[0], sizeof(r->exc[0]), "?"), r->exc[1][0] = '\0';
+	}
 	if (entry) {
 		aa.line = c->firstlineno;
 	} else {
 		int l = py_linetable_line(c->linetable, c->ltlen,
 					  (int)c->firstlineno,
 					  (int)e->offset);
+
+		/* a handler starts with instructions of no line
+		   (PUSH_EXC_INFO): its line is the first one after */
+		for (int k = 1; l < 0 && e->h.kind == PYTAP_REC_HANDLED &&
+				k <= 64; k++)
+			l = py_linetable_line(c->linetable, c->ltlen,
+					      (int)c->firstlineno,
+					      (int)e->offset + 2 * k);
 		aa.line = l >= 0 ? (int64_t)l : (int64_t)c->firstlineno;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -600,6 +638,8 @@ static bool drain(struct session *s, struct agent_ring *r, bool run)
 		}
 		case PYTAP_REC_ENTRY:
 		case PYTAP_REC_RETURN:
+		case PYTAP_REC_RAISE:
+		case PYTAP_REC_HANDLED:
 			if (run && !vm_exit_requested(s->vm)) {
 				/* its VALUE record, written with it */
 				const struct pytap_rec_value *v = NULL;
@@ -810,11 +850,15 @@ const char *agent_string(struct session *s, pid_t pid, uint64_t addr,
 	uint32_t id = (uint32_t)addr;
 	int field = (int)((addr >> 32) & 0xffff);
 
-	if ((addr & HANDLE_MASK) != HANDLE_TAG || field > 3)
+	if ((addr & HANDLE_MASK) != HANDLE_TAG || field > 5)
 		return NULL;
 	for (size_t i = 0; i < s->nrings; i++)
 		if (s->rings[i].pid == pid && s->rings[i].codes)
 			r = &s->rings[i];
+	if (r != NULL && field >= 4) {	/* the exception event's */
+		*len = strlen(r->exc[field - 4]);
+		return r->exc[field - 4];
+	}
 	if (r == NULL || id >= r->ncodes || r->codes[id] == NULL)
 		return NULL;
 	*len = r->codes[id]->len[field];

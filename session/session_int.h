@@ -56,6 +56,8 @@ struct agent_ring {
 	void *map;		/* the region: header then data */
 	size_t maplen;
 	struct agent_code **codes;	/* by id */
+	char exc[2][512];	/* exctype, excmsg of the exception event
+				   being handled */
 	size_t ncodes;
 	uint64_t events;	/* records turned into events */
 	uint64_t dropped;	/* hdr.dropped at the end */
