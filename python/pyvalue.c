@@ -475,7 +475,9 @@ int pyval_exception(const uint8_t *vals, size_t vlen, char *type, size_t tcap,
 		}
 		if (!t.bad && total == 1 && sent == 1) {
 			in = t;
-			if (in.p < in.end && *in.p == PYTAP_VAL_STR) {
+			/* KeyError.__str__ is the repr of its key */
+			if (in.p < in.end && *in.p == PYTAP_VAL_STR &&
+			    strcmp(type, "KeyError") != 0) {
 				/* str(s): the text itself, unescaped */
 				uint8_t q;
 				uint32_t full, snt, bn;

@@ -23,7 +23,8 @@ size_t pyval_repr1(char *out, size_t cap, const uint8_t *vals, size_t vlen, uint
 /* For an EXCEPTION value at VALS: its type name ("ValueError",
  * "mod.MyError": module-qualified but for builtins) into TYPE and what
  * str() of a plain exception gives (its one argument's str, or the repr
- * of its args) into MSG.  Returns 0, or -1 when VALS holds no exception. */
+ * of its args; KeyError: the repr of its key) into MSG.  Returns 0, or -1
+ * when VALS holds no exception. */
 int pyval_exception(const uint8_t *vals, size_t vlen, char *type, size_t tcap,
 		    char *msg, size_t mcap);
 
