@@ -183,6 +183,15 @@ int py_repr(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	    uint64_t addr, struct strbuf *out, size_t max);
 
 /*
+ * The address of global NAME of module MODULE of the main interpreter:
+ * sys.modules[MODULE].__dict__[NAME], read from memory (exact dicts and
+ * str keys only, no code runs).  Returns 0 and sets *ADDR, or -1 with
+ * c->err set (no such module or global, or unreadable).  (frames.c)
+ */
+int py_global(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
+	      const char *module, const char *name, uint64_t *addr);
+
+/*
  * The location-table decoder (linetable.c): the line of the instruction
  * at byte offset ADDRQ (code units * 2, as f_lasti * 2 or the offset of
  * the instruction pointer from co_code_adaptive) in the 3.11+ location

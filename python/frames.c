@@ -800,6 +800,65 @@ out:
 	memcpy(c->err, err, sizeof(err));	/* names are best effort */
 }
 
+int py_global(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
+	      const char *module, const char *name, uint64_t *addr)
+{
+	const struct py_layout *L = pp->L;
+	unsigned char rt[1024], ob[16];
+	uint64_t interp, next, modules = 0, mod = 0, mdict = 0, v = 0;
+	int ni = 0;
+
+	if (py_begin(c, pp, m) < 0)
+		return -1;
+	if ((size_t)L->rt_size > sizeof(rt) || read_runtime(c, rt) < 0)
+		return -1;
+	/* the main interpreter is the last of the list */
+	interp = py_u64(rt, L->rt_interp_head);
+	while (interp && ni++ < PY_MAX_INTERPS) {
+		if (py_read1(c, interp + (uint64_t)L->is_next, &next, 8) < 0)
+			return -1;
+		if (next == 0)
+			break;
+		interp = next;
+	}
+	if (interp == 0) {
+		CERR(c, "the interpreter of process %d is not initialized",
+		     (int)pp->pid);
+		return -1;
+	}
+	if (py_read1(c, interp + (uint64_t)L->is_modules, &modules, 8) < 0)
+		return -1;
+	if (modules == 0) {
+		CERR(c, "process %d has no sys.modules yet", (int)pp->pid);
+		return -1;
+	}
+	if (py_dict_get_str(c, modules, module, &mod) < 0)
+		return -1;
+	if (mod == 0) {
+		CERR(c, "no module '%s' in sys.modules of process %d", module,
+		     (int)pp->pid);
+		return -1;
+	}
+	if (py_read1(c, mod, ob, sizeof(ob)) < 0)
+		return -1;
+	if (pp->sym[PYS_MODULE_TYPE] &&
+	    py_u64(ob, L->ob_type) != pp->sym[PYS_MODULE_TYPE]) {
+		CERR(c, "sys.modules['%s'] of process %d is not a module object",
+		     module, (int)pp->pid);
+		return -1;
+	}
+	if (py_read1(c, mod + (uint64_t)L->module_dict, &mdict, 8) < 0 ||
+	    py_dict_get_str(c, mdict, name, &v) < 0)
+		return -1;
+	if (v == 0) {
+		CERR(c, "module '%s' of process %d has no global '%s'", module,
+		     (int)pp->pid, name);
+		return -1;
+	}
+	*addr = v;
+	return 0;
+}
+
 int py_threads(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	       const struct py_thread **out, size_t *nout)
 {
