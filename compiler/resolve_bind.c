@@ -227,14 +227,10 @@ static void check_context(struct ctx *c, struct expr *e)
 	if (!strcmp(n, "$parms") && pt && !c->curfn &&
 	    python_fn_mark(pt, "function__entry")) {
 		e->type = T_STRING;
-		if (c->o->no_agent) {
-			diag_error(c->d, &e->loc,
-				   "$$parms of a Python function needs the in-process agent");
-			diag_note(c->d, NULL,
-				  "run without --no-agent (or with --agent) to read arguments");
-			return;
-		}
-		pt->values = true;
+		/* breakpoints read the frame (--no-agent), the agent sends
+		   them */
+		if (!c->o->no_agent)
+			pt->values = true;
 		return;
 	}
 	if (!strcmp(n, "$name") || !strcmp(n, "$provider") ||

@@ -734,6 +734,10 @@ static int repr_obj(struct rctx *r, uint64_t addr, const unsigned char *h,
 		sb_puts(r->out, "None");
 		return 0;
 	}
+	if (addr != 0 && addr == pp->sym[PYS_ELLIPSIS]) {
+		sb_puts(r->out, "Ellipsis");
+		return 0;
+	}
 	if (addr != 0 && (addr == pp->sym[PYS_TRUE] ||
 			  addr == pp->sym[PYS_FALSE])) {
 		sb_puts(r->out, addr == pp->sym[PYS_TRUE] ? "True" : "False");

@@ -756,6 +756,7 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 		}
 		vmcase(CTXS) {
 			(sp++)->s = ctx_string(vm, ip->a);
+			CHECK_ERR();
 			vmbreak;
 		}
 

@@ -1,13 +1,16 @@
 # values.py - functions taking and returning every type $$parms and
-# $$return show (tests/probe/values.test).  python values.py REF: each
+# $$return show (tests/probe/values.test).  python values.py REF [BP]: each
 # traced call t_*() writes to REF what the program itself sees: its
 # arguments in the signature's order and its result, as repr() writes
 # them (object.__repr__ for objects pytap does not look into), in the
 # format of the test's script:
 #   t_f(a=1 b='x')
 #   t_f return=VALUE      (or exception=ValueError('x') on an unwind)
+# BP: as breakpoints read them (--no-agent: pyrepr() of the frame's
+# slots), which also know a Python function's repr.
 import inspect
 import sys
+import types
 
 
 class User:
@@ -27,6 +30,8 @@ class MyInt(int):
 
 
 EXACT = (int, float, str, bytes, bool, type(None))
+if sys.argv[2:] == ["BP"]:
+    EXACT += (types.FunctionType,)
 
 
 def reprx(o):
