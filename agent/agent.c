@@ -772,6 +772,37 @@ is_yield311(PyObject *frame)
 	return y;
 }
 
+/* 3.11, exception events: the trace function (PyEval_SetTrace), the only
+ * C-level hook that sees exceptions there.  'exception' is the RAISE
+ * (as sys.settrace sees it: in the frame that raised, then in each frame
+ * it propagates into); the first 'line' event of that frame after it is
+ * the handler taking it (HANDLED); the frame's 'return' ends the wait (it
+ * unwound).  Per thread: the frame waiting and a reference to its
+ * exception. */
+static __thread PyObject *t_exc_frame, *t_exc;
+/* the exception of a frame whose return the trace hook just saw, for the
+ * profile hook's return event that follows (an unwind's exception) */
+static __thread PyObject *t_unwound_frame, *t_unwound;
+
+static void
+let_go(PyObject *e)
+{
+	/* never the last reference (its dealloc could run __del__ code):
+	 * the exception is in flight or on the handler's stack when we let
+	 * go; should it not be, it is left alive rather than freed here */
+	if (e && *(Py_ssize_t *)e > 1)
+		api.DecRef(e);
+}
+
+static void
+exc_forget(void)
+{
+	PyObject *e = t_exc;
+
+	t_exc_frame = t_exc = NULL;
+	let_go(e);
+}
+
 static int
 hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 {
@@ -830,6 +861,8 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
 		if (kind == PYTAP_REC_ENTRY && with)
 			capture_args(frame, code, id);
+		else if (with && !arg && frame == t_unwound_frame && t_unwound)
+			capture_value(t_unwound, 1);    /* the trace hook saw it */
 		else if (with)
 			capture_value(arg, 0);
 		if (!with) {
@@ -844,28 +877,6 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	return 0;
 }
 
-/* 3.11, exception events: the trace function (PyEval_SetTrace), the only
- * C-level hook that sees exceptions there.  'exception' is the RAISE
- * (as sys.settrace sees it: in the frame that raised, then in each frame
- * it propagates into); the first 'line' event of that frame after it is
- * the handler taking it (HANDLED); the frame's 'return' ends the wait (it
- * unwound).  Per thread: the frame waiting and a reference to its
- * exception. */
-static __thread PyObject *t_exc_frame, *t_exc;
-
-static void
-exc_forget(void)
-{
-	PyObject *e = t_exc;
-
-	t_exc_frame = t_exc = NULL;
-	/* never the last reference (its dealloc could run __del__ code):
-	 * the exception is in flight or on the handler's stack when we let
-	 * go; should it not be, it is left alive rather than freed here */
-	if (e && *(Py_ssize_t *)e > 1)
-		api.DecRef(e);
-}
-
 static int
 trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 {
@@ -874,6 +885,11 @@ trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	uint64_t t;
 
 	(void)obj;
+	if (UNLIKELY(t_unwound != NULL)) {
+		PyObject *e = t_unwound;
+		t_unwound = t_unwound_frame = NULL;
+		let_go(e);
+	}
 	if (UNLIKELY(!__atomic_load_n(&g_active, __ATOMIC_RELAXED))) {
 		inactive_event();
 		return 0;
@@ -891,8 +907,13 @@ trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 		}
 		what = PYTAP_REC_RAISE;
 	} else {
-		if (what == PyTrace_RETURN && frame == t_exc_frame)
-			exc_forget();
+		/* a return: the profile hook, called right after this one,
+		 * takes the exception of an unwind (hook311) */
+		if (what == PyTrace_RETURN && frame == t_exc_frame) {
+			t_unwound_frame = frame;
+			t_unwound = t_exc;
+			t_exc_frame = t_exc = NULL;
+		}
 		return 0;
 	}
 	if (g_events & (what == PYTAP_REC_RAISE ? PYTAP_EV_RAISE : PYTAP_EV_HANDLED)) {
@@ -905,7 +926,8 @@ trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	}
 	if (what == PYTAP_REC_HANDLED) {
 		exc_forget();
-	} else if (g_events & PYTAP_EV_HANDLED) {
+	} else if ((g_events & PYTAP_EV_HANDLED) || (g_values && (g_events & PYTAP_EV_RETURN))) {
+		/* kept for the handler's line, or for the unwind's value */
 		api.IncRef(exc);
 		exc_forget();
 		t_exc_frame = frame;
@@ -1264,9 +1286,13 @@ profile_start(void)
 	api.DecRef(r);
 	if (busy)
 		return fail(PYTAP_AGENT_EPROFILE, 0);
-	if (g_events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED)) {
-		/* the exception events need the trace function: not when
-		 * there is one (a debugger, coverage) */
+	if ((g_events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED)) ||
+	    (g_values && (g_events & PYTAP_EV_RETURN))) {
+		/* the exception events need the trace function, and an
+		 * unwind's value comes from it: not when there is one (a
+		 * debugger, coverage): refused for the exception events,
+		 * unwinds then go without their exception */
+		int need = (g_events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED)) != 0;
 		d = api.Sys_GetObject("gettrace");
 		if (!d || !api.SetTrace)
 			return fail(PYTAP_AGENT_EHOOK, 7);
@@ -1278,9 +1304,9 @@ profile_start(void)
 			return fail(PYTAP_AGENT_EHOOK, 8);
 		busy = r != api.none;
 		api.DecRef(r);
-		if (busy)
+		if (busy && need)
 			return fail(PYTAP_AGENT_ETRACE, 0);
-		g_trace311 = 1;
+		g_trace311 = !busy;
 	}
 	if (!g_marker && !(g_marker = api.CFunction_NewEx(&marker_def, NULL, NULL)))
 		return fail(PYTAP_AGENT_EHOOK, 5);

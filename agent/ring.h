@@ -328,9 +328,10 @@ struct pytap_rec_lost {
 /* VALUES (hdr.options & PYTAP_OPT_VALUES): an ENTRY of a fresh call (not
  * a resume) is followed by a VALUE record with its arguments (count =
  * nparams of the CODE record, in that order); a RETURN by one with the
- * returned or yielded value (count 1), or on 3.12+ for an unwind with the
+ * returned or yielded value (count 1), or for an unwind with the
  * exception (flag PYTAP_F_VALUE_EXC; count 1; 3.11's profile hook does not
- * see the exception: count 0).  Both records are written together: a VALUE
+ * see it: the agent installs the trace hook too, which does, unless the
+ * thread has a trace function already: then count 0).  Both records are written together: a VALUE
  * always directly follows its event (a drop takes both).
  *
  * VALUE ENCODING: values one after the other, each a tag byte then:

@@ -587,8 +587,8 @@ def mode_values():
         if name == "raiser" and kind == "RETURN":
             exc_ret += 1
             e = values_wl.raised[-1]
-            want = [] if PY311 else [("exception", id(e), "ValueError", expected(e.args))]
-            if vals != want or vflags != (0 if PY311 else 1):
+            want = [("exception", id(e), "ValueError", expected(e.args))]
+            if vals != want or vflags != 1:
                 fail("values: raiser's unwind: %r (flags %d), expected %r" % (vals, vflags, want))
             continue
         want = [expected(o) for o in objs]

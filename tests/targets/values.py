@@ -81,7 +81,7 @@ def call(fn, *args, **kw):
     try:
         r = fn(*args, **kw)
     except Exception as e:
-        ref.write("%s exception=%s\n" % (fn.__name__, repr(e) if sys.version_info >= (3, 12) else "?"))
+        ref.write("%s exception=%s\n" % (fn.__name__, repr(e)))
         return
     ref.write("%s return=%s\n" % (fn.__name__, show(r)))
 
