@@ -144,6 +144,8 @@ def hooks_left():
     left = []
     if sys.getprofile() is not None:
         left.append("profile %r" % (sys.getprofile(),))
+    if sys.gettrace() is not None:
+        left.append("trace %r" % (sys.gettrace(),))
     if not PY311:
         for i in range(6):
             if sys.monitoring.get_tool(i) is not None:
