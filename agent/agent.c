@@ -777,30 +777,24 @@ is_yield311(PyObject *frame)
  * (as sys.settrace sees it: in the frame that raised, then in each frame
  * it propagates into); the first 'line' event of that frame after it is
  * the handler taking it (HANDLED); the frame's 'return' ends the wait (it
- * unwound).  Per thread: the frame waiting and a reference to its
- * exception. */
-static __thread PyObject *t_exc_frame, *t_exc;
-/* the exception of a frame whose return the trace hook just saw, for the
- * profile hook's return event that follows (an unwind's exception) */
-static __thread PyObject *t_unwound_frame, *t_unwound;
+ * unwound: the profile hook's return event, which follows at once, takes
+ * the exception as the unwind's value).  Per thread: the frame waiting
+ * and its exception already encoded (no reference is held: nothing of
+ * the program is kept alive, nothing is left to release at the end). */
+#define EXC_KEEP 1024
+static __thread PyObject *t_exc_frame;      /* waits for its handler */
+static __thread PyObject *t_unwound_frame;  /* its return was just seen */
+static __thread uint32_t t_exc_len;
+static __thread uint8_t t_exc_buf[EXC_KEEP];
 
+/* The kept exception into g_vbuf (as capture_value would put it). */
 static void
-let_go(PyObject *e)
+exc_restore(void)
 {
-	/* never the last reference (its dealloc could run __del__ code):
-	 * the exception is in flight or on the handler's stack when we let
-	 * go; should it not be, it is left alive rather than freed here */
-	if (e && *(Py_ssize_t *)e > 1)
-		api.DecRef(e);
-}
-
-static void
-exc_forget(void)
-{
-	PyObject *e = t_exc;
-
-	t_exc_frame = t_exc = NULL;
-	let_go(e);
+	memcpy(g_vbuf, t_exc_buf, t_exc_len);
+	g_vlen = t_exc_len;
+	g_vcount = 1;
+	g_vflags = PYTAP_F_VALUE_EXC;
 }
 
 static int
@@ -861,8 +855,8 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
 		if (kind == PYTAP_REC_ENTRY && with)
 			capture_args(frame, code, id);
-		else if (with && !arg && frame == t_unwound_frame && t_unwound)
-			capture_value(t_unwound, 1);    /* the trace hook saw it */
+		else if (with && !arg && frame == t_unwound_frame)
+			exc_restore();          /* the trace hook saw it */
 		else if (with)
 			capture_value(arg, 0);
 		if (!with) {
@@ -883,13 +877,10 @@ trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	PyObject *code, *exc;
 	uint32_t id;
 	uint64_t t;
+	int keep = (g_events & PYTAP_EV_HANDLED) || (g_values && (g_events & PYTAP_EV_RETURN));
 
 	(void)obj;
-	if (UNLIKELY(t_unwound != NULL)) {
-		PyObject *e = t_unwound;
-		t_unwound = t_unwound_frame = NULL;
-		let_go(e);
-	}
+	t_unwound_frame = NULL;         /* the profile hook has had it */
 	if (UNLIKELY(!__atomic_load_n(&g_active, __ATOMIC_RELAXED))) {
 		inactive_event();
 		return 0;
@@ -897,41 +888,55 @@ trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	if (what == PyTrace_LINE) {
 		if (LIKELY(frame != t_exc_frame))
 			return 0;
-		exc = t_exc;
-		what = PYTAP_REC_HANDLED;
-	} else if (what == PyTrace_EXCEPTION) {
-		exc = arg ? api.Tuple_GetItem(arg, 1) : NULL;
-		if (!exc) {
-			api.Err_Clear();
+		t_exc_frame = NULL;
+		if (!(g_events & PYTAP_EV_HANDLED))
 			return 0;
-		}
-		what = PYTAP_REC_RAISE;
-	} else {
-		/* a return: the profile hook, called right after this one,
-		 * takes the exception of an unwind (hook311) */
-		if (what == PyTrace_RETURN && frame == t_exc_frame) {
-			t_unwound_frame = frame;
-			t_unwound = t_exc;
-			t_exc_frame = t_exc = NULL;
-		}
-		return 0;
-	}
-	if (g_events & (what == PYTAP_REC_RAISE ? PYTAP_EV_RAISE : PYTAP_EV_HANDLED)) {
 		t = now();
 		code = api.Frame_GetCode(frame);
 		api.DecRef(code);       /* the frame keeps it alive */
 		id = code_id(code) & ID_MASK;
-		if (id)
-			emit_exc((uint16_t)what, id, t, (uint32_t)api.Frame_GetLasti(frame), exc);
+		if (id) {
+			int saved = g_values;
+			exc_restore();
+			g_values = 1;
+			emit(PYTAP_REC_HANDLED, 0, id, t, (uint32_t)api.Frame_GetLasti(frame));
+			g_values = saved;
+		}
+		return 0;
 	}
-	if (what == PYTAP_REC_HANDLED) {
-		exc_forget();
-	} else if ((g_events & PYTAP_EV_HANDLED) || (g_values && (g_events & PYTAP_EV_RETURN))) {
-		/* kept for the handler's line, or for the unwind's value */
-		api.IncRef(exc);
-		exc_forget();
+	if (what != PyTrace_EXCEPTION) {
+		if (what == PyTrace_RETURN && frame == t_exc_frame) {
+			t_exc_frame = NULL;
+			t_unwound_frame = frame;
+		}
+		return 0;
+	}
+	if (!(g_events & PYTAP_EV_RAISE) && !keep)
+		return 0;
+	exc = arg ? api.Tuple_GetItem(arg, 1) : NULL;
+	if (!exc) {
+		api.Err_Clear();
+		return 0;
+	}
+	t = now();
+	capture_value(exc, 1);
+	if (keep && g_vlen <= EXC_KEEP) {
+		memcpy(t_exc_buf, g_vbuf, g_vlen);
+		t_exc_len = (uint32_t)g_vlen;
 		t_exc_frame = frame;
-		t_exc = exc;
+	} else {
+		t_exc_frame = NULL;
+	}
+	if (g_events & PYTAP_EV_RAISE) {
+		code = api.Frame_GetCode(frame);
+		api.DecRef(code);
+		id = code_id(code) & ID_MASK;
+		if (id) {
+			int saved = g_values;
+			g_values = 1;
+			emit(PYTAP_REC_RAISE, 0, id, t, (uint32_t)api.Frame_GetLasti(frame));
+			g_values = saved;
+		}
 	}
 	return 0;
 }

@@ -104,6 +104,8 @@ bind_more:
 		c.nlocals = &h->nlocals;
 		c.curfn = NULL;
 		c.curpt = &h->pt;
+		if (!o->listing)
+			res_agent_arity(&h->pt, h->body, o->no_agent);
 		res_fold_defined(&h->pt, h->body);
 		/* context errors are reported after elision */
 		{

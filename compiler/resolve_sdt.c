@@ -421,15 +421,6 @@ int res_base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			pt.nargs = nargs;
 			pt.agent_only = sp->argstr &&
 				strcmp(sp->argstr, TARGET_AGENT_ARGSTR) == 0;
-			/* 3.11's function markers have no module ($arg4):
-			   the agent, which may serve them (values), has it;
-			   a breakpoint hit reads 0 there */
-			if (!pt.agent_only && !c->o->no_agent && !c->o->listing &&
-			    nargs == 3 && o->py_major == 3 && o->py_minor == 11 &&
-			    !strcmp(sp->provider, "python") &&
-			    (!strcmp(sp->name, "function__entry") ||
-			     !strcmp(sp->name, "function__return")))
-				pt.nargs = 4;
 			if (pt.agent_only && c->o->no_agent &&
 			    strncmp(sp->name, "exception__", 11) == 0) {
 				diag_error(c->d, &up->loc,
