@@ -126,4 +126,23 @@ void nparams_keep(uint32_t id, uint32_t shape);
 void capture_args(PyObject *frame, PyObject *code, uint32_t id);
 void capture_value(PyObject *o, int exc);
 
+
+/* codes.c, agent.c: the session's code ids. */
+/* The co_extra value: session << 32 | start << 24 | id.  start (3.11):
+ * START_GEN for generator-like code, or'ed with the code unit of its first
+ * RESUME, where the first run's profile event stands (a resumed generator
+ * stands at a later one). */
+#define ID_MASK 0xffffffu
+#define ID_MAX ID_MASK
+#define START_GEN 0x80u         /* 3.11: a generator, coroutine or async generator */
+#define START_UNIT 0x7fu
+#define START_UNKNOWN 0x7fu     /* the first RESUME is beyond unit 126 */
+extern int g_py311, g_running;
+extern Py_ssize_t g_extra_index;
+extern uint32_t g_session, g_next_id, g_max_codes;
+void code_freed(void *extra);
+/* First sight of CODE in this session: its id (start unit in bits
+ * 24..31) after its CODE record, or 0 (the event is dropped). */
+uint32_t register_code(PyObject *code);
+
 #endif
