@@ -122,6 +122,7 @@ bind_more:
 			res_elide_dead_stores(h, d);
 		/* rebind for real now, reporting errors once */
 		h->pt.values = false;
+		h->pt.want_agent = false;
 		h->locals = NULL;
 		h->nlocals = 0;
 		res_bind(&c, h->body);

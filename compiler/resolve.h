@@ -47,6 +47,8 @@ struct rpoint {
 	bool values;		/* SDT python function mark whose handler
 				   reads $$parms or $$return: the agent
 				   serves it and sends the values */
+	bool want_agent;	/* ... reads unwound: the agent serves it
+				   (no values needed) */
 	char *pp;		/* text for pp() */
 	char *pn;		/* pn(): the alias the user's probe point
 				   matched ("python.function.entry"), NULL =

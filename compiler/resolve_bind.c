@@ -221,7 +221,10 @@ static void check_context(struct ctx *c, struct expr *e)
 				  "run without --no-agent (or with --agent) to read return values");
 			return;
 		}
-		pt->values = true;
+		if (ret)
+			pt->values = true;
+		else
+			pt->want_agent = true;
 		return;
 	}
 	if (!strcmp(n, "$parms") && pt && !c->curfn &&

@@ -122,7 +122,7 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		   probe then sees a stopped thread: pystack(), registers);
 		   the agent one without (3.12, 3.13), or all with --agent */
 		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only &&
-		    !bp->values)
+		    !bp->values && !bp->want_agent)
 			continue;
 		/* values only when a handler reads them: no cost otherwise */
 		if (bp->values)
@@ -471,7 +471,7 @@ static long agent_values(const struct vm_args *a, int what, char *out,
 	const struct pytap_rec_value *v = aa->val;
 	const uint8_t *vals = v ? (const uint8_t *)(v + 1) : NULL;
 
-	if (what == 2)
+	if (what == 2)		/* unwound: the event's own flag */
 		return strcmp(aa->base.name, "function__return") == 0 &&
 		       (aa->flags & PYTAP_F_EXC) != 0;
 	if (v == NULL)		/* a resumed generator: nothing sent */
