@@ -474,6 +474,10 @@ static long agent_values(const struct vm_args *a, int what, char *out,
 	if (what == 2)		/* unwound: the event's own flag */
 		return strcmp(aa->base.name, "function__return") == 0 &&
 		       (aa->flags & PYTAP_F_EXC) != 0;
+	/* $$parms at entry, $$return at return; elsewhere SDT's text */
+	if (strcmp(aa->base.name, what == 0 ? "function__entry"
+					    : "function__return") != 0)
+		return -1;
 	if (v == NULL)		/* a resumed generator: nothing sent */
 		return 0;
 	if (what == 0)
