@@ -670,7 +670,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 }
 
 static int do_list(struct options *o, struct ast_arena *a,
-		   const struct parse_opts *po, struct diag *d,
+		   struct parse_opts *po, struct diag *d,
 		   struct target_set *ts)
 {
 	struct source *src = ast_alloc(a, sizeof(*src));
@@ -687,7 +687,8 @@ static int do_list(struct options *o, struct ast_arena *a,
 	pp = parse_probe_point(a, src, d);
 	if (!pp)
 		return PYTAP_EXIT_COMPILE;
-	if (tapset_load(a, o->incdirs, o->nincdirs, po, &lib, d, o->verbose))
+	if (tapset_load_macros(a, o->incdirs, o->nincdirs, po, d, o->verbose) ||
+	    tapset_load(a, o->incdirs, o->nincdirs, po, &lib, d, o->verbose))
 		return PYTAP_EXIT_COMPILE;
 	memset(&ro, 0, sizeof(ro));
 	ro.ts = ts;
@@ -765,7 +766,13 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (parse_source(a, src, &po, &user, &d) || d.nerrors) {
+	/* the library macros first (SystemTap's order: .stpm files, the
+	   script, the tapsets); every pass reads the tapsets, as stap -p1
+	   does, so that -p1 reports an error in one */
+	if (tapset_load_macros(a, o.incdirs, o.nincdirs, &po, &d, o.verbose) ||
+	    parse_source(a, src, &po, &user, &d) ||
+	    tapset_load(a, o.incdirs, o.nincdirs, &po, &lib, &d, o.verbose) ||
+	    d.nerrors) {
 		diag_summary(&d);
 		rc = PYTAP_EXIT_COMPILE;
 		goto done;
@@ -777,11 +784,6 @@ int main(int argc, char **argv)
 		fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
 		sb_free(&out);
 		rc = 0;
-		goto done;
-	}
-	if (tapset_load(a, o.incdirs, o.nincdirs, &po, &lib, &d, o.verbose)) {
-		diag_summary(&d);
-		rc = PYTAP_EXIT_COMPILE;
 		goto done;
 	}
 	memset(&ro, 0, sizeof(ro));

@@ -234,11 +234,21 @@ struct function {
 	struct function *next;
 };
 
+/* A construct that parses but that pytap refuses (DWARF, kernel, embedded
+ * C under -g): pass 1 accepts it, as SystemTap's does; resolve (pass 2)
+ * reports it, located, as SystemTap reports what it cannot elaborate. */
+struct refusal {
+	struct loc loc;
+	const char *msg;
+	struct refusal *next;
+};
+
 /* A whole compilation unit: the user's files plus the tapsets pulled in. */
 struct script {
 	struct probe *probes;	/* user probes and aliases, in order */
 	struct symbol *globals;
 	struct function *functions;
+	struct refusal *refusals;	/* in source order */
 };
 
 /* ---------------------------------------------------------------- */

@@ -86,7 +86,7 @@ void diag_verror(struct diag *d, const char *kind, const struct loc *loc,
 		if (!last_shown)
 			return;
 	} else if (is_warning) {
-		if (d->no_warnings && !d->werror) {
+		if (d->no_warnings) {	/* -w wins over -W, as in stap */
 			last_shown = false;
 			return;
 		}
@@ -189,4 +189,25 @@ int diag_distance(const char *a, const char *b)
 	free(prev);
 	free(cur);
 	return r;
+}
+
+void diag_suggest_init(struct diag_suggest *s, const char *want)
+{
+	s->want = want;
+	s->best = NULL;
+	s->bestd = 3;
+}
+
+void diag_suggest_try(struct diag_suggest *s, const char *cand)
+{
+	int d;
+
+	if (!cand || !*cand || strcmp(cand, s->want) == 0)
+		return;
+	d = diag_distance(s->want, cand);
+	if (d < s->bestd && (size_t)d < strlen(s->want) &&
+	    (size_t)d < strlen(cand)) {
+		s->bestd = d;
+		s->best = cand;
+	}
 }

@@ -51,4 +51,15 @@ void diag_summary(const struct diag *d);
 /* Edit distance for "did you mean" (case-sensitive, bytes). */
 int diag_distance(const char *a, const char *b);
 
+/* "did you mean": offer each candidate with diag_suggest_try; best is the
+ * closest one within two edits that is not all edits (a one-letter `x`
+ * never suggests `y`), NULL if none.  Ties keep the first offered. */
+struct diag_suggest {
+	const char *want;
+	const char *best;
+	int bestd;
+};
+void diag_suggest_init(struct diag_suggest *s, const char *want);
+void diag_suggest_try(struct diag_suggest *s, const char *cand);
+
 #endif

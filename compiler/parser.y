@@ -1206,6 +1206,7 @@ int parse_source(struct ast_arena *a, const struct source *src,
 	while (*ps.func_tail)
 		ps.func_tail = &(*ps.func_tail)->next;
 
+	ps.pc.refusals = &out->refusals;
 	ps.lx = ptlex_new(&ps.pc, TOK_START_SCRIPT);
 	int r = pt_parse(&ps);
 	if (r != 0 && ps.pc.nerrors == 0) {
@@ -1224,6 +1225,20 @@ int parse_source(struct ast_arena *a, const struct source *src,
 	}
 	ptlex_free(ps.lx);
 	ast_arena_free(ps.pc.tmp);
+	return ps.pc.nerrors;
+}
+
+int parse_macro_library(struct ast_arena *a, const struct source *src,
+			struct parse_opts *opts, struct diag *d)
+{
+	struct pparse ps;
+	pparse_init(&ps, a, src, opts, d);
+	/* the macros outlive this parse: their tokens go to A */
+	ast_arena_free(ps.pc.tmp);
+	ps.pc.tmp = a;
+	ps.lx = ptlex_new(&ps.pc, TOK_START_SCRIPT);
+	ptlex_macro_library(ps.lx, &opts->libmacros);
+	ptlex_free(ps.lx);
 	return ps.pc.nerrors;
 }
 

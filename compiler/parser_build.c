@@ -30,6 +30,26 @@ void pc_error(struct pcommon *pc, const struct loc *loc, const char *fmt, ...)
 		pc->fatal = true;
 }
 
+void pc_refuse(struct pcommon *pc, const struct loc *loc, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!pc->refusals) {
+		pc_error(pc, loc, "%s", buf);
+		return;
+	}
+	struct refusal *r = ast_alloc(pc->a, sizeof *r);
+	r->loc = *loc;
+	r->msg = ast_strndup(pc->a, buf, strlen(buf));
+	while (*pc->refusals)
+		pc->refusals = &(*pc->refusals)->next;
+	*pc->refusals = r;
+}
+
 void pc_warning(struct pcommon *pc, const struct loc *loc, const char *fmt, ...)
 {
 	if (pc->fatal)
@@ -85,12 +105,18 @@ struct expr *mk_dummy(struct pparse *ps, const struct loc *loc)
 void dwarf_error(struct pparse *ps, const struct loc *loc,
 		 const char *what)
 {
-	if (what[0] == '@')
+	bool guru = ps->pc.opts && ps->pc.opts->guru;
+
+	/* the kernel's memory and registers: stap -p1 wants -g for them */
+	if (!guru && (!strcmp(what, "@kderef") || !strcmp(what, "@kregister")))
 		pc_error(&ps->pc, loc, "'%s' is a kernel/DWARF feature that "
 			 "pytap does not support", what);
+	else if (what[0] == '@')
+		pc_refuse(&ps->pc, loc, "'%s' is a kernel/DWARF feature that "
+			  "pytap does not support", what);
 	else
-		pc_error(&ps->pc, loc, "%s is a kernel/DWARF feature that "
-			 "pytap does not support", what);
+		pc_refuse(&ps->pc, loc, "%s is a kernel/DWARF feature that "
+			  "pytap does not support", what);
 }
 
 static const char *const print_names[] = {

@@ -38,6 +38,8 @@ struct pcommon {
 	struct ast_arena *tmp;		/* tokens; freed after the parse */
 	const struct source *src;
 	const struct parse_opts *opts;
+	struct refusal **refusals;	/* where pc_refuse appends; NULL:
+					   refusals are errors at once */
 	int nerrors;
 	bool fatal;		/* give up: the lexer returns end of input and
 				   the parser reports nothing more */
@@ -47,6 +49,9 @@ struct pcommon {
 #define PARSE_MAX_ERRORS 8
 
 void pc_error(struct pcommon *pc, const struct loc *loc, const char *fmt, ...)
+	ATTRIBUTE_FORMAT(3, 4);
+/* A refusal, reported by pass 2 (see struct refusal). */
+void pc_refuse(struct pcommon *pc, const struct loc *loc, const char *fmt, ...)
 	ATTRIBUTE_FORMAT(3, 4);
 void pc_warning(struct pcommon *pc, const struct loc *loc,
 		const char *fmt, ...) ATTRIBUTE_FORMAT(3, 4);
@@ -61,6 +66,8 @@ const struct token *ptlex_last(const struct ptlex *lx);
 const struct token *ptlex_innermost_open(const struct ptlex *lx);
 bool ptlex_saw_raw_tokens(const struct ptlex *lx);
 bool ptlex_delivered_tokens(const struct ptlex *lx);
+/* A library macro file: its macros, added to *LIB. */
+void ptlex_macro_library(struct ptlex *lx, struct macro **lib);
 
 struct list {
 	void **v;

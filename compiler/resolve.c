@@ -72,6 +72,17 @@ int resolve_script(struct ast_arena *a, struct script *user,
 	memset(out, 0, sizeof(*out));
 	c = (struct ctx){ .a = a, .d = d, .o = o, .user = user, .lib = lib,
 			  .out = out, .tail = &out->handlers };
+	/* 0. what parsed but pytap refuses (DWARF, kernel, embedded C) */
+	{
+		struct script *scripts[2] = { user, lib };
+		const struct refusal *r;
+
+		for (k = 0; k < 2; k++)
+			for (r = scripts[k]->refusals; r; r = r->next)
+				diag_error(d, &r->loc, "%s", r->msg);
+		if (d->nerrors != errors0)
+			return d->nerrors - errors0;
+	}
 	res_collect_aliases(&c);
 
 	/* 1. expand every user probe */
@@ -217,6 +228,8 @@ bind_more:
 					   "cannot infer the type of index %d of '%s'",
 					   k + 1, g->name);
 	}
+	if (d->nerrors == errors0 && !o->listing)
+		res_warn_unused(&c);
 	/* keep globals in declaration order: user's first, then tapsets' */
 	{
 		struct script *scripts[2] = { user, lib };

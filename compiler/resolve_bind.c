@@ -138,15 +138,63 @@ static void link_overloads(struct ctx *c, struct function *f,
 		}
 }
 
+/*
+ * The variable nearest to NAME, for "did you mean": the scalars of LOCALS
+ * (a scope's locals and parameters) that are given a value, and the
+ * globals visible at USE: scalars when NKEYS is 0, else arrays (or globals
+ * whose arity is not known yet).  NULL when none is near enough.
+ */
+const char *res_suggest_var(struct ctx *c, const char *name,
+			    const struct symbol *locals, int nkeys,
+			    const struct loc *use)
+{
+	struct script *scripts[2] = { c->user, c->lib };
+	struct diag_suggest sg;
+	const struct symbol *s;
+	int i;
+
+	diag_suggest_init(&sg, name);
+	if (nkeys == 0)
+		for (s = locals; s; s = s->next)
+			if (s->kind == SYM_PARAM || s->written)
+				diag_suggest_try(&sg, s->name);
+	for (i = 0; i < 2; i++)
+		for (s = scripts[i]->globals; s; s = s->next) {
+			if (s->privat && s->loc.src != use->src)
+				continue;
+			if (s->name[0] == '_' && name[0] != '_')
+				continue;	/* a tapset's internals */
+			if (nkeys == 0 ? s->nkeys > 0
+				       : s->nkeys > 0 && s->nkeys != nkeys)
+				continue;
+			if (nkeys > 0 && s->nkeys == 0 &&
+			    (s->init || s->read || s->written))
+				continue;	/* a scalar in use */
+			diag_suggest_try(&sg, s->name);
+		}
+	return sg.best;
+}
+
 static void bind_array(struct ctx *c, struct expr *e, int nkeys)
 {
 	struct symbol *s = res_find_global(c, e->name, &e->loc);
 
 	if (!s) {
-		if (find_local(c, e->name))
+		const char *sug = res_suggest_var(c, e->name, NULL, nkeys,
+						  &e->loc);
+
+		if (find_local(c, e->name) && sug)
+			diag_error(c->d, &e->loc,
+				   "'%s' is a local variable, not an array (did you mean '%s'?)",
+				   e->name, sug);
+		else if (find_local(c, e->name))
 			diag_error(c->d, &e->loc,
 				   "'%s' is a local variable, not an array: arrays must be declared global",
 				   e->name);
+		else if (sug)
+			diag_error(c->d, &e->loc,
+				   "unresolved arity-%d global array %s (did you mean '%s'?)",
+				   nkeys, e->name, sug);
 		else
 			diag_error(c->d, &e->loc,
 				   "unresolved arity-%d global array %s, missing global declaration?",
@@ -257,11 +305,21 @@ void res_warn_never_assigned(struct ctx *c, struct symbol *locals)
 {
 	struct symbol *s;
 
-	for (s = locals; s; s = s->next)
-		if (s->kind == SYM_LOCAL && !s->written)
+	for (s = locals; s; s = s->next) {
+		const char *sug;
+
+		if (s->kind != SYM_LOCAL || s->written)
+			continue;
+		sug = res_suggest_var(c, s->name, locals, 0, &s->loc);
+		if (sug)
+			diag_warning(c->d, &s->loc,
+				     "never-assigned local variable '%s' (did you mean '%s'?)",
+				     s->name, sug);
+		else
 			diag_warning(c->d, &s->loc,
 				     "never-assigned local variable '%s' (a missing 'global %s'?)",
 				     s->name, s->name);
+	}
 }
 
 static bool is_special_call(const char *n)

@@ -463,3 +463,58 @@ bool res_check_cond(struct ctx *c, struct expr *e)
 	return cw_walk_expr(c, (struct walker){ .expr_pre = cond_check_pre },
 			    e);
 }
+
+/* ------------------------------------------------------------------ */
+/* pass-2 warnings (-W makes them errors, -w silences them)           */
+
+static enum walk_next find_next(struct walker *w, struct stmt **slot)
+{
+	if ((*slot)->kind == S_NEXT)
+		return WALK_STOP;
+	(void)w;
+	return WALK_CONTINUE;
+}
+
+static bool has_next(struct function *f)
+{
+	struct walker w = { .stmt_pre = find_next };
+
+	return !walk_stmt(&w, &f->body);
+}
+
+/*
+ * What SystemTap warns about once the script is elaborated: a global of
+ * the script that nothing uses (it is elided), and a function overload
+ * that can never run because the definition before it never says `next`.
+ */
+void res_warn_unused(struct ctx *c)
+{
+	struct symbol *g;
+	int i, k;
+
+	for (g = c->user->globals; g; g = g->next) {
+		for (i = 0; i < c->nglobals && c->globals[i] != g; i++)
+			;
+		if (i == c->nglobals && g->loc.src && !g->loc.src->is_tapset)
+			diag_warning(c->d, &g->loc,
+				     "Eliding unused variable '%s'", g->name);
+	}
+	for (k = 0; k < c->nfns; k++) {
+		struct function *f = c->fns[k], *h;
+
+		if (!f->next_overload || has_next(f))
+			continue;
+		/* warn once per chain: only if F is the first that stops */
+		for (i = 0; i < c->nfns; i++) {
+			h = c->fns[i];
+			if (h->next_overload == f && !has_next(h))
+				break;
+		}
+		if (i < c->nfns)
+			continue;
+		diag_warning(c->d, &f->next_overload->loc,
+			     "this definition of '%s' is never reached: the one before it never runs 'next'",
+			     f->name);
+		diag_note(c->d, &f->loc, "the definition that runs instead");
+	}
+}

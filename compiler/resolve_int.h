@@ -138,4 +138,12 @@ void res_global_init_types(struct ctx *c);
 void res_infer(struct ctx *c, struct stmt *s);
 void res_check_unresolved(struct ctx *c, struct symbol *list);
 
+/* resolve_bind.c: the variable nearest to NAME, for "did you mean" */
+const char *res_suggest_var(struct ctx *c, const char *name,
+			    const struct symbol *locals, int nkeys,
+			    const struct loc *use);
+
+/* resolve_check.c: unused globals, unreachable overloads (warnings) */
+void res_warn_unused(struct ctx *c);
+
 #endif

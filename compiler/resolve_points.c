@@ -585,23 +585,46 @@ static int base_point(struct ctx *c, const struct pp_component *cp, int n,
 	return 0;
 }
 
-/* The alias name closest to the probe point, for "did you mean". */
-static char *suggest_alias(struct ctx *c, const char *want)
+/* The probe points pytap itself knows, by their names. */
+static const char *const base_names[] = {
+	"begin", "end", "error", "never", "timer.s", "timer.sec", "timer.ms",
+	"timer.msec", "timer.us", "timer.usec", "timer.ns", "timer.nsec",
+	"timer.hz", "timer.jiffies", "process.mark", "process.provider.mark",
+	"process.library.mark",
+};
+
+/* The point's component names, without their arguments. */
+static char *comp_names(struct ctx *c, const struct pp_component *cp, int n)
 {
+	struct strbuf sb = STRBUF_INIT;
+	char *r;
+	int i;
+
+	for (i = 0; i < n; i++)
+		sb_printf(&sb, "%s%s", i ? "." : "", cp[i].name);
+	r = ast_strndup(c->a, sb_str(&sb), sb.len);
+	sb_free(&sb);
+	return r;
+}
+
+/* The alias or built-in probe point closest to the point, for "did you
+ * mean" (compared by name, without the arguments). */
+static const char *suggest_point(struct ctx *c, const struct pp_component *cp,
+				 int n)
+{
+	struct diag_suggest sg;
 	struct alias_def *x;
-	char *best = NULL;
-	int bestd = 4;
+	size_t i;
 
+	diag_suggest_init(&sg, comp_names(c, cp, n));
 	for (x = c->aliases; x; x = x->next) {
-		char *k = res_alias_key(c, x->p);
-		int d = diag_distance(want, k);
+		const struct probe_point *an = x->p->alias_name;
 
-		if (d < bestd) {
-			bestd = d;
-			best = k;
-		}
+		diag_suggest_try(&sg, comp_names(c, an->comps, an->ncomps));
 	}
-	return best;
+	for (i = 0; i < sizeof(base_names) / sizeof(base_names[0]); i++)
+		diag_suggest_try(&sg, base_names[i]);
+	return sg.best;
 }
 
 int res_expand(struct ctx *c, const struct pp_component *cp, int n,
@@ -678,7 +701,7 @@ int res_expand(struct ctx *c, const struct pp_component *cp, int n,
 		return r;
 	if (!up->optional) {
 		char *text = res_comps_str(c, cp, n);
-		char *sug = suggest_alias(c, text);
+		const char *sug = suggest_point(c, cp, n);
 
 		if (sug)
 			diag_error(c->d, &up->loc,

@@ -565,9 +565,20 @@ void res_check_unresolved(struct ctx *c, struct symbol *list)
 {
 	struct symbol *s;
 
-	for (s = list; s; s = s->next)
-		if (s->type == T_UNKNOWN)
+	for (s = list; s; s = s->next) {
+		const char *sug;
+
+		if (s->type != T_UNKNOWN)
+			continue;
+		sug = s->written ? NULL
+				 : res_suggest_var(c, s->name, list, 0, &s->loc);
+		if (sug)
+			diag_error(c->d, &s->loc,
+				   "cannot infer the type of '%s' (it is never given a value; did you mean '%s'?)",
+				   s->name, sug);
+		else
 			diag_error(c->d, &s->loc,
 				   "cannot infer the type of '%s' (it is never given a value)",
 				   s->name);
+	}
 }

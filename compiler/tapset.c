@@ -11,6 +11,10 @@
  * Every file becomes a `struct source` with is_tapset set and an `origin`
  * rank (0 for the default set, 1.. for -I), which resolve_points.c uses
  * to let a user tapset replace a built-in alias of the same name.
+ *
+ * The same places hold library macro files (*.stpm, SystemTap's name):
+ * tapset_load_macros reads them first, before the script and the other
+ * tapset files, whose `@NAME` can then use their macros.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,19 +28,66 @@
 
 static int next_file_id = 1000;
 
+static bool has_suffix(const char *n, const char *suf)
+{
+	size_t l = strlen(n), k = strlen(suf);
+
+	return l > k && strcmp(n + l - k, suf) == 0;
+}
+
+/* Put the probes, globals and functions of ONE after those of LIB. */
+static void append_script(struct script *lib, struct script *one)
+{
+	struct probe **p = &lib->probes;
+	struct symbol **g = &lib->globals;
+	struct function **f = &lib->functions;
+	struct refusal **r = &lib->refusals;
+
+	while (*p)
+		p = &(*p)->next;
+	*p = one->probes;
+	while (*g)
+		g = &(*g)->next;
+	*g = one->globals;
+	while (*f)
+		f = &(*f)->next;
+	*f = one->functions;
+	while (*r)
+		r = &(*r)->next;
+	*r = one->refusals;
+}
+
+/* LIB NULL: a macro file (PO->libmacros gets its macros). */
 static int load_text(struct ast_arena *a, const char *name, const char *text,
-		     size_t len, int origin, const struct parse_opts *po,
+		     size_t len, int origin, struct parse_opts *po,
 		     struct script *lib, struct diag *d)
 {
 	struct source *src = ast_alloc(a, sizeof(*src));
+	struct script one;
+	int errors0 = d->nerrors, errs;
 
+	memset(&one, 0, sizeof(one));
 	src->name = ast_strndup(a, name, strlen(name));
 	src->text = ast_strndup(a, text, len);
 	src->len = len;
 	src->is_tapset = true;
 	src->file_id = next_file_id++;
 	src->origin = origin;
-	return parse_source(a, src, po, lib, d);
+	if (!lib) {
+		errs = parse_macro_library(a, src, po, d);
+	} else {
+		errs = parse_source(a, src, po, &one, d);
+		if (!errs)
+			append_script(lib, &one);
+	}
+	if (!errs || d->werror)
+		return errs;
+	/* SystemTap's rule: a tapset file with errors is left out, with a
+	   warning after its errors; only -W makes them fatal */
+	d->nerrors = errors0;
+	diag_warning(d, NULL, "%s '%s' has errors, and will be skipped",
+		     lib ? "tapset" : "macro tapset", name);
+	return 0;
 }
 
 static int cmp_names(const void *x, const void *y)
@@ -44,17 +95,18 @@ static int cmp_names(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-static bool is_tapset_name(const char *n)
+/* LIB NULL: a macro file, *.stpm; else *.pytap or *.stp. */
+static bool is_tapset_name(const char *n, const struct script *lib)
 {
-	size_t l = strlen(n);
-
-	return (l > 6 && strcmp(n + l - 6, ".pytap") == 0) ||
-	       (l > 4 && strcmp(n + l - 4, ".stp") == 0);
+	if (!lib)
+		return has_suffix(n, ".stpm");
+	return has_suffix(n, ".pytap") || has_suffix(n, ".stp");
 }
 
-/* Load every *.pytap / *.stp file of DIR (sorted, not recursive). */
+/* Load every *.pytap / *.stp file (LIB NULL: *.stpm) of DIR (sorted, not
+ * recursive). */
 static int load_dir(struct ast_arena *a, const char *dir, int origin,
-		    const struct parse_opts *po, struct script *lib,
+		    struct parse_opts *po, struct script *lib,
 		    struct diag *d, int verbose)
 {
 	DIR *dp = opendir(dir);
@@ -69,13 +121,14 @@ static int load_dir(struct ast_arena *a, const char *dir, int origin,
 		return 1;
 	}
 	while ((de = readdir(dp))) {
-		if (de->d_name[0] == '.' || !is_tapset_name(de->d_name))
+		if (de->d_name[0] == '.' || !is_tapset_name(de->d_name, lib))
 			continue;
 		names = realloc(names, (n + 1) * sizeof(*names));
 		names[n++] = strdup(de->d_name);
 	}
 	closedir(dp);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
 		char path[4096];
 		FILE *f;
@@ -128,8 +181,14 @@ static bool running_installed(void)
 #endif
 }
 
+int tapset_load_macros(struct ast_arena *a, char **dirs, int ndirs,
+		       struct parse_opts *po, struct diag *d, int verbose)
+{
+	return tapset_load(a, dirs, ndirs, po, NULL, d, verbose);
+}
+
 int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
-		const struct parse_opts *po, struct script *lib,
+		struct parse_opts *po, struct script *lib,
 		struct diag *d, int verbose)
 {
 	const char *env = getenv("PYTAP_TAPSETS");
@@ -153,6 +212,8 @@ int tapset_load(struct ast_arena *a, char **dirs, int ndirs,
 		for (k = 0; k < n_builtin_tapsets; k++) {
 			char name[256];
 
+			if (!is_tapset_name(builtin_tapsets[k].name, lib))
+				continue;
 			snprintf(name, sizeof(name), "<tapset>/%s",
 				 builtin_tapsets[k].name);
 			errs += load_text(a, name, builtin_tapsets[k].text,

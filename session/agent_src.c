@@ -551,6 +551,7 @@ static void run_event(struct session *s, struct agent_ring *r,
 		e->code < r->ncodes ? r->codes[e->code] : NULL;
 	struct agent_args aa;
 	struct vm_event ev;
+	int ran = -1;
 
 	if (c == NULL)
 		return;
@@ -597,11 +598,14 @@ static void run_event(struct session *s, struct agent_ring *r,
 	for (size_t i = 0; i < s->p->nprobes; i++) {
 		if (s->agent_probe[i] != e->h.kind)
 			continue;
+		/* the handlers of one point run together (session_int.h) */
+		if (ran >= 0 && vm_exit_requested(s->vm) &&
+		    !session_same_point(s->p, ran, (int)i))
+			return;
 		ev.probe = (int)i;
 		session_run_probe(s, &ev);
 		s->pending = true;
-		if (vm_exit_requested(s->vm))
-			return;
+		ran = (int)i;
 	}
 }
 

@@ -194,6 +194,16 @@ static int cmp_prio(const void *x, const void *y, void *ctx)
 	return *(const int *)x - *(const int *)y;
 }
 
+/* session_int.h; the errors still count and end the session after the
+ * combined probe. */
+bool session_same_point(const struct bc_program *p, int x, int y)
+{
+	const struct bc_probe *a = &p->probes[x], *b = &p->probes[y];
+
+	return a->priority == b->priority && a->pp && b->pp &&
+	       strcmp(a->pp, b->pp) == 0;
+}
+
 /* Run every probe of KIND in priority order (begin, end, error). */
 static void run_kind(struct session *s, enum bc_probe_kind kind,
 		     bool stop_on_exit)
@@ -208,12 +218,15 @@ static void run_kind(struct session *s, enum bc_probe_kind kind,
 	qsort_r(idx, n, sizeof(int), cmp_prio, (void *)p);
 	for (i = 0; i < n; i++) {
 		struct vm_event ev;
+		bool combined = i > 0 &&
+				session_same_point(p, idx[i - 1], idx[i]);
 
-		if (stop_on_exit && vm_exit_requested(s->vm))
+		if (!combined && stop_on_exit && vm_exit_requested(s->vm))
 			break;
 		/* an error past MAXERRORS in an end probe ends the end
 		   probes too */
-		if (kind == BP_END && vm_error_count(s->vm) > s->p->maxerrors)
+		if (!combined && kind == BP_END &&
+		    vm_error_count(s->vm) > s->p->maxerrors)
 			break;
 		memset(&ev, 0, sizeof(ev));
 		ev.probe = idx[i];
@@ -722,7 +735,7 @@ static long hit_values(const struct vm_args *a, int what, char *out,
 static void handle_hit(struct session *s, const struct tracer_hit *h)
 {
 	struct hit_args ha;
-	int i;
+	int i, ran = -1;
 
 	memset(&ha, 0, sizeof(ha));
 	ha.base.nargs = h->probe->nargs;
@@ -742,6 +755,9 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 
 		if (h->ids[i] < 0)
 			continue;
+		if (ran >= 0 && vm_exit_requested(s->vm) &&
+		    !session_same_point(s->p, ran, h->ids[i]))
+			break;	/* not part of the probe that asked */
 		/* process(PID).mark: not in that pid's children */
 		if (s->p->probes[h->ids[i]].sdt_pid &&
 		    s->p->probes[h->ids[i]].sdt_pid != h->pid)
@@ -752,8 +768,7 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 		ev.tid = h->tid;
 		ev.args = &ha.base;
 		session_run_probe(s, &ev);
-		if (vm_exit_requested(s->vm))
-			break;
+		ran = h->ids[i];
 	}
 	s->pending = true;
 }

@@ -101,6 +101,10 @@ struct session {
 uint64_t session_now_ns(void);
 /* Run EV's handler (timed under -t): every handler runs through here. */
 enum vm_status session_run_probe(struct session *s, const struct vm_event *ev);
+/* Are probes X and Y handlers of one probe point (same point, same order)?
+ * SystemTap 5 combines them into one probe: once an event runs the first,
+ * it runs the others too, whatever an earlier one did (error, exit()). */
+bool session_same_point(const struct bc_program *p, int x, int y);
 
 /* agent_src.c */
 /* Decide which probes the agent serves (opts, the program); false if

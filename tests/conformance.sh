@@ -152,7 +152,19 @@ while IFS='	' read -r file expected kind format invocation tier; do
 	if [ "$format" = sh ]; then
 		run env PATH="$tmp/bin:$PATH" "$(interp_of "$dir/$file")" "$dir/$file"
 	else
-		run "$PYTAP" -p1 "$dir/$file"
+		# the options of its invocation ("stap -gp1": -g) too
+		opts=
+		for w in ${invocation#stap}; do
+			case $w in
+			-*p1) w=${w%p1} ;;
+			esac
+			case $w in
+			-|-p1) ;;
+			-*) opts="$opts $w" ;;
+			esac
+		done
+		# shellcheck disable=SC2086
+		run "$PYTAP" $opts -p1 "$dir/$file"
 	fi
 	if status_says "$expected"; then
 		result "$group" "$tier" "$file" pass

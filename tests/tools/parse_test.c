@@ -59,7 +59,7 @@ static char *parse_and_dump(const char *name, const char *text, size_t len,
 int main(int argc, char **argv)
 {
 	char **args = calloc((size_t)argc + 1, sizeof *args);
-	struct parse_opts opts = { args, 0, false };
+	struct parse_opts opts = { args, 0, false, NULL };
 	bool roundtrip = false, quiet = false;
 	int status = 0;
 	int i = 1;
