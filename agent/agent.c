@@ -91,6 +91,7 @@ static const struct sym {
 	S(AtExit, "Py_AtExit", NULL, NEED_ALL),
 	S(true_obj, "_Py_TrueStruct", NULL, NEED_ALL),
 	S(SetProfile, "_PyEval_SetProfile", NULL, NEED_311),
+	S(SetTrace, "_PyEval_SetTrace", NULL, NEED_NONE),
 	S(Frame_GetCode, "PyFrame_GetCode", NULL, NEED_311),
 	S(Frame_GetLasti, "PyFrame_GetLasti", NULL, NEED_311),
 	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
@@ -119,34 +120,35 @@ EXPORT struct pytap_agent_status pytap_agent_status = {
  * "atomic" (shared with the watchdog thread). */
 
 static int g_resolved;          /* api filled */
-static int g_py311;             /* 3.11 (profile hook) vs 3.12+ (monitoring) */
-static Py_ssize_t g_extra_index = -1;   /* co_extra slot, once per process */
+int g_py311;             /* 3.11 (profile hook) vs 3.12+ (monitoring) */
+Py_ssize_t g_extra_index = -1;   /* co_extra slot, once per process */
 static PyObject *g_marker;      /* 3.11: c_profileobj of our hook */
 static PyObject *g_gi_suspended, *g_cr_suspended;  /* 3.11: interned names */
-static PyObject *g_mon_cb[6];   /* 3.12+: the callbacks, made once */
+#define NMON 8
+static PyObject *g_mon_cb[NMON]; /* 3.12+: the callbacks, made once */
 static PyObject *g_mon_fn_register, *g_mon_fn_set_events, *g_mon_fn_free;
 
-static int g_running;           /* a session exists (ring mapped) */
+int g_running;           /* a session exists (ring mapped) */
 static int g_installed;         /* hooks installed (also in a forked child) */
 static int g_active;            /* atomic: hooks record (0: they do nothing) */
 static int g_dying;             /* atomic: the watchdog asked for the end */
 static int g_end_state;         /* atomic: PYTAP_STATE_* for that end */
 static int g_finished;          /* atomic: the session has been torn down */
 static int g_forked;            /* this is a child forked during a session */
-static uint32_t g_session;
+uint32_t g_session;
 static uint32_t g_events;
 int g_values;                   /* PYTAP_OPT_VALUES (agent_int.h) */
 static int g_tool_id = -1;
 static void *g_interp;
 static void *g_last_head;       /* 3.11: thread list head when last looked */
 
-static struct pytap_ring_hdr *g_hdr;
-static uint8_t *g_data;
-static uint64_t g_size, g_mask;
-static uint64_t g_wpos;         /* write position (not yet published) */
-static uint64_t g_tail;         /* last tail read */
-static uint64_t g_dropped, g_lost, g_codes_over, g_codes_live;
-static uint32_t g_next_id, g_max_codes;
+struct pytap_ring_hdr *g_hdr;
+uint8_t *g_data;
+uint64_t g_size, g_mask;
+uint64_t g_wpos;         /* write position (not yet published) */
+uint64_t g_tail;         /* last tail read */
+uint64_t g_dropped, g_lost, g_codes_over, g_codes_live;
+uint32_t g_next_id, g_max_codes;
 static int g_clock;
 
 static int g_memfd = -1;        /* atomic exchange: closed by watchdog or stop */
@@ -248,288 +250,7 @@ fail(int code, int64_t detail)
 	return code;
 }
 
-/* ---- the ring (producer side; GIL held) -------------------------------- */
-
-/* Room for SIZE contiguous bytes at the write position (a PAD record
- * first when they would cross the end), or NULL when the ring is full. */
-static void *
-ring_space(uint64_t size)
-{
-	uint64_t pos = g_wpos, off = pos & g_mask, contig = g_size - off;
-	uint64_t need = size + (contig < size ? contig : 0);
-
-	if (UNLIKELY(need > g_size - (pos - g_tail))) {
-		g_tail = __atomic_load_n(&g_hdr->tail, __ATOMIC_ACQUIRE);
-		if (need > g_size - (pos - g_tail))
-			return NULL;
-	}
-	if (UNLIKELY(contig < size)) {
-		struct pytap_rec *pad = (struct pytap_rec *)(g_data + off);
-		pad->size = (uint32_t)contig;
-		pad->kind = PYTAP_REC_PAD;
-		pad->flags = 0;
-		pos += contig;
-		off = 0;
-	}
-	g_wpos = pos + size;
-	return g_data + off;
-}
-
-static void
-ring_drop(void)
-{
-	g_lost++;
-	g_dropped++;
-	__atomic_store_n(&g_hdr->dropped, g_dropped, __ATOMIC_RELAXED);
-}
-
-/* Space for one record of SIZE bytes (a multiple of 8), preceded by a LOST
- * record when records were dropped since the last one written. */
-static void *
-ring_alloc(uint32_t size)
-{
-	void *p;
-
-	if (UNLIKELY(g_lost)) {
-		uint64_t save = g_wpos;
-		struct pytap_rec_lost *l = ring_space(sizeof *l);
-		if (!l || !(p = ring_space(size))) {
-			g_wpos = save;
-			ring_drop();
-			return NULL;
-		}
-		l->h.size = sizeof *l;
-		l->h.kind = PYTAP_REC_LOST;
-		l->h.flags = 0;
-		l->count = g_lost;
-		g_lost = 0;
-		return p;
-	}
-	p = ring_space(size);
-	if (UNLIKELY(!p))
-		ring_drop();
-	return p;
-}
-
-static inline void
-ring_commit(void)
-{
-	__atomic_store_n(&g_hdr->head, g_wpos, __ATOMIC_RELEASE);
-}
-
-static inline void
-ring_abandon(void)
-{
-	g_wpos = g_hdr->head;
-}
-
-/* ---- code objects ------------------------------------------------------ */
-
-/* The co_extra value: session << 32 | start << 24 | id.  start (3.11):
- * START_GEN for generator-like code, or'ed with the code unit of its first
- * RESUME, where the first run's profile event stands (a resumed generator
- * stands at a later one). */
-#define ID_MASK 0xffffffu
-#define ID_MAX ID_MASK
-#define START_GEN 0x80u         /* 3.11: a generator, coroutine or async generator */
-#define START_UNIT 0x7fu
-#define START_UNKNOWN 0x7fu     /* the first RESUME is beyond unit 126 */
-
-static void
-code_freed(void *extra)
-{
-	uint64_t v = (uint64_t)(uintptr_t)extra;
-	struct pytap_rec_code_free *r;
-
-	if (!g_running || (uint32_t)(v >> 32) != g_session)
-		return;
-	g_codes_live--;
-	__atomic_store_n(&g_hdr->codes_live, g_codes_live, __ATOMIC_RELAXED);
-	r = ring_alloc(sizeof *r);
-	if (!r)
-		return;
-	r->h.size = sizeof *r;
-	r->h.kind = PYTAP_REC_CODE_FREE;
-	r->h.flags = 0;
-	r->code = (uint32_t)v & ID_MASK;
-	r->reserved = 0;
-	ring_commit();
-}
-
-/* UTF-8 of a str (cut to max); "" for anything else, error cleared. */
-static const char *
-utf8_of(PyObject *o, uint32_t max, uint16_t *len, uint16_t *flags)
-{
-	Py_ssize_t n = 0;
-	const char *s = o ? api.Unicode_AsUTF8AndSize(o, &n) : NULL;
-
-	if (!s) {
-		if (o)
-			api.Err_Clear();
-		*len = 0;
-		return "";
-	}
-	if ((uint64_t)n > max) {
-		n = max;
-		*flags |= PYTAP_F_CODE_TRUNCATED;
-	}
-	*len = (uint16_t)n;
-	return s;
-}
-
-#define PARAMS_MAX 4096
-/* The parameter names block of a CODE record (ring.h): returns nparams. */
-static unsigned
-code_params(PyObject *code, uint32_t co_flags, uint8_t *out, uint16_t *len, uint16_t *flags)
-{
-	unsigned n = nparams_of(code, co_flags), i;
-	PyObject *names = api.Code_GetVarnames(code);
-	size_t used = 0;
-
-	for (i = 0; i < n; i++) {
-		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
-		uint16_t l = 0;
-		const char *sn = utf8_of(nm, 255, &l, flags);
-		if (used + 1 + l > PARAMS_MAX) {
-			*flags |= PYTAP_F_CODE_TRUNCATED;
-			break;
-		}
-		out[used++] = (uint8_t)l;
-		memcpy(out + used, sn, l);
-		used += l;
-	}
-	if (names)
-		api.DecRef(names);
-	api.Err_Clear();
-	*len = (uint16_t)used;
-	return i;
-}
-
-/* 3.11: the code unit of the first RESUME (opcode 151) in the bytecode,
- * after the prologue (COPY_FREE_VARS, MAKE_CELL, RETURN_GENERATOR,
- * POP_TOP: no inline caches); START_UNKNOWN beyond. */
-static uint32_t
-first_resume(PyObject *code)
-{
-	PyObject *b = api.Object_GetAttrString(code, "co_code");
-	char *s = NULL;
-	Py_ssize_t n = 0;
-	uint32_t u = START_UNKNOWN;
-
-	if (b && api.Bytes_AsStringAndSize(b, &s, &n) == 0) {
-		for (Py_ssize_t i = 0; i + 1 < n && i / 2 < START_UNKNOWN; i += 2)
-			if ((uint8_t)s[i] == 151) {
-				u = (uint32_t)(i / 2);
-				break;
-			}
-	}
-	api.Err_Clear();
-	if (b)
-		api.DecRef(b);
-	return u;
-}
-
-/* First sight of CODE in this session: give it an id, send its CODE
- * record.  Returns the id (with the start unit in bits 24..31), or 0
- * (event to be dropped). */
-static uint32_t
-register_code(PyObject *code)
-{
-	PyObject *et, *ev, *etb;
-	PyObject *fn, *nm, *qn, *lt, *mod = NULL, *globals;
-	const char *sfn, *snm, *sqn, *smod;
-	char *blt = NULL;
-	Py_ssize_t nlt = 0;
-	uint16_t flags = 0;
-	struct pytap_rec_code r;
-	static uint8_t params[PARAMS_MAX];
-	uint32_t start = 255;
-	uint32_t id = 0, size;
-	uint8_t *p;
-
-	if (g_codes_live >= g_max_codes || g_next_id >= ID_MAX) {
-		g_codes_over++;
-		__atomic_store_n(&g_hdr->codes_over, g_codes_over, __ATOMIC_RELAXED);
-		return 0;
-	}
-	api.Err_Fetch(&et, &ev, &etb);
-	fn = api.Object_GetAttrString(code, "co_filename");
-	nm = api.Object_GetAttrString(code, "co_name");
-	qn = api.Object_GetAttrString(code, "co_qualname");
-	lt = api.Object_GetAttrString(code, "co_linetable");
-	api.Err_Clear();
-	globals = api.Eval_GetGlobals();
-	if (globals)
-		mod = api.Dict_GetItemString(globals, "__name__");
-	api.Err_Clear();
-	memset(&r, 0, sizeof r);
-	r.firstlineno = (uint32_t)long_attr(code, "co_firstlineno");
-	r.co_flags = (uint32_t)long_attr(code, "co_flags");
-	sfn = utf8_of(fn, PYTAP_CODE_MAX_STR, &r.filename_len, &flags);
-	snm = utf8_of(nm, PYTAP_CODE_MAX_STR, &r.name_len, &flags);
-	sqn = utf8_of(qn, PYTAP_CODE_MAX_STR, &r.qualname_len, &flags);
-	smod = utf8_of(mod, PYTAP_CODE_MAX_STR, &r.module_len, &flags);
-	if (!lt || api.Bytes_AsStringAndSize(lt, &blt, &nlt) < 0) {
-		api.Err_Clear();
-		nlt = 0;
-	}
-	if (nlt > PYTAP_CODE_MAX_LINETABLE) {
-		nlt = PYTAP_CODE_MAX_LINETABLE;
-		flags |= PYTAP_F_CODE_TRUNCATED;
-	}
-	r.linetable_len = (uint32_t)nlt;
-	if (g_py311)
-		start = r.co_flags & 0x2a0 ? START_GEN | first_resume(code) : 0;
-	r.nparams = (uint16_t)code_params(code, r.co_flags, params, &r.params_len, &flags);
-	nparams_keep(g_next_id + 1, r.nparams);
-	size = (uint32_t)PYTAP_REC_ALIGN(sizeof r + r.filename_len + r.name_len +
-					 r.qualname_len + r.module_len + r.linetable_len +
-					 r.params_len);
-	/* Nothing that can run Python or free objects between alloc and
-	 * commit, except SetExtra (it may free an older session's value: our
-	 * code_freed ignores those). */
-	p = size <= g_size / 2 ? ring_alloc(size) : NULL;
-	if (p) {
-		id = ++g_next_id;
-		if (api.Code_SetExtra(code, g_extra_index,
-				      (void *)(uintptr_t)((uint64_t)g_session << 32 |
-							  (uint64_t)start << 24 | id)) < 0) {
-			api.Err_Clear();
-			g_next_id--;
-			ring_abandon();
-			id = 0;
-		} else {
-			uint8_t *q = p + sizeof r;
-			r.h.size = size;
-			r.h.kind = PYTAP_REC_CODE;
-			r.h.flags = flags;
-			r.code = id;
-			memcpy(q, sfn, r.filename_len), q += r.filename_len;
-			memcpy(q, snm, r.name_len), q += r.name_len;
-			memcpy(q, sqn, r.qualname_len), q += r.qualname_len;
-			memcpy(q, smod, r.module_len), q += r.module_len;
-			if (nlt)
-				memcpy(q, blt, (size_t)nlt), q += nlt;
-			memcpy(q, params, r.params_len), q += r.params_len;
-			memset(q, 0, (size_t)(p + size - q));
-			memcpy(p, &r, sizeof r);
-			ring_commit();
-			g_codes_live++;
-			__atomic_store_n(&g_hdr->codes_live, g_codes_live, __ATOMIC_RELAXED);
-			id |= start << 24;
-		}
-	}
-	if (fn)
-		api.DecRef(fn);
-	if (nm)
-		api.DecRef(nm);
-	if (qn)
-		api.DecRef(qn);
-	if (lt)
-		api.DecRef(lt);
-	api.Err_Restore(et, ev, etb);
-	return id;
-}
+#include "ring_prod.h"
 
 static inline uint32_t
 code_id(PyObject *code)
@@ -577,9 +298,23 @@ emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 	ring_commit();
 }
 
+/* An exception event, always with its VALUE record (the exception). */
+static void
+emit_exc(uint16_t kind, uint32_t id, uint64_t t, uint32_t off, PyObject *exc)
+{
+	int saved = g_values;
+
+	capture_value(exc, 1);
+	g_values = 1;
+	emit(kind, 0, id, t, off);
+	g_values = saved;
+}
+
 /* ---- installing and removing the hooks (GIL held) ---------------------- */
 
 static int hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg);
+static int trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg);
+static int g_trace311;          /* 3.11: our trace function is installed too */
 
 /* 3.11: give our hook to the thread states created since the last look:
  * they are inserted at the head of the interpreter's list. */
@@ -590,9 +325,12 @@ adopt_threads(void *head)
 	void *ts;
 
 	api.Err_Fetch(&et, &ev, &etb);
-	for (ts = head; ts && ts != g_last_head; ts = api.ThreadState_Next(ts))
+	for (ts = head; ts && ts != g_last_head; ts = api.ThreadState_Next(ts)) {
 		if (api.SetProfile(ts, hook311, g_marker) < 0)
 			api.Err_Clear();
+		if (g_trace311 && api.SetTrace(ts, trace311, g_marker) < 0)
+			api.Err_Clear();
+	}
 	g_last_head = head;
 	api.Err_Restore(et, ev, etb);
 }
@@ -607,9 +345,15 @@ mon_call(PyObject *fn, const char *fmt, int a, int b, PyObject *c)
 		api.Err_Clear();
 }
 
-static const int mon_events[6] = {
+static const int mon_events[NMON] = {
 	MON_PY_START, MON_PY_RESUME, MON_PY_THROW,
 	MON_PY_RETURN, MON_PY_YIELD, MON_PY_UNWIND,
+	MON_RAISE, MON_EXCEPTION_HANDLED,
+};
+static const uint32_t mon_want[NMON] = {
+	PYTAP_EV_ENTRY, PYTAP_EV_ENTRY, PYTAP_EV_ENTRY,
+	PYTAP_EV_RETURN, PYTAP_EV_RETURN, PYTAP_EV_RETURN,
+	PYTAP_EV_RAISE, PYTAP_EV_HANDLED,
 };
 
 static void
@@ -622,12 +366,16 @@ remove_hooks(void)
 	api.Err_Fetch(&et, &ev, &etb);
 	if (g_py311) {
 		void *ts;
-		for (ts = api.Interp_ThreadHead(g_interp); ts; ts = api.ThreadState_Next(ts))
+		for (ts = api.Interp_ThreadHead(g_interp); ts; ts = api.ThreadState_Next(ts)) {
 			if (api.SetProfile(ts, NULL, NULL) < 0)
 				api.Err_Clear();
+			if (g_trace311 && api.SetTrace(ts, NULL, NULL) < 0)
+				api.Err_Clear();
+		}
+		g_trace311 = 0;
 	} else {
 		mon_call(g_mon_fn_set_events, "ii", g_tool_id, 0, NULL);
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < NMON; i++)
 			mon_call(g_mon_fn_register, "iiO", g_tool_id, mon_events[i], api.none);
 		mon_call(g_mon_fn_free, "i", g_tool_id, 0, NULL);
 		g_tool_id = -1;
@@ -741,6 +489,31 @@ is_yield311(PyObject *frame)
 	return y;
 }
 
+/* 3.11, exception events: the trace function (PyEval_SetTrace), the only
+ * C-level hook that sees exceptions there.  'exception' is the RAISE
+ * (as sys.settrace sees it: in the frame that raised, then in each frame
+ * it propagates into); the first 'line' event of that frame after it is
+ * the handler taking it (HANDLED); the frame's 'return' ends the wait (it
+ * unwound: the profile hook's return event, which follows at once, takes
+ * the exception as the unwind's value).  Per thread: the frame waiting
+ * and its exception already encoded (no reference is held: nothing of
+ * the program is kept alive, nothing is left to release at the end). */
+#define EXC_KEEP 1024
+static __thread PyObject *t_exc_frame;      /* waits for its handler */
+static __thread PyObject *t_unwound_frame;  /* its return was just seen */
+static __thread uint32_t t_exc_len;
+static __thread uint8_t t_exc_buf[EXC_KEEP];
+
+/* The kept exception into g_vbuf (as capture_value would put it). */
+static void
+exc_restore(void)
+{
+	memcpy(g_vbuf, t_exc_buf, t_exc_len);
+	g_vlen = t_exc_len;
+	g_vcount = 1;
+	g_vflags = PYTAP_F_VALUE_EXC;
+}
+
 static int
 hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 {
@@ -799,6 +572,8 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
 		if (kind == PYTAP_REC_ENTRY && with)
 			capture_args(frame, code, id);
+		else if (with && !arg && frame == t_unwound_frame)
+			exc_restore();          /* the trace hook saw it */
 		else if (with)
 			capture_value(arg, 0);
 		if (!with) {
@@ -810,6 +585,76 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	}
 	emit(kind, flags, id, t,
 	     lasti < 0 || (kind == PYTAP_REC_ENTRY && !flags) ? 0xffffffffu : (uint32_t)lasti);
+	return 0;
+}
+
+static int
+trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
+{
+	PyObject *code, *exc;
+	uint32_t id;
+	uint64_t t;
+	int keep = (g_events & PYTAP_EV_HANDLED) || (g_values && (g_events & PYTAP_EV_RETURN));
+
+	(void)obj;
+	t_unwound_frame = NULL;         /* the profile hook has had it */
+	if (UNLIKELY(!__atomic_load_n(&g_active, __ATOMIC_RELAXED))) {
+		inactive_event();
+		return 0;
+	}
+	if (what == PyTrace_LINE) {
+		if (LIKELY(frame != t_exc_frame))
+			return 0;
+		t_exc_frame = NULL;
+		if (!(g_events & PYTAP_EV_HANDLED))
+			return 0;
+		t = now();
+		code = api.Frame_GetCode(frame);
+		api.DecRef(code);       /* the frame keeps it alive */
+		id = code_id(code) & ID_MASK;
+		if (id) {
+			int saved = g_values;
+			exc_restore();
+			g_values = 1;
+			emit(PYTAP_REC_HANDLED, 0, id, t, (uint32_t)api.Frame_GetLasti(frame));
+			g_values = saved;
+		}
+		return 0;
+	}
+	if (what != PyTrace_EXCEPTION) {
+		if (what == PyTrace_RETURN && frame == t_exc_frame) {
+			t_exc_frame = NULL;
+			t_unwound_frame = frame;
+		}
+		return 0;
+	}
+	if (!(g_events & PYTAP_EV_RAISE) && !keep)
+		return 0;
+	exc = arg ? api.Tuple_GetItem(arg, 1) : NULL;
+	if (!exc) {
+		api.Err_Clear();
+		return 0;
+	}
+	t = now();
+	capture_value(exc, 1);
+	if (keep && g_vlen <= EXC_KEEP) {
+		memcpy(t_exc_buf, g_vbuf, g_vlen);
+		t_exc_len = (uint32_t)g_vlen;
+		t_exc_frame = frame;
+	} else {
+		t_exc_frame = NULL;
+	}
+	if (g_events & PYTAP_EV_RAISE) {
+		code = api.Frame_GetCode(frame);
+		api.DecRef(code);
+		id = code_id(code) & ID_MASK;
+		if (id) {
+			int saved = g_values;
+			g_values = 1;
+			emit(PYTAP_REC_RAISE, 0, id, t, (uint32_t)api.Frame_GetLasti(frame));
+			g_values = saved;
+		}
+	}
 	return 0;
 }
 
@@ -854,6 +699,35 @@ MON_CB(cb_return, PYTAP_REC_RETURN, 0)
 MON_CB(cb_yield, PYTAP_REC_RETURN, PYTAP_F_YIELD)
 MON_CB(cb_unwind, PYTAP_REC_RETURN, PYTAP_F_EXC)
 
+/* 3.12+: RAISE and EXCEPTION_HANDLED (code, offset, exception). */
+static PyObject *
+mon_exc(PyObject *const *args, Py_ssize_t nargs, uint16_t kind)
+{
+	if (UNLIKELY(!__atomic_load_n(&g_active, __ATOMIC_RELAXED))) {
+		inactive_event();
+	} else if (LIKELY(nargs >= 3)) {
+		uint64_t t = now();
+		uint32_t id = code_id(args[0]) & ID_MASK;
+		if (LIKELY(id))
+			emit_exc(kind, id, t, (uint32_t)api.Long_AsLong(args[1]), args[2]);
+	}
+	return api.none;
+}
+
+static PyObject *
+cb_raise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	(void)self;
+	return mon_exc(args, nargs, PYTAP_REC_RAISE);
+}
+
+static PyObject *
+cb_handled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	(void)self;
+	return mon_exc(args, nargs, PYTAP_REC_HANDLED);
+}
+
 static PyObject *
 marker_fn(PyObject *self, PyObject *unused)
 {
@@ -862,13 +736,15 @@ marker_fn(PyObject *self, PyObject *unused)
 	return api.none;
 }
 
-static struct method_def mon_defs[6] = {
+static struct method_def mon_defs[NMON] = {
 	{ "pytap_py_start", (void *)cb_start, METH_FASTCALL, NULL },
 	{ "pytap_py_resume", (void *)cb_resume, METH_FASTCALL, NULL },
 	{ "pytap_py_throw", (void *)cb_throw, METH_FASTCALL, NULL },
 	{ "pytap_py_return", (void *)cb_return, METH_FASTCALL, NULL },
 	{ "pytap_py_yield", (void *)cb_yield, METH_FASTCALL, NULL },
 	{ "pytap_py_unwind", (void *)cb_unwind, METH_FASTCALL, NULL },
+	{ "pytap_raise", (void *)cb_raise, METH_FASTCALL, NULL },
+	{ "pytap_exception_handled", (void *)cb_handled, METH_FASTCALL, NULL },
 };
 static struct method_def marker_def = {
 	"pytap_agent", (void *)marker_fn, METH_NOARGS, NULL
@@ -1065,7 +941,7 @@ monitoring_start(void)
 	for (int i = 0; i < 3; i++)
 		if (old[i])
 			api.DecRef(old[i]);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < NMON; i++)
 		if (!g_mon_cb[i] && !(g_mon_cb[i] = api.CFunction_NewEx(&mon_defs[i], NULL, NULL)))
 			return fail(PYTAP_AGENT_EMONITORING, 2);
 	g_tool_id = -1;
@@ -1089,10 +965,10 @@ monitoring_start(void)
 	if (g_tool_id < 0)
 		return fail(PYTAP_AGENT_ETOOLID, 0);
 	g_installed = 1;    /* from here on remove_hooks() undoes it */
-	for (int i = 0; i < 6; i++) {
-		int want = i < 3 ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
+	for (int i = 0; i < NMON; i++) {
+		uint32_t want = mon_want[i];
 		PyObject *r;
-		if (!(g_events & (uint32_t)want))
+		if (!(g_events & want))
 			continue;
 		r = api.Object_CallFunction(g_mon_fn_register, "iiO", g_tool_id,
 					     mon_events[i], g_mon_cb[i]);
@@ -1132,6 +1008,28 @@ profile_start(void)
 	api.DecRef(r);
 	if (busy)
 		return fail(PYTAP_AGENT_EPROFILE, 0);
+	if ((g_events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED)) ||
+	    (g_values && (g_events & PYTAP_EV_RETURN))) {
+		/* the exception events need the trace function, and an
+		 * unwind's value comes from it: not when there is one (a
+		 * debugger, coverage): refused for the exception events,
+		 * unwinds then go without their exception */
+		int need = (g_events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED)) != 0;
+		d = api.Sys_GetObject("gettrace");
+		if (!d || !api.SetTrace)
+			return fail(PYTAP_AGENT_EHOOK, 7);
+		t = api.Object_Type(d);
+		builtin = t == api.cfunction_type;
+		if (t)
+			api.DecRef(t);
+		if (!builtin || !(r = api.Object_CallObject(d, NULL)))
+			return fail(PYTAP_AGENT_EHOOK, 8);
+		busy = r != api.none;
+		api.DecRef(r);
+		if (busy && need)
+			return fail(PYTAP_AGENT_ETRACE, 0);
+		g_trace311 = !busy;
+	}
 	if (!g_marker && !(g_marker = api.CFunction_NewEx(&marker_def, NULL, NULL)))
 		return fail(PYTAP_AGENT_EHOOK, 5);
 	if (!g_gi_suspended && !(g_gi_suspended = api.Unicode_InternFromString("gi_suspended")))
@@ -1179,7 +1077,7 @@ at_py_exit(void)
 	g_marker = NULL;
 	g_gi_suspended = g_cr_suspended = NULL;
 	g_mon_fn_free = g_mon_fn_register = g_mon_fn_set_events = NULL;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < NMON; i++)
 		g_mon_cb[i] = NULL;
 	g_extra_index = -1;
 	g_atexit_registered = 0;
@@ -1323,7 +1221,7 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 		api.Err_Restore(et, ev, etb);
 		return fail(PYTAP_AGENT_EFREETHREADED, 0);
 	}
-	if ((options & PYTAP_OPT_VALUES) &&
+	if (((options & PYTAP_OPT_VALUES) || (events & (PYTAP_EV_RAISE | PYTAP_EV_HANDLED))) &&
 	    values_resolve(pytap_agent_status.symbol, sizeof pytap_agent_status.symbol) < 0) {
 		api.Err_Restore(et, ev, etb);
 		g_values = 0;

@@ -25,6 +25,8 @@ struct method_def {             /* PyMethodDef: part of the stable ABI */
 #define METH_NOARGS 0x0004
 #define METH_FASTCALL 0x0080
 #define PyTrace_CALL 0
+#define PyTrace_EXCEPTION 1
+#define PyTrace_LINE 2
 #define PyTrace_RETURN 3
 #define PyTrace_C_CALL 4
 #define PyTrace_C_EXCEPTION 5
@@ -34,6 +36,8 @@ struct method_def {             /* PyMethodDef: part of the stable ABI */
 #define MON_PY_RESUME (1 << 1)
 #define MON_PY_RETURN (1 << 2)
 #define MON_PY_YIELD (1 << 3)
+#define MON_RAISE (1 << 10)
+#define MON_EXCEPTION_HANDLED (1 << 11)
 #define MON_PY_UNWIND (1 << 12)
 #define MON_PY_THROW (1 << 13)
 
@@ -65,6 +69,7 @@ struct api {
 	int (*AddPendingCall)(int (*)(void *), void *);
 	int (*AtExit)(void (*)(void));
 	int (*SetProfile)(void *, Py_tracefunc, PyObject *);
+	int (*SetTrace)(void *, Py_tracefunc, PyObject *);
 	PyObject *(*Frame_GetCode)(PyObject *);
 	PyObject *(*Frame_GetGenerator)(PyObject *);
 	PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
@@ -112,12 +117,32 @@ extern uint8_t g_vbuf[];
 extern size_t g_vlen;
 extern uint32_t g_vcount;
 extern uint16_t g_vflags;
-extern uint8_t *g_nparams;
+extern uint32_t *g_nparams;
 extern size_t g_nparams_cap;
 long long_attr(PyObject *code, const char *name);
-unsigned nparams_of(PyObject *code, uint32_t co_flags);
-void nparams_keep(uint32_t id, unsigned n);
+uint32_t nparams_of(PyObject *code, uint32_t co_flags);
+unsigned param_index(unsigned i, uint32_t shape);
+void nparams_keep(uint32_t id, uint32_t shape);
 void capture_args(PyObject *frame, PyObject *code, uint32_t id);
 void capture_value(PyObject *o, int exc);
+
+
+/* codes.c, agent.c: the session's code ids. */
+/* The co_extra value: session << 32 | start << 24 | id.  start (3.11):
+ * START_GEN for generator-like code, or'ed with the code unit of its first
+ * RESUME, where the first run's profile event stands (a resumed generator
+ * stands at a later one). */
+#define ID_MASK 0xffffffu
+#define ID_MAX ID_MASK
+#define START_GEN 0x80u         /* 3.11: a generator, coroutine or async generator */
+#define START_UNIT 0x7fu
+#define START_UNKNOWN 0x7fu     /* the first RESUME is beyond unit 126 */
+extern int g_py311, g_running;
+extern Py_ssize_t g_extra_index;
+extern uint32_t g_session, g_next_id, g_max_codes;
+void code_freed(void *extra);
+/* First sight of CODE in this session: its id (start unit in bits
+ * 24..31) after its CODE record, or 0 (the event is dropped). */
+uint32_t register_code(PyObject *code);
 
 #endif

@@ -148,7 +148,9 @@ enum pytap_agent_error {
 	PYTAP_AGENT_ECODEEXTRA = -13, /* no co_extra index left (the interpreter has 255) */
 	PYTAP_AGENT_ENOTSTARTED = -14,/* stop: not started */
 	PYTAP_AGENT_EFREETHREADED = -15,/* a free-threaded build running without the GIL (3.13t): not supported */
-	PYTAP_AGENT_EVALUES = -16     /* PYTAP_OPT_VALUES: a C-API function it needs is missing (status.symbol) */
+	PYTAP_AGENT_EVALUES = -16,    /* PYTAP_OPT_VALUES: a C-API function it needs is missing (status.symbol) */
+	PYTAP_AGENT_ETRACE = -17      /* 3.11, PYTAP_EV_RAISE/HANDLED: the calling thread already has a
+	                                 trace function (a debugger, coverage): not replaced */
 };
 
 /* Exported by the agent as `pytap_agent_status`: what the last call found. */
@@ -166,7 +168,10 @@ struct pytap_agent_status {
 /* hdr.events: which records pytap wants. */
 #define PYTAP_EV_ENTRY  0x1u  /* PYTAP_REC_ENTRY (calls, generator resumes, throws) */
 #define PYTAP_EV_RETURN 0x2u  /* PYTAP_REC_RETURN (returns, yields, unwinds) */
-#define PYTAP_EV_ALL    0x3u
+#define PYTAP_EV_RAISE  0x4u  /* PYTAP_REC_RAISE (an exception raised in, or propagating
+                                 through, a Python frame) */
+#define PYTAP_EV_HANDLED 0x8u /* PYTAP_REC_HANDLED (an exception caught by a handler) */
+#define PYTAP_EV_ALL    0xfu
 
 /* hdr.options */
 #define PYTAP_OPT_CLOCK_MONOTONIC 0x1u /* always clock_gettime(CLOCK_MONOTONIC), never the TSC */
@@ -243,7 +248,15 @@ enum pytap_rec_kind {
 	PYTAP_REC_CODE = 3,       /* struct pytap_rec_code: describes a code id */
 	PYTAP_REC_CODE_FREE = 4,  /* struct pytap_rec_code_free: the code object of id is gone */
 	PYTAP_REC_LOST = 5,       /* struct pytap_rec_lost: records were dropped just before */
-	PYTAP_REC_VALUE = 6       /* struct pytap_rec_value: values of the event just before */
+	PYTAP_REC_VALUE = 6,      /* struct pytap_rec_value: values of the event just before */
+	PYTAP_REC_RAISE = 7,      /* struct pytap_rec_event + VALUE (the exception): an exception is
+	                             raised in a frame, or propagates into it from a call (3.12+:
+	                             sys.monitoring RAISE; 3.11: the trace function's 'exception'
+	                             event, as sys.settrace sees it); offset: the instruction */
+	PYTAP_REC_HANDLED = 8     /* struct pytap_rec_event + VALUE: a handler (except, finally,
+	                             with) takes the exception (3.12+: EXCEPTION_HANDLED; 3.11: the
+	                             first line event in the frame after a RAISE); offset: the
+	                             handler's instruction */
 };
 
 /* Every record starts so. */
@@ -291,7 +304,9 @@ struct pytap_rec_code {
 	uint16_t module_len;      /* __name__ of the frame's globals at the first event */
 	uint32_t linetable_len;   /* co_linetable bytes */
 	uint16_t nparams;         /* parameters: co_argcount + co_kwonlyargcount
-	                             + 1 for *args + 1 for **kwargs (co_varnames order) */
+	                             + 1 for *args + 1 for **kwargs, in the
+	                             signature's order: positional, *args,
+	                             keyword only, **kwargs) */
 	uint16_t params_len;      /* bytes of the parameter names block */
 	/* char filename[], name[], qualname[], module[]; uint8_t linetable[];
 	 * then the names: nparams times (uint8_t len, len bytes UTF-8) */
@@ -313,9 +328,10 @@ struct pytap_rec_lost {
 /* VALUES (hdr.options & PYTAP_OPT_VALUES): an ENTRY of a fresh call (not
  * a resume) is followed by a VALUE record with its arguments (count =
  * nparams of the CODE record, in that order); a RETURN by one with the
- * returned or yielded value (count 1), or on 3.12+ for an unwind with the
+ * returned or yielded value (count 1), or for an unwind with the
  * exception (flag PYTAP_F_VALUE_EXC; count 1; 3.11's profile hook does not
- * see the exception: count 0).  Both records are written together: a VALUE
+ * see it: the agent installs the trace hook too, which does, unless the
+ * thread has a trace function already: then count 0).  Both records are written together: a VALUE
  * always directly follows its event (a drop takes both).
  *
  * VALUE ENCODING: values one after the other, each a tag byte then:
@@ -324,9 +340,14 @@ struct pytap_rec_lost {
  *   BIGINT     u32 full length, u32 n, n bytes: the decimal text (an int
  *              beyond 64 bits; n < full length: cut)
  *   FLOAT      IEEE double (8 bytes)
- *   STR        u32 full length, u32 n, n bytes UTF-8 (lone surrogates as
- *              with "surrogatepass")
- *   BYTES      u32 full length, u32 n, n bytes
+ *   STR        u8 quote (' or "), u32 length in code points, u32 code
+ *              points sent, u32 n, n bytes: the UTF-8 text str.__repr__
+ *              writes between the quotes for the code points sent (its
+ *              escapes, made with the interpreter's own printable test),
+ *              at most max_string bytes; quote as repr() chooses it (on
+ *              the first 1 MiB code points of a longer str)
+ *   BYTES      u8 quote, u32 full length, u32 n, n raw bytes (quote: as
+ *              bytes.__repr__ chooses it on the whole object)
  *   TUPLE, LIST, SET, FROZENSET   u32 items, u32 n sent, n values
  *   DICT       u32 items, u32 n sent, n (key, value) pairs
  *   OTHER      u64 address, u16 n, n bytes type name ("module.qualname",

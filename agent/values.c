@@ -41,6 +41,10 @@ static struct {
 	Py_ssize_t (*Set_Size)(PyObject *);
 	int (*Set_NextEntry)(PyObject *, Py_ssize_t *, PyObject **, Py_ssize_t *);
 	PyObject *(*Type_GetQualName)(PyObject *);
+	Py_ssize_t (*Unicode_GetLength)(PyObject *);
+	uint32_t (*Unicode_ReadChar)(PyObject *, Py_ssize_t);
+	Py_ssize_t (*Unicode_FindChar)(PyObject *, uint32_t, Py_ssize_t, Py_ssize_t, int);
+	int (*Unicode_IsPrintable)(uint32_t);
 	PyObject *module_name;  /* "__module__", interned */
 } v;
 
@@ -60,6 +64,9 @@ static const struct { const char *name; size_t off; } vsyms[] = {
 	V(Dict_Size, "PyDict_Size"), V(Dict_Next, "PyDict_Next"),
 	V(Set_Size, "PySet_Size"), V(Set_NextEntry, "_PySet_NextEntry"),
 	V(Type_GetQualName, "PyType_GetQualName"),
+	V(Unicode_GetLength, "PyUnicode_GetLength"), V(Unicode_ReadChar, "PyUnicode_ReadChar"),
+	V(Unicode_FindChar, "PyUnicode_FindChar"),
+	V(Unicode_IsPrintable, "_PyUnicode_IsPrintable"),
 #undef V
 };
 
@@ -179,6 +186,105 @@ put_other(struct enc *e, PyObject *o, PyObject *t)
 	if (put8(e, PYTAP_VAL_OTHER) < 0 || put(e, &addr, 8) < 0 || put(e, &n, 2) < 0)
 		return -1;
 	return put(e, name, n);
+}
+
+
+/* Python's quote for a repr: ' unless the text has ' and no ". */
+static uint8_t
+quote_of(int has_single, int has_double)
+{
+	return has_single && !has_double ? '"' : '\'';
+}
+
+/* BYTES: tag, u8 quote, u32 full length, u32 n, n raw bytes (the quote
+ * is chosen on the whole object, as bytes.__repr__ does). */
+static int
+put_bytes(struct enc *e, const char *s, size_t n)
+{
+	size_t m = n > e->lim->max_string ? e->lim->max_string : n;
+	uint8_t q = quote_of(memchr(s, '\'', n) != NULL, memchr(s, '"', n) != NULL);
+
+	if (put8(e, PYTAP_VAL_BYTES) < 0 || put8(e, q) < 0 || put32(e, (uint32_t)n) < 0 ||
+	    put32(e, (uint32_t)m) < 0)
+		return -1;
+	return put(e, s, m);
+}
+
+#define STR_SCAN_MAX (1u << 20)  /* quote choice: the whole str up to this */
+
+/* STR: tag, u8 quote, u32 length (code points), u32 code points sent,
+ * u32 n, n bytes: the escaped body of str.__repr__ for those code points
+ * (UTF-8, quotes not included), at most max_string bytes.  Escapes are
+ * computed here with the interpreter's own printable test, so the text is
+ * exactly repr()'s. */
+static int
+put_str(struct enc *e, PyObject *o)
+{
+	Py_ssize_t len = v.Unicode_GetLength(o), scan, i;
+	char buf[16];
+	size_t start, body = 0, maxb = e->lim->max_string;
+	uint32_t sent = 0;
+	uint8_t q;
+	int hs, hd;
+
+	if (len < 0) {
+		api.Err_Clear();
+		return put8(e, PYTAP_VAL_ERROR);
+	}
+	scan = len > (Py_ssize_t)STR_SCAN_MAX ? (Py_ssize_t)STR_SCAN_MAX : len;
+	hs = v.Unicode_FindChar(o, '\'', 0, scan, 1) >= 0;
+	hd = v.Unicode_FindChar(o, '"', 0, scan, 1) >= 0;
+	api.Err_Clear();
+	q = quote_of(hs, hd);
+	if (put8(e, PYTAP_VAL_STR) < 0 || put8(e, q) < 0 || put32(e, (uint32_t)len) < 0)
+		return -1;
+	start = e->len;         /* sent and n go here, filled at the end */
+	if (put32(e, 0) < 0 || put32(e, 0) < 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		uint32_t c = v.Unicode_ReadChar(o, i);
+		size_t k;
+		if (c == q || c == '\\')
+			buf[0] = '\\', buf[1] = (char)c, k = 2;
+		else if (c == '\t')
+			memcpy(buf, "\\t", 2), k = 2;
+		else if (c == '\n')
+			memcpy(buf, "\\n", 2), k = 2;
+		else if (c == '\r')
+			memcpy(buf, "\\r", 2), k = 2;
+		else if (c < ' ' || c == 0x7f)
+			k = (size_t)snprintf(buf, sizeof buf, "\\x%02x", c);
+		else if (c < 0x7f)
+			buf[0] = (char)c, k = 1;
+		else if (v.Unicode_IsPrintable(c)) {
+			if (c < 0x800)
+				buf[0] = (char)(0xc0 | c >> 6), buf[1] = (char)(0x80 | (c & 0x3f)), k = 2;
+			else if (c < 0x10000)
+				buf[0] = (char)(0xe0 | c >> 12), buf[1] = (char)(0x80 | ((c >> 6) & 0x3f)),
+				buf[2] = (char)(0x80 | (c & 0x3f)), k = 3;
+			else
+				buf[0] = (char)(0xf0 | c >> 18), buf[1] = (char)(0x80 | ((c >> 12) & 0x3f)),
+				buf[2] = (char)(0x80 | ((c >> 6) & 0x3f)), buf[3] = (char)(0x80 | (c & 0x3f)), k = 4;
+		} else if (c <= 0xff)
+			k = (size_t)snprintf(buf, sizeof buf, "\\x%02x", c);
+		else if (c <= 0xffff)
+			k = (size_t)snprintf(buf, sizeof buf, "\\u%04x", c);
+		else
+			k = (size_t)snprintf(buf, sizeof buf, "\\U%08x", c);
+		if (body + k > maxb)
+			break;
+		if (put(e, buf, k) < 0)
+			return -1;
+		body += k;
+		sent++;
+	}
+	api.Err_Clear();
+	memcpy(e->buf + start, &sent, 4);
+	{
+		uint32_t nb = (uint32_t)body;
+		memcpy(e->buf + start + 4, &nb, 4);
+	}
+	return 0;
 }
 
 static int encode(struct enc *e, PyObject *o);
@@ -313,23 +419,8 @@ encode(struct enc *e, PyObject *o)
 			return -1;
 		return put(e, &d, 8);
 	}
-	if (t == v.str_t) {
-		Py_ssize_t n = 0;
-		const char *s = api.Unicode_AsUTF8AndSize(o, &n);
-		if (s)
-			return put_text(e, PYTAP_VAL_STR, s, (size_t)n);
-		/* lone surrogates: UTF-8 with surrogatepass (pytap escapes) */
-		api.Err_Clear();
-		PyObject *b = v.Unicode_AsEncodedString(o, "utf-8", "surrogatepass");
-		char *bs = NULL;
-		if (b && api.Bytes_AsStringAndSize(b, &bs, &n) == 0)
-			rc = put_text(e, PYTAP_VAL_STR, bs, (size_t)n);
-		else
-			api.Err_Clear(), rc = put8(e, PYTAP_VAL_ERROR);
-		if (b)
-			api.DecRef(b);
-		return rc;
-	}
+	if (t == v.str_t)
+		return put_str(e, o);
 	if (t == v.bytes_t) {
 		char *s = NULL;
 		Py_ssize_t n = 0;
@@ -337,7 +428,7 @@ encode(struct enc *e, PyObject *o)
 			api.Err_Clear();
 			return put8(e, PYTAP_VAL_ERROR);
 		}
-		return put_text(e, PYTAP_VAL_BYTES, s, (size_t)n);
+		return put_bytes(e, s, (size_t)n);
 	}
 	uint8_t tag = t == v.tuple_t ? PYTAP_VAL_TUPLE : t == v.list_t ? PYTAP_VAL_LIST :
 		t == v.dict_t ? PYTAP_VAL_DICT : t == v.set_t ? PYTAP_VAL_SET :
@@ -432,40 +523,63 @@ long_attr(PyObject *code, const char *name)
 	return v;
 }
 
-/* How many parameters CODE has (co_varnames order: positional, keyword
- * only, *args, **kwargs). */
-unsigned
+/* How many parameters CODE has, and how co_varnames orders them
+ * (positional, keyword only, *args, **kwargs): packed as nparams |
+ * star << 8 | kwonly << 16, star being the signature position of *args
+ * when keyword-only parameters follow it (0xff: co_varnames order is the
+ * signature's already). */
+uint32_t
 nparams_of(PyObject *code, uint32_t co_flags)
 {
-	long n = long_attr(code, "co_argcount") + long_attr(code, "co_kwonlyargcount");
+	long a = long_attr(code, "co_argcount"), k = long_attr(code, "co_kwonlyargcount");
+	long n = a + k;
+	unsigned star = 0xff;
+
 	n += (co_flags & 0x04) != 0;    /* CO_VARARGS */
 	n += (co_flags & 0x08) != 0;    /* CO_VARKEYWORDS */
-	return n < 0 ? 0 : n > 255 ? 255 : (unsigned)n;
+	n = n < 0 ? 0 : n > 255 ? 255 : n;
+	if ((co_flags & 0x04) && k > 0 && a + k < 255)
+		star = (unsigned)a;
+	else
+		k = 0;
+	return (uint32_t)n | star << 8 | (uint32_t)k << 16;
+}
+
+/* The co_varnames index of the parameter at signature position I
+ * (SHAPE from nparams_of): def f(a, *rest, k) is a, rest, k. */
+unsigned
+param_index(unsigned i, uint32_t shape)
+{
+	unsigned star = (shape >> 8) & 0xff, k = (shape >> 16) & 0xff;
+
+	if (star == 0xff || i < star || i > star + k)
+		return i;
+	return i == star ? star + k : i - 1;
 }
 
 /* Value capture: the parameter count of each id of this session, so that
  * a call needs no attribute lookup (grows with the ids, freed at start). */
-uint8_t *g_nparams;
+uint32_t *g_nparams;
 size_t g_nparams_cap;
 
 void
-nparams_keep(uint32_t id, unsigned n)
+nparams_keep(uint32_t id, uint32_t shape)
 {
 	if (!g_values)
 		return;
 	if (id >= g_nparams_cap) {
 		size_t cap = g_nparams_cap ? g_nparams_cap : 4096;
-		uint8_t *p;
+		uint32_t *p;
 		while (cap <= id)
 			cap *= 2;
-		p = realloc(g_nparams, cap);
+		p = realloc(g_nparams, cap * sizeof *p);
 		if (!p)
 			return;         /* capture_args looks it up then */
-		memset(p + g_nparams_cap, 0xff, cap - g_nparams_cap);
+		memset(p + g_nparams_cap, 0xff, (cap - g_nparams_cap) * sizeof *p);
 		g_nparams = p;
 		g_nparams_cap = cap;
 	}
-	g_nparams[id] = (uint8_t)n;
+	g_nparams[id] = shape;
 }
 
 /* Value capture (PYTAP_OPT_VALUES): encoded here first, then copied into
@@ -481,6 +595,7 @@ void
 capture_args(PyObject *frame, PyObject *code, uint32_t id)
 {
 	PyObject *et, *ev, *etb, *locals, *names;
+	uint32_t shape;
 	unsigned n;
 	int cut = 0;
 
@@ -488,17 +603,19 @@ capture_args(PyObject *frame, PyObject *code, uint32_t id)
 	g_vcount = 0;
 	g_vflags = 0;
 	api.Err_Fetch(&et, &ev, &etb);
-	if (id < g_nparams_cap && g_nparams[id] != 0xff)
-		n = g_nparams[id];
+	if (id < g_nparams_cap && g_nparams[id] != 0xffffffffu)
+		shape = g_nparams[id];
 	else
-		n = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
+		shape = nparams_of(code, (uint32_t)long_attr(code, "co_flags"));
+	n = shape & 0xff;
 	/* 3.12+: PyFrame_GetVar reads the variable in place; 3.11 makes the
 	 * frame's locals dict (as frame.f_locals does) */
 	locals = frame && !api.Frame_GetVar ? api.Frame_GetLocals(frame) : NULL;
 	names = api.Code_GetVarnames(code);
 	api.Err_Clear();
 	for (unsigned i = 0; i < n && !cut; i++) {
-		PyObject *nm = names ? api.Tuple_GetItem(names, (Py_ssize_t)i) : NULL;
+		PyObject *nm = names ? api.Tuple_GetItem(names,
+							 (Py_ssize_t)param_index(i, shape)) : NULL;
 		PyObject *val = !nm || !frame ? NULL :
 			api.Frame_GetVar ? api.Frame_GetVar(frame, nm) :
 			locals ? api.Object_GetItem(locals, nm) : NULL;
@@ -517,6 +634,40 @@ capture_args(PyObject *frame, PyObject *code, uint32_t id)
 	api.Err_Restore(et, ev, etb);
 }
 
+/* 3.11 has no PyException_GetArgs: exc.args, only where that is
+ * BaseException's own descriptor found by BaseException's own (generic)
+ * attribute lookup (no property, no __getattribute__ of the class:
+ * nothing runs); else
+ * NULL. */
+static PyObject *
+exc_args311(PyObject *exc)
+{
+	static PyObject *(*type_lookup)(PyObject *, PyObject *);
+	static PyObject *base_exc, *args_s, *getattribute_s;
+	PyObject *t, *r = NULL;
+
+	if (!type_lookup) {
+		PyObject **be = dlsym(RTLD_DEFAULT, "PyExc_BaseException");
+		type_lookup = (PyObject *(*)(PyObject *, PyObject *))dlsym(RTLD_DEFAULT, "_PyType_Lookup");
+		base_exc = be ? *be : NULL;
+		args_s = api.Unicode_InternFromString("args");
+		getattribute_s = api.Unicode_InternFromString("__getattribute__");
+		if (!type_lookup || !base_exc || !args_s || !getattribute_s) {
+			api.Err_Clear();
+			type_lookup = NULL;
+			return NULL;
+		}
+	}
+	t = api.Object_Type(exc);
+	if (t && type_lookup(t, args_s) == type_lookup(base_exc, args_s) &&
+	    type_lookup(t, getattribute_s) == type_lookup(base_exc, getattribute_s))
+		r = api.Object_GetAttr(exc, args_s);
+	if (t)
+		api.DecRef(t);
+	api.Err_Clear();
+	return r;
+}
+
 /* A returned/yielded value (exc 0) or an exception (exc 1) into g_vbuf. */
 void
 capture_value(PyObject *o, int exc)
@@ -531,7 +682,7 @@ capture_value(PyObject *o, int exc)
 		return;
 	api.Err_Fetch(&et, &ev, &etb);
 	if (exc) {
-		PyObject *args = api.Exception_GetArgs ? api.Exception_GetArgs(o) : NULL;
+		PyObject *args = api.Exception_GetArgs ? api.Exception_GetArgs(o) : exc_args311(o);
 		g_vlen = value_encode_exception(o, args, g_vbuf, sizeof g_vbuf, &g_vlim, &cut);
 		if (args)
 			api.DecRef(args);

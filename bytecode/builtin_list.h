@@ -91,7 +91,8 @@
 	BI(print_pystack,  "print_pystack",  'V', "") \
 	BI(pystacks,       "pystacks",       'S', "") \
 	BI(print_pystacks, "print_pystacks", 'V', "") \
-	BI(pyrepr,         "pyrepr",         'S', "L")
+	BI(pyrepr,         "pyrepr",         'S', "L") \
+	BI(pyglobal,       "pyglobal",       'S', "SS")
 
 /* Implemented by the VM itself, continued. */
 #define BC_BUILTINS_VM2(BI) \

@@ -135,6 +135,10 @@ struct bc_probe {
 	bool agent_only;	/* only the in-process agent can serve it
 				   (python function marks of a Python
 				   without markers) */
+	bool values;		/* a python function mark whose handler
+				   reads $$parms/$$return: the agent serves
+				   it, with PYTAP_OPT_VALUES */
+	bool want_agent;	/* ... reads unwound: the agent serves it */
 	char *pp;		/* the probe point as written/expanded, for
 				   pp() and messages */
 	char *pn;		/* pn(): the probe point as the script names

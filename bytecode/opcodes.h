@@ -108,10 +108,11 @@
 				   (first argument deepest); pushes one \
 				   value unless the built-in is void */ \
 	OP(CTX,     N, 0, 1)	/* push SDT argument $arg(a) (1-based) as a \
-				   long, fetched from the current hit */ \
+				   long, fetched from the current hit; a 0: \
+				   $$unwound (python.function.return) */ \
 	OP(CTXS,    N, 0, 1)	/* push context string a: 0 $$name, \
 				   1 $$provider, 2 $$vars, 3 $$parms, 4 pp(), \
-				   5 pn() */ \
+				   5 pn(), 6 $$return */ \
 	\
 	/* output (formats are parsed at load time) */ \
 	OP(PRINTF,  P, -1, 0)	/* pop x arguments, format a to the output */ \

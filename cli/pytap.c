@@ -790,6 +790,7 @@ int main(int argc, char **argv)
 	ro.ts = &ts;
 	ro.have_target = o.cmd || o.pid;
 	ro.verbose = o.verbose;
+	ro.no_agent = o.agent_mode == AGENT_MODE_OFF;
 	if (resolve_script(a, &user, &lib, &ro, &r, &d)) {
 		if (r.no_probes) {
 			/* not the script's fault: one line, as runtime

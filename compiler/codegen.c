@@ -522,6 +522,8 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 		bp->sdt_nargs = h->pt.nargs;
 		bp->optional = h->pt.optional;
 		bp->agent_only = h->pt.agent_only;
+		bp->values = h->pt.values;
+		bp->want_agent = h->pt.want_agent;
 		bp->pp = strdup(h->pt.pp);
 		bp->pn = h->pt.pn ? strdup(h->pt.pn) : NULL;
 		if (h->pt.loc.src) {

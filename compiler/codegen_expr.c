@@ -545,11 +545,14 @@ static bool gen_expr(struct cg *g, struct expr *e)
 	case E_CONTEXT:
 		if (!strncmp(e->name, "arg", 3))
 			cg_emit(g, OP_CTX, 0, atoi(e->name + 3), 0);
+		else if (!strcmp(e->name, "$unwound"))
+			cg_emit(g, OP_CTX, 0, 0, 0);
 		else
 			cg_emit(g, OP_CTXS, 0,
 			     !strcmp(e->name, "$name") ? 0 :
 			     !strcmp(e->name, "$provider") ? 1 :
-			     !strcmp(e->name, "$vars") ? 2 : 3, 0);
+			     !strcmp(e->name, "$vars") ? 2 :
+			     !strcmp(e->name, "$return") ? 6 : 3, 0);
 		break;
 	case E_BINARY:
 		if (fold_binary(e, &v)) {

@@ -115,6 +115,8 @@ bind_more:
 		c.nlocals = &h->nlocals;
 		c.curfn = NULL;
 		c.curpt = &h->pt;
+		if (!o->listing)
+			res_agent_arity(&h->pt, h->body, o->no_agent);
 		res_fold_defined(&h->pt, h->body);
 		/* context errors are reported after elision */
 		{
@@ -130,6 +132,8 @@ bind_more:
 		if (!o->listing)
 			res_elide_dead_stores(h, d);
 		/* rebind for real now, reporting errors once */
+		h->pt.values = false;
+		h->pt.want_agent = false;
 		h->locals = NULL;
 		h->nlocals = 0;
 		res_bind(&c, h->body);

@@ -27,6 +27,9 @@ struct resolve_opts {
 	   errors, leave what cannot be typed unknown; a bare process mark
 	   without a target resolves with an unknown arity */
 	bool listing;
+	/* --no-agent: breakpoints only ($$return and the exception probes
+	   are compile errors at their use) */
+	bool no_agent;
 };
 
 /* A concrete probe point. */
@@ -41,6 +44,11 @@ struct rpoint {
 	bool agent_only;	/* SDT: only the in-process agent's marks
 				   matched (a Python without markers) */
 	bool optional;
+	bool values;		/* SDT python function mark whose handler
+				   reads $$parms or $$return: the agent
+				   serves it and sends the values */
+	bool want_agent;	/* ... reads unwound: the agent serves it
+				   (no values needed) */
 	char *pp;		/* text for pp() */
 	char *pn;		/* pn(): the alias the user's probe point
 				   matched ("python.function.entry"), NULL =

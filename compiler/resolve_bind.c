@@ -211,10 +211,17 @@ static void bind_array(struct ctx *c, struct expr *e, int nkeys)
 	e->sym = s;
 }
 
+/* PT is the python provider's mark NAME (python.function.*). */
+static bool python_fn_mark(const struct rpoint *pt, const char *name)
+{
+	return pt->kind == BP_SDT && pt->name && !strcmp(pt->name, name) &&
+	       (!pt->provider || !strcmp(pt->provider, "python"));
+}
+
 static void check_context(struct ctx *c, struct expr *e)
 {
 	const char *n = e->name;
-	const struct rpoint *pt = c->curpt;
+	struct rpoint *pt = c->curpt;
 
 	if (!strncmp(n, "arg", 3) && n[3] && strspn(n + 3, "0123456789") ==
 	    strlen(n + 3)) {
@@ -240,6 +247,41 @@ static void check_context(struct ctx *c, struct expr *e)
 					   n, pt->name, pt->nargs,
 					   pt->nargs == 1 ? "" : "s", pt->nargs);
 		}
+		return;
+	}
+	if (!strcmp(n, "$return") || !strcmp(n, "$unwound")) {
+		bool ret = n[1] == 'r';
+
+		e->type = ret ? T_STRING : T_LONG;
+		if (c->curfn || !pt || !python_fn_mark(pt, "function__return")) {
+			diag_error(c->d, &e->loc,
+				   "$%s is only available in python.function.return probe handlers",
+				   n);
+			return;
+		}
+		if (c->o->no_agent) {
+			diag_error(c->d, &e->loc,
+				   ret ? "$$return needs the in-process agent (a breakpoint on the marker sees no return value)"
+				       : "'unwound' needs the in-process agent (a breakpoint on the marker cannot tell a return from an exception)");
+			if (!ret)
+				diag_note(c->d, &pt->loc, "read by this probe");
+			diag_note(c->d, NULL,
+				  "run without --no-agent (or with --agent) to read return values");
+			return;
+		}
+		if (ret)
+			pt->values = true;
+		else
+			pt->want_agent = true;
+		return;
+	}
+	if (!strcmp(n, "$parms") && pt && !c->curfn &&
+	    python_fn_mark(pt, "function__entry")) {
+		e->type = T_STRING;
+		/* breakpoints read the frame (--no-agent), the agent sends
+		   them */
+		if (!c->o->no_agent)
+			pt->values = true;
 		return;
 	}
 	if (!strcmp(n, "$name") || !strcmp(n, "$provider") ||

@@ -55,7 +55,9 @@ static void fold_expr(struct walker *w, struct expr **slot,
 				v = k >= 1 && (pt->nargs < 0 || k <= pt->nargs);
 			} else {
 				v = !strcmp(n, "$name") || !strcmp(n, "$provider") ||
-				    !strcmp(n, "$vars") || !strcmp(n, "$parms");
+				    !strcmp(n, "$vars") || !strcmp(n, "$parms") ||
+				    (!strcmp(n, "$return") && pt->name &&
+				     !strcmp(pt->name, "function__return"));
 			}
 		}
 		e->kind = E_NUM;
@@ -89,6 +91,43 @@ static void fold_if(struct walker *w, struct stmt **slot)
 			s->then = s->els = NULL;
 		}
 	}
+}
+
+struct values_scan {
+	struct walker w;
+	bool found;
+};
+
+static enum walk_next scan_values(struct walker *w, struct expr **slot,
+				  enum walk_role role)
+{
+	const struct expr *e = *slot;
+
+	(void)role;
+	if (e->kind == E_CONTEXT && e->name &&
+	    (!strcmp(e->name, "$parms") || !strcmp(e->name, "$return"))) {
+		((struct values_scan *)w)->found = true;
+		return WALK_STOP;
+	}
+	return WALK_CONTINUE;
+}
+
+/* 3.11's function markers have 3 arguments, no module: a handler that
+ * reads $$parms or $$return is served by the in-process agent, which
+ * gives $arg4 (the module) too. */
+void res_agent_arity(struct rpoint *pt, struct stmt *s, bool no_agent)
+{
+	struct values_scan v = { { scan_values, NULL, NULL, NULL, NULL,
+				   false }, false };
+
+	if (no_agent || pt->kind != BP_SDT || pt->nargs != 3 || !pt->name ||
+	    (pt->provider && strcmp(pt->provider, "python")) ||
+	    (strcmp(pt->name, "function__entry") &&
+	     strcmp(pt->name, "function__return")))
+		return;
+	walk_stmt(&v.w, &s);
+	if (v.found)
+		pt->nargs = 4;
 }
 
 void res_fold_defined(const struct rpoint *pt, struct stmt *s)

@@ -52,7 +52,7 @@ struct ctx {
 	struct symbol **locals;		/* list head being built */
 	int *nlocals;
 	struct function *curfn;
-	const struct rpoint *curpt;
+	struct rpoint *curpt;
 	bool changed;			/* type inference progress */
 	int loop_depth;
 	struct expr *cond;		/* if (...) of the point being expanded */
@@ -125,6 +125,7 @@ void res_bind(struct ctx *c, struct stmt *s);
 
 /* resolve_check.c */
 void res_fold_defined(const struct rpoint *pt, struct stmt *s);
+void res_agent_arity(struct rpoint *pt, struct stmt *s, bool no_agent);
 void res_elide_dead_stores(struct rhandler *h, struct diag *d);
 void res_fe_checks(struct ctx *c);
 void res_print_check(struct ctx *c, struct stmt *s);

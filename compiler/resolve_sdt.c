@@ -421,6 +421,15 @@ int res_base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			pt.nargs = nargs;
 			pt.agent_only = sp->argstr &&
 				strcmp(sp->argstr, TARGET_AGENT_ARGSTR) == 0;
+			if (pt.agent_only && c->o->no_agent &&
+			    strncmp(sp->name, "exception__", 11) == 0) {
+				diag_error(c->d, &up->loc,
+					   "the exception probes need the in-process agent (CPython has no exception markers)");
+				diag_note(c->d, NULL,
+					  "run without --no-agent (or with --agent)");
+				free(exe);
+				return -1;
+			}
 			pt.optional = up->optional;
 			pt.loc = up->loc;
 			sb_puts(&sb, "process(");

@@ -220,49 +220,55 @@ static void read_py_version(struct target_obj *o)
 }
 
 /*
- * The python function marks of a CPython 3.11-3.13 interpreter core (a
- * static python3.X or libpython3.X.so, the object that defines
- * _PyEval_EvalFrameDefault) that has none of its own: the in-process
- * agent provides them (session/agent_src.c).  They are notes with pc 0
- * and argstr "agent", four arguments as the newest markers have:
- * filename, funcname, lineno, module.
+ * The marks the in-process agent provides (session/agent_src.c) in a
+ * CPython 3.11-3.13 interpreter core (a static python3.X or
+ * libpython3.X.so, the object that defines _PyEval_EvalFrameDefault):
+ * exception__raise and exception__handled always (no CPython has such
+ * markers), the function marks where it has none of its own.  They are
+ * notes with pc 0 and argstr "agent"; the function marks have four
+ * arguments as the newest markers do (filename, funcname, lineno,
+ * module), the exception marks two more (exctype, excmsg).
  */
 static void add_agent_marks(struct target_obj *o)
 {
-	static const char *const marks[] = { "function__entry",
+	static const char *const marks[] = { "exception__raise",
+					      "exception__handled",
+					      "function__entry",
 					      "function__return" };
 	const char *names[1] = { "_PyEval_EvalFrameDefault" };
 	uint64_t v[1] = { 0 };
 	struct sdt_probe *np;
-	size_t n = o->sdt.nprobes;
+	size_t n = o->sdt.nprobes, nm = 4;
 
 	if (o->py_major != 3 || o->py_minor < 11 || o->py_minor > 13)
 		return;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(o->sdt.probes[i].name, marks[0]) == 0 ||
-		    strcmp(o->sdt.probes[i].name, marks[1]) == 0)
-			return;		/* real markers: breakpoints or agent */
+		if (strcmp(o->sdt.probes[i].name, marks[2]) == 0 ||
+		    strcmp(o->sdt.probes[i].name, marks[3]) == 0)
+			nm = 2;	/* real function markers: breakpoints or agent */
 	if (sdt_file_symbols(o->path, names, v, 1) < 0 || v[0] == 0)
 		return;
-	np = realloc(o->sdt.probes, (n + 2) * sizeof(*np));
+	np = realloc(o->sdt.probes, (n + nm) * sizeof(*np));
 	if (np == NULL)
 		return;
 	o->sdt.probes = np;
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < nm; k++) {
 		struct sdt_probe *p = &np[n + k];
+		/* the exception marks add exctype, excmsg */
+		int na = k < 2 ? 6 : 4;
 
 		memset(p, 0, sizeof(*p));
 		p->provider = strdup("python");
 		p->name = strdup(marks[k]);
 		p->argstr = strdup(TARGET_AGENT_ARGSTR);
-		p->nargs = 4;
-		for (int a = 0; a < 4; a++) {
+		p->nargs = na;
+		for (int a = 0; a < na; a++) {
 			p->args[a].size = 8;
 			p->args[a].is_signed = a == 2;
 			p->args[a].kind = SDT_OP_CONST;
 		}
 	}
-	o->sdt.nprobes = n + 2;
+	o->sdt.nprobes = n + nm;
 }
 
 struct target_obj *target_get(struct target_set *ts, const char *path,

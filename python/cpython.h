@@ -80,6 +80,7 @@ enum py_sym {
 	PYS_NONE,		/* _Py_NoneStruct */
 	PYS_TRUE,		/* _Py_TrueStruct */
 	PYS_FALSE,		/* _Py_FalseStruct */
+	PYS_ELLIPSIS,		/* _Py_EllipsisObject */
 	PYS__COUNT
 };
 
@@ -181,6 +182,27 @@ int py_threads(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
  */
 int py_repr(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	    uint64_t addr, struct strbuf *out, size_t max);
+
+/*
+ * The address of global NAME of module MODULE of the main interpreter:
+ * sys.modules[MODULE].__dict__[NAME], read from memory (exact dicts and
+ * str keys only, no code runs).  Returns 0 and sets *ADDR, or -1 with
+ * c->err set (no such module or global, or unreadable).  (frames.c)
+ */
+int py_global(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
+	      const char *module, const char *name, uint64_t *addr);
+
+/*
+ * $$parms of the function running in thread TID (stopped at its
+ * function__entry marker): "a=1 b='x'", the parameters in the signature's
+ * order (positional, *args, keyword only, **kwargs), each value as
+ * py_repr() writes it, read from the frame's local slots (a parameter
+ * captured by a closure: its cell's content; an unbound slot: ?).  At
+ * most MAX bytes appended to OUT, cut with "...".  Returns 0, or -1 with
+ * c->err set.  (frames.c)
+ */
+int py_frame_args(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
+		  pid_t tid, struct strbuf *out, size_t max);
 
 /*
  * The location-table decoder (linetable.c): the line of the instruction

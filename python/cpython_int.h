@@ -64,6 +64,9 @@ struct py_layout {
 	int co_filename, co_name, co_qualname;
 	int co_linetable;	/* bytes, 3.11 location table format */
 	int co_code_adaptive;	/* the bytecode, inline */
+	int co_flags, co_argcount, co_kwonlyargcount;	/* int */
+	int co_localsplusnames;	/* tuple of str */
+	int co_localspluskinds;	/* bytes: CO_FAST_* per slot */
 
 	/* objects */
 	int ob_type;

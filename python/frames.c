@@ -800,6 +800,197 @@ out:
 	memcpy(c->err, err, sizeof(err));	/* names are best effort */
 }
 
+int py_global(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
+	      const char *module, const char *name, uint64_t *addr)
+{
+	const struct py_layout *L = pp->L;
+	unsigned char rt[1024], ob[16];
+	uint64_t interp, next, modules = 0, mod = 0, mdict = 0, v = 0;
+	int ni = 0;
+
+	if (py_begin(c, pp, m) < 0)
+		return -1;
+	if ((size_t)L->rt_size > sizeof(rt) || read_runtime(c, rt) < 0)
+		return -1;
+	/* the main interpreter is the last of the list */
+	interp = py_u64(rt, L->rt_interp_head);
+	while (interp && ni++ < PY_MAX_INTERPS) {
+		if (py_read1(c, interp + (uint64_t)L->is_next, &next, 8) < 0)
+			return -1;
+		if (next == 0)
+			break;
+		interp = next;
+	}
+	if (interp == 0) {
+		CERR(c, "the interpreter of process %d is not initialized",
+		     (int)pp->pid);
+		return -1;
+	}
+	if (py_read1(c, interp + (uint64_t)L->is_modules, &modules, 8) < 0)
+		return -1;
+	if (modules == 0) {
+		CERR(c, "process %d has no sys.modules yet", (int)pp->pid);
+		return -1;
+	}
+	if (py_dict_get_str(c, modules, module, &mod) < 0)
+		return -1;
+	if (mod == 0) {
+		CERR(c, "no module '%s' in sys.modules of process %d", module,
+		     (int)pp->pid);
+		return -1;
+	}
+	if (py_read1(c, mod, ob, sizeof(ob)) < 0)
+		return -1;
+	if (pp->sym[PYS_MODULE_TYPE] &&
+	    py_u64(ob, L->ob_type) != pp->sym[PYS_MODULE_TYPE]) {
+		CERR(c, "sys.modules['%s'] of process %d is not a module object",
+		     module, (int)pp->pid);
+		return -1;
+	}
+	if (py_read1(c, mod + (uint64_t)L->module_dict, &mdict, 8) < 0 ||
+	    py_dict_get_str(c, mdict, name, &v) < 0)
+		return -1;
+	if (v == 0) {
+		CERR(c, "module '%s' of process %d has no global '%s'", module,
+		     (int)pp->pid, name);
+		return -1;
+	}
+	*addr = v;
+	return 0;
+}
+
+#define CO_FAST_CELL 0x40
+#define CO_VARARGS 0x04
+#define CO_VARKEYWORDS 0x08
+#define ARGS_MAX 255
+
+int py_frame_args(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
+		  pid_t tid, struct strbuf *out, size_t max)
+{
+	const struct py_layout *L = pp->L;
+	unsigned char rt[1024], ts[1024], fb[128], co[256], kinds[ARGS_MAX];
+	uint64_t tsa = 0, cur = 0, code, names[ARGS_MAX], vals[ARGS_MAX];
+	uint64_t *list = NULL, main_interp;
+	unsigned char *bytes = NULL;
+	struct strbuf nm = STRBUF_INIT;
+	size_t base = out->len;
+	long n, i;
+	int argc, kwonly, flags, np, star = -1;
+
+	if (py_begin(c, pp, m) < 0)
+		return -1;
+	if ((size_t)L->rt_size > sizeof(rt) || (size_t)L->ts_size > sizeof(ts) ||
+	    (size_t)L->fr_size > sizeof(fb) || (size_t)L->co_size > sizeof(co) ||
+	    read_runtime(c, rt) < 0)
+		return -1;
+	/* the thread state: 3.11's GIL holder (the hit thread), else the
+	   list */
+	if (L->rt_tstate_current >= 0)
+		tsa = py_u64(rt, L->rt_tstate_current);
+	if (!(tsa && py_read1(c, tsa, ts, (size_t)L->ts_size) == 0 &&
+	      (pid_t)py_u64(ts, L->ts_native_id) == tid)) {
+		tsa = 0;
+		n = all_tstates(c, rt, &list, &bytes, &main_interp);
+		for (i = 0; i < n; i++)
+			if ((pid_t)py_u64(bytes + (size_t)i * (size_t)L->ts_size,
+					  L->ts_native_id) == tid) {
+				tsa = list[i];
+				memcpy(ts, bytes + (size_t)i * (size_t)L->ts_size,
+				       (size_t)L->ts_size);
+				break;
+			}
+		free(list);
+		free(bytes);
+		if (tsa == 0) {
+			CERR(c, "thread %d of process %d has no Python thread state",
+			     (int)tid, (int)pp->pid);
+			return -1;
+		}
+	}
+	if (L->ts_cframe >= 0) {
+		uint64_t cf = py_u64(ts, L->ts_cframe);
+
+		if (cf == 0 || py_read1(c, cf + (uint64_t)L->cf_current_frame,
+					&cur, 8) < 0)
+			cur = 0;
+	} else {
+		cur = py_u64(ts, L->ts_current_frame);
+	}
+	if (cur == 0 || py_read1(c, cur, fb, (size_t)L->fr_size) < 0) {
+		CERR(c, "thread %d of process %d runs no Python function",
+		     (int)tid, (int)pp->pid);
+		return -1;
+	}
+	code = py_u64(fb, L->fr_code);
+	if (py_read1(c, code, co, (size_t)L->co_size) < 0) {
+		CERR(c, "cannot read the code object of the current frame");
+		return -1;
+	}
+	argc = (int)py_u32(co, L->co_argcount);
+	kwonly = (int)py_u32(co, L->co_kwonlyargcount);
+	flags = (int)py_u32(co, L->co_flags);
+	if (argc < 0 || kwonly < 0 || argc + kwonly > ARGS_MAX - 2) {
+		CERR(c, "the current frame's code object is not readable");
+		return -1;
+	}
+	np = argc + kwonly + !!(flags & CO_VARARGS) + !!(flags & CO_VARKEYWORDS);
+	if ((flags & CO_VARARGS) && kwonly)
+		star = argc;	/* co_varnames: a, k, rest; signature: a, rest, k */
+	if (np == 0)
+		return 0;
+	{
+		struct py_iov v[3] = {
+			{ py_u64(co, L->co_localsplusnames) + (uint64_t)L->tuple_items,
+			  names, (size_t)np * 8, false },
+			{ py_u64(co, L->co_localspluskinds) + (uint64_t)L->bytes_data,
+			  kinds, (size_t)np, false },
+			{ cur + (uint64_t)L->fr_size, vals, (size_t)np * 8, false },
+		};
+
+		py_readv(c, v, 3);
+		if (!v[0].ok || !v[1].ok || !v[2].ok) {
+			CERR(c, "cannot read the arguments of the current frame");
+			return -1;
+		}
+	}
+	for (i = 0; i < np; i++) {
+		int k = (int)i;
+		uint64_t val;
+
+		if (star >= 0 && k >= star && k <= star + kwonly)
+			k = k == star ? star + kwonly : k - 1;
+		val = vals[k];
+		if (out->len - base + 8 > max) {
+			sb_append(out, "...", 3);
+			break;
+		}
+		if (i)
+			sb_puts(out, " ");
+		sb_reset(&nm);
+		if (py_str_text(c, names[k], NULL, 0, &nm, 256) < 0)
+			sb_puts(&nm, "?");
+		sb_printf(out, "%s=", sb_str(&nm));
+		/* a parameter a closure captured: the cell's content */
+		if (val && (kinds[k] & CO_FAST_CELL) &&
+		    py_read1(c, val + 16, &val, 8) < 0)
+			val = 0;
+		if (val == 0 || out->len - base >= max ||
+		    py_repr(c, pp, m, val, out, max - (out->len - base)) < 0)
+			sb_puts(out, "?");
+	}
+	sb_free(&nm);
+	if (out->len - base > max) {
+		size_t keep = max > 3 ? max - 3 : 0;
+		const char *s = sb_str(out) + base;
+
+		while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+			keep--;
+		sb_truncate(out, base + keep);
+		sb_append(out, "...", max > 3 ? 3 : max);
+	}
+	return 0;
+}
+
 int py_threads(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 	       const struct py_thread **out, size_t *nout)
 {

@@ -406,6 +406,46 @@ void bi_pyrepr(struct vm *vm, const union vm_val *args, union vm_val *ret)
 	ret->s = vm_str_new(vm, sb_str(&py->sb), py->sb.len);
 }
 
+void bi_pyglobal(struct vm *vm, const union vm_val *args, union vm_val *ret)
+{
+	struct vm_py *py = state(vm);
+	struct py_proc *pp;
+	pid_t pid = which_pid(vm, "pyglobal");
+	uint64_t addr = 0;
+
+	ret->s = &vm_empty_str;
+	if (pid <= 0)
+		return;
+	pp = proc(vm, pid, "pyglobal");
+	if (pp == NULL)
+		return;
+	sb_reset(&py->sb);
+	if (py_global(&py->ctx, pp, &py->mem, args[0].s->data, args[1].s->data,
+		      &addr) < 0 ||
+	    py_repr(&py->ctx, pp, &py->mem, addr, &py->sb, vm->maxlen) < 0) {
+		vm_raise(vm, "pyglobal: %s", py->ctx.err);
+		return;
+	}
+	ret->s = vm_str_new(vm, sb_str(&py->sb), py->sb.len);
+}
+
+long py_vm_frame_args(struct vm *vm, pid_t pid, pid_t tid, char *out,
+		      size_t cap)
+{
+	struct vm_py *py = state(vm);
+	struct py_proc *pp = proc(vm, pid, "$$parms");
+
+	if (pp == NULL)
+		return 0;
+	sb_reset(&py->sb);
+	if (py_frame_args(&py->ctx, pp, &py->mem, tid, &py->sb, cap) < 0) {
+		vm_raise(vm, "$$parms: %s", py->ctx.err);
+		return 0;
+	}
+	memcpy(out, sb_str(&py->sb), py->sb.len);
+	return (long)py->sb.len;
+}
+
 static const vm_builtin_fn py_builtins[BI__COUNT] = {
 #define PY_BI_ENTRY(id, name, ret, args) [BI_##id] = bi_##id,
 	BC_BUILTINS_PY(PY_BI_ENTRY)

@@ -9,4 +9,11 @@
 
 extern const struct vm_ext py_vm_ext;
 
+/* $$parms of a python function__entry breakpoint hit: the arguments of
+ * the function running in thread TID of PID, read from its frame (see
+ * py_frame_args), at most CAP bytes into OUT; returns the length (0
+ * after raising an error in VM). */
+long py_vm_frame_args(struct vm *vm, pid_t pid, pid_t tid, char *out,
+		      size_t cap);
+
 #endif

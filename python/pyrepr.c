@@ -456,38 +456,32 @@ out:
 	return rc;
 }
 
-/* "<TYPE object at 0xADDR>" with the type's tp_name. */
+static int type_names(struct rctx *r, uint64_t addr, struct strbuf *mod,
+		      struct strbuf *name);
+
+/* "<TYPE object at 0xADDR>" as object.__repr__ writes it: TYPE is
+ * module.qualname (the qualname alone for builtins). */
 static int repr_other(struct rctx *r, uint64_t addr, uint64_t type)
 {
-	const struct py_layout *L = r->c->L;
-	uint64_t name;
-	char buf[128];
+	struct strbuf mod = STRBUF_INIT, name = STRBUF_INIT;
+	int rc = type_names(r, type, &mod, &name);
 	size_t i;
 
-	if (py_read1(r->c, type + (uint64_t)L->tp_name, &name, 8) < 0)
-		return invalid(r, addr, "Python");
-	/* the name up to its NUL: to the end of its page first, then on */
-	{
-		size_t first = 4096 - (size_t)(name & 4095), got;
-
-		if (first > sizeof(buf) - 1)
-			first = sizeof(buf) - 1;
-		if (py_read1(r->c, name, buf, first) < 0)
-			return invalid(r, addr, "Python");
-		got = first;
-		if (memchr(buf, 0, got) == NULL && got < sizeof(buf) - 1 &&
-		    py_read1(r->c, name + got, buf + got,
-			     sizeof(buf) - 1 - got) == 0)
-			got = sizeof(buf) - 1;
-		buf[got] = 0;
+	for (i = 0; rc == 0 && i < name.len; i++)
+		if ((unsigned char)name.buf[i] < 0x20 || name.buf[i] == 0x7f)
+			rc = -1;
+	if (rc == 0 && name.len) {
+		sb_puts(r->out, "<");
+		if (mod.len && strcmp(sb_str(&mod), "builtins") != 0)
+			sb_printf(r->out, "%s.", sb_str(&mod));
+		sb_printf(r->out, "%s object at 0x%" PRIx64 ">", sb_str(&name),
+			  addr);
+	} else {
+		rc = invalid(r, addr, "Python");
 	}
-	for (i = 0; buf[i]; i++)
-		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-			return invalid(r, addr, "Python");
-	if (i == 0)
-		return invalid(r, addr, "Python");
-	sb_printf(r->out, "<%s object at 0x%" PRIx64 ">", buf, addr);
-	return 0;
+	sb_free(&mod);
+	sb_free(&name);
+	return rc;
 }
 
 /* ---- set, bytearray, range, type, function, module ---------------------- */
@@ -594,18 +588,21 @@ static int str_of(struct rctx *r, uint64_t addr, struct strbuf *sb)
 	return addr ? py_str_text(r->c, addr, NULL, 0, sb, 1024) : -1;
 }
 
-/* <class 'module.qualname'>, or <class 'qualname'> for builtins */
-static int repr_type(struct rctx *r, uint64_t addr)
+/* The module and qualname of the type at ADDR, as type.__module__ and
+ * type.__qualname__ give them: a heap type's __qualname__ and its dict's
+ * __module__; a static type's tp_name split at its last dot (no dot:
+ * builtins).  0, or -1. */
+static int type_names(struct rctx *r, uint64_t addr, struct strbuf *mod,
+		      struct strbuf *name)
 {
 	const struct py_layout *L = r->c->L;
-	struct strbuf mod = STRBUF_INIT, name = STRBUF_INIT;
 	unsigned char h[256];
 	unsigned long flags;
 	int rc = 0;
 
 	if ((size_t)L->tp_flags + 8 > sizeof(h) ||
 	    py_read1(r->c, addr, h, (size_t)L->tp_flags + 8) < 0)
-		return invalid(r, addr, "type");
+		return -1;
 	flags = (unsigned long)py_u64(h, L->tp_flags);
 
 	if (flags & TPFLAG_HEAPTYPE) {
@@ -613,12 +610,12 @@ static int repr_type(struct rctx *r, uint64_t addr)
 
 		if (L->tp_flags != 168 ||
 		    py_read1(r->c, addr + (uint64_t)L->ht_cached_keys - 8,
-			     &qual, 8) < 0 || str_of(r, qual, &name) < 0 ||
+			     &qual, 8) < 0 || str_of(r, qual, name) < 0 ||
 		    py_read1(r->c, addr + TYPE_DICT, &dict, 8) < 0 ||
 		    py_dict_get_str(r->c, dict, "__module__", &m) < 0)
 			rc = -1;
-		else if (m && str_of(r, m, &mod) < 0)
-			sb_reset(&mod);	/* __module__ not a str */
+		else if (m && str_of(r, m, mod) < 0)
+			sb_reset(mod);	/* __module__ not a str */
 	} else {
 		uint64_t tp = py_u64(h, L->tp_name);
 		char buf[256];
@@ -633,13 +630,22 @@ static int repr_type(struct rctx *r, uint64_t addr)
 			buf[sizeof(buf) - 1] = 0;
 			dot = strrchr(buf, '.');
 			if (dot) {
-				sb_append(&mod, buf, (size_t)(dot - buf));
-				sb_puts(&name, dot + 1);
+				sb_append(mod, buf, (size_t)(dot - buf));
+				sb_puts(name, dot + 1);
 			} else {
-				sb_puts(&name, buf);
+				sb_puts(name, buf);
 			}
 		}
 	}
+	return rc;
+}
+
+/* <class 'module.qualname'>, or <class 'qualname'> for builtins */
+static int repr_type(struct rctx *r, uint64_t addr)
+{
+	struct strbuf mod = STRBUF_INIT, name = STRBUF_INIT;
+	int rc = type_names(r, addr, &mod, &name);
+
 	if (rc == 0) {
 		sb_puts(r->out, "<class '");
 		if (mod.len && strcmp(sb_str(&mod), "builtins") != 0)
@@ -726,6 +732,10 @@ static int repr_obj(struct rctx *r, uint64_t addr, const unsigned char *h,
 		return 0;
 	if (addr != 0 && addr == pp->sym[PYS_NONE]) {
 		sb_puts(r->out, "None");
+		return 0;
+	}
+	if (addr != 0 && addr == pp->sym[PYS_ELLIPSIS]) {
+		sb_puts(r->out, "Ellipsis");
 		return 0;
 	}
 	if (addr != 0 && (addr == pp->sym[PYS_TRUE] ||

@@ -43,7 +43,8 @@
 	.ts_prev = 0, .ts_next = 8, .ts_interp = 16, .chunk_data = 24, \
 	.fr_size = 72, .fr_instr = 56, \
 	.co_filename = 112, .co_name = 120, .co_qualname = 128, \
-	.co_linetable = 136, \
+	.co_linetable = 136, .co_flags = 48, .co_localsplusnames = 96, \
+	.co_localspluskinds = 104, \
 	.ob_type = 8, .ob_size = 16, .tp_name = 24, .tp_flags = 168, \
 	.tpflag_managed_dict = 1ul << 4, .tp_basicsize = 32, \
 	.obj_managed_dict = -24, \
@@ -71,6 +72,7 @@ static const struct py_layout py311 = {
 	.cf_current_frame = 8, .fr_code = 32, .fr_previous = 48,
 	.fr_owner = 69, .fr_owner_cstack = -1,
 	.co_size = 184, .co_firstlineno = 72, .co_code_adaptive = 184,
+	.co_argcount = 56, .co_kwonlyargcount = 64,
 	.ht_cached_keys = 872, .obj_managed_values = -32,
 	.str_ascii_data = 48, .str_compact_data = 72,
 	.str_data_ptr = 72, .long_tagged = false,
@@ -91,6 +93,7 @@ static const struct py_layout py312 = {
 	.cf_current_frame = 0, .fr_code = 0, .fr_previous = 8,
 	.fr_owner = 70, .fr_owner_cstack = 3,
 	.co_size = 192, .co_firstlineno = 68, .co_code_adaptive = 192,
+	.co_argcount = 52, .co_kwonlyargcount = 60,
 	.ht_cached_keys = 880, .obj_managed_values = 0,
 	.str_ascii_data = 40, .str_compact_data = 56,
 	.str_data_ptr = 56, .long_tagged = true,
@@ -113,6 +116,7 @@ static const struct py_layout py313 = {
 	.cf_current_frame = 0, .fr_code = 0, .fr_previous = 8,
 	.fr_owner = 70, .fr_owner_cstack = 3,
 	.co_size = 200, .co_firstlineno = 68, .co_code_adaptive = 200,
+	.co_argcount = 52, .co_kwonlyargcount = 60,
 	.ht_cached_keys = 880, .obj_managed_values = 0,
 	.obj_inline_values = true, .dict_values_header = true,
 	.str_ascii_data = 40, .str_compact_data = 56,
@@ -147,6 +151,7 @@ static const char *const sym_names[PYS__COUNT] = {
 	[PYS_NONE] = "_Py_NoneStruct",
 	[PYS_TRUE] = "_Py_TrueStruct",
 	[PYS_FALSE] = "_Py_FalseStruct",
+	[PYS_ELLIPSIS] = "_Py_EllipsisObject",
 };
 
 /* One file mapped into the process: its lowest mapping. */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cpython.h"
+#include "pyvalue.h"
 #include "ring.h"
 #include "session_int.h"
 
@@ -97,7 +98,7 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		return false;
 	for (size_t i = 0; i < p->nprobes; i++) {
 		const struct bc_probe *bp = &p->probes[i];
-		bool entry, ret;
+		bool entry, ret, raise, handled;
 
 		if (bp->kind != BP_SDT || bp->sdt_pid)
 			continue;
@@ -105,19 +106,40 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 			continue;
 		entry = mark_is(bp->sdt_name, "function__entry");
 		ret = mark_is(bp->sdt_name, "function__return");
+		raise = mark_is(bp->sdt_name, "exception__raise");
+		handled = mark_is(bp->sdt_name, "exception__handled");
+		if (raise || handled) {		/* the agent's alone */
+			s->agent_probe[i] = raise ? PYTAP_REC_RAISE
+						  : PYTAP_REC_HANDLED;
+			s->agent = true;
+			s->agent_events |= raise ? PYTAP_EV_RAISE
+						 : PYTAP_EV_HANDLED;
+			continue;
+		}
 		if (!entry && !ret)
 			continue;
 		/* by default breakpoints serve a Python with markers (every
 		   probe then sees a stopped thread: pystack(), registers);
 		   the agent one without (3.12, 3.13), or all with --agent */
-		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only)
+		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only &&
+		    !bp->values && !bp->want_agent)
 			continue;
+		/* values only when a handler reads them: no cost otherwise */
+		if (bp->values)
+			s->agent_options |= PYTAP_OPT_VALUES;
 		s->agent_probe[i] = entry ? PYTAP_REC_ENTRY : PYTAP_REC_RETURN;
 		s->agent = true;
 		s->agent_events |= entry ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
 	}
 	if (!s->agent)
 		return false;
+	if (s->agent_options & PYTAP_OPT_VALUES) {
+		/* a str, bytes or big int's text: MAXSTRINGLEN bytes */
+		int64_t m = p->maxstringlen > 0xffff ? 0xffff : p->maxstringlen;
+
+		if (m > 0)
+			s->agent_options |= (uint32_t)m << 16;
+	}
 	s->agent_path = agent_lib_path();
 	to->safepoint_sym = SAFEPOINT_SYM;
 	to->safepoint = agent_safepoint;
@@ -203,6 +225,7 @@ static const char *agent_error(int rc)
 	case PYTAP_AGENT_EHOOK: return "installing the hook raised an exception (an audit hook refused it?)";
 	case PYTAP_AGENT_ECODEEXTRA: return "no code-object extra slot left";
 	case PYTAP_AGENT_EFREETHREADED: return "a free-threaded CPython is not supported";
+	case PYTAP_AGENT_ETRACE: return "it has a trace function already (a debugger or coverage?): on CPython 3.11 the exception probes need the trace hook, and pytap does not replace it";
 	default: return "unknown error";
 	}
 }
@@ -324,7 +347,7 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 	a[0] = RING_DATA_SIZE;
 	a[1] = (uint64_t)getpid();
 	a[2] = s->agent_events;
-	a[3] = 0;
+	a[3] = s->agent_options;
 	a[4] = 0;
 	if (call(s, tid, fn, a, 5, NULL, &ret, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
@@ -364,6 +387,7 @@ static void code_free(struct agent_code *c)
 	for (int i = 0; i < 4; i++)
 		free(c->str[i]);
 	free(c->linetable);
+	free(c->params);
 	free(c);
 }
 
@@ -377,7 +401,7 @@ static void add_code(struct agent_ring *r, const struct pytap_rec_code *rc)
 
 	for (int i = 0; i < 4; i++)
 		need += lens[i];
-	need += rc->linetable_len;
+	need += rc->linetable_len + rc->params_len;
 	if (need > rc->h.size || rc->code == 0)
 		return;
 	if (rc->code >= r->ncodes) {
@@ -414,6 +438,15 @@ static void add_code(struct agent_ring *r, const struct pytap_rec_code *rc)
 	}
 	memcpy(c->linetable, q, rc->linetable_len);
 	c->ltlen = rc->linetable_len;
+	q += rc->linetable_len;
+	c->params = malloc(rc->params_len ? rc->params_len : 1);
+	if (c->params == NULL) {
+		code_free(c);
+		return;
+	}
+	memcpy(c->params, q, rc->params_len);
+	c->paramslen = rc->params_len;
+	c->nparams = rc->nparams;
 	c->firstlineno = rc->firstlineno;
 	c->co_flags = rc->co_flags;
 	code_free(r->codes[rc->code]);
@@ -425,7 +458,34 @@ struct agent_args {
 	struct vm_args base;
 	uint32_t code;
 	int64_t line;
+	const struct agent_code *c;
+	const struct pytap_rec_value *val;	/* the event's values, or NULL */
+	uint16_t flags;				/* the event's PYTAP_F_* */
 };
+
+/* $$parms / $$return of an agent event (vm_args.values). */
+static long agent_values(const struct vm_args *a, int what, char *out,
+			 size_t cap)
+{
+	const struct agent_args *aa = (const struct agent_args *)a;
+	const struct pytap_rec_value *v = aa->val;
+	const uint8_t *vals = v ? (const uint8_t *)(v + 1) : NULL;
+
+	if (what == 2)		/* unwound: the event's own flag */
+		return strcmp(aa->base.name, "function__return") == 0 &&
+		       (aa->flags & PYTAP_F_EXC) != 0;
+	/* $$parms at entry, $$return at return; elsewhere SDT's text */
+	if (strcmp(aa->base.name, what == 0 ? "function__entry"
+					    : "function__return") != 0)
+		return -1;
+	if (v == NULL)		/* a resumed generator: nothing sent */
+		return 0;
+	if (what == 0)
+		return (long)pyval_parms(out, cap, aa->c->params,
+					 aa->c->paramslen, aa->c->nparams,
+					 vals, v->len, v->count);
+	return (long)pyval_repr1(out, cap, vals, v->len, v->count);
+}
 
 static int agent_arg(const struct vm_args *a, int n, int64_t *v,
 		     uint64_t *fault)
@@ -438,6 +498,8 @@ static int agent_arg(const struct vm_args *a, int n, int64_t *v,
 	case 2: *v = (int64_t)handle(aa->code, 1); break;
 	case 3: *v = aa->line; break;
 	case 4: *v = (int64_t)handle(aa->code, 3); break;
+	case 5: *v = (int64_t)handle(aa->code, 4); break;
+	case 6: *v = (int64_t)handle(aa->code, 5); break;
 	default: *v = 0; break;
 	}
 	return 0;
@@ -471,10 +533,20 @@ static uint64_t event_time(struct agent_ring *r, uint64_t t)
 	}
 }
 
+static const char *const mark_of[] = {
+	[PYTAP_REC_ENTRY] = "function__entry",
+	[PYTAP_REC_RETURN] = "function__return",
+	[PYTAP_REC_RAISE] = "exception__raise",
+	[PYTAP_REC_HANDLED] = "exception__handled",
+};
+
 static void run_event(struct session *s, struct agent_ring *r,
-		      const struct pytap_rec_event *e)
+		      const struct pytap_rec_event *e,
+		      const struct pytap_rec_value *val)
 {
 	bool entry = e->h.kind == PYTAP_REC_ENTRY;
+	bool exc = e->h.kind == PYTAP_REC_RAISE ||
+		   e->h.kind == PYTAP_REC_HANDLED;
 	const struct agent_code *c =
 		e->code < r->ncodes ? r->codes[e->code] : NULL;
 	struct agent_args aa;
@@ -484,17 +556,37 @@ static void run_event(struct session *s, struct agent_ring *r,
 	if (c == NULL)
 		return;
 	memset(&aa, 0, sizeof(aa));
-	aa.base.nargs = 4;
-	aa.base.name = entry ? "function__entry" : "function__return";
+	aa.base.nargs = exc ? 6 : 4;
+	aa.base.name = mark_of[e->h.kind];
 	aa.base.provider = "python";
 	aa.base.get = agent_arg;
+	aa.base.values = agent_values;
 	aa.code = e->code;
+	aa.c = c;
+	aa.val = val;
+	aa.flags = e->h.flags;
+	if (exc) {
+		/* exctype, excmsg: $arg5, $arg6, handles of r->exc */
+		if (val == NULL ||
+		    pyval_exception((const uint8_t *)(val + 1), val->len,
+				    r->exc[0], sizeof(r->exc[0]), r->exc[1],
+				    sizeof(r->exc[1])) < 0)
+			snprintf(r->exc[0], sizeof(r->exc[0]), "?"), r->exc[1][0] = '\0';
+	}
 	if (entry) {
 		aa.line = c->firstlineno;
 	} else {
 		int l = py_linetable_line(c->linetable, c->ltlen,
 					  (int)c->firstlineno,
 					  (int)e->offset);
+
+		/* a handler starts with instructions of no line
+		   (PUSH_EXC_INFO): its line is the first one after */
+		for (int k = 1; l < 0 && e->h.kind == PYTAP_REC_HANDLED &&
+				k <= 64; k++)
+			l = py_linetable_line(c->linetable, c->ltlen,
+					      (int)c->firstlineno,
+					      (int)e->offset + 2 * k);
 		aa.line = l >= 0 ? (int64_t)l : (int64_t)c->firstlineno;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -554,8 +646,26 @@ static bool drain(struct session *s, struct agent_ring *r, bool run)
 		}
 		case PYTAP_REC_ENTRY:
 		case PYTAP_REC_RETURN:
-			if (run && !vm_exit_requested(s->vm))
-				run_event(s, r, (const struct pytap_rec_event *)rec);
+		case PYTAP_REC_RAISE:
+		case PYTAP_REC_HANDLED:
+			if (run && !vm_exit_requested(s->vm)) {
+				/* its VALUE record, written with it */
+				const struct pytap_rec_value *v = NULL;
+				uint64_t vt = tail + rec->size;
+
+				if (vt < head && (vt & mask) != 0) {
+					const struct pytap_rec *nx =
+						(const struct pytap_rec *)(data + (vt & mask));
+
+					if (nx->kind == PYTAP_REC_VALUE &&
+					    nx->size >= sizeof(*v) &&
+					    (vt & mask) + nx->size <= h->data_size &&
+					    ((const struct pytap_rec_value *)nx)->len <=
+						    nx->size - sizeof(*v))
+						v = (const struct pytap_rec_value *)nx;
+				}
+				run_event(s, r, (const struct pytap_rec_event *)rec, v);
+			}
 			break;
 		default:
 			break;
@@ -748,11 +858,15 @@ const char *agent_string(struct session *s, pid_t pid, uint64_t addr,
 	uint32_t id = (uint32_t)addr;
 	int field = (int)((addr >> 32) & 0xffff);
 
-	if ((addr & HANDLE_MASK) != HANDLE_TAG || field > 3)
+	if ((addr & HANDLE_MASK) != HANDLE_TAG || field > 5)
 		return NULL;
 	for (size_t i = 0; i < s->nrings; i++)
 		if (s->rings[i].pid == pid && s->rings[i].codes)
 			r = &s->rings[i];
+	if (r != NULL && field >= 4) {	/* the exception event's */
+		*len = strlen(r->exc[field - 4]);
+		return r->exc[field - 4];
+	}
 	if (r == NULL || id >= r->ncodes || r->codes[id] == NULL)
 		return NULL;
 	*len = r->codes[id]->len[field];

@@ -721,6 +721,17 @@ static int hit_arg(const struct vm_args *a, int n, int64_t *v,
 	return 0;
 }
 
+/* $$parms of a python function__entry hit: the frame's arguments. */
+static long hit_values(const struct vm_args *a, int what, char *out,
+		       size_t cap)
+{
+	const struct hit_args *ha = (const struct hit_args *)a;
+
+	if (what != 0)
+		return -1;
+	return py_vm_frame_args(ha->s->vm, ha->h->pid, ha->h->tid, out, cap);
+}
+
 static void handle_hit(struct session *s, const struct tracer_hit *h)
 {
 	struct hit_args ha;
@@ -732,6 +743,10 @@ static void handle_hit(struct session *s, const struct tracer_hit *h)
 	ha.base.provider = h->probe->provider;
 	ha.base.site = h->probe->pc;
 	ha.base.get = hit_arg;
+	if (h->probe->provider && h->probe->name &&
+	    !strcmp(h->probe->provider, "python") &&
+	    !strcmp(h->probe->name, "function__entry"))
+		ha.base.values = hit_values;
 	ha.s = s;
 	ha.h = h;
 

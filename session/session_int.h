@@ -35,6 +35,9 @@ struct agent_code {
 	uint32_t co_flags;
 	unsigned char *linetable;
 	uint32_t ltlen;
+	unsigned char *params;	/* nparams times (u8 length, name) */
+	uint32_t paramslen;
+	uint32_t nparams;
 };
 
 enum agent_phase {
@@ -53,6 +56,8 @@ struct agent_ring {
 	void *map;		/* the region: header then data */
 	size_t maplen;
 	struct agent_code **codes;	/* by id */
+	char exc[2][512];	/* exctype, excmsg of the exception event
+				   being handled */
 	size_t ncodes;
 	uint64_t events;	/* records turned into events */
 	uint64_t dropped;	/* hdr.dropped at the end */
@@ -84,6 +89,7 @@ struct session {
 	   (PYTAP_REC_ENTRY or _RETURN), else 0 */
 	unsigned char *agent_probe;
 	uint32_t agent_events;	/* PYTAP_EV_* wanted */
+	uint32_t agent_options;	/* PYTAP_OPT_* asked for */
 	char *agent_path;	/* libpytap-agent.so */
 	struct agent_ring rings[AGENT_MAX_RINGS];
 	size_t nrings;

@@ -219,7 +219,7 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 		pushes = vm_bi_ret[in->a] == 'V' ? 0 : 1;
 		break;
 	case OP_CTXS:
-		if (in->a > 5)
+		if (in->a > 6)
 			return vfail(v, pc, "bad context string");
 		break;
 	case OP_PRINTF:

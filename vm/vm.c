@@ -214,6 +214,8 @@ static int64_t ctx_arg(struct vm *vm, int n)
 
 	uint64_t fault = 0;
 
+	if (n == 0 && ev && ev->args && ev->args->values)	/* $$unwound */
+		return ev->args->values(ev->args, 2, NULL, 0) > 0;
 	if (ev == NULL || ev->args == NULL || n < 1 || n > ev->args->nargs)
 		return 0;
 	if (ev->args->get(ev->args, n, &v, &fault) < 0) {
@@ -238,12 +240,34 @@ static const struct vstr *ctx_string(struct vm *vm, int what)
 		return sdt && sdt->provider ? vm_str_new(vm, sdt->provider,
 							 strlen(sdt->provider))
 					    : &vm_empty_str;
+	case 6: {
+		/* $$return: "return=VALUE" */
+		char *out = vm_str_begin(vm);
+		long k;
+
+		size_t h;
+
+		if (sdt == NULL || sdt->values == NULL || vm->maxlen < 11)
+			return &vm_empty_str;
+		/* left by an exception: "exception=ValueError('x')" */
+		h = sdt->values(sdt, 2, NULL, 0) > 0 ? 10 : 7;
+		memcpy(out, h == 10 ? "exception=" : "return=", h);
+		k = sdt->values(sdt, 1, out + h, vm->maxlen - h);
+		return k < 0 ? &vm_empty_str : vm_str_end(vm, h + (size_t)k);
+	}
 	case 2:
 	case 3: {
 		/* "$arg1=%#x $arg2=%#x ..." */
 		char *out = vm_str_begin(vm);
 		size_t n = 0;
 		int i;
+
+		if (what == 3 && sdt && sdt->values) {
+			long k = sdt->values(sdt, 0, out, vm->maxlen);
+
+			if (k >= 0)
+				return vm_str_end(vm, (size_t)k);
+		}
 
 		for (i = 1; sdt && i <= sdt->nargs; i++) {
 			int64_t v = 0;
@@ -732,6 +756,7 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 		}
 		vmcase(CTXS) {
 			(sp++)->s = ctx_string(vm, ip->a);
+			CHECK_ERR();
 			vmbreak;
 		}
 

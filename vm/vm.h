@@ -59,6 +59,14 @@ struct vm_args {
 	 * memory that cannot be read (*FAULT = the address). */
 	int (*get)(const struct vm_args *a, int n, int64_t *v,
 		   uint64_t *fault);
+	/* The values of a Python function event, where the source has them
+	 * (the in-process agent): WHAT 0 $$parms ("a=1 b='x'"), 1 the
+	 * repr() of $$return's value.  At most CAP bytes into OUT; returns
+	 * the length, or -1: none ($$parms is then SDT's "$arg1=0x...").
+	 * WHAT 2: 1 when the function was left by an exception, else 0.
+	 * NULL: none. */
+	long (*values)(const struct vm_args *a, int what, char *out,
+		       size_t cap);
 };
 
 /* A built-in function (bytecode/builtin_list.h): arguments in ARGS, the

@@ -144,6 +144,8 @@ def hooks_left():
     left = []
     if sys.getprofile() is not None:
         left.append("profile %r" % (sys.getprofile(),))
+    if sys.gettrace() is not None:
+        left.append("trace %r" % (sys.gettrace(),))
     if not PY311:
         for i in range(6):
             if sys.monitoring.get_tool(i) is not None:
@@ -454,10 +456,17 @@ def expected(o, path=()):
     if t is float:
         return ("float", o.hex() if o == o else "nan")
     if t is str:
-        b = o.encode("utf-8", "surrogatepass")
-        return ("str", len(b), b[:MAXSTR])
+        q = repr(o[:1 << 20])[0]
+        body, sent = b"", 0
+        for ch in o:
+            esc = ("\\" + q if ch == q else repr(ch)[1:-1]).encode("utf-8", "surrogatepass")
+            if len(body) + len(esc) > MAXSTR:
+                break
+            body += esc
+            sent += 1
+        return ("str", q, len(o), sent, body)
     if t is bytes:
-        return ("bytes", len(o), o[:MAXSTR])
+        return ("bytes", repr(o)[1], len(o), o[:MAXSTR])
     if t in CONTAINERS:
         tag = CONTAINERS[t]
         if any(o is p for p in path):
@@ -494,11 +503,15 @@ class Decoder:
             return [None, False, True, Ellipsis][tag]
         if tag == 4:
             return self.u("q")
-        if tag in (5, 7, 8):
+        if tag == 5:
             full, n = self.u("I"), self.u("I")
-            b = self.take(n)
-            return ({5: "bigint", 7: "str", 8: "bytes"}[tag], full,
-                    b.decode() if tag == 5 else b)
+            return ("bigint", full, self.take(n).decode())
+        if tag == 7:
+            q, full, sent, n = chr(self.u("B")), self.u("I"), self.u("I"), self.u("I")
+            return ("str", q, full, sent, self.take(n))
+        if tag == 8:
+            q, full, n = chr(self.u("B")), self.u("I"), self.u("I")
+            return ("bytes", q, full, self.take(n))
         if tag == 6:
             f = self.u("d")
             return ("float", f.hex() if f == f else "nan")
@@ -538,7 +551,11 @@ def mode_values():
                 frames.append(frame)
                 co = frame.f_code
                 n = co.co_argcount + co.co_kwonlyargcount + bool(co.co_flags & 4) + bool(co.co_flags & 8)
-                seen.append((name, "ENTRY", [frame.f_locals[v] for v in co.co_varnames[:n]]))
+                names = list(co.co_varnames[:n])
+                if co.co_flags & 4 and co.co_kwonlyargcount:    # signature order
+                    a = co.co_argcount
+                    names.insert(a, names.pop(a + co.co_kwonlyargcount))
+                seen.append((name, "ENTRY", [frame.f_locals[v] for v in names]))
             else:
                 seen.append((name, "RETURN", [arg]))
     sys.setprofile(prof)
@@ -572,8 +589,8 @@ def mode_values():
         if name == "raiser" and kind == "RETURN":
             exc_ret += 1
             e = values_wl.raised[-1]
-            want = [] if PY311 else [("exception", id(e), "ValueError", expected(e.args))]
-            if vals != want or vflags != (0 if PY311 else 1):
+            want = [("exception", id(e), "ValueError", expected(e.args))]
+            if vals != want or vflags != 1:
                 fail("values: raiser's unwind: %r (flags %d), expected %r" % (vals, vflags, want))
             continue
         want = [expected(o) for o in objs]
