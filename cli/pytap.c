@@ -20,6 +20,7 @@
 #include "codegen.h"
 #include "diag.h"
 #include "parse.h"
+#include "procfs.h"
 #include "resolve.h"
 #include "session.h"
 #include "strbuf.h"
@@ -173,19 +174,10 @@ static char *read_file(const char *path, size_t *len)
 /* The state letter of process PID (/proc/PID/stat), '?' if unknown. */
 static char proc_state(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
+	char buf[512];
+	const char *p = procfs_stat(pid, 0, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	return p && p[0] == ' ' ? p[1] : '?';
 }
 
 /* The maps of a live thread of PID (its main thread has exited), opened;

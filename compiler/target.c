@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <wordexp.h>
 
+#include "mem.h"
 #include "target.h"
 
 static char *search_path(const char *name)
@@ -628,9 +629,6 @@ void target_set_free(struct target_set *ts)
 		free(o->path);
 		free(o);
 	}
-	free(ts->target);
-	free(ts->target_desc);
-	free(ts->target_script);
-	free(ts->launched);
+	free_all(ts->target, ts->target_desc, ts->target_script, ts->launched);
 	memset(ts, 0, sizeof(*ts));
 }

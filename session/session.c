@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cpython.h"
+#include "procfs.h"
 #include "pybuiltins.h"
 #include "sdt.h"
 #include "session.h"
@@ -244,23 +245,10 @@ static bool is_timed(enum bc_probe_kind k)
 /* Was thread TID of PID on a CPU or runnable (state R)? */
 static bool thread_running(pid_t pid, pid_t tid)
 {
-	char path[64], buf[512];
-	const char *rp;
-	ssize_t n;
-	int fd;
+	char buf[512];
+	const char *rp = procfs_stat(pid, tid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
-		 (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	rp = strrchr(buf, ')');
-	return rp != NULL && rp[1] == ' ' && rp[2] == 'R';
+	return rp != NULL && rp[0] == ' ' && rp[1] == 'R';
 }
 
 /*

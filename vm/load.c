@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "seterr.h"
 #include "vm_int.h"
 
@@ -789,31 +790,17 @@ void vm_free(struct vm *vm)
 			}
 		}
 	}
-	free(vm->gval);
-	free(vm->gstr);
-	free(vm->gmap);
-	free(vm->gstat);
-	free(vm->gcfg);
-	free(vm->gempty);
+	free_all(vm->gval, vm->gstr, vm->gmap, vm->gstat, vm->gcfg, vm->gempty);
 	if (vm->fmts != NULL)
 		for (i = 0; i < p->nformats; i++)
 			fmt_free(&vm->fmts[i]);
 	free(vm->fmts);
 	for (i = 0; i < vm->nregex_ok; i++)
 		regfree(&vm->regexes[i]);
-	free(vm->regexes);
-	free(vm->sconst);
-	free(vm->sconst_mem);
-	free(vm->fninfo);
-	free(vm->frames);
-	free(vm->stack);
-	free(vm->lstack);
-	free(vm->istack);
-	free(vm->tries);
+	free_all(vm->regexes, vm->sconst, vm->sconst_mem, vm->fninfo,
+		 vm->frames, vm->stack, vm->lstack, vm->istack, vm->tries);
 	vm_arena_free(vm);
-	free(vm->errmsg);
-	free(vm->match_str);
-	free(vm->tok_str);
+	free_all(vm->errmsg, vm->match_str, vm->tok_str);
 	vm_builtins_free(vm);
 	sb_free(&vm->obuf);
 	sb_free(&vm->scratch);
