@@ -43,27 +43,22 @@ struct regname {
 	int high;		/* 1 for %ah, %bh, %ch, %dh */
 };
 
+/* The legacy registers by width: 64, 32, 16 and low 8 bits, and the high
+ * byte where there is one (%ah). */
+#define REG_LOW(r64, r32, r16, r8, R) \
+	{r64, R, 8, 0}, {r32, R, 4, 0}, {r16, R, 2, 0}, {r8, R, 1, 0}
+#define REG_HIGH(r64, r32, r16, r8, rh, R) \
+	REG_LOW(r64, r32, r16, r8, R), {rh, R, 1, 1}
+
 static const struct regname regnames[] = {
-	{"rax", SDT_REG_RAX, 8, 0}, {"eax", SDT_REG_RAX, 4, 0},
-	{"ax", SDT_REG_RAX, 2, 0}, {"al", SDT_REG_RAX, 1, 0},
-	{"ah", SDT_REG_RAX, 1, 1},
-	{"rbx", SDT_REG_RBX, 8, 0}, {"ebx", SDT_REG_RBX, 4, 0},
-	{"bx", SDT_REG_RBX, 2, 0}, {"bl", SDT_REG_RBX, 1, 0},
-	{"bh", SDT_REG_RBX, 1, 1},
-	{"rcx", SDT_REG_RCX, 8, 0}, {"ecx", SDT_REG_RCX, 4, 0},
-	{"cx", SDT_REG_RCX, 2, 0}, {"cl", SDT_REG_RCX, 1, 0},
-	{"ch", SDT_REG_RCX, 1, 1},
-	{"rdx", SDT_REG_RDX, 8, 0}, {"edx", SDT_REG_RDX, 4, 0},
-	{"dx", SDT_REG_RDX, 2, 0}, {"dl", SDT_REG_RDX, 1, 0},
-	{"dh", SDT_REG_RDX, 1, 1},
-	{"rsi", SDT_REG_RSI, 8, 0}, {"esi", SDT_REG_RSI, 4, 0},
-	{"si", SDT_REG_RSI, 2, 0}, {"sil", SDT_REG_RSI, 1, 0},
-	{"rdi", SDT_REG_RDI, 8, 0}, {"edi", SDT_REG_RDI, 4, 0},
-	{"di", SDT_REG_RDI, 2, 0}, {"dil", SDT_REG_RDI, 1, 0},
-	{"rbp", SDT_REG_RBP, 8, 0}, {"ebp", SDT_REG_RBP, 4, 0},
-	{"bp", SDT_REG_RBP, 2, 0}, {"bpl", SDT_REG_RBP, 1, 0},
-	{"rsp", SDT_REG_RSP, 8, 0}, {"esp", SDT_REG_RSP, 4, 0},
-	{"sp", SDT_REG_RSP, 2, 0}, {"spl", SDT_REG_RSP, 1, 0},
+	REG_HIGH("rax", "eax", "ax", "al", "ah", SDT_REG_RAX),
+	REG_HIGH("rbx", "ebx", "bx", "bl", "bh", SDT_REG_RBX),
+	REG_HIGH("rcx", "ecx", "cx", "cl", "ch", SDT_REG_RCX),
+	REG_HIGH("rdx", "edx", "dx", "dl", "dh", SDT_REG_RDX),
+	REG_LOW("rsi", "esi", "si", "sil", SDT_REG_RSI),
+	REG_LOW("rdi", "edi", "di", "dil", SDT_REG_RDI),
+	REG_LOW("rbp", "ebp", "bp", "bpl", SDT_REG_RBP),
+	REG_LOW("rsp", "esp", "sp", "spl", SDT_REG_RSP),
 	{"rip", SDT_REG_RIP, 8, 0},
 };
 

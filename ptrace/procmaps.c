@@ -56,12 +56,15 @@ int pm_mem_open(struct tproc *p)
 	return p->memfd < 0 ? -1 : 0;
 }
 
-int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len)
+/* LEN bytes at ADDR of P's memory into BUF, or (WRITE) from BUF. */
+static int mem_io(struct tproc *p, uint64_t addr, char *buf, size_t len,
+		  bool write)
 {
 	if (p->memfd < 0 && pm_mem_open(p) < 0)
 		return -1;
 	while (len > 0) {
-		ssize_t n = pread(p->memfd, buf, len, (off_t)addr);
+		ssize_t n = write ? pwrite(p->memfd, buf, len, (off_t)addr)
+				  : pread(p->memfd, buf, len, (off_t)addr);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -70,32 +73,22 @@ int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len)
 				errno = EIO;
 			return -1;
 		}
-		buf = (char *)buf + n;
+		buf += n;
 		addr += (uint64_t)n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
+int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len)
+{
+	return mem_io(p, addr, buf, len, false);
+}
+
 int pm_mem_write(struct tproc *p, uint64_t addr, const void *buf, size_t len)
 {
-	if (p->memfd < 0 && pm_mem_open(p) < 0)
-		return -1;
-	while (len > 0) {
-		ssize_t n = pwrite(p->memfd, buf, len, (off_t)addr);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		buf = (const char *)buf + n;
-		addr += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	/* pwrite() only reads BUF */
+	return mem_io(p, addr, (char *)(uintptr_t)buf, len, true);
 }
 
 /* Add DELTA (+1 / -1) to the 16-bit semaphore at ADDR. */

@@ -70,46 +70,46 @@ enum vm_status session_run_probe(struct session *s, const struct vm_event *ev)
 /* ------------------------------------------------------------------ */
 /* VM host callbacks                                                  */
 
-static int host_read(void *ud, pid_t pid, uint64_t addr, void *buf,
-		     size_t len)
+/* LEN bytes at ADDR of PID into BUF (AS_STR: a string of at most LEN-1
+ * bytes and its NUL; its length): the agent's string where ADDR is one of
+ * its handles (as bytes: the string, then NULs), else target memory. */
+static ssize_t host_copy(struct session *s, pid_t pid, uint64_t addr,
+			 char *buf, size_t len, bool as_str)
 {
-	struct session *s = ud;
-	size_t sl;
-	const char *str;
+	const char *str = NULL;
+	size_t sl = 0;
 
 	if (!s->tr || pid <= 0) {
 		errno = ESRCH;
 		return -1;
 	}
-	if (s->agent && (str = agent_string(s, pid, addr, &sl)) != NULL) {
-		/* the agent's strings: the bytes, then NULs */
+	if (s->agent && (!as_str || len > 0))
+		str = agent_string(s, pid, addr, &sl);
+	if (str == NULL)
+		return as_str ? tracer_read_str(s->tr, pid, addr, buf, len)
+			      : tracer_read(s->tr, pid, addr, buf, len);
+	if (!as_str) {
 		memset(buf, 0, len);
 		memcpy(buf, str, sl < len ? sl : len);
 		return 0;
 	}
-	return tracer_read(s->tr, pid, addr, buf, len);
+	if (sl > len - 1)
+		sl = len - 1;
+	memcpy(buf, str, sl);
+	buf[sl] = '\0';
+	return (ssize_t)sl;
+}
+
+static int host_read(void *ud, pid_t pid, uint64_t addr, void *buf,
+		     size_t len)
+{
+	return (int)host_copy(ud, pid, addr, buf, len, false);
 }
 
 static ssize_t host_read_str(void *ud, pid_t pid, uint64_t addr, char *buf,
 			     size_t max)
 {
-	struct session *s = ud;
-	size_t sl;
-	const char *str;
-
-	if (!s->tr || pid <= 0) {
-		errno = ESRCH;
-		return -1;
-	}
-	if (s->agent && max > 0 &&
-	    (str = agent_string(s, pid, addr, &sl)) != NULL) {
-		if (sl > max - 1)
-			sl = max - 1;
-		memcpy(buf, str, sl);
-		buf[sl] = '\0';
-		return (ssize_t)sl;
-	}
-	return tracer_read_str(s->tr, pid, addr, buf, max);
+	return host_copy(ud, pid, addr, buf, max, true);
 }
 
 /* Many ranges in as few process_vm_readv calls as possible; a range
