@@ -389,6 +389,67 @@ enum {
 };
 
 /*
+ * The options of stap that mean nothing to pytap: accepted without effect
+ * (the note is printed with -v), or refused with the reason and exit
+ * status 1.
+ */
+static const struct stap_opt {
+	int c;
+	const char *refused;	/* the option as named if refused, or NULL */
+	const char *text;	/* the note, or why it is refused */
+} stap_opts[] = {
+	{ 'u', NULL, "-u: accepted, no effect (pytap still folds constants and drops dead stores)" },
+	{ 'q', NULL, "-q: accepted, no effect (tapset coverage data: pytap keeps none)" },
+	{ 'k', NULL, "-k: accepted, no effect (pytap builds in memory: no temporary directory)" },
+	{ 'b', NULL, "-b: accepted, no effect (bulk per-CPU transport: pytap writes its output directly)" },
+	{ 's', NULL, "-s: accepted, no effect (pytap has no kernel transport buffer)" },
+	{ 'm', NULL, "-m: accepted, no effect (pytap builds no kernel module to name)" },
+	{ 'P', NULL, "-P: accepted, no effect (function prologue searching is for DWARF probes)" },
+	{ 'd', NULL, "-d: accepted, no effect (pytap reads the symbols of the objects it needs itself)" },
+	{ OPT_LDD, NULL, "--ldd: accepted, no effect (pytap reads the symbols of the objects it needs itself)" },
+	{ 'R', NULL, "-R: accepted, no effect (pytap has no C runtime directory)" },
+	{ OPT_COMPATIBLE, NULL, "--compatible: accepted, no effect (pytap speaks one version of the language)" },
+	{ OPT_CHECK_VERSION, NULL, "--check-version: accepted, no effect" },
+	{ OPT_CACHE, NULL, "--disable-cache/--poison-cache: accepted, no effect (pytap keeps no cache)" },
+	{ OPT_TMPDIR, NULL, "--tmpdir: accepted, no effect (pytap writes no temporary files)" },
+	{ OPT_PRIVILEGE, NULL, "--privilege/--unprivileged: accepted, no effect (pytap needs only the right to ptrace the target)" },
+	{ OPT_UNPRIVILEGED, NULL, "--privilege/--unprivileged: accepted, no effect (pytap needs only the right to ptrace the target)" },
+	{ OPT_SKIP_BADVARS, NULL, "--skip-badvars: accepted, no effect (pytap has no DWARF variables to skip)" },
+	{ OPT_RUNTIME, NULL, "--runtime/--dyninst: accepted, no effect (pytap has one runtime: ptrace in user space)" },
+	{ OPT_DYNINST, NULL, "--runtime/--dyninst: accepted, no effect (pytap has one runtime: ptrace in user space)" },
+	{ OPT_USE_SERVER, NULL, "--use-server: accepted, no effect (pytap compiles locally)" },
+#define KMOD "a kernel-module option; pytap traces user space and builds no kernel module (drop it)"
+	{ 'r', "-r", KMOD },
+	{ 'a', "-a", KMOD },
+	{ 'B', "-B", KMOD },
+	{ OPT_MODINFO, "--modinfo", KMOD },
+	{ OPT_KELF, "--kelf/--kmap", KMOD },
+	{ OPT_ALL_MODULES, "--all-modules", KMOD },
+#undef KMOD
+	{ OPT_REMOTE, "--remote", "pytap runs on this machine only: run pytap on the remote host (ssh HOST pytap ...)" },
+	{ 'F', "-F", "pytap has no flight-recorder mode: run it in the background with -o FILE" },
+	{ 'S', "-S", "pytap does not rotate output files: give one -o FILE" },
+	{ 'E', "-E", "extra scripts are not supported: put the probes in one file (or in a tapset directory given with -I)" },
+};
+
+/* Option C if it is one of stap_opts: its note, or its refusal (no
+ * return).  False if it is not. */
+static bool stap_only(struct options *o, int c)
+{
+	for (size_t i = 0; i < sizeof(stap_opts) / sizeof(stap_opts[0]); i++) {
+		const struct stap_opt *so = &stap_opts[i];
+
+		if (so->c != c)
+			continue;
+		if (so->refused)
+			refuse(so->refused, so->text);
+		note(o, so->text);
+		return true;
+	}
+	return false;
+}
+
+/*
  * The command line, as stap reads it: GNU getopt with permutation, so
  * options may come anywhere before "--" (`pytap -g x.stp -c CMD`); the
  * first word that is not an option is the script (unless -e or -l/-L gave
@@ -528,91 +589,19 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_SUPPRESS_HANDLER_ERRORS:
 			o->suppress_errors = true;
 			break;
-		case 'u':
-			note(o, "-u: accepted, no effect (pytap still folds constants and drops dead stores)");
-			break;
-		case 'q':
-			note(o, "-q: accepted, no effect (tapset coverage data: pytap keeps none)");
-			break;
-		case 'k':
-			note(o, "-k: accepted, no effect (pytap builds in memory: no temporary directory)");
-			break;
-		case 'b':
-			note(o, "-b: accepted, no effect (bulk per-CPU transport: pytap writes its output directly)");
-			break;
 		case 's':
 			if (parse_num(optarg, "-s: '%s' is not a number of megabytes") <= 0)
 				die_usage("-s: '%s' is not a number of megabytes", optarg);
-			note(o, "-s: accepted, no effect (pytap has no kernel transport buffer)");
-			break;
-		case 'm':
-			note(o, "-m: accepted, no effect (pytap builds no kernel module to name)");
-			break;
-		case 'P':
-			note(o, "-P: accepted, no effect (function prologue searching is for DWARF probes)");
-			break;
-		case 'd':
-		case OPT_LDD:
-			note(o, c == 'd' ? "-d: accepted, no effect (pytap reads the symbols of the objects it needs itself)"
-				  : "--ldd: accepted, no effect (pytap reads the symbols of the objects it needs itself)");
-			break;
-		case 'R':
-			note(o, "-R: accepted, no effect (pytap has no C runtime directory)");
-			break;
-		case OPT_COMPATIBLE:
-			note(o, "--compatible: accepted, no effect (pytap speaks one version of the language)");
-			break;
-		case OPT_CHECK_VERSION:
-			note(o, "--check-version: accepted, no effect");
-			break;
-		case OPT_CACHE:
-			note(o, "--disable-cache/--poison-cache: accepted, no effect (pytap keeps no cache)");
+			stap_only(o, c);
 			break;
 		case OPT_CLEAN_CACHE:
 			/* stap cleans its cache and exits */
 			exit(0);
-		case OPT_TMPDIR:
-			note(o, "--tmpdir: accepted, no effect (pytap writes no temporary files)");
-			break;
-		case OPT_PRIVILEGE:
-		case OPT_UNPRIVILEGED:
-			note(o, "--privilege/--unprivileged: accepted, no effect (pytap needs only the right to ptrace the target)");
-			break;
-		case OPT_SKIP_BADVARS:
-			note(o, "--skip-badvars: accepted, no effect (pytap has no DWARF variables to skip)");
-			break;
-		case OPT_DYNINST:
 		case OPT_RUNTIME:
-			if (c == OPT_RUNTIME && strcmp(optarg, "dyninst") &&
+			if (strcmp(optarg, "dyninst") &&
 			    strcmp(optarg, "kernel") && strcmp(optarg, "bpf"))
 				die_usage("--runtime '%s': kernel, dyninst or bpf", optarg);
-			note(o, "--runtime/--dyninst: accepted, no effect (pytap has one runtime: ptrace in user space)");
-			break;
-		case OPT_USE_SERVER:
-			note(o, "--use-server: accepted, no effect (pytap compiles locally)");
-			break;
-		case 'r':
-		case 'a':
-		case 'B':
-		case OPT_MODINFO:
-		case OPT_KELF:
-		case OPT_ALL_MODULES:
-			refuse(c == 'r' ? "-r" : c == 'a' ? "-a" : c == 'B' ? "-B" :
-			       c == OPT_MODINFO ? "--modinfo" :
-			       c == OPT_KELF ? "--kelf/--kmap" : "--all-modules",
-			       "a kernel-module option; pytap traces user space and builds no kernel module (drop it)");
-			break;
-		case OPT_REMOTE:
-			refuse("--remote", "pytap runs on this machine only: run pytap on the remote host (ssh HOST pytap ...)");
-			break;
-		case 'F':
-			refuse("-F", "pytap has no flight-recorder mode: run it in the background with -o FILE");
-			break;
-		case 'S':
-			refuse("-S", "pytap does not rotate output files: give one -o FILE");
-			break;
-		case 'E':
-			refuse("-E", "extra scripts are not supported: put the probes in one file (or in a tapset directory given with -I)");
+			stap_only(o, c);
 			break;
 		case 'h':
 			usage(stdout);
@@ -634,6 +623,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->agent_mode = AGENT_MODE_OFF;
 			break;
 		default:
+			if (stap_only(o, c))
+				break;
 			fprintf(stderr, "Try 'pytap --help' for more information.\n");
 			exit(PYTAP_EXIT_USAGE);
 		}
