@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "bytecode.h"
 #include "codegen.h"
 #include "diag.h"
+#include "mem.h"
 #include "parse.h"
 #include "procfs.h"
 #include "resolve.h"
@@ -449,6 +451,39 @@ static bool stap_only(struct options *o, int c)
 	return false;
 }
 
+/* Append WORD to the list *V of *N words, kept NULL-terminated. */
+static void push_word(char ***v, int *n, char *word)
+{
+	*v = realloc(*v, (size_t)(*n + 2) * sizeof(char *));
+	(*v)[(*n)++] = word;
+	(*v)[*n] = NULL;
+}
+
+/* The options that set one flag of struct options. */
+static const struct flag_opt {
+	int c;
+	size_t off;
+} flag_opts[] = {
+	{ 'w', offsetof(struct options, no_warn) },
+	{ 'W', offsetof(struct options, werror) },
+	{ 'g', offsetof(struct options, guru) },
+	{ 't', offsetof(struct options, timing) },
+	{ OPT_SUPPRESS_HANDLER_ERRORS, offsetof(struct options, suppress_errors) },
+	{ OPT_NO_PIN, offsetof(struct options, no_pin) },
+	{ OPT_NO_FOLLOW, offsetof(struct options, no_follow) },
+};
+
+/* Option C if it is one of flag_opts: its flag set.  False if not. */
+static bool flag_opt(struct options *o, int c)
+{
+	for (size_t i = 0; i < sizeof(flag_opts) / sizeof(flag_opts[0]); i++)
+		if (flag_opts[i].c == c) {
+			*(bool *)((char *)o + flag_opts[i].off) = true;
+			return true;
+		}
+	return false;
+}
+
 /*
  * The command line, as stap reads it: GNU getopt with permutation, so
  * options may come anywhere before "--" (`pytap -g x.stp -c CMD`); the
@@ -501,9 +536,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 1:
-			o->args = realloc(o->args, (size_t)(o->nargs + 1) *
-					  sizeof(char *));
-			o->args[o->nargs++] = optarg;
+			push_word(&o->args, &o->nargs, optarg);
 			break;
 		case 'e':
 			if (o->script_text)
@@ -529,18 +562,13 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->list_vars = c == 'L';
 			break;
 		case 'I':
-			o->incdirs = realloc(o->incdirs, (size_t)(o->nincdirs + 1) *
-					     sizeof(char *));
-			o->incdirs[o->nincdirs++] = optarg;
+			push_word(&o->incdirs, &o->nincdirs, optarg);
 			break;
 		case 'D':
 			set_limit(o, optarg);
 			break;
 		case 'G':
-			o->globals = realloc(o->globals, (size_t)(o->nglobals + 2) *
-					     sizeof(char *));
-			o->globals[o->nglobals++] = optarg;
-			o->globals[o->nglobals] = NULL;
+			push_word(&o->globals, &o->nglobals, optarg);
 			break;
 		case 'T':
 			o->timeout_ms = (int64_t)(strtod(optarg, NULL) * 1000);
@@ -568,26 +596,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		}
-		case 'w':
-			o->no_warn = true;
-			break;
-		case 'W':
-			o->werror = true;
-			break;
-		case 'g':
-			o->guru = true;
-			break;
-		case 't':
-			o->timing = true;
-			break;
 		case OPT_SUPPRESS_TIME_LIMITS:
 			/* stap: no MAXACTION, no overload check (pytap has
 			   none: a handler runs between two stops anyway) */
 			o->lim.maxaction = INT64_MAX / 2;
 			o->lim.maxaction_interruptible = INT64_MAX / 2;
-			break;
-		case OPT_SUPPRESS_HANDLER_ERRORS:
-			o->suppress_errors = true;
 			break;
 		case 's':
 			if (parse_num(optarg, "-s: '%s' is not a number of megabytes") <= 0)
@@ -610,12 +623,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 			printf("pytap %s (SystemTap script language for user-space SDT probes)\n",
 			       PACKAGE_VERSION);
 			exit(0);
-		case OPT_NO_PIN:
-			o->no_pin = true;
-			break;
-		case OPT_NO_FOLLOW:
-			o->no_follow = true;
-			break;
 		case OPT_AGENT:
 			o->agent_mode = AGENT_MODE_ON;
 			break;
@@ -623,7 +630,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->agent_mode = AGENT_MODE_OFF;
 			break;
 		default:
-			if (stap_only(o, c))
+			if (flag_opt(o, c) || stap_only(o, c))
 				break;
 			fprintf(stderr, "Try 'pytap --help' for more information.\n");
 			exit(PYTAP_EXIT_USAGE);
@@ -631,8 +638,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	/* after "--": all the rest are words */
 	while (optind < argc) {
-		o->args = realloc(o->args, (size_t)(o->nargs + 1) * sizeof(char *));
-		o->args[o->nargs++] = argv[optind++];
+		push_word(&o->args, &o->nargs, argv[optind++]);
 	}
 	if (o->cmd && o->pid)
 		die_usage("%s", "you can't give -c and -x together");
@@ -682,6 +688,21 @@ static int do_list(struct options *o, struct ast_arena *a,
 	return n > 0 ? 0 : 1;
 }
 
+/* What -p1, -p2 and -p3 print: SB on stdout; SB is freed.  Exit status 0. */
+static int print_pass(struct strbuf *sb)
+{
+	fwrite(sb->buf ? sb->buf : "", 1, sb->len, stdout);
+	sb_free(sb);
+	return 0;
+}
+
+/* The script did not compile: the summary, and the exit status. */
+static int compile_failed(struct diag *d)
+{
+	diag_summary(d);
+	return PYTAP_EXIT_COMPILE;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -695,6 +716,7 @@ int main(int argc, char **argv)
 	struct bc_program *prog;
 	struct resolve_opts ro;
 	char **cmdv = NULL;
+	struct strbuf dump = STRBUF_INIT;	/* what -p1..-p3 print */
 	int rc;
 
 	parse_args(argc, argv, &o);
@@ -749,22 +771,16 @@ int main(int argc, char **argv)
 		}
 	}
 	if (parse_source(a, src, &po, &user, &d) || d.nerrors) {
-		diag_summary(&d);
-		rc = PYTAP_EXIT_COMPILE;
+		rc = compile_failed(&d);
 		goto done;
 	}
 	if (o.pass == 1) {
-		struct strbuf out = STRBUF_INIT;
-
-		ast_dump_script(&out, &user);
-		fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
-		sb_free(&out);
-		rc = 0;
+		ast_dump_script(&dump, &user);
+		rc = print_pass(&dump);
 		goto done;
 	}
 	if (tapset_load(a, o.incdirs, o.nincdirs, &po, &lib, &d, o.verbose)) {
-		diag_summary(&d);
-		rc = PYTAP_EXIT_COMPILE;
+		rc = compile_failed(&d);
 		goto done;
 	}
 	memset(&ro, 0, sizeof(ro));
@@ -778,18 +794,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pytap: %s\n", r.no_probes);
 			rc = PYTAP_EXIT_TRACE;
 		} else {
-			diag_summary(&d);
-			rc = PYTAP_EXIT_COMPILE;
+			rc = compile_failed(&d);
 		}
 		goto done;
 	}
 	if (o.pass == 2) {
-		struct strbuf out = STRBUF_INIT;
-
-		resolve_dump(&out, &r);
-		fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
-		sb_free(&out);
-		rc = 0;
+		resolve_dump(&dump, &r);
+		rc = print_pass(&dump);
 		goto done;
 	}
 	prog = calloc(1, sizeof(*prog));
@@ -816,15 +827,9 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (o.pass == 3) {
-		{
-			struct strbuf out = STRBUF_INIT;
-
-			bc_disassemble(&out, prog);
-			fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
-			sb_free(&out);
-		}
+		bc_disassemble(&dump, prog);
 		bc_program_free(prog);
-		rc = 0;
+		rc = print_pass(&dump);
 		goto done;
 	}
 	{
@@ -876,9 +881,6 @@ done:
 	target_set_free(&ts);
 	if (a)
 		ast_arena_free(a);
-	free(o.incdirs);
-	free(o.globals);
-	free(o.args);
-	free(o.notes);
+	free_all(o.incdirs, o.globals, o.args, o.notes);
 	return rc;
 }
