@@ -14,6 +14,7 @@
  * symbol table and stored relative to the address just past the nop, which
  * is where rip points when a thread stops on the int3.
  */
+#include "elfsym.h"
 #include "sdt.h"
 #include "seterr.h"
 
@@ -32,7 +33,7 @@
 struct symtab {
 	Elf *elf;
 	bool loaded;
-	size_t n;
+	size_t n, cap;
 	struct { const char *name; uint64_t value; } *syms;
 };
 
@@ -122,48 +123,34 @@ static int parse_reg(const char **pp, int *reg, int *size, int *high)
 	return -1;
 }
 
+/* One more symbol for ST (elf_each_symbol); stops when out of memory. */
+static int symtab_add(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct symtab *st = ctx;
+
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 256;
+		void *v = realloc(st->syms, cap * sizeof(*st->syms));
+
+		if (v == NULL)
+			return 1;
+		st->syms = v;
+		st->cap = cap;
+	}
+	st->syms[st->n].name = name;
+	st->syms[st->n].value = sym->st_value;
+	st->n++;
+	return 0;
+}
+
+/* The file's .symtab, or its .dynsym where it has none (stripped). */
 static void symtab_load(struct symtab *st)
 {
-	Elf_Scn *scn = NULL;
-	Elf_Scn *use = NULL;
-	GElf_Shdr sh, ush = {0};
-
 	st->loaded = true;
 	if (st->elf == NULL)
 		return;
-	while ((scn = elf_nextscn(st->elf, scn)) != NULL) {
-		if (gelf_getshdr(scn, &sh) == NULL)
-			continue;
-		if (sh.sh_type == SHT_SYMTAB ||
-		    (sh.sh_type == SHT_DYNSYM && use == NULL)) {
-			use = scn;
-			ush = sh;
-		}
-	}
-	if (use == NULL || ush.sh_entsize == 0)
-		return;
-	Elf_Data *d = elf_getdata(use, NULL);
-	if (d == NULL)
-		return;
-	size_t n = ush.sh_size / ush.sh_entsize;
-	st->syms = calloc(n ? n : 1, sizeof(*st->syms));
-	if (st->syms == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Sym sym;
-		const char *name;
-
-		if (gelf_getsym(d, (int)i, &sym) == NULL)
-			continue;
-		if (sym.st_shndx == SHN_UNDEF)
-			continue;
-		name = elf_strptr(st->elf, ush.sh_link, sym.st_name);
-		if (name == NULL || *name == '\0')
-			continue;
-		st->syms[st->n].name = name;
-		st->syms[st->n].value = sym.st_value;
-		st->n++;
-	}
+	if (elf_each_symbol(st->elf, SHT_SYMTAB, symtab_add, st) == 0)
+		elf_each_symbol(st->elf, SHT_DYNSYM, symtab_add, st);
 }
 
 static int symtab_lookup(struct symtab *st, const char *name, size_t len,
@@ -640,66 +627,49 @@ out:
 	return rc;
 }
 
+struct lookup {
+	const char *const *names;
+	uint64_t *values;
+	bool *got;
+	size_t n, found;
+};
+
+/* The value of a symbol of L's names not found yet; stops when all are. */
+static int lookup_sym(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct lookup *l = ctx;
+
+	for (size_t k = 0; k < l->n; k++) {
+		if (!l->got[k] && strcmp(name, l->names[k]) == 0) {
+			l->values[k] = sym->st_value;
+			l->got[k] = true;
+			l->found++;
+		}
+	}
+	return l->found == l->n;
+}
+
 int sdt_file_symbols(const char *path, const char *const *names,
 		     uint64_t *values, size_t n)
 {
-	Elf *elf;
-	Elf_Scn *scn = NULL;
-	int fd, found = 0;
-	bool *got;
+	struct lookup l = { names, values, NULL, n, 0 };
+	struct elf_file ef;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (elf_file_open(&ef, path, true) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	l.got = calloc(n ? n : 1, sizeof(*l.got));
+	if (l.got == NULL) {
+		elf_file_close(&ef);
 		return -1;
-	got = calloc(n ? n : 1, sizeof(*got));
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (got == NULL || elf == NULL || elf_kind(elf) != ELF_K_ELF) {
-		found = -1;
-		goto out;
 	}
-	/* two passes: the full .symtab first, then .dynsym */
-	for (int pass = 0; pass < 2 && (size_t)found < n; pass++) {
-		Elf32_Word want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
-
-		scn = NULL;
-		while ((scn = elf_nextscn(elf, scn)) != NULL) {
-			GElf_Shdr sh;
-			Elf_Data *d;
-
-			if (gelf_getshdr(scn, &sh) == NULL ||
-			    sh.sh_type != want || sh.sh_entsize == 0)
-				continue;
-			d = elf_getdata(scn, NULL);
-			if (d == NULL)
-				continue;
-			for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-				GElf_Sym sym;
-				const char *name;
-
-				if (gelf_getsym(d, (int)i, &sym) == NULL ||
-				    sym.st_shndx == SHN_UNDEF)
-					continue;
-				name = elf_strptr(elf, sh.sh_link, sym.st_name);
-				if (name == NULL)
-					continue;
-				for (size_t k = 0; k < n; k++) {
-					if (!got[k] && strcmp(name, names[k]) == 0) {
-						values[k] = sym.st_value;
-						got[k] = true;
-						found++;
-					}
-				}
-			}
-		}
-	}
-out:
-	free(got);
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return found;
+	/* the full .symtab first, then .dynsym */
+	if (n > 0)
+		elf_each_symbol(ef.elf, SHT_SYMTAB, lookup_sym, &l);
+	if (l.found < n)
+		elf_each_symbol(ef.elf, SHT_DYNSYM, lookup_sym, &l);
+	free(l.got);
+	elf_file_close(&ef);
+	return (int)l.found;
 }
 
 void sdt_file_free(struct sdt_file *f)
