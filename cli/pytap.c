@@ -323,17 +323,13 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 				other_root = strcmp(ns1, ns2) != 0;
 		}
 		while (fgets(line, sizeof(line), f)) {
-			char *file = strchr(line, '/');
-			char rooted[PATH_MAX + 64];
-			size_t n;
+			struct procfs_map m;
+			char *file, rooted[PATH_MAX + 64];
 
-			if (!file)
+			if (procfs_map_parse(line, &m) < 0 ||
+			    m.path[0] != '/' || strstr(m.path, " (deleted)"))
 				continue;
-			n = strlen(file);
-			if (n && file[n - 1] == '\n')
-				file[n - 1] = 0;
-			if (strstr(file, " (deleted)"))
-				continue;
+			file = m.path;
 			/* a process with a root of its own (a container, a
 			   mount namespace): its files through that root */
 			if (other_root)

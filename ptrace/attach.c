@@ -493,17 +493,14 @@ static bool maps_watched(const struct tracer *t, pid_t pid)
 	if (f == NULL)
 		return false;
 	while (!hit && fgets(line, sizeof(line), f)) {
-		unsigned long maj, min, ino;
-		char *file = strchr(line, '/');
+		struct procfs_map m;
 
-		if (file == NULL ||
-		    sscanf(line, "%*x-%*x %*s %*x %lx:%lx %lu", &maj, &min,
-			   &ino) != 3)
+		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
 			continue;
-		file[strcspn(file, "\n")] = '\0';
 		for (size_t i = 0; i < t->nwatch && !hit; i++)
 			hit = tr_path_matches(t->watch[i], &t->watch_ids[i],
-					      file, maj, min, ino);
+					      m.path, m.major, m.minor,
+					      m.inode);
 	}
 	fclose(f);
 	return hit;

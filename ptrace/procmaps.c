@@ -23,6 +23,7 @@
  * mapping (text too) of a process we trace.  The fd is per process and must
  * be reopened after exec (it holds the old address space).
  */
+#include "procfs.h"
 #include "tracer_int.h"
 
 #include <errno.h>
@@ -617,18 +618,14 @@ int pm_scan(struct tracer *t, struct tproc *p)
 	p->scanned = true;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long start, end, off;
-		unsigned long maj, min, ino;
-		char perms[8];
-		int pos = 0;
+		struct procfs_map m;
 
-		if (sscanf(line, "%llx-%llx %7s %llx %lx:%lx %lu %n", &start,
-			   &end, perms, &off, &maj, &min, &ino, &pos) < 7 ||
-		    pos == 0 || ino == 0 || line[pos] != '/')
+		if (procfs_map_parse(line, &m) < 0 || m.inode == 0 ||
+		    m.path[0] != '/')
 			continue;
-		size_t plen = strlen(line + pos);
+		size_t plen = strlen(m.path);
 
-		if (plen > 10 && strcmp(line + pos + plen - 10, " (deleted)") == 0)
+		if (plen > 10 && strcmp(m.path + plen - 10, " (deleted)") == 0)
 			continue;
 		if (nml == cap) {
 			size_t nc = cap ? cap * 2 : 64;
@@ -639,12 +636,12 @@ int pm_scan(struct tracer *t, struct tproc *p)
 			ml = nm;
 			cap = nc;
 		}
-		ml[nml].start = start;
-		ml[nml].offset = off;
-		ml[nml].major = maj;
-		ml[nml].minor = min;
-		ml[nml].ino = ino;
-		ml[nml].path = line + pos;
+		ml[nml].start = m.start;
+		ml[nml].offset = m.offset;
+		ml[nml].major = m.major;
+		ml[nml].minor = m.minor;
+		ml[nml].ino = m.inode;
+		ml[nml].path = m.path;
 		nml++;
 	}
 	if (exe[0] && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {

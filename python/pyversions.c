@@ -30,6 +30,7 @@
 
 #include "cpython_int.h"
 #include "elfsym.h"
+#include "procfs.h"
 
 /* ---- layout tables ------------------------------------------------------ */
 
@@ -227,18 +228,13 @@ static size_t candidates(pid_t pid, struct mapped *out, size_t max)
 	if (f == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off;
-		char *p = NULL, *base;
-		int used = 0;
+		struct procfs_map m;
+		char *p, *base;
 		size_t i;
 
-		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %n", &start,
-			   &end, &off, &used) < 3 || used == 0)
+		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
 			continue;
-		p = line + used;
-		p[strcspn(p, "\n")] = '\0';
-		if (p[0] != '/')
-			continue;
+		p = m.path;
 		base = strrchr(p, '/') + 1;
 		if (strcmp(p, exe) != 0 && strncmp(base, "libpython", 9) != 0)
 			continue;
@@ -246,17 +242,17 @@ static size_t candidates(pid_t pid, struct mapped *out, size_t max)
 			if (strcmp(out[i].path, p) == 0)
 				break;
 		if (i < n) {
-			if (start < out[i].start) {
-				out[i].start = start;
-				out[i].offset = off;
+			if (m.start < out[i].start) {
+				out[i].start = m.start;
+				out[i].offset = m.offset;
 			}
 			continue;
 		}
 		if (n == max || strlen(p) >= sizeof(out[n].path))
 			continue;
 		snprintf(out[n].path, sizeof(out[n].path), "%s", p);
-		out[n].start = start;
-		out[n].offset = off;
+		out[n].start = m.start;
+		out[n].offset = m.offset;
 		n++;
 	}
 	fclose(f);

@@ -78,3 +78,20 @@ int procfs_status(pid_t pid, pid_t tid, const char *key, char *val,
 	fclose(f);
 	return r;
 }
+
+int procfs_map_parse(char *line, struct procfs_map *m)
+{
+	unsigned long long start, end, off;
+	int pos = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%llx-%llx %7s %llx %lx:%lx %lu %n", &start, &end,
+		   m->perms, &off, &m->major, &m->minor, &m->inode,
+		   &pos) < 7 || pos == 0)
+		return -1;
+	m->start = start;
+	m->end = end;
+	m->offset = off;
+	m->path = line + pos;
+	return 0;
+}

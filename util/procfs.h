@@ -7,6 +7,7 @@
 #define PYTAP_PROCFS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* /proc/PID/NAME, or with TID > 0 /proc/PID/task/TID/NAME, into PATH. */
@@ -26,5 +27,19 @@ const char *procfs_stat(pid_t pid, pid_t tid, char *buf, size_t len);
  * the newline into VAL (may be NULL) and 0, or -1 when there is none. */
 int procfs_status(pid_t pid, pid_t tid, const char *key, char *val,
 		  size_t len);
+
+/* One line of /proc/PID/maps. */
+struct procfs_map {
+	uint64_t start, end, offset;
+	char perms[8];			/* "r-xp" */
+	unsigned long major, minor;	/* the file's device */
+	unsigned long inode;		/* 0: not a file */
+	char *path;			/* into the line: the file, "[heap]",
+					   ... or "" */
+};
+
+/* Parse LINE, a line of /proc/PID/maps (its newline, if any, is cut):
+ * 0, or -1 when it is none. */
+int procfs_map_parse(char *line, struct procfs_map *m);
 
 #endif

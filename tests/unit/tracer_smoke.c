@@ -849,9 +849,12 @@ struct pycount {
 	pid_t pid[16];
 };
 
-/* Trace until nothing is left; count entry/return of FUNC. */
-static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
-		   const char *func, struct pycount *c, uint64_t stop_after_ns)
+/* Trace until nothing is left, the deadline STOP_AFTER_NS (0: none), or
+ * (WANT_PIDS > 0) hits from that many processes (TEV_TIMEOUT then too);
+ * count entry/return of FUNC. */
+static int py_loop_n(const char *T, struct tracer *t, pid_t target_pid,
+		     const char *func, struct pycount *c,
+		     uint64_t stop_after_ns, int want_pids)
 {
 	struct tracer_hit h;
 	struct tracer_exit ex;
@@ -871,6 +874,8 @@ static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
 				;
 			if (k == c->pids && k < 16)
 				c->pid[c->pids++] = h.pid;
+			if (want_pids > 0 && c->pids >= want_pids)
+				return TEV_TIMEOUT;
 			cur_tracer = t;
 			if (h.probe->nargs < 2 ||
 			    sdt_arg_fetch(&h.probe->args[1], &h.regs, reader,
@@ -898,6 +903,12 @@ static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
 			return e;
 		}
 	}
+}
+
+static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
+		   const char *func, struct pycount *c, uint64_t stop_after_ns)
+{
+	return py_loop_n(T, t, target_pid, func, c, stop_after_ns, 0);
 }
 
 static struct tracer *py_tracer(bool follow, bool pin)
@@ -1179,25 +1190,30 @@ static void t_py_fork_detach(void)
 		"import os, sys, time\n"
 		"def f(x):\n    return x\n"
 		"pid = os.fork()\n"
-		"end = time.time() + 1.5\n"
-		"while time.time() < end:\n"
+		"end = time.time() + 30\n"
+		"while time.time() < end and not os.path.exists(sys.argv[1]):\n"
 		"    f(1)\n    time.sleep(0.001)\n"
 		"if pid == 0:\n    os._exit(5)\n"
 		"_, st = os.waitpid(pid, 0)\n"
 		"sys.exit(0 if os.waitstatus_to_exitcode(st) == 5 else 1)\n");
-	char *argv[] = { (char *)python, (char *)s, NULL };
+	char stop[256];
+	char *argv[] = { (char *)python, (char *)s, stop, NULL };
 	struct tracer *t = py_tracer(true, true);
 	char err[256];
 	struct pycount c;
-	pid_t pid = tracer_launch(t, argv, err, sizeof(err));
-	int bad = 0, st;
+	pid_t pid;
+	int bad = 0, st, fd;
 
+	/* both processes call f until STOP exists: traced until both were
+	   seen (a fixed time would race python's start on a busy machine) */
+	snprintf(stop, sizeof(stop), "%s/%s.stop", tmpdir, T);
+	pid = tracer_launch(t, argv, err, sizeof(err));
 	if (pid < 0) {
 		fail(T, "%s", err);
 		tracer_free(t);
 		return;
 	}
-	py_loop(T, t, pid, "f", &c, now_ns() + 500000000ULL);
+	py_loop_n(T, t, pid, "f", &c, now_ns() + 20000000000ULL, 2);
 	tracer_detach_all(t);
 	printf("%s: %ld entries from %d processes before detach\n", T,
 	       c.entry_f, c.pids);
@@ -1205,6 +1221,9 @@ static void t_py_fork_detach(void)
 		if (run_sitecheck(T, c.pid[k], python))
 			bad++;
 	tracer_free(t);
+	fd = open(stop, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	st = wait_status(pid);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail(T, "python exit status %#x", st), bad++;
@@ -1225,9 +1244,9 @@ static void t_py_spawn_detach(void)
 		"import os, subprocess, sys, time\n"
 		"def f(x):\n    return x\n"
 		"print('ready', flush=True)\n"
-		"end = time.time() + 2.5\n"
+		"end = time.time() + 60\n"
 		"bad = 0\n"
-		"while time.time() < end:\n"
+		"while not os.path.exists(sys.argv[1]) and time.time() < end:\n"
 		"    f(1)\n"
 		"    r = subprocess.run(['/bin/true'])\n"
 		"    bad += r.returncode != 0\n"
@@ -1238,14 +1257,17 @@ static void t_py_spawn_detach(void)
 		"    bad += os.waitstatus_to_exitcode(st) != 5\n"
 		"print('bad', bad, flush=True)\n"
 		"sys.exit(1 if bad else 0)\n");
-	char out[256], err[256];
-	char *argv[] = { (char *)python, (char *)s, NULL };
+	char out[256], err[256], stop[256];
+	char *argv[] = { (char *)python, (char *)s, stop, NULL };
 	struct target tg;
 	pid_t pid;
-	int bad = 0, st, cycles = 0;
+	int bad = 0, st, cycles = 0, fd;
 	long hits = 0;
 
+	/* the target works until STOP exists: it outlives every cycle's
+	   sitecheck, however slow the machine */
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
+	snprintf(stop, sizeof(stop), "%s/%s.stop", tmpdir, T);
 	pid = spawn(argv, out, &tg);
 	if (wait_for(out, "ready", 5000) < 0) {
 		fail(T, "python did not start");
@@ -1271,6 +1293,9 @@ static void t_py_spawn_detach(void)
 		cycles++;
 		msleep(30);
 	}
+	fd = open(stop, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	st = target_wait(&tg);
 	printf("%s: %d attach/detach cycles, %ld hits, exit status %#x\n", T,
 	       cycles, hits, st);
