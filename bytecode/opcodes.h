@@ -189,3 +189,31 @@ enum bc_op {
 #undef BC_OP_ENUM
 	OP__COUNT
 };
+
+/*
+ * The binary long operators that cannot fail, as one X-macro:
+ *
+ *	BINOP(name, "operator", value)
+ *
+ * value is an expression over uint64_t a and b (the operands' bits) whose
+ * result, cast to int64_t, is a OP b: wrapping as the kernel's C does.
+ * vm/vm.c executes OP_<name> with it and compiler/codegen_expr.c folds
+ * constants with it, so both compute the same.  DIV and MOD (which raise
+ * errors) are written out in both.
+ */
+#define BC_LONG_BINOPS(BINOP) \
+	BINOP(ADD,  "+",   a + b) \
+	BINOP(SUB,  "-",   a - b) \
+	BINOP(MUL,  "*",   a * b) \
+	BINOP(SHL,  "<<",  a << (b & 63)) \
+	BINOP(SHR,  ">>",  (uint64_t)((int64_t)a >> (b & 63))) \
+	BINOP(USHR, ">>>", a >> (b & 63)) \
+	BINOP(BAND, "&",   a & b) \
+	BINOP(BOR,  "|",   a | b) \
+	BINOP(BXOR, "^",   a ^ b) \
+	BINOP(LT,   "<",   (int64_t)a < (int64_t)b) \
+	BINOP(LE,   "<=",  (int64_t)a <= (int64_t)b) \
+	BINOP(GT,   ">",   (int64_t)a > (int64_t)b) \
+	BINOP(GE,   ">=",  (int64_t)a >= (int64_t)b) \
+	BINOP(EQ,   "==",  a == b) \
+	BINOP(NE,   "!=",  a != b)

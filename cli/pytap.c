@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,9 @@
 #include "bytecode.h"
 #include "codegen.h"
 #include "diag.h"
+#include "mem.h"
 #include "parse.h"
+#include "procfs.h"
 #include "resolve.h"
 #include "session.h"
 #include "strbuf.h"
@@ -173,19 +176,10 @@ static char *read_file(const char *path, size_t *len)
 /* The state letter of process PID (/proc/PID/stat), '?' if unknown. */
 static char proc_state(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
+	char buf[512];
+	const char *p = procfs_stat(pid, 0, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	return p && p[0] == ' ' ? p[1] : '?';
 }
 
 /* The maps of a live thread of PID (its main thread has exited), opened;
@@ -329,17 +323,13 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 				other_root = strcmp(ns1, ns2) != 0;
 		}
 		while (fgets(line, sizeof(line), f)) {
-			char *file = strchr(line, '/');
-			char rooted[PATH_MAX + 64];
-			size_t n;
+			struct procfs_map m;
+			char *file, rooted[PATH_MAX + 64];
 
-			if (!file)
+			if (procfs_map_parse(line, &m) < 0 ||
+			    m.path[0] != '/' || strstr(m.path, " (deleted)"))
 				continue;
-			n = strlen(file);
-			if (n && file[n - 1] == '\n')
-				file[n - 1] = 0;
-			if (strstr(file, " (deleted)"))
-				continue;
+			file = m.path;
 			/* a process with a root of its own (a container, a
 			   mount namespace): its files through that root */
 			if (other_root)
@@ -397,6 +387,100 @@ enum {
 };
 
 /*
+ * The options of stap that mean nothing to pytap: accepted without effect
+ * (the note is printed with -v), or refused with the reason and exit
+ * status 1.
+ */
+static const struct stap_opt {
+	int c;
+	const char *refused;	/* the option as named if refused, or NULL */
+	const char *text;	/* the note, or why it is refused */
+} stap_opts[] = {
+	{ 'u', NULL, "-u: accepted, no effect (pytap still folds constants and drops dead stores)" },
+	{ 'q', NULL, "-q: accepted, no effect (tapset coverage data: pytap keeps none)" },
+	{ 'k', NULL, "-k: accepted, no effect (pytap builds in memory: no temporary directory)" },
+	{ 'b', NULL, "-b: accepted, no effect (bulk per-CPU transport: pytap writes its output directly)" },
+	{ 's', NULL, "-s: accepted, no effect (pytap has no kernel transport buffer)" },
+	{ 'm', NULL, "-m: accepted, no effect (pytap builds no kernel module to name)" },
+	{ 'P', NULL, "-P: accepted, no effect (function prologue searching is for DWARF probes)" },
+	{ 'd', NULL, "-d: accepted, no effect (pytap reads the symbols of the objects it needs itself)" },
+	{ OPT_LDD, NULL, "--ldd: accepted, no effect (pytap reads the symbols of the objects it needs itself)" },
+	{ 'R', NULL, "-R: accepted, no effect (pytap has no C runtime directory)" },
+	{ OPT_COMPATIBLE, NULL, "--compatible: accepted, no effect (pytap speaks one version of the language)" },
+	{ OPT_CHECK_VERSION, NULL, "--check-version: accepted, no effect" },
+	{ OPT_CACHE, NULL, "--disable-cache/--poison-cache: accepted, no effect (pytap keeps no cache)" },
+	{ OPT_TMPDIR, NULL, "--tmpdir: accepted, no effect (pytap writes no temporary files)" },
+	{ OPT_PRIVILEGE, NULL, "--privilege/--unprivileged: accepted, no effect (pytap needs only the right to ptrace the target)" },
+	{ OPT_UNPRIVILEGED, NULL, "--privilege/--unprivileged: accepted, no effect (pytap needs only the right to ptrace the target)" },
+	{ OPT_SKIP_BADVARS, NULL, "--skip-badvars: accepted, no effect (pytap has no DWARF variables to skip)" },
+	{ OPT_RUNTIME, NULL, "--runtime/--dyninst: accepted, no effect (pytap has one runtime: ptrace in user space)" },
+	{ OPT_DYNINST, NULL, "--runtime/--dyninst: accepted, no effect (pytap has one runtime: ptrace in user space)" },
+	{ OPT_USE_SERVER, NULL, "--use-server: accepted, no effect (pytap compiles locally)" },
+#define KMOD "a kernel-module option; pytap traces user space and builds no kernel module (drop it)"
+	{ 'r', "-r", KMOD },
+	{ 'a', "-a", KMOD },
+	{ 'B', "-B", KMOD },
+	{ OPT_MODINFO, "--modinfo", KMOD },
+	{ OPT_KELF, "--kelf/--kmap", KMOD },
+	{ OPT_ALL_MODULES, "--all-modules", KMOD },
+#undef KMOD
+	{ OPT_REMOTE, "--remote", "pytap runs on this machine only: run pytap on the remote host (ssh HOST pytap ...)" },
+	{ 'F', "-F", "pytap has no flight-recorder mode: run it in the background with -o FILE" },
+	{ 'S', "-S", "pytap does not rotate output files: give one -o FILE" },
+	{ 'E', "-E", "extra scripts are not supported: put the probes in one file (or in a tapset directory given with -I)" },
+};
+
+/* Option C if it is one of stap_opts: its note, or its refusal (no
+ * return).  False if it is not. */
+static bool stap_only(struct options *o, int c)
+{
+	for (size_t i = 0; i < sizeof(stap_opts) / sizeof(stap_opts[0]); i++) {
+		const struct stap_opt *so = &stap_opts[i];
+
+		if (so->c != c)
+			continue;
+		if (so->refused)
+			refuse(so->refused, so->text);
+		note(o, so->text);
+		return true;
+	}
+	return false;
+}
+
+/* Append WORD to the list *V of *N words, kept NULL-terminated. */
+static void push_word(char ***v, int *n, char *word)
+{
+	*v = realloc(*v, (size_t)(*n + 2) * sizeof(char *));
+	(*v)[(*n)++] = word;
+	(*v)[*n] = NULL;
+}
+
+/* The options that set one flag of struct options. */
+static const struct flag_opt {
+	int c;
+	size_t off;
+} flag_opts[] = {
+	{ 'w', offsetof(struct options, no_warn) },
+	{ 'W', offsetof(struct options, werror) },
+	{ 'g', offsetof(struct options, guru) },
+	{ 't', offsetof(struct options, timing) },
+	{ OPT_SUPPRESS_HANDLER_ERRORS, offsetof(struct options, suppress_errors) },
+	{ OPT_NO_PIN, offsetof(struct options, no_pin) },
+	{ OPT_NO_FOLLOW, offsetof(struct options, no_follow) },
+};
+
+/* Option C if it is one of flag_opts: its flag set.  False if not. */
+static bool flag_opt(struct options *o, int c)
+{
+	for (size_t i = 0; i < sizeof(flag_opts) / sizeof(flag_opts[0]); i++)
+		if (flag_opts[i].c == c) {
+			*(bool *)((char *)o + flag_opts[i].off) = true;
+			return true;
+		}
+	return false;
+}
+
+/*
  * The command line, as stap reads it: GNU getopt with permutation, so
  * options may come anywhere before "--" (`pytap -g x.stp -c CMD`); the
  * first word that is not an option is the script (unless -e or -l/-L gave
@@ -448,9 +532,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 1:
-			o->args = realloc(o->args, (size_t)(o->nargs + 1) *
-					  sizeof(char *));
-			o->args[o->nargs++] = optarg;
+			push_word(&o->args, &o->nargs, optarg);
 			break;
 		case 'e':
 			if (o->script_text)
@@ -476,18 +558,13 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->list_vars = c == 'L';
 			break;
 		case 'I':
-			o->incdirs = realloc(o->incdirs, (size_t)(o->nincdirs + 1) *
-					     sizeof(char *));
-			o->incdirs[o->nincdirs++] = optarg;
+			push_word(&o->incdirs, &o->nincdirs, optarg);
 			break;
 		case 'D':
 			set_limit(o, optarg);
 			break;
 		case 'G':
-			o->globals = realloc(o->globals, (size_t)(o->nglobals + 2) *
-					     sizeof(char *));
-			o->globals[o->nglobals++] = optarg;
-			o->globals[o->nglobals] = NULL;
+			push_word(&o->globals, &o->nglobals, optarg);
 			break;
 		case 'T':
 			o->timeout_ms = (int64_t)(strtod(optarg, NULL) * 1000);
@@ -515,112 +592,25 @@ static void parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		}
-		case 'w':
-			o->no_warn = true;
-			break;
-		case 'W':
-			o->werror = true;
-			break;
-		case 'g':
-			o->guru = true;
-			break;
-		case 't':
-			o->timing = true;
-			break;
 		case OPT_SUPPRESS_TIME_LIMITS:
 			/* stap: no MAXACTION, no overload check (pytap has
 			   none: a handler runs between two stops anyway) */
 			o->lim.maxaction = INT64_MAX / 2;
 			o->lim.maxaction_interruptible = INT64_MAX / 2;
 			break;
-		case OPT_SUPPRESS_HANDLER_ERRORS:
-			o->suppress_errors = true;
-			break;
-		case 'u':
-			note(o, "-u: accepted, no effect (pytap still folds constants and drops dead stores)");
-			break;
-		case 'q':
-			note(o, "-q: accepted, no effect (tapset coverage data: pytap keeps none)");
-			break;
-		case 'k':
-			note(o, "-k: accepted, no effect (pytap builds in memory: no temporary directory)");
-			break;
-		case 'b':
-			note(o, "-b: accepted, no effect (bulk per-CPU transport: pytap writes its output directly)");
-			break;
 		case 's':
 			if (parse_num(optarg, "-s: '%s' is not a number of megabytes") <= 0)
 				die_usage("-s: '%s' is not a number of megabytes", optarg);
-			note(o, "-s: accepted, no effect (pytap has no kernel transport buffer)");
-			break;
-		case 'm':
-			note(o, "-m: accepted, no effect (pytap builds no kernel module to name)");
-			break;
-		case 'P':
-			note(o, "-P: accepted, no effect (function prologue searching is for DWARF probes)");
-			break;
-		case 'd':
-		case OPT_LDD:
-			note(o, c == 'd' ? "-d: accepted, no effect (pytap reads the symbols of the objects it needs itself)"
-				  : "--ldd: accepted, no effect (pytap reads the symbols of the objects it needs itself)");
-			break;
-		case 'R':
-			note(o, "-R: accepted, no effect (pytap has no C runtime directory)");
-			break;
-		case OPT_COMPATIBLE:
-			note(o, "--compatible: accepted, no effect (pytap speaks one version of the language)");
-			break;
-		case OPT_CHECK_VERSION:
-			note(o, "--check-version: accepted, no effect");
-			break;
-		case OPT_CACHE:
-			note(o, "--disable-cache/--poison-cache: accepted, no effect (pytap keeps no cache)");
+			stap_only(o, c);
 			break;
 		case OPT_CLEAN_CACHE:
 			/* stap cleans its cache and exits */
 			exit(0);
-		case OPT_TMPDIR:
-			note(o, "--tmpdir: accepted, no effect (pytap writes no temporary files)");
-			break;
-		case OPT_PRIVILEGE:
-		case OPT_UNPRIVILEGED:
-			note(o, "--privilege/--unprivileged: accepted, no effect (pytap needs only the right to ptrace the target)");
-			break;
-		case OPT_SKIP_BADVARS:
-			note(o, "--skip-badvars: accepted, no effect (pytap has no DWARF variables to skip)");
-			break;
-		case OPT_DYNINST:
 		case OPT_RUNTIME:
-			if (c == OPT_RUNTIME && strcmp(optarg, "dyninst") &&
+			if (strcmp(optarg, "dyninst") &&
 			    strcmp(optarg, "kernel") && strcmp(optarg, "bpf"))
 				die_usage("--runtime '%s': kernel, dyninst or bpf", optarg);
-			note(o, "--runtime/--dyninst: accepted, no effect (pytap has one runtime: ptrace in user space)");
-			break;
-		case OPT_USE_SERVER:
-			note(o, "--use-server: accepted, no effect (pytap compiles locally)");
-			break;
-		case 'r':
-		case 'a':
-		case 'B':
-		case OPT_MODINFO:
-		case OPT_KELF:
-		case OPT_ALL_MODULES:
-			refuse(c == 'r' ? "-r" : c == 'a' ? "-a" : c == 'B' ? "-B" :
-			       c == OPT_MODINFO ? "--modinfo" :
-			       c == OPT_KELF ? "--kelf/--kmap" : "--all-modules",
-			       "a kernel-module option; pytap traces user space and builds no kernel module (drop it)");
-			break;
-		case OPT_REMOTE:
-			refuse("--remote", "pytap runs on this machine only: run pytap on the remote host (ssh HOST pytap ...)");
-			break;
-		case 'F':
-			refuse("-F", "pytap has no flight-recorder mode: run it in the background with -o FILE");
-			break;
-		case 'S':
-			refuse("-S", "pytap does not rotate output files: give one -o FILE");
-			break;
-		case 'E':
-			refuse("-E", "extra scripts are not supported: put the probes in one file (or in a tapset directory given with -I)");
+			stap_only(o, c);
 			break;
 		case 'h':
 			usage(stdout);
@@ -629,12 +619,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 			printf("pytap %s (SystemTap script language for user-space SDT probes)\n",
 			       PACKAGE_VERSION);
 			exit(0);
-		case OPT_NO_PIN:
-			o->no_pin = true;
-			break;
-		case OPT_NO_FOLLOW:
-			o->no_follow = true;
-			break;
 		case OPT_AGENT:
 			o->agent_mode = AGENT_MODE_ON;
 			break;
@@ -642,14 +626,15 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->agent_mode = AGENT_MODE_OFF;
 			break;
 		default:
+			if (flag_opt(o, c) || stap_only(o, c))
+				break;
 			fprintf(stderr, "Try 'pytap --help' for more information.\n");
 			exit(PYTAP_EXIT_USAGE);
 		}
 	}
 	/* after "--": all the rest are words */
 	while (optind < argc) {
-		o->args = realloc(o->args, (size_t)(o->nargs + 1) * sizeof(char *));
-		o->args[o->nargs++] = argv[optind++];
+		push_word(&o->args, &o->nargs, argv[optind++]);
 	}
 	if (o->cmd && o->pid)
 		die_usage("%s", "you can't give -c and -x together");
@@ -700,6 +685,21 @@ static int do_list(struct options *o, struct ast_arena *a,
 	return n > 0 ? 0 : 1;
 }
 
+/* What -p1, -p2 and -p3 print: SB on stdout; SB is freed.  Exit status 0. */
+static int print_pass(struct strbuf *sb)
+{
+	fwrite(sb->buf ? sb->buf : "", 1, sb->len, stdout);
+	sb_free(sb);
+	return 0;
+}
+
+/* The script did not compile: the summary, and the exit status. */
+static int compile_failed(struct diag *d)
+{
+	diag_summary(d);
+	return PYTAP_EXIT_COMPILE;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -713,6 +713,7 @@ int main(int argc, char **argv)
 	struct bc_program *prog;
 	struct resolve_opts ro;
 	char **cmdv = NULL;
+	struct strbuf dump = STRBUF_INIT;	/* what -p1..-p3 print */
 	int rc;
 
 	parse_args(argc, argv, &o);
@@ -773,17 +774,12 @@ int main(int argc, char **argv)
 	    parse_source(a, src, &po, &user, &d) ||
 	    tapset_load(a, o.incdirs, o.nincdirs, &po, &lib, &d, o.verbose) ||
 	    d.nerrors) {
-		diag_summary(&d);
-		rc = PYTAP_EXIT_COMPILE;
+		rc = compile_failed(&d);
 		goto done;
 	}
 	if (o.pass == 1) {
-		struct strbuf out = STRBUF_INIT;
-
-		ast_dump_script(&out, &user);
-		fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
-		sb_free(&out);
-		rc = 0;
+		ast_dump_script(&dump, &user);
+		rc = print_pass(&dump);
 		goto done;
 	}
 	memset(&ro, 0, sizeof(ro));
@@ -798,18 +794,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pytap: %s\n", r.no_probes);
 			rc = PYTAP_EXIT_TRACE;
 		} else {
-			diag_summary(&d);
-			rc = PYTAP_EXIT_COMPILE;
+			rc = compile_failed(&d);
 		}
 		goto done;
 	}
 	if (o.pass == 2) {
-		struct strbuf out = STRBUF_INIT;
-
-		resolve_dump(&out, &r);
-		fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
-		sb_free(&out);
-		rc = 0;
+		resolve_dump(&dump, &r);
+		rc = print_pass(&dump);
 		goto done;
 	}
 	prog = calloc(1, sizeof(*prog));
@@ -836,15 +827,9 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (o.pass == 3) {
-		{
-			struct strbuf out = STRBUF_INIT;
-
-			bc_disassemble(&out, prog);
-			fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
-			sb_free(&out);
-		}
+		bc_disassemble(&dump, prog);
 		bc_program_free(prog);
-		rc = 0;
+		rc = print_pass(&dump);
 		goto done;
 	}
 	{
@@ -896,9 +881,6 @@ done:
 	target_set_free(&ts);
 	if (a)
 		ast_arena_free(a);
-	free(o.incdirs);
-	free(o.globals);
-	free(o.args);
-	free(o.notes);
+	free_all(o.incdirs, o.globals, o.args, o.notes);
 	return rc;
 }

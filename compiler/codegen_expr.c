@@ -53,54 +53,37 @@ int32_t gen_keys(struct cg *g, struct expr **args, int n)
 
 bool cg_const_long(const struct expr *e, int64_t *out);
 
+static enum bc_op arith_op(const char *op);
+
 /* Constant folding of long arithmetic and comparisons, with the VM's
  * semantics (wrap-around, shift counts & 63; division by zero and
  * INT64_MIN / -1 are left to the VM's runtime checks). */
 static bool fold_binary(const struct expr *e, int64_t *out)
 {
-	int64_t a, b;
-	const char *op = e->op;
+	int64_t x, y;
+	enum bc_op op = arith_op(e->op);
 
 	if (e->a->type == T_STRING || e->b->type == T_STRING ||
-	    !cg_const_long(e->a, &a) || !cg_const_long(e->b, &b))
+	    !cg_const_long(e->a, &x) || !cg_const_long(e->b, &y))
 		return false;
-	if (!strcmp(op, "+"))
-		*out = (int64_t)((uint64_t)a + (uint64_t)b);
-	else if (!strcmp(op, "-"))
-		*out = (int64_t)((uint64_t)a - (uint64_t)b);
-	else if (!strcmp(op, "*"))
-		*out = (int64_t)((uint64_t)a * (uint64_t)b);
-	else if (!strcmp(op, "/") && b != 0 && !(a == INT64_MIN && b == -1))
-		*out = a / b;
-	else if (!strcmp(op, "%") && b != 0 && !(a == INT64_MIN && b == -1))
-		*out = a % b;
-	else if (!strcmp(op, "&"))
-		*out = a & b;
-	else if (!strcmp(op, "|"))
-		*out = a | b;
-	else if (!strcmp(op, "^"))
-		*out = a ^ b;
-	else if (!strcmp(op, "<<"))
-		*out = (int64_t)((uint64_t)a << (b & 63));
-	else if (!strcmp(op, ">>"))
-		*out = a >> (b & 63);
-	else if (!strcmp(op, ">>>"))
-		*out = (int64_t)((uint64_t)a >> (b & 63));
-	else if (!strcmp(op, "<"))
-		*out = a < b;
-	else if (!strcmp(op, ">"))
-		*out = a > b;
-	else if (!strcmp(op, "<="))
-		*out = a <= b;
-	else if (!strcmp(op, ">="))
-		*out = a >= b;
-	else if (!strcmp(op, "=="))
-		*out = a == b;
-	else if (!strcmp(op, "!="))
-		*out = a != b;
-	else
+	switch (op) {
+#define FOLD(name, sym, expr) \
+	case OP_##name: { \
+		uint64_t a = (uint64_t)x, b = (uint64_t)y; \
+		*out = (int64_t)(expr); \
+		return true; \
+	}
+	BC_LONG_BINOPS(FOLD)
+#undef FOLD
+	case OP_DIV:
+	case OP_MOD:
+		if (y == 0 || (x == INT64_MIN && y == -1))
+			return false;
+		*out = op == OP_DIV ? x / y : x % y;
+		return true;
+	default:
 		return false;
-	return true;
+	}
 }
 
 /* The value of E when it is a constant long expression. */
@@ -150,12 +133,10 @@ static bool const_str(const struct expr *e, struct strbuf *sb)
 static enum bc_op arith_op(const char *op)
 {
 	static const struct { const char *s; enum bc_op op; } t[] = {
-		{ "+", OP_ADD }, { "-", OP_SUB }, { "*", OP_MUL },
-		{ "/", OP_DIV }, { "%", OP_MOD }, { "<<", OP_SHL },
-		{ ">>", OP_SHR }, { ">>>", OP_USHR }, { "&", OP_BAND },
-		{ "|", OP_BOR }, { "^", OP_BXOR }, { "<", OP_LT },
-		{ "<=", OP_LE }, { ">", OP_GT }, { ">=", OP_GE },
-		{ "==", OP_EQ }, { "!=", OP_NE },
+#define OP_NAME(name, sym, expr) { sym, OP_##name },
+		BC_LONG_BINOPS(OP_NAME)
+#undef OP_NAME
+		{ "/", OP_DIV }, { "%", OP_MOD },
 	};
 	size_t i;
 
@@ -187,22 +168,28 @@ static enum bc_op compound_op(const char *op)
 	return arith_op(base);
 }
 
+/* Push symbol S, or (STORE) pop into it: a local slot or a global. */
+static void sym_access(struct cg *g, const struct symbol *s, bool store)
+{
+	static const enum bc_op global_op[2][2] = {
+		{ OP_GLOADL, OP_GLOADS }, { OP_GSTOREL, OP_GSTORES },
+	};
+
+	if (s->kind != SYM_GLOBAL)
+		cg_emit(g, store ? OP_STORE : OP_LOAD, 0, s->slot, 0);
+	else
+		cg_emit(g, global_op[store][s->type == T_STRING], 0,
+			cg_gidx(s), 0);
+}
+
 static void load_sym(struct cg *g, const struct symbol *s)
 {
-	if (s->kind != SYM_GLOBAL)
-		cg_emit(g, OP_LOAD, 0, s->slot, 0);
-	else
-		cg_emit(g, s->type == T_STRING ? OP_GLOADS : OP_GLOADL, 0,
-		     cg_gidx(s), 0);
+	sym_access(g, s, false);
 }
 
 static void store_sym(struct cg *g, const struct symbol *s)
 {
-	if (s->kind != SYM_GLOBAL)
-		cg_emit(g, OP_STORE, 0, s->slot, 0);
-	else
-		cg_emit(g, s->type == T_STRING ? OP_GSTORES : OP_GSTOREL, 0,
-		     cg_gidx(s), 0);
+	sym_access(g, s, true);
 }
 
 /* Keys of an array lvalue evaluated once into temps; returns the first

@@ -123,29 +123,18 @@ void diag_verror(struct diag *d, const char *kind, const struct loc *loc,
 	fflush(out);
 }
 
-void diag_error(struct diag *d, const struct loc *loc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	diag_verror(d, "error", loc, fmt, ap);
-	va_end(ap);
-}
-
-void diag_warning(struct diag *d, const struct loc *loc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	diag_verror(d, "warning", loc, fmt, ap);
-	va_end(ap);
-}
-
-void diag_note(struct diag *d, const struct loc *loc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	diag_verror(d, "note", loc, fmt, ap);
-	va_end(ap);
-}
+/* diag_error(), diag_warning(), diag_note(): diag_verror of one kind. */
+#define DIAG_KIND(fn, kind)                                             \
+	void fn(struct diag *d, const struct loc *loc, const char *fmt, ...) \
+	{                                                               \
+		va_list ap;                                             \
+		va_start(ap, fmt);                                      \
+		diag_verror(d, kind, loc, fmt, ap);                     \
+		va_end(ap);                                             \
+	}
+DIAG_KIND(diag_error, "error")
+DIAG_KIND(diag_warning, "warning")
+DIAG_KIND(diag_note, "note")
 
 void diag_summary(const struct diag *d)
 {

@@ -9,9 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <gelf.h>
 #include <glob.h>
-#include <libelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,8 @@
 #include <unistd.h>
 #include <wordexp.h>
 
+#include "elfsym.h"
+#include "mem.h"
 #include "target.h"
 
 static char *search_path(const char *name)
@@ -154,59 +154,39 @@ char *target_resolve_exec(const char *name, char *err, size_t errlen)
 	return resolve_depth(name, NULL, 0, err, errlen);
 }
 
+struct py_version_ctx {
+	struct target_obj *o;
+	Elf *elf;
+};
+
+/* Py_Version's value into the target_obj of CTX; stops there. */
+static int py_version_sym(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct py_version_ctx *c = ctx;
+	struct target_obj *o = c->o;
+	uint32_t v;
+
+	if (strcmp(name, "Py_Version") != 0 ||
+	    elf_symbol_bytes(c->elf, sym, &v, sizeof(v)) < 0)
+		return 0;
+	o->py_major = (int)((v >> 24) & 0xff);
+	o->py_minor = (int)((v >> 16) & 0xff);
+	return 1;
+}
+
 /* CPython version from the exported Py_Version (3.11+): 0xMMmmpp.. */
 static void read_py_version(struct target_obj *o)
 {
-	int fd = open(o->path, O_RDONLY | O_CLOEXEC);
-	Elf *e;
-	Elf_Scn *scn = NULL;
+	struct elf_file ef;
 	const char *base;
 	int maj, min;
 
-	if (fd < 0)
-		return;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	while (e && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t i, n;
+	if (elf_file_open(&ef, o->path, false) == 0) {
+		struct py_version_ctx c = { o, ef.elf };
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM)
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (i = 0; d && i < n; i++) {
-			GElf_Sym sym;
-			const char *nm;
-			Elf_Scn *s2;
-			GElf_Shdr sh2;
-			Elf_Data *d2;
-			uint64_t off;
-			uint32_t v;
-
-			if (!gelf_getsym(d, (int)i, &sym))
-				continue;
-			nm = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (!nm || strcmp(nm, "Py_Version") != 0 ||
-			    sym.st_shndx == SHN_UNDEF)
-				continue;
-			s2 = elf_getscn(e, sym.st_shndx);
-			if (!s2 || !gelf_getshdr(s2, &sh2) ||
-			    sh2.sh_type != SHT_PROGBITS)
-				continue;
-			d2 = elf_getdata(s2, NULL);
-			off = sym.st_value - sh2.sh_addr;
-			if (!d2 || off + 4 > d2->d_size)
-				continue;
-			memcpy(&v, (char *)d2->d_buf + off, 4);
-			o->py_major = (int)((v >> 24) & 0xff);
-			o->py_minor = (int)((v >> 16) & 0xff);
-		}
+		elf_each_symbol(ef.elf, SHT_DYNSYM, py_version_sym, &c);
+		elf_file_close(&ef);
 	}
-	if (e)
-		elf_end(e);
-	close(fd);
 	if (o->py_major)
 		return;
 	/* older builds: python3.9, libpython3.10.so.1.0 */
@@ -335,54 +315,20 @@ int target_add_file(struct target_set *ts, const char *path, char *err,
 	return 0;
 }
 
-/* DT_NEEDED and DT_RUNPATH/DT_RPATH of an ELF file. */
+/* DT_NEEDED and DT_RUNPATH/DT_RPATH of an ELF file (elf_dynamic); -1
+ * if PATH is no readable ELF file. */
 static int read_dynamic(const char *path, char ***needed, size_t *nneeded,
 			char **runpath)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Elf *e;
-	Elf_Scn *scn = NULL;
+	struct elf_file ef;
 
 	*needed = NULL;
 	*nneeded = 0;
 	*runpath = NULL;
-	if (fd < 0)
+	if (elf_file_open(&ef, path, false) < 0)
 		return -1;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	while (e && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC)
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (i = 0; d && i < n; i++) {
-			GElf_Dyn dyn;
-			const char *s;
-
-			if (!gelf_getdyn(d, (int)i, &dyn))
-				continue;
-			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH &&
-			    dyn.d_tag != DT_RPATH)
-				continue;
-			s = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
-			if (!s)
-				continue;
-			if (dyn.d_tag == DT_NEEDED) {
-				*needed = realloc(*needed, (*nneeded + 1) *
-						  sizeof(char *));
-				(*needed)[(*nneeded)++] = strdup(s);
-			} else if (!*runpath) {
-				*runpath = strdup(s);
-			}
-		}
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
+	elf_dynamic(&ef, needed, nneeded, runpath);
+	elf_file_close(&ef);
 	return 0;
 }
 
@@ -634,9 +580,6 @@ void target_set_free(struct target_set *ts)
 		free(o->path);
 		free(o);
 	}
-	free(ts->target);
-	free(ts->target_desc);
-	free(ts->target_script);
-	free(ts->launched);
+	free_all(ts->target, ts->target_desc, ts->target_script, ts->launched);
 	memset(ts, 0, sizeof(*ts));
 }

@@ -14,6 +14,7 @@
  * symbol table and stored relative to the address just past the nop, which
  * is where rip points when a thread stops on the int3.
  */
+#include "elfsym.h"
 #include "sdt.h"
 #include "seterr.h"
 
@@ -32,7 +33,7 @@
 struct symtab {
 	Elf *elf;
 	bool loaded;
-	size_t n;
+	size_t n, cap;
 	struct { const char *name; uint64_t value; } *syms;
 };
 
@@ -43,27 +44,22 @@ struct regname {
 	int high;		/* 1 for %ah, %bh, %ch, %dh */
 };
 
+/* The legacy registers by width: 64, 32, 16 and low 8 bits, and the high
+ * byte where there is one (%ah). */
+#define REG_LOW(r64, r32, r16, r8, R) \
+	{r64, R, 8, 0}, {r32, R, 4, 0}, {r16, R, 2, 0}, {r8, R, 1, 0}
+#define REG_HIGH(r64, r32, r16, r8, rh, R) \
+	REG_LOW(r64, r32, r16, r8, R), {rh, R, 1, 1}
+
 static const struct regname regnames[] = {
-	{"rax", SDT_REG_RAX, 8, 0}, {"eax", SDT_REG_RAX, 4, 0},
-	{"ax", SDT_REG_RAX, 2, 0}, {"al", SDT_REG_RAX, 1, 0},
-	{"ah", SDT_REG_RAX, 1, 1},
-	{"rbx", SDT_REG_RBX, 8, 0}, {"ebx", SDT_REG_RBX, 4, 0},
-	{"bx", SDT_REG_RBX, 2, 0}, {"bl", SDT_REG_RBX, 1, 0},
-	{"bh", SDT_REG_RBX, 1, 1},
-	{"rcx", SDT_REG_RCX, 8, 0}, {"ecx", SDT_REG_RCX, 4, 0},
-	{"cx", SDT_REG_RCX, 2, 0}, {"cl", SDT_REG_RCX, 1, 0},
-	{"ch", SDT_REG_RCX, 1, 1},
-	{"rdx", SDT_REG_RDX, 8, 0}, {"edx", SDT_REG_RDX, 4, 0},
-	{"dx", SDT_REG_RDX, 2, 0}, {"dl", SDT_REG_RDX, 1, 0},
-	{"dh", SDT_REG_RDX, 1, 1},
-	{"rsi", SDT_REG_RSI, 8, 0}, {"esi", SDT_REG_RSI, 4, 0},
-	{"si", SDT_REG_RSI, 2, 0}, {"sil", SDT_REG_RSI, 1, 0},
-	{"rdi", SDT_REG_RDI, 8, 0}, {"edi", SDT_REG_RDI, 4, 0},
-	{"di", SDT_REG_RDI, 2, 0}, {"dil", SDT_REG_RDI, 1, 0},
-	{"rbp", SDT_REG_RBP, 8, 0}, {"ebp", SDT_REG_RBP, 4, 0},
-	{"bp", SDT_REG_RBP, 2, 0}, {"bpl", SDT_REG_RBP, 1, 0},
-	{"rsp", SDT_REG_RSP, 8, 0}, {"esp", SDT_REG_RSP, 4, 0},
-	{"sp", SDT_REG_RSP, 2, 0}, {"spl", SDT_REG_RSP, 1, 0},
+	REG_HIGH("rax", "eax", "ax", "al", "ah", SDT_REG_RAX),
+	REG_HIGH("rbx", "ebx", "bx", "bl", "bh", SDT_REG_RBX),
+	REG_HIGH("rcx", "ecx", "cx", "cl", "ch", SDT_REG_RCX),
+	REG_HIGH("rdx", "edx", "dx", "dl", "dh", SDT_REG_RDX),
+	REG_LOW("rsi", "esi", "si", "sil", SDT_REG_RSI),
+	REG_LOW("rdi", "edi", "di", "dil", SDT_REG_RDI),
+	REG_LOW("rbp", "ebp", "bp", "bpl", SDT_REG_RBP),
+	REG_LOW("rsp", "esp", "sp", "spl", SDT_REG_RSP),
 	{"rip", SDT_REG_RIP, 8, 0},
 };
 
@@ -127,48 +123,34 @@ static int parse_reg(const char **pp, int *reg, int *size, int *high)
 	return -1;
 }
 
+/* One more symbol for ST (elf_each_symbol); stops when out of memory. */
+static int symtab_add(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct symtab *st = ctx;
+
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 256;
+		void *v = realloc(st->syms, cap * sizeof(*st->syms));
+
+		if (v == NULL)
+			return 1;
+		st->syms = v;
+		st->cap = cap;
+	}
+	st->syms[st->n].name = name;
+	st->syms[st->n].value = sym->st_value;
+	st->n++;
+	return 0;
+}
+
+/* The file's .symtab, or its .dynsym where it has none (stripped). */
 static void symtab_load(struct symtab *st)
 {
-	Elf_Scn *scn = NULL;
-	Elf_Scn *use = NULL;
-	GElf_Shdr sh, ush = {0};
-
 	st->loaded = true;
 	if (st->elf == NULL)
 		return;
-	while ((scn = elf_nextscn(st->elf, scn)) != NULL) {
-		if (gelf_getshdr(scn, &sh) == NULL)
-			continue;
-		if (sh.sh_type == SHT_SYMTAB ||
-		    (sh.sh_type == SHT_DYNSYM && use == NULL)) {
-			use = scn;
-			ush = sh;
-		}
-	}
-	if (use == NULL || ush.sh_entsize == 0)
-		return;
-	Elf_Data *d = elf_getdata(use, NULL);
-	if (d == NULL)
-		return;
-	size_t n = ush.sh_size / ush.sh_entsize;
-	st->syms = calloc(n ? n : 1, sizeof(*st->syms));
-	if (st->syms == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Sym sym;
-		const char *name;
-
-		if (gelf_getsym(d, (int)i, &sym) == NULL)
-			continue;
-		if (sym.st_shndx == SHN_UNDEF)
-			continue;
-		name = elf_strptr(st->elf, ush.sh_link, sym.st_name);
-		if (name == NULL || *name == '\0')
-			continue;
-		st->syms[st->n].name = name;
-		st->syms[st->n].value = sym.st_value;
-		st->n++;
-	}
+	if (elf_each_symbol(st->elf, SHT_SYMTAB, symtab_add, st) == 0)
+		elf_each_symbol(st->elf, SHT_DYNSYM, symtab_add, st);
 }
 
 static int symtab_lookup(struct symtab *st, const char *name, size_t len,
@@ -645,66 +627,49 @@ out:
 	return rc;
 }
 
+struct lookup {
+	const char *const *names;
+	uint64_t *values;
+	bool *got;
+	size_t n, found;
+};
+
+/* The value of a symbol of L's names not found yet; stops when all are. */
+static int lookup_sym(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct lookup *l = ctx;
+
+	for (size_t k = 0; k < l->n; k++) {
+		if (!l->got[k] && strcmp(name, l->names[k]) == 0) {
+			l->values[k] = sym->st_value;
+			l->got[k] = true;
+			l->found++;
+		}
+	}
+	return l->found == l->n;
+}
+
 int sdt_file_symbols(const char *path, const char *const *names,
 		     uint64_t *values, size_t n)
 {
-	Elf *elf;
-	Elf_Scn *scn = NULL;
-	int fd, found = 0;
-	bool *got;
+	struct lookup l = { names, values, NULL, n, 0 };
+	struct elf_file ef;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (elf_file_open(&ef, path, true) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	l.got = calloc(n ? n : 1, sizeof(*l.got));
+	if (l.got == NULL) {
+		elf_file_close(&ef);
 		return -1;
-	got = calloc(n ? n : 1, sizeof(*got));
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (got == NULL || elf == NULL || elf_kind(elf) != ELF_K_ELF) {
-		found = -1;
-		goto out;
 	}
-	/* two passes: the full .symtab first, then .dynsym */
-	for (int pass = 0; pass < 2 && (size_t)found < n; pass++) {
-		Elf32_Word want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
-
-		scn = NULL;
-		while ((scn = elf_nextscn(elf, scn)) != NULL) {
-			GElf_Shdr sh;
-			Elf_Data *d;
-
-			if (gelf_getshdr(scn, &sh) == NULL ||
-			    sh.sh_type != want || sh.sh_entsize == 0)
-				continue;
-			d = elf_getdata(scn, NULL);
-			if (d == NULL)
-				continue;
-			for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-				GElf_Sym sym;
-				const char *name;
-
-				if (gelf_getsym(d, (int)i, &sym) == NULL ||
-				    sym.st_shndx == SHN_UNDEF)
-					continue;
-				name = elf_strptr(elf, sh.sh_link, sym.st_name);
-				if (name == NULL)
-					continue;
-				for (size_t k = 0; k < n; k++) {
-					if (!got[k] && strcmp(name, names[k]) == 0) {
-						values[k] = sym.st_value;
-						got[k] = true;
-						found++;
-					}
-				}
-			}
-		}
-	}
-out:
-	free(got);
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return found;
+	/* the full .symtab first, then .dynsym */
+	if (n > 0)
+		elf_each_symbol(ef.elf, SHT_SYMTAB, lookup_sym, &l);
+	if (l.found < n)
+		elf_each_symbol(ef.elf, SHT_DYNSYM, lookup_sym, &l);
+	free(l.got);
+	elf_file_close(&ef);
+	return (int)l.found;
 }
 
 void sdt_file_free(struct sdt_file *f)

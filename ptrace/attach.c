@@ -5,6 +5,7 @@
  * stable, interrupt them all, arm, resume), with one-line reasons when it
  * cannot be done.
  */
+#include "procfs.h"
 #include "tracer_int.h"
 
 #include <dirent.h>
@@ -186,75 +187,41 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 /* "key:\tvalue" from /proc/PID/status, or -1. */
 long tr_status_field(pid_t pid, const char *key, char *sval, size_t slen)
 {
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
+	char v[256];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
+	if (procfs_status(pid, 0, key, v, sizeof(v)) < 0)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			char *s = line + klen + 1;
+	if (sval && slen > 0) {
+		size_t n = strnlen(v, slen - 1);
 
-			while (*s == ' ' || *s == '\t')
-				s++;
-			if (sval) {
-				snprintf(sval, slen, "%s", s);
-				sval[strcspn(sval, "\n")] = '\0';
-			}
-			v = strtol(s, NULL, 10);
-			break;
-		}
+		memcpy(sval, v, n);
+		sval[n] = '\0';
 	}
-	fclose(f);
-	return v;
+	return strtol(v, NULL, 10);
 }
 
 /* PF_KTHREAD from /proc/PID/stat (field 9, after the ")" of comm). */
 static bool is_kthread(pid_t pid)
 {
-	char path[64], buf[1024], *s;
+	char buf[1024];
+	const char *s = procfs_stat(pid, 0, buf, sizeof(buf));
 	unsigned long flags = 0;
-	int fd;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	s = strrchr(buf, ')');
 	if (s == NULL)
 		return false;
 	/* state ppid pgrp session tty_nr tpgid flags */
-	if (sscanf(s + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+	if (sscanf(s, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
 		return false;
 	return (flags & 0x00200000UL) != 0;
 }
 
 static char thread_state(pid_t pid, pid_t tid)
 {
-	char path[96], buf[512], *s;
-	int fd;
-	ssize_t n;
+	char buf[512];
+	const char *s;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
-		 (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (procfs_read(pid, tid, "stat", buf, sizeof(buf)) < 0)
 		return 'X';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 'X';
-	buf[n] = '\0';
 	s = strrchr(buf, ')');
 	return s && s[1] == ' ' ? s[2] : '?';
 }
@@ -551,17 +518,14 @@ static bool maps_watched(const struct tracer *t, pid_t pid)
 	if (f == NULL)
 		return false;
 	while (!hit && fgets(line, sizeof(line), f)) {
-		unsigned long maj, min, ino;
-		char *file = strchr(line, '/');
+		struct procfs_map m;
 
-		if (file == NULL ||
-		    sscanf(line, "%*x-%*x %*s %*x %lx:%lx %lu", &maj, &min,
-			   &ino) != 3)
+		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
 			continue;
-		file[strcspn(file, "\n")] = '\0';
 		for (size_t i = 0; i < t->nwatch && !hit; i++)
 			hit = tr_path_matches(t->watch[i], &t->watch_ids[i],
-					      file, maj, min, ino);
+					      m.path, m.major, m.minor,
+					      m.inode);
 	}
 	fclose(f);
 	return hit;

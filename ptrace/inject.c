@@ -39,6 +39,7 @@
  * saved registers are put back.  Other threads keep running meanwhile (a
  * lock they hold may be needed).
  */
+#include "procfs.h"
 #include "tracer_int.h"
 
 #include <errno.h>
@@ -108,20 +109,16 @@ static uint64_t find_ret0(struct tproc *p, const char *objpath)
 	if (f == NULL)
 		return 0;
 	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi;
-		char perms[8];
-		int pos = 0;
+		struct procfs_map m;
 		unsigned char buf[65536];
 
-		if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*u %n", &lo, &hi,
-			   perms, &pos) < 3 || pos == 0 || perms[2] != 'x')
+		if (procfs_map_parse(line, &m) < 0 || m.perms[2] != 'x' ||
+		    strcmp(m.path, objpath) != 0)
 			continue;
-		line[strcspn(line, "\n")] = '\0';
-		if (strcmp(line + pos, objpath) != 0)
-			continue;
-		for (uint64_t a = lo; a < hi && !found; a += sizeof(buf) - 2) {
-			size_t n = hi - a < sizeof(buf) ? (size_t)(hi - a)
-							: sizeof(buf);
+		for (uint64_t a = m.start; a < m.end && !found;
+		     a += sizeof(buf) - 2) {
+			size_t n = m.end - a < sizeof(buf) ? (size_t)(m.end - a)
+							   : sizeof(buf);
 
 			if (pm_mem_read(p, a, buf, n) < 0)
 				break;

@@ -23,6 +23,7 @@
  * mapping (text too) of a process we trace.  The fd is per process and must
  * be reopened after exec (it holds the old address space).
  */
+#include "procfs.h"
 #include "tracer_int.h"
 
 #include <errno.h>
@@ -56,12 +57,15 @@ int pm_mem_open(struct tproc *p)
 	return p->memfd < 0 ? -1 : 0;
 }
 
-int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len)
+/* LEN bytes at ADDR of P's memory into BUF, or (WRITE) from BUF. */
+static int mem_io(struct tproc *p, uint64_t addr, char *buf, size_t len,
+		  bool write)
 {
 	if (p->memfd < 0 && pm_mem_open(p) < 0)
 		return -1;
 	while (len > 0) {
-		ssize_t n = pread(p->memfd, buf, len, (off_t)addr);
+		ssize_t n = write ? pwrite(p->memfd, buf, len, (off_t)addr)
+				  : pread(p->memfd, buf, len, (off_t)addr);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -70,32 +74,22 @@ int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len)
 				errno = EIO;
 			return -1;
 		}
-		buf = (char *)buf + n;
+		buf += n;
 		addr += (uint64_t)n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
+int pm_mem_read(struct tproc *p, uint64_t addr, void *buf, size_t len)
+{
+	return mem_io(p, addr, buf, len, false);
+}
+
 int pm_mem_write(struct tproc *p, uint64_t addr, const void *buf, size_t len)
 {
-	if (p->memfd < 0 && pm_mem_open(p) < 0)
-		return -1;
-	while (len > 0) {
-		ssize_t n = pwrite(p->memfd, buf, len, (off_t)addr);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		buf = (const char *)buf + n;
-		addr += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	/* pwrite() only reads BUF */
+	return mem_io(p, addr, (char *)(uintptr_t)buf, len, true);
 }
 
 /* Add DELTA (+1 / -1) to the 16-bit semaphore at ADDR. */
@@ -639,18 +633,14 @@ int pm_scan(struct tracer *t, struct tproc *p)
 	p->scanned = true;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long start, end, off;
-		unsigned long maj, min, ino;
-		char perms[8];
-		int pos = 0;
+		struct procfs_map m;
 
-		if (sscanf(line, "%llx-%llx %7s %llx %lx:%lx %lu %n", &start,
-			   &end, perms, &off, &maj, &min, &ino, &pos) < 7 ||
-		    pos == 0 || ino == 0 || line[pos] != '/')
+		if (procfs_map_parse(line, &m) < 0 || m.inode == 0 ||
+		    m.path[0] != '/')
 			continue;
-		size_t plen = strlen(line + pos);
+		size_t plen = strlen(m.path);
 
-		if (plen > 10 && strcmp(line + pos + plen - 10, " (deleted)") == 0)
+		if (plen > 10 && strcmp(m.path + plen - 10, " (deleted)") == 0)
 			continue;
 		if (nml == cap) {
 			size_t nc = cap ? cap * 2 : 64;
@@ -661,12 +651,12 @@ int pm_scan(struct tracer *t, struct tproc *p)
 			ml = nm;
 			cap = nc;
 		}
-		ml[nml].start = start;
-		ml[nml].offset = off;
-		ml[nml].major = maj;
-		ml[nml].minor = min;
-		ml[nml].ino = ino;
-		ml[nml].path = line + pos;
+		ml[nml].start = m.start;
+		ml[nml].offset = m.offset;
+		ml[nml].major = m.major;
+		ml[nml].minor = m.minor;
+		ml[nml].ino = m.inode;
+		ml[nml].path = m.path;
 		nml++;
 	}
 	if (exe[0] && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {

@@ -24,6 +24,7 @@
  * stops once at its entry point (AT_ENTRY) to arm the libraries the loader
  * mapped meanwhile.
  */
+#include "procfs.h"
 #include "tracer_int.h"
 
 #include <errno.h>
@@ -150,22 +151,12 @@ void tr_proc_del(struct tracer *t, struct tproc *p)
 /* The CPU thread PID last ran on (/proc/PID/stat field 39), or -1. */
 static int last_cpu(pid_t pid)
 {
-	char path[64], buf[1024], *s;
-	int fd, cpu = -1;
-	ssize_t n;
+	char buf[1024];
+	const char *s = procfs_stat(pid, 0, buf, sizeof(buf));
+	int cpu = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	s = strrchr(buf, ')');
-	/* fields 3..38 after the comm, then processor */
-	for (int field = 2; s && field < 39; field++)
+	/* s: the blank before field 3; fields 3..38, then processor */
+	for (int field = 3; s && field < 39; field++)
 		s = strchr(s + 1, ' ');
 	if (s == NULL || sscanf(s, " %d", &cpu) != 1)
 		return -1;
@@ -846,25 +837,11 @@ void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 /* Is SIGTRAP pending for thread TID (its private set)? */
 static bool trap_pending(pid_t pid, pid_t tid)
 {
-	char path[96], line[256];
-	bool r = false;
-	FILE *f;
+	char v[256];
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
-		 (int)tid);
-	f = fopen(path, "re");
-	if (f == NULL)
+	if (procfs_status(pid, tid, "SigPnd", v, sizeof(v)) < 0)
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "SigPnd:", 7) == 0) {
-			unsigned long long m = strtoull(line + 7, NULL, 16);
-
-			r = (m >> (SIGTRAP - 1)) & 1;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
+	return (strtoull(v, NULL, 16) >> (SIGTRAP - 1)) & 1;
 }
 
 /*

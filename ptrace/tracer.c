@@ -26,6 +26,7 @@
  * 1-byte nop: rip = site+1 is already where execution goes on), except at
  * the one-shot entry-point breakpoint.
  */
+#include "mem.h"
 #include "tracer_int.h"
 
 #include <errno.h>
@@ -748,18 +749,9 @@ void tracer_free(struct tracer *t)
 		free(t->pevq[i].exe);
 		free(t->pevq[i].old_exe);
 	}
-	free(t->cur_pev.exe);
-	free(t->cur_pev.old_exe);
-	free(t->pevq);
-	free(t->last_exit_exe);
-	free(t->lingering);
-	free(t->reqs);
-	free(t->req_ids);
-	free(t->objs);
-	free(t->objout);
-	free(t->orphans);
-	free(t->exitq);
-	free(t);
+	free_all(t->cur_pev.exe, t->cur_pev.old_exe, t->pevq,
+		 t->last_exit_exe, t->lingering, t->reqs, t->req_ids, t->objs,
+		 t->objout, t->orphans, t->exitq, t);
 	jr_done();
 }
 

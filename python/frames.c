@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "cpython_int.h"
 
 /* ---- one walk: frames and code objects ---------------------------------- */
@@ -94,20 +95,10 @@ void py_ctx_free(struct py_ctx *c)
 			free(w->chunks[i].mem);
 		for (size_t i = 0; i < w->capcodes; i++)
 			free(w->codes[i].lt);
-		free(w->raw);
-		free(w->codes);
-		free(w->iov);
-		free(w->buf);
-		free(w->hash);
-		free(w->qoff);
-		free(w->foff);
-		free(w->names);
-		free(w);
+		free_all(w->raw, w->codes, w->iov, w->buf, w->hash, w->qoff,
+			 w->foff, w->names, w);
 	}
-	free(c->threads);
-	free(c->frames);
-	free(c->snap_tids);
-	free(c->snap_addrs);
+	free_all(c->threads, c->frames, c->snap_tids, c->snap_addrs);
 	sb_free(&c->text);
 	memset(c, 0, sizeof(*c));
 }

@@ -22,7 +22,6 @@
  */
 #include <ctype.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,8 @@
 #include <unistd.h>
 
 #include "cpython_int.h"
+#include "elfsym.h"
+#include "procfs.h"
 
 /* ---- layout tables ------------------------------------------------------ */
 
@@ -160,35 +161,42 @@ struct mapped {
 	uint64_t start, offset;
 };
 
+/* A symbol of SYM_NAMES into the values of CTX (elf_each_symbol). */
+static int py_sym(void *ctx, const char *name, const GElf_Sym *s)
+{
+	uint64_t *vals = ctx;
+
+	if (s->st_value == 0 || (name[0] != '_' && name[0] != 'P'))
+		return 0;
+	for (int k = 0; k < PYS__COUNT; k++)
+		if (!vals[k] && strcmp(name, sym_names[k]) == 0)
+			vals[k] = s->st_value;
+	return 0;
+}
+
 /* The symbols of SYM_NAMES defined in the ELF file at FILE (link-time
  * values), and the load bias of mapping M.  0, or -1 (not an ELF file). */
 static int elf_syms(const char *file, const struct mapped *m,
 		    uint64_t vals[PYS__COUNT], uint64_t *bias)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	Elf *elf;
+	struct elf_file ef;
 	GElf_Ehdr eh;
-	Elf_Scn *scn = NULL;
 	size_t nph, i;
-	int rc = -1;
 
 	memset(vals, 0, sizeof(uint64_t) * PYS__COUNT);
 	*bias = 0;
-	if (fd < 0)
+	if (elf_file_open(&ef, file, true) < 0)
 		return -1;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		goto out_fd;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (elf == NULL)
-		goto out_fd;
-	if (elf_kind(elf) != ELF_K_ELF || gelf_getehdr(elf, &eh) == NULL)
-		goto out;
-	if (eh.e_type == ET_DYN && elf_getphdrnum(elf, &nph) == 0) {
+	if (gelf_getehdr(ef.elf, &eh) == NULL) {
+		elf_file_close(&ef);
+		return -1;
+	}
+	if (eh.e_type == ET_DYN && elf_getphdrnum(ef.elf, &nph) == 0) {
 		for (i = 0; i < nph; i++) {
 			GElf_Phdr ph;
 			uint64_t off, va;
 
-			if (gelf_getphdr(elf, (int)i, &ph) == NULL ||
+			if (gelf_getphdr(ef.elf, (int)i, &ph) == NULL ||
 			    ph.p_type != PT_LOAD)
 				continue;
 			off = ph.p_offset & ~(uint64_t)4095;
@@ -201,47 +209,11 @@ static int elf_syms(const char *file, const struct mapped *m,
 		}
 	}
 	/* .dynsym first (always there for exported symbols), then .symtab */
-	for (int pass = 0; pass < 2; pass++) {
-		scn = NULL;
-		while ((scn = elf_nextscn(elf, scn)) != NULL) {
-			GElf_Shdr sh;
-			Elf_Data *d;
-			size_t n;
-
-			if (gelf_getshdr(scn, &sh) == NULL ||
-			    sh.sh_type != (pass ? SHT_SYMTAB : SHT_DYNSYM) ||
-			    sh.sh_entsize == 0)
-				continue;
-			d = elf_getdata(scn, NULL);
-			if (d == NULL)
-				continue;
-			n = sh.sh_size / sh.sh_entsize;
-			for (i = 0; i < n; i++) {
-				GElf_Sym s;
-				const char *name;
-
-				if (gelf_getsym(d, (int)i, &s) == NULL ||
-				    s.st_shndx == SHN_UNDEF || s.st_value == 0)
-					continue;
-				name = elf_strptr(elf, sh.sh_link, s.st_name);
-				if (name == NULL || (name[0] != '_' &&
-						     name[0] != 'P'))
-					continue;
-				for (int k = 0; k < PYS__COUNT; k++)
-					if (!vals[k] &&
-					    strcmp(name, sym_names[k]) == 0)
-						vals[k] = s.st_value;
-			}
-		}
-		if (vals[PYS_RUNTIME] && vals[PYS_CODE_TYPE])
-			break;
-	}
-	rc = 0;
-out:
-	elf_end(elf);
-out_fd:
-	close(fd);
-	return rc;
+	elf_each_symbol(ef.elf, SHT_DYNSYM, py_sym, vals);
+	if (!vals[PYS_RUNTIME] || !vals[PYS_CODE_TYPE])
+		elf_each_symbol(ef.elf, SHT_SYMTAB, py_sym, vals);
+	elf_file_close(&ef);
+	return 0;
 }
 
 /* The files mapped into PID worth looking at: the executable and every
@@ -261,18 +233,13 @@ static size_t candidates(pid_t pid, struct mapped *out, size_t max)
 	if (f == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off;
-		char *p = NULL, *base;
-		int used = 0;
+		struct procfs_map m;
+		char *p, *base;
 		size_t i;
 
-		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %n", &start,
-			   &end, &off, &used) < 3 || used == 0)
+		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
 			continue;
-		p = line + used;
-		p[strcspn(p, "\n")] = '\0';
-		if (p[0] != '/')
-			continue;
+		p = m.path;
 		base = strrchr(p, '/') + 1;
 		if (strcmp(p, exe) != 0 && strncmp(base, "libpython", 9) != 0)
 			continue;
@@ -280,17 +247,17 @@ static size_t candidates(pid_t pid, struct mapped *out, size_t max)
 			if (strcmp(out[i].path, p) == 0)
 				break;
 		if (i < n) {
-			if (start < out[i].start) {
-				out[i].start = start;
-				out[i].offset = off;
+			if (m.start < out[i].start) {
+				out[i].start = m.start;
+				out[i].offset = m.offset;
 			}
 			continue;
 		}
 		if (n == max || strlen(p) >= sizeof(out[n].path))
 			continue;
 		snprintf(out[n].path, sizeof(out[n].path), "%s", p);
-		out[n].start = start;
-		out[n].offset = off;
+		out[n].start = m.start;
+		out[n].offset = m.offset;
 		n++;
 	}
 	fclose(f);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cpython.h"
+#include "procfs.h"
 #include "pybuiltins.h"
 #include "sdt.h"
 #include "session.h"
@@ -69,46 +70,46 @@ enum vm_status session_run_probe(struct session *s, const struct vm_event *ev)
 /* ------------------------------------------------------------------ */
 /* VM host callbacks                                                  */
 
-static int host_read(void *ud, pid_t pid, uint64_t addr, void *buf,
-		     size_t len)
+/* LEN bytes at ADDR of PID into BUF (AS_STR: a string of at most LEN-1
+ * bytes and its NUL; its length): the agent's string where ADDR is one of
+ * its handles (as bytes: the string, then NULs), else target memory. */
+static ssize_t host_copy(struct session *s, pid_t pid, uint64_t addr,
+			 char *buf, size_t len, bool as_str)
 {
-	struct session *s = ud;
-	size_t sl;
-	const char *str;
+	const char *str = NULL;
+	size_t sl = 0;
 
 	if (!s->tr || pid <= 0) {
 		errno = ESRCH;
 		return -1;
 	}
-	if (s->agent && (str = agent_string(s, pid, addr, &sl)) != NULL) {
-		/* the agent's strings: the bytes, then NULs */
+	if (s->agent && (!as_str || len > 0))
+		str = agent_string(s, pid, addr, &sl);
+	if (str == NULL)
+		return as_str ? tracer_read_str(s->tr, pid, addr, buf, len)
+			      : tracer_read(s->tr, pid, addr, buf, len);
+	if (!as_str) {
 		memset(buf, 0, len);
 		memcpy(buf, str, sl < len ? sl : len);
 		return 0;
 	}
-	return tracer_read(s->tr, pid, addr, buf, len);
+	if (sl > len - 1)
+		sl = len - 1;
+	memcpy(buf, str, sl);
+	buf[sl] = '\0';
+	return (ssize_t)sl;
+}
+
+static int host_read(void *ud, pid_t pid, uint64_t addr, void *buf,
+		     size_t len)
+{
+	return (int)host_copy(ud, pid, addr, buf, len, false);
 }
 
 static ssize_t host_read_str(void *ud, pid_t pid, uint64_t addr, char *buf,
 			     size_t max)
 {
-	struct session *s = ud;
-	size_t sl;
-	const char *str;
-
-	if (!s->tr || pid <= 0) {
-		errno = ESRCH;
-		return -1;
-	}
-	if (s->agent && max > 0 &&
-	    (str = agent_string(s, pid, addr, &sl)) != NULL) {
-		if (sl > max - 1)
-			sl = max - 1;
-		memcpy(buf, str, sl);
-		buf[sl] = '\0';
-		return (ssize_t)sl;
-	}
-	return tracer_read_str(s->tr, pid, addr, buf, max);
+	return host_copy(ud, pid, addr, buf, max, true);
 }
 
 /* Many ranges in as few process_vm_readv calls as possible; a range
@@ -257,23 +258,10 @@ static bool is_timed(enum bc_probe_kind k)
 /* Was thread TID of PID on a CPU or runnable (state R)? */
 static bool thread_running(pid_t pid, pid_t tid)
 {
-	char path[64], buf[512];
-	const char *rp;
-	ssize_t n;
-	int fd;
+	char buf[512];
+	const char *rp = procfs_stat(pid, tid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
-		 (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	rp = strrchr(buf, ')');
-	return rp != NULL && rp[1] == ' ' && rp[2] == 'R';
+	return rp != NULL && rp[0] == ' ' && rp[1] == 'R';
 }
 
 /*

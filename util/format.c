@@ -90,11 +90,13 @@ static int32_t digits_to_int(const char *s, size_t len, size_t *i)
 }
 
 /* A width or a precision at *I: '*' (FMT_STAR), digits (0 if they wrapped
- * negative), or neither (FMT_UNSPEC). */
+ * negative), or neither (FMT_UNSPEC, also at the end of FMT). */
 static int32_t field(const char *fmt, size_t len, size_t *i)
 {
 	int32_t v;
 
+	if (*i >= len)
+		return FMT_UNSPEC;
 	if (fmt[*i] == '*') {
 		(*i)++;
 		return FMT_STAR;
@@ -187,27 +189,16 @@ int fmt_parse(const char *fmt, size_t len, struct fmt *out, char *err,
 		case '#': d.flags |= FMT_SPECIAL; i++; break;
 		default: break;
 		}
-		if (i == len)
-			goto cut;
-
+		/* the end of FMT in any of these: cut (field() reads nothing) */
 		d.width = field(fmt, len, &i);
-		if (i == len)
-			goto cut;
-
-		if (fmt[i] == '.') {
+		if (i < len && fmt[i] == '.') {
 			i++;
-			if (i == len)
-				goto cut;
 			d.prec = field(fmt, len, &i);
 		}
+		if (i < len && fmt[i] == 'l')
+			i++;
 		if (i == len)
 			goto cut;
-
-		if (fmt[i] == 'l') {
-			i++;
-			if (i == len)
-				goto cut;
-		}
 
 		d.spec = fmt[i];
 		cs = conv_spec(fmt[i]);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "vm_int.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -34,11 +35,17 @@ static const struct vstr *str_cpy(struct vm *vm, const char *s)
 	return vm_str_new(vm, s, strlen(s));
 }
 
-/* Read /proc/... into vm->filebuf; its length, or -1. */
-static ssize_t read_file(struct vm *vm, const char *path)
+/* Read /proc/PID[/task/TID]/NAME (procfs_path) into vm->filebuf; its
+ * length, or -1. */
+static ssize_t read_file(struct vm *vm, pid_t pid, pid_t tid,
+			 const char *name)
 {
+	char path[96];
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	procfs_path(path, sizeof(path), pid, tid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
@@ -93,16 +100,10 @@ pid_t vm_cur_tid(const struct vm *vm)
 
 static void fill_comm(struct vm *vm, struct vm_pinfo *pi)
 {
-	char path[64];
-	ssize_t n;
+	ssize_t n = read_file(vm, pi->pid, pi->tid, "comm");
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pi->pid,
-		 (int)pi->tid);
-	n = read_file(vm, path);
-	if (n < 0) {
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pi->tid);
-		n = read_file(vm, path);
-	}
+	if (n < 0)
+		n = read_file(vm, pi->tid, 0, "comm");
 	pi->comm[0] = '\0';
 	if (n > 0) {
 		size_t len = (size_t)n;
@@ -151,13 +152,8 @@ static int64_t status_field(const char *buf, const char *key, int field)
 
 static void fill_status(struct vm *vm, struct vm_pinfo *pi)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pi->pid,
-		 (int)pi->tid);
-	if (read_file(vm, path) < 0) {
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)pi->pid);
-		if (read_file(vm, path) < 0) {
+	if (read_file(vm, pi->pid, pi->tid, "status") < 0) {
+		if (read_file(vm, pi->pid, 0, "status") < 0) {
 			pi->have_status = true;
 			return;
 		}
@@ -294,10 +290,7 @@ void bi_pexecname(struct vm *vm, const union vm_val *args, union vm_val *ret)
 /* /proc/PID/cmdline of the current process into vm->filebuf; length. */
 static ssize_t read_cmdline(struct vm *vm)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)vm_cur_pid(vm));
-	return read_file(vm, path);
+	return read_file(vm, vm_cur_pid(vm), 0, "cmdline");
 }
 
 /* tapset cmdline_args(n, m, delim): arguments n..m (m < 0: to the end). */
@@ -373,15 +366,13 @@ void bi_cmdline_arg(struct vm *vm, const union vm_val *args,
 void bi_env_var(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
 	const struct vstr *name = args[0].s;
-	char path[64];
 	ssize_t len;
 	const char *p, *end;
 
 	ret->s = &vm_empty_str;
 	if (name->len == 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)vm_cur_pid(vm));
-	len = read_file(vm, path);
+	len = read_file(vm, vm_cur_pid(vm), 0, "environ");
 	if (len <= 0)
 		return;
 	p = vm->filebuf;
@@ -401,7 +392,6 @@ void bi_env_var(struct vm *vm, const union vm_val *args, union vm_val *ret)
 
 void bi_cpu(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
-	char path[64];
 	const char *p;
 	int field = 1;
 
@@ -413,9 +403,7 @@ void bi_cpu(struct vm *vm, const union vm_val *args, union vm_val *ret)
 		return;
 	}
 	ret->l = 0;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat",
-		 (int)vm_cur_pid(vm), (int)vm_cur_tid(vm));
-	if (read_file(vm, path) <= 0)
+	if (read_file(vm, vm_cur_pid(vm), vm_cur_tid(vm), "stat") <= 0)
 		return;
 	/* field 2 (comm) may hold blanks: count from its closing paren */
 	p = strrchr(vm->filebuf, ')');

@@ -70,37 +70,31 @@ void bi_long_to_fp(struct vm *vm, const union vm_val *args, union vm_val *ret)
 	ret->l = bits((double)args[0].l);
 }
 
+/* fp_to_long's rounding modes 1 to 4; 6 (to odd) below; any other: the
+ * default mode, nearest with ties to even. */
+static double (*const round_mode[])(double) = {
+	[1] = trunc, [2] = floor, [3] = ceil, [4] = round,
+};
+
 void bi_fp_to_long(struct vm *vm, const union vm_val *args, union vm_val *ret)
 {
 	double d = fp(args[0].l), r;
+	int64_t mode = args[1].l;
 
 	(void)vm;
 	if (isnan(d)) {
 		ret->l = INT64_MAX;
 		return;
 	}
-	switch (args[1].l) {
-	case 1:
-		r = trunc(d);
-		break;
-	case 2:
-		r = floor(d);
-		break;
-	case 3:
-		r = ceil(d);
-		break;
-	case 4:
-		r = round(d);
-		break;
-	case 6:
+	if (mode == 6) {
 		/* to odd: an inexact result takes the odd neighbour */
 		r = trunc(d);
 		if (r != d && fmod(r, 2.0) == 0)
 			r += d > 0 ? 1 : -1;
-		break;
-	default:
-		r = nearbyint(d);	/* the default mode: nearest, even */
-		break;
+	} else if (mode >= 1 && mode <= 4) {
+		r = round_mode[mode](d);
+	} else {
+		r = nearbyint(d);
 	}
 	if (r >= 9223372036854775808.0)
 		ret->l = INT64_MAX;

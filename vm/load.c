@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "seterr.h"
 #include "vm_int.h"
 
@@ -173,16 +174,16 @@ static int verify_insn(struct verify *v, struct vm *vm, uint32_t pc,
 	case OP_GLOADL:
 	case OP_GSTOREL:
 	case OP_GINCR:
-		g = global_at(p, in->a);
-		if (!g || g->nkeys || g->type != BT_LONG)
-			return vfail(v, pc, "not a long scalar global");
-		break;
 	case OP_GLOADS:
-	case OP_GSTORES:
+	case OP_GSTORES: {
+		bool str = in->op == OP_GLOADS || in->op == OP_GSTORES;
+
 		g = global_at(p, in->a);
-		if (!g || g->nkeys || g->type != BT_STRING)
-			return vfail(v, pc, "not a string scalar global");
+		if (!g || g->nkeys || g->type != (str ? BT_STRING : BT_LONG))
+			return vfail(v, pc, str ? "not a string scalar global"
+						: "not a long scalar global");
 		break;
+	}
 	case OP_REGEX:
 		if (in->a >= p->nregexes)
 			return vfail(v, pc, "bad regex");
@@ -471,16 +472,25 @@ oom:
 	return -1;
 }
 
+/* A zeroed table of N (+1, never empty) elements of SIZE bytes, or NULL
+ * and "out of memory" in ERR. */
+static void *table(size_t n, size_t size, char *err, size_t errlen)
+{
+	void *t = calloc(n + 1, size);
+
+	if (t == NULL)
+		seterr(err, errlen, "out of memory");
+	return t;
+}
+
 static int load_formats(struct vm *vm, char *err, size_t errlen)
 {
 	const struct bc_program *p = vm->p;
 	size_t i;
 
-	vm->fmts = calloc(p->nformats + 1, sizeof(*vm->fmts));
-	if (vm->fmts == NULL) {
-		seterr(err, errlen, "out of memory");
+	vm->fmts = table(p->nformats, sizeof(*vm->fmts), err, errlen);
+	if (vm->fmts == NULL)
 		return -1;
-	}
 	for (i = 0; i < p->nformats; i++) {
 		char msg[128];
 		size_t n = p->format_len ? p->format_len[i]
@@ -501,11 +511,9 @@ static int load_regexes(struct vm *vm, char *err, size_t errlen)
 	const struct bc_program *p = vm->p;
 	size_t i;
 
-	vm->regexes = calloc(p->nregexes + 1, sizeof(*vm->regexes));
-	if (vm->regexes == NULL) {
-		seterr(err, errlen, "out of memory");
+	vm->regexes = table(p->nregexes, sizeof(*vm->regexes), err, errlen);
+	if (vm->regexes == NULL)
 		return -1;
-	}
 	for (i = 0; i < p->nregexes; i++) {
 		int rc = regcomp(&vm->regexes[i], p->regexes[i],
 				 REG_EXTENDED);
@@ -789,31 +797,17 @@ void vm_free(struct vm *vm)
 			}
 		}
 	}
-	free(vm->gval);
-	free(vm->gstr);
-	free(vm->gmap);
-	free(vm->gstat);
-	free(vm->gcfg);
-	free(vm->gempty);
+	free_all(vm->gval, vm->gstr, vm->gmap, vm->gstat, vm->gcfg, vm->gempty);
 	if (vm->fmts != NULL)
 		for (i = 0; i < p->nformats; i++)
 			fmt_free(&vm->fmts[i]);
 	free(vm->fmts);
 	for (i = 0; i < vm->nregex_ok; i++)
 		regfree(&vm->regexes[i]);
-	free(vm->regexes);
-	free(vm->sconst);
-	free(vm->sconst_mem);
-	free(vm->fninfo);
-	free(vm->frames);
-	free(vm->stack);
-	free(vm->lstack);
-	free(vm->istack);
-	free(vm->tries);
+	free_all(vm->regexes, vm->sconst, vm->sconst_mem, vm->fninfo,
+		 vm->frames, vm->stack, vm->lstack, vm->istack, vm->tries);
 	vm_arena_free(vm);
-	free(vm->errmsg);
-	free(vm->match_str);
-	free(vm->tok_str);
+	free_all(vm->errmsg, vm->match_str, vm->tok_str);
 	vm_builtins_free(vm);
 	sb_free(&vm->obuf);
 	sb_free(&vm->scratch);

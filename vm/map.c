@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "map.h"
 #include "strbuf.h"
 
@@ -546,13 +547,7 @@ void map_free(struct map *m)
 	map_clear(m);
 	for (i = 0; i < m->nchunks; i++)
 		free(m->chunks[i]);
-	free(m->chunks);
-	free(m->tab);
-	free(m->sarr);
-	free(m->stmp);
-	free(m->sprev);
-	free(m->snext);
-	free(m);
+	free_all(m->chunks, m->tab, m->sarr, m->stmp, m->sprev, m->snext, m);
 }
 
 int64_t map_entry_key_long(const struct map_entry *e, int col)

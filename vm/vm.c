@@ -517,7 +517,7 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 		}
 
 		/* -- long arithmetic (wrapping, as the kernel's C) -- */
-#define BINOP(name, expr) \
+#define BINOP(name, sym, expr) \
 		vmcase(name) { \
 			uint64_t a = (uint64_t)sp[-2].l, b = (uint64_t)sp[-1].l; \
 			(void)a; (void)b; \
@@ -525,21 +525,7 @@ enum vm_status vm_run(struct vm *vm, const struct vm_event *ev)
 			sp--; \
 			vmbreak; \
 		}
-		BINOP(ADD, a + b)
-		BINOP(SUB, a - b)
-		BINOP(MUL, a * b)
-		BINOP(SHL, a << (b & 63))
-		BINOP(SHR, (uint64_t)((int64_t)a >> (b & 63)))
-		BINOP(USHR, a >> (b & 63))
-		BINOP(BAND, a & b)
-		BINOP(BOR, a | b)
-		BINOP(BXOR, a ^ b)
-		BINOP(LT, (int64_t)a < (int64_t)b)
-		BINOP(LE, (int64_t)a <= (int64_t)b)
-		BINOP(GT, (int64_t)a > (int64_t)b)
-		BINOP(GE, (int64_t)a >= (int64_t)b)
-		BINOP(EQ, a == b)
-		BINOP(NE, a != b)
+		BC_LONG_BINOPS(BINOP)
 #undef BINOP
 		vmcase(DIV) {
 			int64_t a = sp[-2].l, b = sp[-1].l;

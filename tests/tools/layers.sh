@@ -19,7 +19,7 @@ elf: util
 bytecode: util
 compiler: bytecode elf util
 vm: bytecode util
-python: vm bytecode util
+python: vm bytecode elf util
 ptrace: elf util
 agent:
 session: ptrace python vm bytecode elf agent util

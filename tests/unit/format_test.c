@@ -281,6 +281,29 @@ static void test_strings(void)
 
 /* ----------------------------------------------------------------- %b %m */
 
+/* FMT (FMTLEN bytes, NULs allowed) rendered with one argument, the long
+ * L or the LEN bytes at S, is the EXPLEN bytes at EXP. */
+static void targ_case(const char *what, const char *fmt, size_t fmtlen,
+		      long long l, const char *s, size_t len, const char *exp,
+		      size_t explen)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct fmt_arg a = { 0 };
+	struct fmt f;
+
+	if (fmt_parse(fmt, fmtlen, &f, NULL, 0) != 0) {
+		check_fail("%s: does not parse", what);
+		return;
+	}
+	a.l = l;
+	a.s = s;
+	a.len = len;
+	fmt_render(&out, &f, &a, 1, NULL, NULL);
+	check_str(what, out.buf, out.len, exp, explen);
+	fmt_free(&f);
+	sb_free(&out);
+}
+
 static void test_binary_memory(void)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -360,36 +383,12 @@ static void test_binary_memory(void)
 		fmt_free(&f);
 	}
 	/* NULL string */
-	if (fmt_parse("<%s>", 4, &f, NULL, 0) == 0) {
-		a[0].s = NULL;
-		a[0].len = 0;
-		sb_reset(&out);
-		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_str("%s NULL", out.buf, out.len, "<<NULL>>", 8);
-		fmt_free(&f);
-	}
+	targ_case("%s NULL", "<%s>", 4, 0, NULL, 0, "<<NULL>>", 8);
 	/* embedded NUL in a literal ends it, as in the generated C */
-	if (fmt_parse("a\0b%dc", 6, &f, NULL, 0) == 0) {
-		a[0].l = 7;
-		sb_reset(&out);
-		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_str("NUL literal", out.buf, out.len, "a7c", 3);
-		fmt_free(&f);
-	}
+	targ_case("NUL literal", "a\0b%dc", 6, 7, NULL, 0, "a7c", 3);
 	/* a string argument is read up to its length or its first NUL */
-	if (fmt_parse("[%s]", 4, &f, NULL, 0) == 0) {
-		a[0].s = "abcdef";
-		a[0].len = 3;
-		sb_reset(&out);
-		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_str("%s len", out.buf, out.len, "[abc]", 5);
-		a[0].s = "ab\0cd";
-		a[0].len = 5;
-		sb_reset(&out);
-		fmt_render(&out, &f, a, 1, NULL, NULL);
-		check_str("%s NUL", out.buf, out.len, "[ab]", 4);
-		fmt_free(&f);
-	}
+	targ_case("%s len", "[%s]", 4, 0, "abcdef", 3, "[abc]", 5);
+	targ_case("%s NUL", "[%s]", 4, 0, "ab\0cd", 5, "[ab]", 4);
 	sb_free(&out);
 }
 
@@ -485,6 +484,32 @@ static long long be8(long long v)
 	return (long long)__builtin_bswap64((uint64_t)v);
 }
 
+/* V with the byte order of a W-byte %b value swapped (W = 1: as is). */
+static long long be(long long v, int w)
+{
+	return w == 2 ? be2(v) : w == 4 ? be4(v) : w == 8 ? be8(v) : v;
+}
+
+/* The %Nb golden files bin2..bin5: N-byte values printed one at a time,
+ * two and four at once. */
+static const struct bin_case {
+	int width;
+	const char *file;
+	long long one[2], two[2], four[4];
+} bins[] = {
+	{ 1, "bin2", { 0x12, 0x34 }, { 0x56, 0x78 },
+	  { 0x12, 0x34, 0x56, 0x78 } },
+	{ 2, "bin3", { 0x12, 0x34 }, { 0xabcd, 0x5678 },
+	  { 0x12345678, 0xabcd, 0x8888, 0xcdef } },
+	{ 4, "bin4", { 0x12, 0x34 }, { 0xabcdef00, 0x5678 },
+	  { 0x12345678, 0x11112222, 0x88889999, 0xcdef0000 } },
+	{ 8, "bin5", { 0x12, 0x34 },
+	  { (long long)0xabcd000011112222ULL, 0x5678567856785678LL },
+	  { 0x0012345678abcdefLL, 0x1111222233334444LL,
+	    (long long)0x88889999aaaabbbbULL,
+	    (long long)0xcdef000011112222ULL } },
+};
+
 static void test_golden(void)
 {
 	/* the printf calls of the scripts, with the same values */
@@ -554,49 +579,32 @@ static void test_golden(void)
 	pf(&out, "%1b", v, 1);
 	golden_check(dir, "runtime/printf/bin1.expected", &out);
 
-	sb_reset(&out);
-	v[0] = 0x12; v[1] = 0x34; v[2] = 0x56; v[3] = 0x78;
-	pf(&out, "%1b", v, 1);
-	pf(&out, "%1b", v + 1, 1);
-	pf(&out, "%1b%1b", v + 2, 2);
-	pf(&out, "%1b%1b%1b%1b", v, 4);
-	pf(&out, "a=%1b b=%1b c=%1b d=%1b", v, 4);
-	golden_check(dir, "runtime/printf/bin2.expected", &out);
+	/* bin2..bin5: %Nb of one value twice, of two, of four (twice) */
+	for (i = 0; i < sizeof bins / sizeof bins[0]; i++) {
+		const struct bin_case *b = &bins[i];
+		char f1[8], f2[16], f4[32], fa[64], file[64];
+		int w = b->width;
 
-	sb_reset(&out);
-	v[0] = be2(0x12); pf(&out, "%2b", v, 1);
-	v[0] = be2(0x34); pf(&out, "%2b", v, 1);
-	v[0] = be2(0xabcd); v[1] = be2(0x5678); pf(&out, "%2b%2b", v, 2);
-	v[0] = be2(0x12345678); v[1] = be2(0xabcd); v[2] = be2(0x8888);
-	v[3] = be2(0xcdef);
-	pf(&out, "%2b%2b%2b%2b", v, 4);
-	pf(&out, "a=%2b b=%2b c=%2b d=%2b", v, 4);
-	golden_check(dir, "runtime/printf/bin3.expected", &out);
-
-	sb_reset(&out);
-	v[0] = be4(0x12); pf(&out, "%4b", v, 1);
-	v[0] = be4(0x34); pf(&out, "%4b", v, 1);
-	v[0] = be4(0xabcdef00); v[1] = be4(0x5678);
-	pf(&out, "%4b%4b", v, 2);
-	v[0] = be4(0x12345678); v[1] = be4(0x11112222);
-	v[2] = be4(0x88889999); v[3] = be4(0xcdef0000);
-	pf(&out, "%4b%4b%4b%4b", v, 4);
-	pf(&out, "a=%4b b=%4b c=%4b d=%4b", v, 4);
-	golden_check(dir, "runtime/printf/bin4.expected", &out);
-
-	sb_reset(&out);
-	v[0] = be8(0x12); pf(&out, "%8b", v, 1);
-	v[0] = be8(0x34); pf(&out, "%8b", v, 1);
-	v[0] = be8((long long)0xabcd000011112222ULL);
-	v[1] = be8(0x5678567856785678LL);
-	pf(&out, "%8b%8b", v, 2);
-	v[0] = be8(0x0012345678abcdefLL);
-	v[1] = be8(0x1111222233334444LL);
-	v[2] = be8((long long)0x88889999aaaabbbbULL);
-	v[3] = be8((long long)0xcdef000011112222ULL);
-	pf(&out, "%8b%8b%8b%8b", v, 4);
-	pf(&out, "a=%8b b=%8b c=%8b d=%8b", v, 4);
-	golden_check(dir, "runtime/printf/bin5.expected", &out);
+		snprintf(f1, sizeof f1, "%%%db", w);
+		snprintf(f2, sizeof f2, "%s%s", f1, f1);
+		snprintf(f4, sizeof f4, "%s%s", f2, f2);
+		snprintf(fa, sizeof fa, "a=%s b=%s c=%s d=%s", f1, f1, f1, f1);
+		snprintf(file, sizeof file, "runtime/printf/%s.expected",
+			 b->file);
+		sb_reset(&out);
+		for (j = 0; j < 2; j++) {
+			v[0] = be(b->one[j], w);
+			pf(&out, f1, v, 1);
+		}
+		for (j = 0; j < 2; j++)
+			v[j] = be(b->two[j], w);
+		pf(&out, f2, v, 2);
+		for (j = 0; j < 4; j++)
+			v[j] = be(b->four[j], w);
+		pf(&out, f4, v, 4);
+		pf(&out, fa, v, 4);
+		golden_check(dir, file, &out);
+	}
 
 	sb_reset(&out);
 	for (i = 0; i < sizeof bin6_names / sizeof bin6_names[0]; i++) {

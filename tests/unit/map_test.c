@@ -225,6 +225,37 @@ static void test_strings(void)
 
 /* --------------------------------------------------- sorting and foreach */
 
+/* foreach over { 3, 1, 4, 1, 5, 9, 2, 6 } (keys 1..8) sorted BY (NULL:
+ * unsorted), with a limit if HAS_LIMIT: the keys in WANT. */
+static const struct sort_case {
+	const char *what;
+	const struct map_sort *by;
+	bool has_limit;
+	long long limit;
+	const char *want;
+} sorts[] = {
+	/* [map.c] stable: the two 1s (keys 2 and 4) keep their order */
+	{ "value asc", &by_value_asc, false, 0, "2 4 7 1 3 5 8 6 " },
+	/* [map.c] the sort is done in place: an unsorted loop now sees it */
+	{ "persisted", NULL, false, 0, "2 4 7 1 3 5 8 6 " },
+	{ "value desc", &by_value_desc, false, 0, "6 8 5 3 1 7 2 4 " },
+	{ "key asc", &by_key_asc, false, 0, "1 2 3 4 5 6 7 8 " },
+	{ "key desc limit 3", &by_key_desc, true, 3, "8 7 6 " },
+	/* [map.c] _stp_map_sortn(n = 3): bubble passes over the first three,
+	   then an insertion pass keeps the best three in front and leaves
+	   the rest partly moved (checked by running stap's map.c sort code
+	   on the same list) */
+	{ "sortn top 3", &by_value_desc, true, 3, "6 8 5 " },
+	{ "sortn leftover order", NULL, false, 0, "6 8 5 7 4 3 2 1 " },
+	/* a limit of 0 or less: nothing (the partial sort still runs) */
+	{ "limit 0", &by_value_asc, true, 0, "" },
+	{ "limit -1", &by_key_asc, true, -1, "" },
+	/* limit past the end */
+	{ "limit 100", &by_key_asc, true, 100, "1 2 3 4 5 6 7 8 " },
+	/* unsorted with a limit: the first N in list order */
+	{ "unsorted limit", NULL, true, 2, "1 2 " },
+};
+
 static void test_sorting(void)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -235,37 +266,13 @@ static void test_sorting(void)
 
 	for (i = 0; i < sizeof vals / sizeof vals[0]; i++)
 		setl(m, K1((long long)i + 1), vals[i]);
-	/* [map.c] stable: the two 1s (keys 2 and 4) keep their order */
-	keys_of(&out, m, &by_value_asc, false, 0);
-	check_sb("value asc", &out, "2 4 7 1 3 5 8 6 ");
-	/* [map.c] the sort is done in place: an unsorted loop now sees it */
-	keys_of(&out, m, NULL, false, 0);
-	check_sb("persisted", &out, "2 4 7 1 3 5 8 6 ");
-	keys_of(&out, m, &by_value_desc, false, 0);
-	check_sb("value desc", &out, "6 8 5 3 1 7 2 4 ");
-	keys_of(&out, m, &by_key_asc, false, 0);
-	check_sb("key asc", &out, "1 2 3 4 5 6 7 8 ");
-	keys_of(&out, m, &by_key_desc, true, 3);
-	check_sb("key desc limit 3", &out, "8 7 6 ");
-	/* [map.c] _stp_map_sortn(n = 3): bubble passes over the first three,
-	   then an insertion pass keeps the best three in front and leaves
-	   the rest partly moved (checked by running stap's map.c sort code
-	   on the same list) */
-	keys_of(&out, m, &by_value_desc, true, 3);
-	check_sb("sortn top 3", &out, "6 8 5 ");
-	keys_of(&out, m, NULL, false, 0);
-	check_sb("sortn leftover order", &out, "6 8 5 7 4 3 2 1 ");
-	/* a limit of 0 or less: nothing (the partial sort still runs) */
-	keys_of(&out, m, &by_value_asc, true, 0);
-	check_sb("limit 0", &out, "");
-	keys_of(&out, m, &by_key_asc, true, -1);
-	check_sb("limit -1", &out, "");
-	/* limit past the end */
-	keys_of(&out, m, &by_key_asc, true, 100);
-	check_sb("limit 100", &out, "1 2 3 4 5 6 7 8 ");
-	/* unsorted with a limit: the first N in list order */
-	keys_of(&out, m, NULL, true, 2);
-	check_sb("unsorted limit", &out, "1 2 ");
+	/* in this order: each sort is done in place and seen by the next */
+	for (i = 0; i < sizeof sorts / sizeof sorts[0]; i++) {
+		const struct sort_case *c = &sorts[i];
+
+		keys_of(&out, m, c->by, c->has_limit, c->limit);
+		check_sb(c->what, &out, c->want);
+	}
 	map_free(m);
 
 	/* string keys sort with strcmp; string values too */
@@ -840,6 +847,15 @@ static void golden_aggrsort(const char *dir)
 	sb_free(&out);
 }
 
+/* "PREFIX<key>: <@sum>" of the statistics element E, a line. */
+static void key_sum_line(struct strbuf *out, const char *prefix,
+			 struct map_entry *e)
+{
+	sb_printf(out, "%s%lld: %lld\n", prefix,
+		  (long long)map_entry_key_long(e, 0),
+		  (long long)stat_sum(map_entry_stat(e)));
+}
+
 static void golden_sort_stat(const char *dir)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -861,23 +877,17 @@ static void golden_sort_stat(const char *dir)
 	/* foreach_sort_stat_5: nested loops over two arrays */
 	map_snap_take(b, &si, &cnt, false, 0, NULL);
 	while ((ei = map_snap_next(b, &si)) != NULL) {
-		sb_printf(&out, "i: %lld: %lld\n",
-			  (long long)map_entry_key_long(ei, 0),
-			  (long long)stat_sum(map_entry_stat(ei)));
+		key_sum_line(&out, "i: ", ei);
 		map_snap_take(a, &sj, &cnt, false, 0, NULL);
 		while ((ej = map_snap_next(a, &sj)) != NULL)
-			sb_printf(&out, "j: %lld: %lld\n",
-				  (long long)map_entry_key_long(ej, 0),
-				  (long long)stat_sum(map_entry_stat(ej)));
+			key_sum_line(&out, "j: ", ej);
 	}
 	golden_check(dir, "runtime/base/foreach_sort_stat_5.expected", &out);
 	/* foreach_sort_stat_4: foreach (i in a-) printf("%d: %d\n") */
 	sb_reset(&out);
 	map_snap_take(a, &sj, &cnt, false, 0, NULL);
 	while ((ej = map_snap_next(a, &sj)) != NULL)
-		sb_printf(&out, "%lld: %lld\n",
-			  (long long)map_entry_key_long(ej, 0),
-			  (long long)stat_sum(map_entry_stat(ej)));
+		key_sum_line(&out, "", ej);
 	golden_check(dir, "runtime/base/foreach_sort_stat_4.expected", &out);
 	map_snap_free(&si);
 	map_snap_free(&sj);

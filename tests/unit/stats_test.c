@@ -404,12 +404,51 @@ static void log_edge_part(struct strbuf *out, const struct stat_agg *s,
 		sb_puts(out, "\n\n\n");
 }
 
+/* The linear-histogram golden files: a scalar global with
+ * @hist_linear(LO, HI, STEP) and @variance(.., SHIFT), fed as FEED says
+ * and then the N values at V; printed with print_ops(.., OPS) and the
+ * histogram, or (OPS < 0) only its count. */
+enum { FEED_NONE, FEED_LINEAR, FEED_KEYS };
+static const long long large[] = {
+	10000000, 10000000, 10000000, 100000000, 100000000,
+	500000000, 500000000, 500000000, 500000000, 500000000,
+	1000000000, 1000000000, 1000000000, 1000000000, 10000000000LL,
+};
+static const long long large_neg[] = {
+	0, -100000000, -100000000, -500000000, -500000000,
+	-500000000, -500000000, -500000000, -1000000000,
+	-1000000000, -1000000000, -1000000000, -10000000000LL,
+};
+static const long long nearly_empty[] = { 444, 999 };
+#define VALUES(a) a, sizeof a / sizeof a[0]
+static const struct linear_case {
+	const char *file;
+	long long lo, hi, step;
+	int shift, feed;
+	const long long *v;
+	size_t n;
+	int ops;
+} linear_cases[] = {
+	{ "linear", 0, 1500, 50, 0, FEED_LINEAR, NULL, 0, 1 },
+	{ "linear_overunder", 250, 1000, 50, 0, FEED_LINEAR, NULL, 0, 1 },
+	{ "linear_under", 1800, 2500, 100, 0, FEED_KEYS, NULL, 0, 1 },
+	{ "linear_empty", 0, 1500, 50, 0, FEED_NONE, NULL, 0, -1 },
+	{ "linear_nearlyempty", 0, 1500, 50, 7, FEED_NONE,
+	  VALUES(nearly_empty), 1 },
+	{ "linear_large", 0, 1000000000, 100000000, 0, FEED_NONE,
+	  VALUES(large), 0 },
+	{ "linear_large_neg", -1000000000, 0, 100000000, 0, FEED_NONE,
+	  VALUES(large_neg), 0 },
+};
+#undef VALUES
+
 static void test_golden(void)
 {
 	const char *dir = golden_dir_or_skip();
 	struct strbuf out = STRBUF_INIT;
 	struct stat_cfg c;
 	struct stat_agg s;
+	size_t i;
 	int key;
 
 	if (dir == NULL)
@@ -417,83 +456,32 @@ static void test_golden(void)
 
 	/* a scalar global `agg`: @variance goes through _stp_stat_get */
 	stat_cfg_init(&c, true, 0);
-	stat_cfg_linear(&c, 0, 1500, 50, NULL, 0);
-	stat_init(&s, &c);
-	feed_linear(&s);
-	print_ops(&out, &s, 1);
-	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden_check(dir, "runtime/maps/linear.expected", &out);
-	stat_free(&s);
+	for (i = 0; i < sizeof linear_cases / sizeof linear_cases[0]; i++) {
+		const struct linear_case *lc = &linear_cases[i];
+		char file[64];
 
-	sb_reset(&out);
-	stat_cfg_linear(&c, 250, 1000, 50, NULL, 0);
-	stat_init(&s, &c);
-	feed_linear(&s);
-	print_ops(&out, &s, 1);
-	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden_check(dir, "runtime/maps/linear_overunder.expected", &out);
-	stat_free(&s);
-
-	sb_reset(&out);
-	stat_cfg_linear(&c, 1800, 2500, 100, NULL, 0);
-	stat_init(&s, &c);
-	for (key = 0; key < 100; key++)
-		stat_add(&s, key);
-	print_ops(&out, &s, 1);
-	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden_check(dir, "runtime/maps/linear_under.expected", &out);
-	stat_free(&s);
-
-	sb_reset(&out);
-	stat_cfg_linear(&c, 0, 1500, 50, NULL, 0);
-	stat_init(&s, &c);
-	sb_printf(&out, "count=%lld\n", (long long)stat_count(&s));
-	golden_check(dir, "runtime/maps/linear_empty.expected", &out);
-	stat_free(&s);
-
-	sb_reset(&out);
-	c.shift = 7;	/* @variance(agg, 7) */
-	stat_init(&s, &c);
-	stat_add(&s, 444);
-	stat_add(&s, 999);
-	print_ops(&out, &s, 1);
-	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden_check(dir, "runtime/maps/linear_nearlyempty.expected", &out);
-	stat_free(&s);
+		sb_reset(&out);
+		stat_cfg_linear(&c, lc->lo, lc->hi, lc->step, NULL, 0);
+		c.shift = lc->shift;	/* @variance(agg, shift) */
+		stat_init(&s, &c);
+		if (lc->feed == FEED_LINEAR)
+			feed_linear(&s);
+		for (key = 0; lc->feed == FEED_KEYS && key < 100; key++)
+			stat_add(&s, key);
+		feed(&s, lc->v, lc->n);
+		if (lc->ops < 0) {
+			sb_printf(&out, "count=%lld\n",
+				  (long long)stat_count(&s));
+		} else {
+			print_ops(&out, &s, lc->ops);
+			stat_hist_print(&out, &s, STAT_HIST_ELISION);
+		}
+		snprintf(file, sizeof file, "runtime/maps/%s.expected",
+			 lc->file);
+		golden_check(dir, file, &out);
+		stat_free(&s);
+	}
 	c.shift = 0;
-
-	sb_reset(&out);
-	stat_cfg_linear(&c, 0, 1000000000, 100000000, NULL, 0);
-	stat_init(&s, &c);
-	{
-		static const long long v[] = {
-			10000000, 10000000, 10000000, 100000000, 100000000,
-			500000000, 500000000, 500000000, 500000000, 500000000,
-			1000000000, 1000000000, 1000000000, 1000000000,
-			10000000000LL,
-		};
-		feed(&s, v, sizeof v / sizeof v[0]);
-	}
-	print_ops(&out, &s, 0);
-	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden_check(dir, "runtime/maps/linear_large.expected", &out);
-	stat_free(&s);
-
-	sb_reset(&out);
-	stat_cfg_linear(&c, -1000000000, 0, 100000000, NULL, 0);
-	stat_init(&s, &c);
-	{
-		static const long long v[] = {
-			0, -100000000, -100000000, -500000000, -500000000,
-			-500000000, -500000000, -500000000, -1000000000,
-			-1000000000, -1000000000, -1000000000, -10000000000LL,
-		};
-		feed(&s, v, sizeof v / sizeof v[0]);
-	}
-	print_ops(&out, &s, 0);
-	stat_hist_print(&out, &s, STAT_HIST_ELISION);
-	golden_check(dir, "runtime/maps/linear_large_neg.expected", &out);
-	stat_free(&s);
 
 	sb_reset(&out);
 	stat_cfg_init(&c, true, 0);

@@ -21,7 +21,8 @@
  * default to the build tree as make check sees it: $top_builddir/tests/...
  * (else relative to the current directory), and $PYTAP_TEST_PYTHON.
  * The target must be built without sanitizers (LeakSanitizer refuses to
- * run under ptrace).
+ * run under ptrace).  The harness (reporting, targets, keepers) is
+ * tests/unit/smoke.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,195 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tracer.h"
 #include "check.h"
-
-static const char *target = "tests/targets/sdt_target";
-static const char *sitecheck = "tests/tools/sitecheck";
-static const char *python = "/usr/bin/python3.11";
-static int verbose;
-static int failures;
-static char tmpdir[] = "/tmp/pytap-smoke-XXXXXX";
-
-static void fail(const char *test, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(const char *test, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: ", test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures++;
-}
-
-/* TEST cannot run here (WHY): SKIP, but a failure under CI=true. */
-static void skip(const char *test, const char *why)
-{
-	if (check_ci())
-		fail(test, "cannot run under CI=true: %s", why);
-	else
-		printf("SKIP %s: %s\n", test, why);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* ---- a growing list of lines ---- */
-
-struct lines {
-	char **v;
-	size_t n;
-};
-
-static void lines_add(struct lines *l, const char *s)
-{
-	l->v = realloc(l->v, (l->n + 1) * sizeof(char *));
-	l->v[l->n++] = strdup(s);
-}
-
-static void lines_free(struct lines *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every line of SUB occurs in ALL (as multisets); EXACT: and vice versa. */
-static int lines_check(const char *test, struct lines *all, struct lines *sub,
-		       int exact)
-{
-	size_t i = 0, j = 0;
-	int bad = 0;
-
-	qsort(all->v, all->n, sizeof(char *), strp_cmp);
-	qsort(sub->v, sub->n, sizeof(char *), strp_cmp);
-	while (j < sub->n) {
-		int c = i < all->n ? strcmp(all->v[i], sub->v[j]) : 1;
-
-		if (c == 0) {
-			i++;
-			j++;
-		} else if (c < 0) {
-			if (exact && bad++ < 5)
-				fail(test, "expected but not seen: %s",
-				     all->v[i]);
-			i++;
-		} else {
-			if (bad++ < 5)
-				fail(test, "seen but not expected: %s",
-				     sub->v[j]);
-			j++;
-		}
-	}
-	while (exact && i < all->n) {
-		if (bad++ < 5)
-			fail(test, "expected but not seen: %s", all->v[i]);
-		i++;
-	}
-	return bad;
-}
-
-/* Lines "expect target:NAME R: V..." of FILE as "target:NAME: V...". */
-static void read_expect(const char *file, struct lines *l, int *sema_on)
-{
-	FILE *f = fopen(file, "r");
-	char line[1024];
-
-	*sema_on = 0;
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char name[128], *colon;
-		int r;
-
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "sema ", 5) == 0) {
-			colon = strchr(line, ':');
-			if (colon && atoi(colon + 1) > 0)
-				(*sema_on)++;
-			continue;
-		}
-		if (sscanf(line, "expect %127s %d:", name, &r) != 2)
-			continue;
-		colon = strchr(line + 7, ':');
-		colon = colon ? strchr(colon + 1, ':') : NULL;
-		if (colon == NULL)
-			continue;
-		char out[1200];
-
-		snprintf(out, sizeof(out), "%s:%s", name, colon + 1);
-		lines_add(l, out);
-	}
-	fclose(f);
-}
-
-/* ---- decoding a hit ---- */
-
-static int reader(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	struct tracer_hit *h = ctx;
-	extern struct tracer *cur_tracer;
-
-	return tracer_read(cur_tracer, h->pid, addr, buf, len);
-}
-
-struct tracer *cur_tracer;
-
-/* "provider:name: v1 v2 ..." with the args of H; string args by INDEX. */
-static void hit_line(struct tracer *t, struct tracer_hit *h, int strarg,
-		     char *out, size_t len)
-{
-	const struct sdt_probe *p = h->probe;
-	size_t o;
-
-	cur_tracer = t;
-	o = (size_t)snprintf(out, len, "%s:%s:", p->provider, p->name);
-	for (int i = 0; i < p->nargs && o < len; i++) {
-		int64_t v;
-
-		if (sdt_arg_fetch(&p->args[i], &h->regs, reader, h, &v) < 0) {
-			o += (size_t)snprintf(out + o, len - o, " ?");
-			continue;
-		}
-		if (i == strarg) {
-			char s[256];
-
-			if (tracer_read_str(t, h->pid, (uint64_t)v, s,
-					    sizeof(s)) < 0)
-				snprintf(s, sizeof(s), "<bad %#" PRIx64 ">",
-					 (uint64_t)v);
-			o += (size_t)snprintf(out + o, len - o, " %s", s);
-		} else {
-			o += (size_t)snprintf(out + o, len - o, " %" PRId64, v);
-		}
-	}
-}
-
+#include "smoke.h"
+#include "tracer.h"
 /* ---- argument specs, without a process ---- */
 
 static unsigned char fake_mem[256];
@@ -353,202 +168,6 @@ static void t_sdt(void)
 	       sizeof(badspecs) / sizeof(badspecs[0]));
 	if (!bad)
 		printf("PASS %s\n", T);
-}
-
-/* ---- processes ---- */
-
-/*
- * An untraced target to attach to, and its keeper.  The target is not a
- * child of this process: tracer_wait() and tracer_detach_all() reap any
- * child of ours with waitpid(-1, __WALL) (tracer.h), so a target of ours
- * that ended while traced -- or whose zombie leader was never traced --
- * would lose its exit status to the tracer.  Its parent is the keeper (our
- * child), which waits for it, sends its wait status down a pipe and then
- * stays until released, so that no child of ours ends while a tracer
- * waits.
- */
-struct target {
-	pid_t pid;		/* the target */
-	pid_t keeper;		/* its parent, our child */
-	int status_fd;		/* the target's pid, then its wait status */
-	int release_fd;		/* closing it ends the keeper */
-};
-
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = read(fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	return n;
-}
-
-/* Run ARGV with stdout to OUTFILE, untraced; returns the target's pid. */
-static pid_t spawn(char *const argv[], const char *outfile,
-		   struct target *tg)
-{
-	int st[2], rel[2];
-
-	tg->pid = -1;
-	if (pipe2(st, O_CLOEXEC) < 0)
-		return -1;
-	if (pipe2(rel, O_CLOEXEC) < 0) {
-		close(st[0]);
-		close(st[1]);
-		return -1;
-	}
-	fflush(stdout);
-	tg->keeper = fork();
-	if (tg->keeper == 0) {
-		int status = -1;
-		char c;
-		pid_t pid;
-
-		/* nothing but our two ends: another target's release end
-		   held here would keep its keeper waiting */
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != st[1] && fd != rel[0])
-				close(fd);
-		pid = fork();
-		if (pid == 0) {
-			int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC,
-				      0644);
-
-			if (fd >= 0) {
-				dup2(fd, 1);
-				close(fd);
-			}
-			execv(argv[0], argv);
-			_exit(127);
-		}
-		if (write(st[1], &pid, sizeof(pid)) != sizeof(pid))
-			_exit(1);
-		while (pid > 0 && waitpid(pid, &status, 0) < 0 &&
-		       errno == EINTR)
-			;
-		if (write(st[1], &status, sizeof(status)) != sizeof(status))
-			_exit(1);
-		while (read_full(rel[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(st[1]);
-	close(rel[0]);
-	tg->status_fd = st[0];
-	tg->release_fd = rel[1];
-	if (tg->keeper < 0 ||
-	    read_full(st[0], &tg->pid, sizeof(tg->pid)) != sizeof(tg->pid))
-		tg->pid = -1;
-	return tg->pid;
-}
-
-/* The target's wait status once it ended (-1 if unknown); then the
- * keeper is released and reaped.  Call it with no tracer waiting.  A
- * target still there after TARGET_WAIT_MS (left stopped, say) is killed,
- * and the status says so (WIFSIGNALED, SIGKILL). */
-#define TARGET_WAIT_MS 30000
-static int target_wait(struct target *tg)
-{
-	struct pollfd pfd = { tg->status_fd, POLLIN, 0 };
-	int status = -1, st, r;
-
-	do
-		r = poll(&pfd, 1, TARGET_WAIT_MS);
-	while (r < 0 && errno == EINTR);
-	if (r == 0 && tg->pid > 0) {
-		printf("target %d did not end within %d ms: killed\n",
-		       (int)tg->pid, TARGET_WAIT_MS);
-		kill(tg->pid, SIGKILL);
-		/* a tracer that failed to let go: its threads' stops and
-		   exits come to us (their tracer) before the keeper sees
-		   the end; let go of them (the keeper never ends before
-		   release_fd is closed, so it is not reaped here) */
-		for (int i = 0; i < 500 && poll(&pfd, 1, 10) == 0; i++) {
-			pid_t w;
-
-			while ((w = waitpid(-1, &st, __WALL | WNOHANG)) > 0)
-				if (WIFSTOPPED(st))
-					ptrace(PTRACE_DETACH, w, 0, 0);
-		}
-	}
-	if (read_full(tg->status_fd, &status, sizeof(status)) !=
-	    sizeof(status))
-		status = -1;
-	close(tg->status_fd);
-	close(tg->release_fd);
-	while (tg->keeper > 0 && waitpid(tg->keeper, &st, 0) < 0 &&
-	       errno == EINTR)
-		;
-	return status;
-}
-
-/* Kill the target, then as target_wait(). */
-static void target_kill(struct target *tg)
-{
-	if (tg->pid > 0)
-		kill(tg->pid, SIGKILL);
-	target_wait(tg);
-}
-
-/* Wait until FILE contains WHAT (at most MS). */
-static int wait_for(const char *file, const char *what, long ms)
-{
-	for (long i = 0; i < ms / 10; i++) {
-		FILE *f = fopen(file, "r");
-		char line[1024];
-
-		if (f) {
-			while (fgets(line, sizeof(line), f)) {
-				if (strstr(line, what)) {
-					fclose(f);
-					return 0;
-				}
-			}
-			fclose(f);
-		}
-		msleep(10);
-	}
-	return -1;
-}
-
-static int run_sitecheck(const char *test, pid_t pid, const char *elf)
-{
-	char cmd[1024];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "%s -q %d %s", sitecheck, (int)pid, elf);
-	rc = system(cmd);
-	if (rc != 0) {
-		fail(test, "sitecheck %d %s: status %d", (int)pid, elf, rc);
-		return -1;
-	}
-	return 0;
-}
-
-static int wait_status(pid_t pid)
-{
-	int st = -1;
-
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return st;
-}
-
-static struct tracer *mk(bool follow, bool pin)
-{
-	struct tracer_options o = { .follow_forks = follow, .pin_cpu = pin,
-				    .verbose = verbose };
-
-	return tracer_new(&o);
-}
-
-static void req(struct tracer *t, const char *prov, const char *name,
-		int id, bool sema_only)
-{
-	struct tracer_request r = { NULL, prov, name, id, sema_only };
-
-	tracer_add_request(t, &r);
 }
 
 /* ---- C target tests ---- */
@@ -1230,9 +849,12 @@ struct pycount {
 	pid_t pid[16];
 };
 
-/* Trace until nothing is left; count entry/return of FUNC. */
-static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
-		   const char *func, struct pycount *c, uint64_t stop_after_ns)
+/* Trace until nothing is left, the deadline STOP_AFTER_NS (0: none), or
+ * (WANT_PIDS > 0) hits from that many processes (TEV_TIMEOUT then too);
+ * count entry/return of FUNC. */
+static int py_loop_n(const char *T, struct tracer *t, pid_t target_pid,
+		     const char *func, struct pycount *c,
+		     uint64_t stop_after_ns, int want_pids)
 {
 	struct tracer_hit h;
 	struct tracer_exit ex;
@@ -1252,6 +874,8 @@ static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
 				;
 			if (k == c->pids && k < 16)
 				c->pid[c->pids++] = h.pid;
+			if (want_pids > 0 && c->pids >= want_pids)
+				return TEV_TIMEOUT;
 			cur_tracer = t;
 			if (h.probe->nargs < 2 ||
 			    sdt_arg_fetch(&h.probe->args[1], &h.regs, reader,
@@ -1279,6 +903,12 @@ static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
 			return e;
 		}
 	}
+}
+
+static int py_loop(const char *T, struct tracer *t, pid_t target_pid,
+		   const char *func, struct pycount *c, uint64_t stop_after_ns)
+{
+	return py_loop_n(T, t, target_pid, func, c, stop_after_ns, 0);
 }
 
 static struct tracer *py_tracer(bool follow, bool pin)
@@ -1560,25 +1190,30 @@ static void t_py_fork_detach(void)
 		"import os, sys, time\n"
 		"def f(x):\n    return x\n"
 		"pid = os.fork()\n"
-		"end = time.time() + 1.5\n"
-		"while time.time() < end:\n"
+		"end = time.time() + 30\n"
+		"while time.time() < end and not os.path.exists(sys.argv[1]):\n"
 		"    f(1)\n    time.sleep(0.001)\n"
 		"if pid == 0:\n    os._exit(5)\n"
 		"_, st = os.waitpid(pid, 0)\n"
 		"sys.exit(0 if os.waitstatus_to_exitcode(st) == 5 else 1)\n");
-	char *argv[] = { (char *)python, (char *)s, NULL };
+	char stop[256];
+	char *argv[] = { (char *)python, (char *)s, stop, NULL };
 	struct tracer *t = py_tracer(true, true);
 	char err[256];
 	struct pycount c;
-	pid_t pid = tracer_launch(t, argv, err, sizeof(err));
-	int bad = 0, st;
+	pid_t pid;
+	int bad = 0, st, fd;
 
+	/* both processes call f until STOP exists: traced until both were
+	   seen (a fixed time would race python's start on a busy machine) */
+	snprintf(stop, sizeof(stop), "%s/%s.stop", tmpdir, T);
+	pid = tracer_launch(t, argv, err, sizeof(err));
 	if (pid < 0) {
 		fail(T, "%s", err);
 		tracer_free(t);
 		return;
 	}
-	py_loop(T, t, pid, "f", &c, now_ns() + 500000000ULL);
+	py_loop_n(T, t, pid, "f", &c, now_ns() + 20000000000ULL, 2);
 	tracer_detach_all(t);
 	printf("%s: %ld entries from %d processes before detach\n", T,
 	       c.entry_f, c.pids);
@@ -1586,6 +1221,9 @@ static void t_py_fork_detach(void)
 		if (run_sitecheck(T, c.pid[k], python))
 			bad++;
 	tracer_free(t);
+	fd = open(stop, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	st = wait_status(pid);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail(T, "python exit status %#x", st), bad++;
@@ -1606,9 +1244,9 @@ static void t_py_spawn_detach(void)
 		"import os, subprocess, sys, time\n"
 		"def f(x):\n    return x\n"
 		"print('ready', flush=True)\n"
-		"end = time.time() + 2.5\n"
+		"end = time.time() + 60\n"
 		"bad = 0\n"
-		"while time.time() < end:\n"
+		"while not os.path.exists(sys.argv[1]) and time.time() < end:\n"
 		"    f(1)\n"
 		"    r = subprocess.run(['/bin/true'])\n"
 		"    bad += r.returncode != 0\n"
@@ -1619,14 +1257,17 @@ static void t_py_spawn_detach(void)
 		"    bad += os.waitstatus_to_exitcode(st) != 5\n"
 		"print('bad', bad, flush=True)\n"
 		"sys.exit(1 if bad else 0)\n");
-	char out[256], err[256];
-	char *argv[] = { (char *)python, (char *)s, NULL };
+	char out[256], err[256], stop[256];
+	char *argv[] = { (char *)python, (char *)s, stop, NULL };
 	struct target tg;
 	pid_t pid;
-	int bad = 0, st, cycles = 0;
+	int bad = 0, st, cycles = 0, fd;
 	long hits = 0;
 
+	/* the target works until STOP exists: it outlives every cycle's
+	   sitecheck, however slow the machine */
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
+	snprintf(stop, sizeof(stop), "%s/%s.stop", tmpdir, T);
 	pid = spawn(argv, out, &tg);
 	if (wait_for(out, "ready", 5000) < 0) {
 		fail(T, "python did not start");
@@ -1652,6 +1293,9 @@ static void t_py_spawn_detach(void)
 		cycles++;
 		msleep(30);
 	}
+	fd = open(stop, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	st = target_wait(&tg);
 	printf("%s: %d attach/detach cycles, %ld hits, exit status %#x\n", T,
 	       cycles, hits, st);
