@@ -94,6 +94,7 @@ static const struct sym {
 	S(Frame_GetCode, "PyFrame_GetCode", NULL, NEED_311),
 	S(Frame_GetLasti, "PyFrame_GetLasti", NULL, NEED_311),
 	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
+	S(Frame_GetBack, "PyFrame_GetBack", NULL, NEED_ALL),
 	S(Object_GetAttr, "PyObject_GetAttr", NULL, NEED_ALL),
 	S(Unicode_InternFromString, "PyUnicode_InternFromString", NULL, NEED_ALL),
 	S(Code_GetVarnames, "PyCode_GetVarnames", NULL, NEED_ALL),
@@ -136,6 +137,8 @@ static int g_forked;            /* this is a child forked during a session */
 static uint32_t g_session;
 static uint32_t g_events;
 int g_values;                   /* PYTAP_OPT_VALUES (agent_int.h) */
+static int g_caller;            /* PYTAP_OPT_CALLER */
+static uint32_t g_caller_off;   /* the next ENTRY's reserved field */
 static int g_tool_id = -1;
 static void *g_interp;
 static void *g_last_head;       /* 3.11: thread list head when last looked */
@@ -573,8 +576,27 @@ emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 	r->code = id;
 	r->time = t;
 	r->offset = off;
-	r->reserved = 0;
+	r->reserved = g_caller_off;
+	g_caller_off = 0;
 	ring_commit();
+}
+
+/* PYTAP_OPT_CALLER: where the Python frame under FRAME stands (its call),
+ * for the next ENTRY record: offset + 1, 0 when none. */
+static void
+note_caller(PyObject *frame)
+{
+	PyObject *back = frame && api.Frame_GetBack && api.Frame_GetLasti ?
+			 api.Frame_GetBack(frame) : NULL;
+	int lasti;
+
+	g_caller_off = 0;
+	if (!back)
+		return;
+	lasti = api.Frame_GetLasti(back);
+	if (lasti >= 0)
+		g_caller_off = (uint32_t)lasti + 1;
+	api.DecRef(back);
 }
 
 /* ---- installing and removing the hooks (GIL held) ---------------------- */
@@ -794,6 +816,8 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	} else {
 		lasti = -1;     /* a plain function's entry: no offset */
 	}
+	if (UNLIKELY(g_caller) && kind == PYTAP_REC_ENTRY)
+		note_caller(frame);
 	if (UNLIKELY(g_values)) {
 		/* a resume has no VALUE record */
 		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
@@ -824,6 +848,8 @@ mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags
 		if (LIKELY(id)) {
 			/* a fresh call starts at its first instruction: no offset */
 			long off = kind == PYTAP_REC_ENTRY && !flags ? -1 : api.Long_AsLong(args[1]);
+			if (UNLIKELY(g_caller) && kind == PYTAP_REC_ENTRY)
+				note_caller(api.Eval_GetFrame());
 			if (UNLIKELY(g_values)) {
 				if (kind == PYTAP_REC_ENTRY && !(flags & PYTAP_F_RESUME)) {
 					capture_args(api.Eval_GetFrame(), args[0], id);
@@ -1310,6 +1336,8 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 	    (options & ~PYTAP_OPT_KNOWN))
 		return fail(PYTAP_AGENT_EARGS, 0);
 	g_values = (options & PYTAP_OPT_VALUES) != 0;
+	g_caller = (options & PYTAP_OPT_CALLER) != 0;
+	g_caller_off = 0;
 	free(g_nparams);
 	g_nparams = NULL;
 	g_nparams_cap = 0;

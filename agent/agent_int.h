@@ -79,6 +79,7 @@ struct api {
 	PyObject *gen_type;
 	PyObject *coro_type;
 	int (*Frame_GetLasti)(PyObject *);
+	PyObject *(*Frame_GetBack)(PyObject *);
 	PyObject *none;
 	PyObject *true_obj;
 	PyObject *cfunction_type;

@@ -171,6 +171,8 @@ struct pytap_agent_status {
 /* hdr.options */
 #define PYTAP_OPT_CLOCK_MONOTONIC 0x1u /* always clock_gettime(CLOCK_MONOTONIC), never the TSC */
 #define PYTAP_OPT_VALUES 0x2u /* follow events with PYTAP_REC_VALUE records (see VALUES) */
+#define PYTAP_OPT_CALLER 0x4u /* ENTRY records carry the caller's instruction offset
+                                 in rec_event.reserved (pytap's shadow stacks: pystack()) */
 /* Limits of value capture, packed in options (0 in a field: the default):
  * bits 8..11 container depth (default 3), bits 12..15 k: items per
  * container 1 << k (default 32), bits 16..31 bytes of a str, bytes or
@@ -178,7 +180,7 @@ struct pytap_agent_status {
 #define PYTAP_OPT_DEPTH(o) (((o) >> 8) & 0xfu)
 #define PYTAP_OPT_ITEMS_LOG2(o) (((o) >> 12) & 0xfu)
 #define PYTAP_OPT_MAXSTR(o) ((o) >> 16)
-#define PYTAP_OPT_KNOWN 0xffffff03u
+#define PYTAP_OPT_KNOWN 0xffffff07u
 
 /* hdr.agent_state */
 enum pytap_state {
@@ -274,7 +276,10 @@ struct pytap_rec_event {      /* 32 bytes */
 	                             PYTAP_F_RESUME: where it goes on; a fresh ENTRY:
 	                             0xffffffff (its line is the code's firstlineno,
 	                             as the SDT marker's). */
-	uint32_t reserved;
+	uint32_t reserved;        /* ENTRY under PYTAP_OPT_CALLER: the byte offset + 1
+	                             of the instruction the calling Python frame
+	                             stands at (its call), 0: no Python caller or
+	                             unknown; else 0 */
 };
 
 /* CODE: followed by the strings (UTF-8, not NUL-terminated) and the

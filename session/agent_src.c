@@ -119,6 +119,9 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 	if (!s->agent)
 		return false;
 	s->agent_path = agent_lib_path();
+	s->agent_caller = shadow_wanted(p);
+	if (s->agent_caller)
+		s->agent_events = PYTAP_EV_ALL;	/* the stacks need both */
 	to->safepoint_sym = SAFEPOINT_SYM;
 	to->safepoint = agent_safepoint;
 	to->safepoint_ud = s;
@@ -324,7 +327,7 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 	a[0] = RING_DATA_SIZE;
 	a[1] = (uint64_t)getpid();
 	a[2] = s->agent_events;
-	a[3] = 0;
+	a[3] = s->agent_caller ? PYTAP_OPT_CALLER : 0;
 	a[4] = 0;
 	if (call(s, tid, fn, a, 5, NULL, &ret, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
@@ -340,6 +343,8 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 		return 0;
 	}
 	r->phase = AG_RUNNING;
+	if (s->agent_caller)
+		shadow_seed(s, r);
 	s->agent_next = session_now_ns();
 	if (s->o->verbose)
 		fprintf(stderr, "pytap: pid %d: the in-process agent is in (CPython %u.%u, thread %d)\n",
@@ -501,6 +506,11 @@ static void run_event(struct session *s, struct agent_ring *r,
 	ev.tid = (pid_t)e->tid;
 	ev.time_ns = event_time(r, e->time);
 	ev.args = &aa.base;
+	if (r->shadow) {
+		shadow_before(r, e);
+		ev.pystack = shadow_pystack;
+		ev.pystack_ud = r;
+	}
 	r->events++;
 	for (size_t i = 0; i < s->p->nprobes; i++) {
 		if (s->agent_probe[i] != e->h.kind)
@@ -509,8 +519,9 @@ static void run_event(struct session *s, struct agent_ring *r,
 		session_run_probe(s, &ev);
 		s->pending = true;
 		if (vm_exit_requested(s->vm))
-			return;
+			break;
 	}
+	shadow_after(r, e);
 }
 
 /* Every record from tail to head; RUN: run handlers (else discard). */
@@ -548,6 +559,9 @@ static bool drain(struct session *s, struct agent_ring *r, bool run)
 			}
 			break;
 		}
+		case PYTAP_REC_LOST:
+			shadow_lost(r);
+			break;
 		case PYTAP_REC_ENTRY:
 		case PYTAP_REC_RETURN:
 			if (run && !vm_exit_requested(s->vm))
@@ -727,6 +741,7 @@ void agent_finish(struct session *s)
 		for (size_t k = 0; k < r->ncodes; k++)
 			code_free(r->codes[k]);
 		free(r->codes);
+		shadow_free(r);
 		r->codes = NULL;
 		r->ncodes = 0;
 	}

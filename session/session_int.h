@@ -56,6 +56,7 @@ struct agent_ring {
 	size_t ncodes;
 	uint64_t events;	/* records turned into events */
 	uint64_t dropped;	/* hdr.dropped at the end */
+	struct shadow *shadow;	/* per-thread stacks (shadow.c), or NULL */
 };
 
 #define AGENT_MAX_RINGS 64
@@ -90,6 +91,7 @@ struct session {
 	uint64_t agent_poll_ns;	/* current polling period */
 	uint64_t agent_next;	/* next drain, CLOCK_MONOTONIC */
 	int agent_failures;	/* processes the agent could not get into */
+	bool agent_caller;	/* pystack() in the script: shadow stacks */
 };
 
 uint64_t session_now_ns(void);
@@ -121,5 +123,19 @@ void agent_finish(struct session *s);
  * ADDR is not one. */
 const char *agent_string(struct session *s, pid_t pid, uint64_t addr,
 			 size_t *len);
+
+/* shadow.c: per-thread stacks of agent events (pystack()) */
+struct pytap_rec_event;
+bool shadow_wanted(const struct bc_program *p);
+/* The stacks of every thread of R's process at the safe point. */
+void shadow_seed(struct session *s, struct agent_ring *r);
+/* Follow event E: before its handlers run, and after. */
+void shadow_before(struct agent_ring *r, const struct pytap_rec_event *e);
+void shadow_after(struct agent_ring *r, const struct pytap_rec_event *e);
+/* Records were lost: every stack of R is unknown from here. */
+void shadow_lost(struct agent_ring *r);
+/* vm_event.pystack of an agent event (pystack_ud: its ring). */
+const struct py_thread *shadow_pystack(const struct vm_event *ev);
+void shadow_free(struct agent_ring *r);
 
 #endif
