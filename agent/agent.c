@@ -94,7 +94,8 @@ static const struct sym {
 	S(Frame_GetCode, "PyFrame_GetCode", NULL, NEED_311),
 	S(Frame_GetLasti, "PyFrame_GetLasti", NULL, NEED_311),
 	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
-	S(Frame_GetBack, "PyFrame_GetBack", NULL, NEED_ALL),
+	S(Frame_GetBack, "PyFrame_GetBack", NULL, NEED_NONE),
+	S(Frame_GetGlobals, "PyFrame_GetGlobals", NULL, NEED_NONE),
 	S(Object_GetAttr, "PyObject_GetAttr", NULL, NEED_ALL),
 	S(Unicode_InternFromString, "PyUnicode_InternFromString", NULL, NEED_ALL),
 	S(Code_GetVarnames, "PyCode_GetVarnames", NULL, NEED_ALL),
@@ -138,7 +139,9 @@ static uint32_t g_session;
 static uint32_t g_events;
 int g_values;                   /* PYTAP_OPT_VALUES (agent_int.h) */
 static int g_caller;            /* PYTAP_OPT_CALLER */
-static uint32_t g_caller_off;   /* the next ENTRY's reserved field */
+static int g_caller_set;        /* the next ENTRY has a CALLER record: */
+static uint32_t g_caller_code, g_caller_off;
+static PyObject *g_code_globals; /* a caller's code: its frame's globals (the module) */
 static int g_tool_id = -1;
 static void *g_interp;
 static void *g_last_head;       /* 3.11: thread list head when last looked */
@@ -461,7 +464,7 @@ register_code(PyObject *code)
 	qn = api.Object_GetAttrString(code, "co_qualname");
 	lt = api.Object_GetAttrString(code, "co_linetable");
 	api.Err_Clear();
-	globals = api.Eval_GetGlobals();
+	globals = g_code_globals ? g_code_globals : api.Eval_GetGlobals();
 	if (globals)
 		mod = api.Dict_GetItemString(globals, "__name__");
 	api.Err_Clear();
@@ -552,12 +555,25 @@ static inline void
 emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 {
 	uint32_t vsize = g_values ? (uint32_t)PYTAP_REC_ALIGN(sizeof(struct pytap_rec_value) + g_vlen) : 0;
-	struct pytap_rec_event *r = ring_alloc(sizeof *r + vsize);
+	uint32_t csize = UNLIKELY(g_caller_set) ? sizeof(struct pytap_rec_caller) : 0;
+	struct pytap_rec_event *r = ring_alloc(csize + sizeof *r + vsize);
 
+	g_caller_set = 0;
 	if (UNLIKELY(!r)) {
 		if (vsize)
 			ring_drop();
+		if (csize)
+			ring_drop();
 		return;
+	}
+	if (UNLIKELY(csize)) {
+		struct pytap_rec_caller *c = (struct pytap_rec_caller *)r;
+		c->h.size = csize;
+		c->h.kind = PYTAP_REC_CALLER;
+		c->h.flags = 0;
+		c->code = g_caller_code;
+		c->offset = g_caller_off;
+		r = (struct pytap_rec_event *)(c + 1);
 	}
 	if (vsize) {
 		struct pytap_rec_value *vr = (struct pytap_rec_value *)(r + 1);
@@ -576,27 +592,40 @@ emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 	r->code = id;
 	r->time = t;
 	r->offset = off;
-	r->reserved = g_caller_off;
-	g_caller_off = 0;
+	r->reserved = 0;
 	ring_commit();
 }
 
-/* PYTAP_OPT_CALLER: where the Python frame under FRAME stands (its call),
- * for the next ENTRY record: offset + 1, 0 when none. */
+/* PYTAP_OPT_CALLER: the Python frame under FRAME and where it stands (its
+ * call), for the CALLER record of the next ENTRY (code 0: none).  May
+ * write the CODE record of the caller's code. */
 static void
 note_caller(PyObject *frame)
 {
-	PyObject *back = frame && api.Frame_GetBack && api.Frame_GetLasti ?
+	PyObject *back = frame && api.Frame_GetBack && api.Frame_GetLasti &&
+			 api.Frame_GetCode && api.Frame_GetGlobals ?
 			 api.Frame_GetBack(frame) : NULL;
 	int lasti;
 
+	g_caller_code = 0;
 	g_caller_off = 0;
-	if (!back)
-		return;
-	lasti = api.Frame_GetLasti(back);
-	if (lasti >= 0)
-		g_caller_off = (uint32_t)lasti + 1;
-	api.DecRef(back);
+	if (back) {
+		PyObject *code = api.Frame_GetCode(back);
+		lasti = api.Frame_GetLasti(back);
+		if (code) {
+			g_code_globals = api.Frame_GetGlobals(back);
+			g_caller_code = code_id(code) & ID_MASK;
+			if (g_code_globals)
+				api.DecRef(g_code_globals);
+			else
+				api.Err_Clear();
+			g_code_globals = NULL;
+			api.DecRef(code);   /* the frame keeps it alive */
+		}
+		g_caller_off = lasti >= 0 ? (uint32_t)lasti : 0;
+		api.DecRef(back);
+	}
+	g_caller_set = 1;
 }
 
 /* ---- installing and removing the hooks (GIL held) ---------------------- */
@@ -1337,7 +1366,7 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 		return fail(PYTAP_AGENT_EARGS, 0);
 	g_values = (options & PYTAP_OPT_VALUES) != 0;
 	g_caller = (options & PYTAP_OPT_CALLER) != 0;
-	g_caller_off = 0;
+	g_caller_set = 0;
 	free(g_nparams);
 	g_nparams = NULL;
 	g_nparams_cap = 0;

@@ -80,6 +80,7 @@ struct api {
 	PyObject *coro_type;
 	int (*Frame_GetLasti)(PyObject *);
 	PyObject *(*Frame_GetBack)(PyObject *);
+	PyObject *(*Frame_GetGlobals)(PyObject *);
 	PyObject *none;
 	PyObject *true_obj;
 	PyObject *cfunction_type;

@@ -171,8 +171,8 @@ struct pytap_agent_status {
 /* hdr.options */
 #define PYTAP_OPT_CLOCK_MONOTONIC 0x1u /* always clock_gettime(CLOCK_MONOTONIC), never the TSC */
 #define PYTAP_OPT_VALUES 0x2u /* follow events with PYTAP_REC_VALUE records (see VALUES) */
-#define PYTAP_OPT_CALLER 0x4u /* ENTRY records carry the caller's instruction offset
-                                 in rec_event.reserved (pytap's shadow stacks: pystack()) */
+#define PYTAP_OPT_CALLER 0x4u /* ENTRY records come after a CALLER record (pytap's
+                                 shadow stacks: pystack()) */
 /* Limits of value capture, packed in options (0 in a field: the default):
  * bits 8..11 container depth (default 3), bits 12..15 k: items per
  * container 1 << k (default 32), bits 16..31 bytes of a str, bytes or
@@ -245,7 +245,8 @@ enum pytap_rec_kind {
 	PYTAP_REC_CODE = 3,       /* struct pytap_rec_code: describes a code id */
 	PYTAP_REC_CODE_FREE = 4,  /* struct pytap_rec_code_free: the code object of id is gone */
 	PYTAP_REC_LOST = 5,       /* struct pytap_rec_lost: records were dropped just before */
-	PYTAP_REC_VALUE = 6       /* struct pytap_rec_value: values of the event just before */
+	PYTAP_REC_VALUE = 6,      /* struct pytap_rec_value: values of the event just before */
+	PYTAP_REC_CALLER = 7      /* struct pytap_rec_caller: the caller of the ENTRY just after */
 };
 
 /* Every record starts so. */
@@ -276,10 +277,17 @@ struct pytap_rec_event {      /* 32 bytes */
 	                             PYTAP_F_RESUME: where it goes on; a fresh ENTRY:
 	                             0xffffffff (its line is the code's firstlineno,
 	                             as the SDT marker's). */
-	uint32_t reserved;        /* ENTRY under PYTAP_OPT_CALLER: the byte offset + 1
-	                             of the instruction the calling Python frame
-	                             stands at (its call), 0: no Python caller or
-	                             unknown; else 0 */
+	uint32_t reserved;
+};
+
+/* CALLER (hdr.options & PYTAP_OPT_CALLER): directly before every ENTRY
+ * (written with it: a drop takes both), the Python frame under the one
+ * that starts or resumes, where it stands: its call instruction. */
+struct pytap_rec_caller {     /* 16 bytes */
+	struct pytap_rec h;
+	uint32_t code;            /* its code id (a CODE record came before), 0: no
+	                             Python frame under it */
+	uint32_t offset;          /* byte offset of its current instruction */
 };
 
 /* CODE: followed by the strings (UTF-8, not NUL-terminated) and the

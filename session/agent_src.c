@@ -562,6 +562,9 @@ static bool drain(struct session *s, struct agent_ring *r, bool run)
 		case PYTAP_REC_LOST:
 			shadow_lost(r);
 			break;
+		case PYTAP_REC_CALLER:
+			shadow_caller(r, (const struct pytap_rec_caller *)rec);
+			break;
 		case PYTAP_REC_ENTRY:
 		case PYTAP_REC_RETURN:
 			if (run && !vm_exit_requested(s->vm))

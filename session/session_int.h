@@ -132,6 +132,9 @@ void shadow_seed(struct session *s, struct agent_ring *r);
 /* Follow event E: before its handlers run, and after. */
 void shadow_before(struct agent_ring *r, const struct pytap_rec_event *e);
 void shadow_after(struct agent_ring *r, const struct pytap_rec_event *e);
+/* A CALLER record (for the ENTRY after it). */
+struct pytap_rec_caller;
+void shadow_caller(struct agent_ring *r, const struct pytap_rec_caller *c);
 /* Records were lost: every stack of R is unknown from here. */
 void shadow_lost(struct agent_ring *r);
 /* vm_event.pystack of an agent event (pystack_ud: its ring). */

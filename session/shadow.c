@@ -6,15 +6,18 @@
  *
  * Kept only when the script asks for a stack (pystack(), pystack(sep),
  * print_pystack()): then the agent is started with PYTAP_OPT_CALLER, and
- * each ENTRY record says where the calling Python frame stands (its
- * call instruction), which gives every outer frame its current line.
+ * a CALLER record before each ENTRY says which code the calling Python
+ * frame runs and where it stands (its call instruction), which gives
+ * every outer frame its current line.
  *
  *   seed     at the safe point where the agent got in, every thread's
  *            frames as frames.c reads them (the thread there holds the
  *            GIL: no other thread's Python frames can change before the
  *            hooks report it); with -c this is usually empty
- *   ENTRY    the caller's line from the caller offset, then push (line:
- *            the def line, or the resume point of a generator)
+ *   ENTRY    the caller's line from its CALLER record (a seeded frame
+ *            takes the caller's code id there; an empty stack gets the
+ *            caller and a leading "..."), then push (line: the def
+ *            line, or the resume point of a generator)
  *   RETURN   the top frame's line from the return offset; popped after
  *            the handlers ran
  *   LOST     records were dropped: every stack of the process is unknown
@@ -57,6 +60,8 @@ struct shadow {
 	struct shadow_thread *t;
 	size_t n, cap;
 	size_t last;		/* index of the last thread looked up */
+	bool caller_set;	/* a CALLER record for the next ENTRY: */
+	uint32_t caller_code, caller_off;
 	/* the stack handed to pystack(): innermost first */
 	struct py_frame *out;
 	size_t outcap;
@@ -252,11 +257,26 @@ void shadow_before(struct agent_ring *r, const struct pytap_rec_event *e)
 		return;
 	if (e->h.kind == PYTAP_REC_ENTRY) {
 		/* where the caller stands: its call */
-		if (e->reserved && t->depth && !t->over &&
-		    t->f[t->depth - 1].code)
-			t->f[t->depth - 1].line =
-				line_at(r, t->f[t->depth - 1].code,
-					e->reserved - 1);
+		if (sh->caller_set && sh->caller_code && !t->over) {
+			struct shadow_frame *top =
+				t->depth ? &t->f[t->depth - 1] : NULL;
+
+			if (top == NULL) {
+				/* entered before anything pytap saw: the
+				   frames under this one are unknown */
+				top = push(t);
+				t->unknown = true;
+			}
+			if (top && top->code == 0) {
+				/* a frame of the seed: its code from now on */
+				frame_clear(top);
+				top->code = sh->caller_code;
+			}
+			if (top && top->code == sh->caller_code)
+				top->line = line_at(r, top->code,
+						    sh->caller_off);
+		}
+		sh->caller_set = false;
 		f = push(t);
 		if (f == NULL)
 			return;
@@ -297,10 +317,33 @@ void shadow_after(struct agent_ring *r, const struct pytap_rec_event *e)
 	for (k = t->depth; k-- > 0;)
 		if (t->f[k].code == e->code)
 			break;
-	if (k == (size_t)-1)
-		return;		/* not on the stack: entered before the seed */
+	if (k == (size_t)-1) {
+		/* a frame of the seed that called nothing since, known by
+		   its names; else one entered before the seed */
+		const struct agent_code *c = code_of(r, e->code);
+		const struct shadow_frame *top =
+			t->depth ? &t->f[t->depth - 1] : NULL;
+
+		if (c == NULL || top == NULL || top->code ||
+		    !top->qualname || !top->filename ||
+		    strcmp(top->qualname, c->str[2]) ||
+		    strcmp(top->filename, c->str[0]))
+			return;
+		k = t->depth - 1;
+	}
 	while (t->depth > k)
 		frame_clear(&t->f[--t->depth]);
+}
+
+void shadow_caller(struct agent_ring *r, const struct pytap_rec_caller *c)
+{
+	struct shadow *sh = r->shadow;
+
+	if (sh == NULL)
+		return;
+	sh->caller_set = true;
+	sh->caller_code = c->code;
+	sh->caller_off = c->offset;
 }
 
 void shadow_lost(struct agent_ring *r)

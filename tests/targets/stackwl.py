@@ -10,10 +10,14 @@
 #                             the function's own line its def line (where
 #                             python.function.entry stands); the frames
 #                             come from traceback.walk_stack
+#   python stackwl.py serve DIR   (for -x) calls f_tick from 4 frames deep
+#                             until DIR/stop exists; writes f_tick's stack
+#                             as REF does to DIR/ref, then "ready" to
+#                             DIR/ready
 import sys
 import traceback
 
-REF = len(sys.argv) > 1 and sys.argv[1] == "REF"
+REF = len(sys.argv) > 1 and sys.argv[1] in ("REF", "serve")
 
 
 def record():
@@ -94,4 +98,33 @@ def main():
     f_outer(6)
 
 
-main()
+def f_tick(d, first):
+    if first:
+        with open(os.path.join(d, "ref"), "w") as f:
+            sys.stdout = f
+            record()
+            sys.stdout = sys.__stdout__
+        with open(os.path.join(d, "ready"), "w") as f:
+            f.write("ready\n")
+    return os.path.exists(os.path.join(d, "stop"))
+
+
+def serve_loop(d):
+    first = True
+    while not f_tick(d, first):
+        first = False
+        time.sleep(0.001)
+
+
+def serve(d, depth):
+    if depth:
+        return serve(d, depth - 1)
+    return serve_loop(d)
+
+
+if len(sys.argv) > 2 and sys.argv[1] == "serve":
+    import os
+    import time
+    serve(sys.argv[2], 2)
+else:
+    main()
