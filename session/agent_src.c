@@ -421,6 +421,18 @@ static void add_code(struct agent_ring *r, const struct pytap_rec_code *rc)
 	c->ltlen = rc->linetable_len;
 	c->firstlineno = rc->firstlineno;
 	c->co_flags = rc->co_flags;
+	/* as the marker: the line of the first instruction that has one
+	   (a module's RESUME has line 0; a closure's MAKE_CELL none) */
+	c->entry_line = (int)c->firstlineno;
+	for (int off = 0; off < 64; off += 2) {
+		int l = py_linetable_line(c->linetable, c->ltlen,
+					  (int)c->firstlineno, off);
+
+		if (l >= 0) {
+			c->entry_line = l;
+			break;
+		}
+	}
 	code_free(r->codes[rc->code]);
 	r->codes[rc->code] = c;
 }
@@ -493,8 +505,13 @@ static void run_event(struct session *s, struct agent_ring *r,
 	aa.base.provider = "python";
 	aa.base.get = agent_arg;
 	aa.code = e->code;
-	if (entry) {
-		aa.line = c->firstlineno;
+	if (entry && e->offset == 0xffffffffu) {
+		aa.line = c->entry_line;
+	} else if (entry) {
+		int l = py_linetable_line(c->linetable, c->ltlen,
+					  (int)c->firstlineno,
+					  (int)e->offset);
+		aa.line = l >= 0 ? (int64_t)l : (int64_t)c->firstlineno;
 	} else {
 		int l = py_linetable_line(c->linetable, c->ltlen,
 					  (int)c->firstlineno,

@@ -32,6 +32,7 @@ struct agent_code {
 	char *str[4];		/* filename, name, qualname, module */
 	uint32_t len[4];
 	uint32_t firstlineno;
+	int entry_line;		/* $arg3 of a fresh entry: see add_code */
 	uint32_t co_flags;
 	unsigned char *linetable;
 	uint32_t ltlen;

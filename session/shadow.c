@@ -284,7 +284,7 @@ void shadow_before(struct agent_ring *r, const struct pytap_rec_event *e)
 		if (e->offset == 0xffffffffu) {
 			const struct agent_code *c = code_of(r, e->code);
 
-			f->line = c ? (int)c->firstlineno : -1;
+			f->line = c ? c->entry_line : -1;
 		} else {
 			f->line = line_at(r, e->code, e->offset);
 		}
