@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,7 +195,7 @@ static const char *agent_error(int rc)
 {
 	switch (rc) {
 	case PYTAP_AGENT_ENOPYTHON: return "no CPython C API in the process";
-	case PYTAP_AGENT_EVERSION: return "this CPython version is not supported by the agent (3.11 to 3.13 are)";
+	case PYTAP_AGENT_EVERSION: return "this CPython version is not supported by the agent (3.11 to 3.13 are; 3.10 and older have no Py_Version)";
 	case PYTAP_AGENT_ENOGIL: return "the thread did not hold the GIL";
 	case PYTAP_AGENT_EBUSY: return "an agent is already running in it (another pytap?)";
 	case PYTAP_AGENT_EPROFILE: return "it already has a profile function (cProfile?); pytap does not replace it: use --no-agent";
@@ -212,8 +213,12 @@ static const char *agent_error(int rc)
 
 static void give_up(struct session *s, struct agent_ring *r, const char *why)
 {
-	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s\n",
-		(int)r->pid, why);
+	/* by default the agent serves only Pythons without function
+	   markers (3.12, 3.13): there is nothing to fall back to */
+	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s\n",
+		(int)r->pid, why,
+		s->o->agent_mode == AGENT_MODE_AUTO ?
+		"; python.function probes do not fire in it (this Python has no function markers)" : "");
 	r->phase = AG_DONE;
 	s->agent_failures++;
 }
@@ -334,6 +339,23 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 		return 0;
 	}
 	rc = (int)(int32_t)(ret & 0xffffffff);
+	if (rc == PYTAP_AGENT_EVERSION) {
+		/* the version the agent found (its status, in the target) */
+		uint64_t st;
+		uint32_t v = 0;
+		char msg[256];
+
+		if (tracer_symbol(t, pid, "pytap_agent_status", &st, NULL) == 0)
+			tracer_read(t, pid, st + offsetof(struct pytap_agent_status, py_version),
+				    &v, sizeof(v));
+		if (v >= 0x030e0000)
+			snprintf(msg, sizeof(msg), "CPython %u.%u is not supported by the agent (3.11 to 3.13 are): pytap does not implement PEP 768, the remote debugging interface of 3.14 and later",
+				 (v >> 24) & 0xff, (v >> 16) & 0xff);
+		else
+			snprintf(msg, sizeof(msg), "%s", agent_error(rc));
+		give_up(s, r, msg);
+		return 0;
+	}
 	if (rc < 0) {
 		give_up(s, r, agent_error(rc));
 		return 0;
