@@ -241,7 +241,7 @@ static void give_up(struct session *s, struct agent_ring *r, const char *why)
 	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s\n",
 		(int)r->pid, why,
 		s->o->agent_mode == AGENT_MODE_AUTO ?
-		"; python.function probes do not fire in it (this Python has no function markers)" : "");
+		"; the probes the agent would serve (-v lists them) do not fire in it" : "");
 	r->phase = AG_DONE;
 	s->agent_failures++;
 }
