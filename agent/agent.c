@@ -443,13 +443,10 @@ close_fd(int *fd)
 		close(f);
 }
 
-/* End the session: hooks out, watchdog joined, state published, ring
- * unmapped.  GIL held; idempotent. */
+/* No more events; the watchdog told and joined. */
 static void
-finish(int state)
+stop_watchdog(void)
 {
-	if (!g_running)
-		return;
 	__atomic_store_n(&g_active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&g_finished, 1, __ATOMIC_RELEASE);
 	if (g_watchdog_started) {
@@ -461,6 +458,30 @@ finish(int state)
 		pthread_join(g_watchdog, NULL);
 		g_watchdog_started = 0;
 	}
+}
+
+static void unmake_ring(void);
+
+/* The last steps of an end: the clock's last pair and STATE published,
+ * the ring unmapped, the descriptors closed. */
+static void
+publish_end(int state)
+{
+	sync_clock(0);
+	__atomic_store_n(&g_hdr->agent_state, (uint32_t)state, __ATOMIC_RELEASE);
+	pytap_agent_status.state = (uint32_t)state;
+	unmake_ring();
+	g_running = 0;
+}
+
+/* End the session: hooks out, watchdog joined, state published, ring
+ * unmapped.  GIL held; idempotent. */
+static void
+finish(int state)
+{
+	if (!g_running)
+		return;
+	stop_watchdog();
 	remove_hooks();
 	if (g_lost) {   /* the last word: how many were lost at the end */
 		struct pytap_rec_lost *l = ring_space(sizeof *l);
@@ -473,16 +494,7 @@ finish(int state)
 			ring_commit();
 		}
 	}
-	sync_clock(0);
-	__atomic_store_n(&g_hdr->agent_state, (uint32_t)state, __ATOMIC_RELEASE);
-	pytap_agent_status.state = (uint32_t)state;
-	munmap(g_hdr, PYTAP_RING_HDR_SIZE + g_size);
-	g_hdr = NULL;
-	g_data = NULL;
-	close_fd(&g_memfd);
-	close_fd(&g_pidfd);
-	close_fd(&g_evfd);
-	g_running = 0;
+	publish_end(state);
 }
 
 /* A hook called while inactive: end what the watchdog or a fork began. */
@@ -901,12 +913,7 @@ atfork_child(void)
 	g_forked = 1;
 	g_running = 0;
 	g_watchdog_started = 0;
-	munmap(g_hdr, PYTAP_RING_HDR_SIZE + g_size);
-	g_hdr = NULL;
-	g_data = NULL;
-	close_fd(&g_memfd);
-	close_fd(&g_pidfd);
-	close_fd(&g_evfd);
+	unmake_ring();
 	pytap_agent_status.state = PYTAP_STATE_NONE;
 }
 
@@ -1105,26 +1112,8 @@ static void
 at_py_exit(void)
 {
 	if (g_running) {
-		__atomic_store_n(&g_active, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&g_finished, 1, __ATOMIC_RELEASE);
-		if (g_watchdog_started) {
-			uint64_t one = 1;
-			if (write(g_evfd, &one, sizeof one) < 0) {
-				/* it wakes within PYTAP_WATCHDOG_MS anyway */
-			}
-			pthread_join(g_watchdog, NULL);
-			g_watchdog_started = 0;
-		}
-		sync_clock(0);
-		__atomic_store_n(&g_hdr->agent_state, PYTAP_STATE_EXITED, __ATOMIC_RELEASE);
-		pytap_agent_status.state = PYTAP_STATE_EXITED;
-		munmap(g_hdr, PYTAP_RING_HDR_SIZE + g_size);
-		g_hdr = NULL;
-		g_data = NULL;
-		close_fd(&g_memfd);
-		close_fd(&g_pidfd);
-		close_fd(&g_evfd);
-		g_running = 0;
+		stop_watchdog();
+		publish_end(PYTAP_STATE_EXITED);
 	}
 	g_installed = 0;
 	g_forked = 0;

@@ -468,12 +468,7 @@ int tracer_call(struct tracer *t, pid_t tid, const struct tracer_call *c,
 			a[i] = c->args[i];
 		if (blob_addr && c->blob_arg >= 0 && c->blob_arg < 6)
 			a[c->blob_arg] = blob_addr;
-		r.rdi = a[0];
-		r.rsi = a[1];
-		r.rdx = a[2];
-		r.rcx = a[3];
-		r.r8 = a[4];
-		r.r9 = a[5];
+		tr_set_args(&r, a, false);
 	}
 	r.rsp = sp;
 	r.rip = c->fn;

@@ -524,12 +524,7 @@ static long sys_inject(pid_t pid, pid_t tid, int memfd, uint64_t sysret,
 	r.orig_rax = (uint64_t)-1;	/* no syscall restart on the way */
 	for (int i = 0; i < 6; i++)
 		a[i] = args[i] + ((blobrel >> i) & 1 ? at : 0);
-	r.rdi = a[0];
-	r.rsi = a[1];
-	r.rdx = a[2];
-	r.r10 = a[3];
-	r.r8 = a[4];
-	r.r9 = a[5];
+	tr_set_args(&r, a, true);
 	if (ptrace(PTRACE_SETREGS, tid, 0, &r) < 0)
 		return -1000;
 	/* to the call's entry stop, then to its exit stop: syscall stops,

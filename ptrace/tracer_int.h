@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 #include <time.h>
 
 #include "sdt.h"
@@ -369,5 +370,21 @@ const struct tracer_request *tr_req(const struct tracer *t, size_t i);
 const struct fileid *tr_req_id(const struct tracer *t, size_t i);
 struct tobj **tr_cache(struct tracer *t);
 void tr_list_object(struct tracer *t, struct tobj *o, bool first);
+
+/* The six argument registers of a call (the System V ABI: rcx fourth) or
+   of a system call (r10 fourth). */
+static inline void tr_set_args(struct user_regs_struct *r, const uint64_t a[6],
+			       bool syscall)
+{
+	r->rdi = a[0];
+	r->rsi = a[1];
+	r->rdx = a[2];
+	if (syscall)
+		r->r10 = a[3];
+	else
+		r->rcx = a[3];
+	r->r8 = a[4];
+	r->r9 = a[5];
+}
 
 #endif
