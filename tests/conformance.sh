@@ -144,6 +144,17 @@ awk -F'\t' 'NR > 1 {
 	printf "%s\t%s\t%s\t%s\t%s\t%s\n", $1, $3, $4, $5, $6, $7
 }' OFS='\t' "$dir/MANIFEST.tsv" >"$tmp/manifest"
 
+# verdict MORE: the result of the test in $group/$tier/$file: pass when
+# pytap's status is the $expected one, else fail with status_says's $why
+# and MORE.
+verdict() {
+	if status_says "$expected"; then
+		result "$group" "$tier" "$file" pass
+	else
+		result "$group" "$tier" "$file" fail "$why$1"
+	fi
+}
+
 # stap_opts PASS INVOCATION: the options of a test's stap invocation other
 # than its -pN (" -g" of "stap -gp1"), each with a leading space.
 stap_opts() {
@@ -171,11 +182,7 @@ while IFS='	' read -r file expected kind format invocation tier; do
 		# shellcheck disable=SC2086
 		run "$PYTAP" $opts -p1 "$dir/$file"
 	fi
-	if status_says "$expected"; then
-		result "$group" "$tier" "$file" pass
-	else
-		result "$group" "$tier" "$file" fail "$why"
-	fi
+	verdict ""
 done <"$tmp/manifest"
 
 # --- runtime/semok / semko: pass 2 -------------------------------------------
@@ -187,11 +194,7 @@ while IFS='	' read -r file expected kind format invocation tier; do
 	opts=$(stap_opts p2 "$invocation")
 	# shellcheck disable=SC2086
 	run "$PYTAP" $opts -p2 "$dir/$file"
-	if status_says "$expected"; then
-		result "$group" "$tier" "$file" pass
-	else
-		result "$group" "$tier" "$file" fail "$why (pytap$opts -p2)"
-	fi
+	verdict " (pytap$opts -p2)"
 done <"$tmp/manifest"
 
 # --- runtime golden outputs -------------------------------------------------
