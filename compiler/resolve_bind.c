@@ -403,6 +403,15 @@ static void bind_expr_post(struct walker *w, struct expr **slot,
 		break;
 	case E_PREINC:
 	case E_POSTINC:
+		/* 10++ or f()++: nothing to store into (found by
+		   tests/fuzz/fuzz_compile: it compiled into bytecode the
+		   verifier rejects) */
+		if (e->a->kind != E_SYM && e->a->kind != E_INDEX) {
+			diag_error(c->d, &e->a->loc,
+				   "the operand of '%s' must be a variable or an array element",
+				   e->op);
+			break;
+		}
 		/* x++ whose value is used reads x (no autoprint) */
 		if (e != c->stmt_top && e->a->sym)
 			e->a->sym->read = true;
