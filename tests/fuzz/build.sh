@@ -69,8 +69,8 @@ if [ -z "$stale" ]; then
 		fi
 	done
 	newer=$(find "$src/util" "$src/elf" "$src/bytecode" "$src/compiler" \
-		"$src/vm" "$src/tests/fuzz" $gen -newer "$oldest" \
-		\( -name '*.[chyl]' -o -name '*.sh' \) -print 2>/dev/null | head -n 1)
+		"$src/vm" "$src/tests/fuzz/build.sh" "$src"/tests/fuzz/fuzz_*.c \
+		$gen -newer "$oldest" \( -name '*.[chyl]' -o -name build.sh \) -print 2>/dev/null | head -n 1)
 	[ -z "$newer" ] && exit 0
 fi
 
