@@ -71,7 +71,7 @@ for h in $harnesses; do
 	regdir=$src/tests/fuzz/regressions/$name
 	case $h in
 	fuzz_sdt) maxlen=-max_len=65536 ;;
-	*) maxlen=-max_len=8192 ;;
+	*) maxlen="-max_len=8192 -dict=$src/tests/fuzz/compile.dict" ;;
 	esac
 
 	# 1. the saved findings, each run once
