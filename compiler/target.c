@@ -196,8 +196,10 @@ static void read_py_version(struct target_obj *o)
 			    sh2.sh_type != SHT_PROGBITS)
 				continue;
 			d2 = elf_getdata(s2, NULL);
+			/* a symbol before its section (off wraps) or in its
+			   last 3 bytes: no version there */
 			off = sym.st_value - sh2.sh_addr;
-			if (!d2 || off + 4 > d2->d_size)
+			if (!d2 || d2->d_size < 4 || off > d2->d_size - 4)
 				continue;
 			memcpy(&v, (char *)d2->d_buf + off, 4);
 			o->py_major = (int)((v >> 24) & 0xff);

@@ -70,7 +70,7 @@ for h in $harnesses; do
 	bin=$out/$h
 	regdir=$src/tests/fuzz/regressions/$name
 	case $h in
-	fuzz_sdt) maxlen=-max_len=65536 ;;
+	fuzz_sdt) maxlen="-max_len=65536 -dict=$src/tests/fuzz/sdt.dict" ;;
 	*) maxlen="-max_len=8192 -dict=$src/tests/fuzz/compile.dict" ;;
 	esac
 

@@ -45,6 +45,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	unsetenv("PYTAP_TAPSETS");
+	/* process("/dev/stdin") must not wait for a terminal */
+	if (freopen("/dev/null", "r", stdin) == NULL)
+		abort();
 	if (getenv("PYTAP_FUZZ_VERBOSE"))
 		sink = stderr;
 	else
