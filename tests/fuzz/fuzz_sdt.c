@@ -56,8 +56,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	snprintf(path, sizeof(path), "%s/pytap-fuzz-sdt.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	/* a file in memory (/dev/shm) when TMPDIR does not say otherwise:
+	   it is rewritten for every input */
+	if (!tmp || !*tmp)
+		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(path, sizeof(path), "%s/pytap-fuzz-sdt.XXXXXX", tmp);
 	fd = mkstemp(path);
 	if (fd < 0) {
 		perror("fuzz_sdt: mkstemp");
