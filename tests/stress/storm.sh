@@ -66,8 +66,14 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pytap-storm.XXXXXX") || exit 1
 pids=
+# On the way out, kill what is left of the targets this script started
+# (after a failure): only a process still running in our directory, not
+# another one that got a finished target's pid since.
 cleanup() {
-	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+	for p in $pids; do
+		[ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$tmp" ] &&
+			kill -KILL "$p" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
