@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char *args[] = { arg1, arg2, NULL };
 	struct ast_arena *a;
 	struct source *src;
-	struct parse_opts po = { args, 2, false };
+	struct parse_opts po;
 	struct script user, lib;
 	struct target_set ts;
 	struct resolve_opts ro;
@@ -87,6 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 
+	memset(&po, 0, sizeof(po));
+	po.argv = args;
+	po.argc = 2;
 	a = ast_arena_new();
 	diag_init(&d, sink);
 	memset(&user, 0, sizeof(user));
