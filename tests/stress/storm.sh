@@ -407,7 +407,15 @@ probe begin { println(\"tracing\") }" 2> $dir/p.err & p=$!
 	cmp -s $dir/state.before $dir/state.after || { ok=0; diff $dir/state.before $dir/state.after | sed 's/^/  /'; }
 	[ $wclean = $nw ] && [ $nw = 2 ] || { ok=0; echo "  $wclean of $nw live workers clean"; }
 	[ $trc = $refrc ] || { ok=0; echo "  target exit $trc, untraced $refrc"; }
-	cmp -s $ref/out $dir/out || { ok=0; diff $ref/out $dir/out | sed 's/^/  /'; }
+	# under -c CPython starts with pytap's no-op SIGTRAP handler in place
+	# and takes it for a handler not set from Python (doc/survival.md):
+	# getsignal() says None where the untraced run says 0
+	if [ $mode = c ]; then
+		sed 's/^SIGTRAP handler 0$/SIGTRAP handler None/' $ref/out > $dir/ref.out
+	else
+		cp $ref/out $dir/ref.out
+	fi
+	cmp -s $dir/ref.out $dir/out || { ok=0; diff $dir/ref.out $dir/out | sed 's/^/  /'; }
 	what=" and exit status"; [ $mode = x ] || what=
 	if [ $ok = 1 ]; then
 		pass "storm -$mode: $forks forks ($npool pool tasks in workers replaced every 2, $nplain os.fork), $execs execs, traced and followed ($(sed -n 's/.*processes //p' $dir/p.out) worker processes seen); target and $nw live workers clean after detach; output$what as untraced"
