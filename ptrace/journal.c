@@ -361,10 +361,10 @@ void jr_copy(const struct tproc *p)
 			jr_sema_end(p, s->sema, 1);
 		}
 	}
-	if (p->entry_armed)
-		jr_byte(p, p->entry, p->entry_orig);
-	if (p->rbrk_armed)
-		jr_byte(p, p->rbrk, p->rbrk_orig);
+	if (p->entry.armed)
+		jr_byte(p, p->entry.addr, p->entry.orig);
+	if (p->rbrk.armed)
+		jr_byte(p, p->rbrk.addr, p->rbrk.orig);
 	if (p->sp.armed)
 		jr_byte(p, p->sp.addr, p->sp.orig);
 	if (p->px.armed)
@@ -679,10 +679,10 @@ static int find_gadgets(struct tproc *p, struct gadgets *g, uint64_t *ret)
 						g->sysret = at;
 					if (!*ret &&
 					    memcmp(buf + i, er, sizeof(er)) == 0 &&
-					    at + 4 != p->rbrk)
+					    at + 4 != p->rbrk.addr)
 						*ret = at;
 					if (!anyret && buf[i] == 0xc3 &&
-					    at != p->rbrk)
+					    at != p->rbrk.addr)
 						anyret = at;
 				}
 				if (pass == 0 && g->restorer) {
