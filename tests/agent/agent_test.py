@@ -242,11 +242,19 @@ def tasks():
     return n
 
 
+def quiet_session():
+    """A session with -q, or None (failed) when the agent refused."""
+    s = Session(opts=["-q"])
+    if s.fd < 0:
+        fail("start returned %d" % s.fd)
+        return None
+    return s
+
+
 def mode_died():
     for rnd in range(5):
-        s = Session(opts=["-q"])
-        if s.fd < 0:
-            fail("start returned %d" % s.fd)
+        s = quiet_session()
+        if s is None:
             return
         tool = status.tool_id
         stop_evt = threading.Event()
@@ -308,9 +316,8 @@ def mode_pending():
     # check; 3.12: when the main thread takes the GIL back); on 3.11 the
     # profile hook also sees the C call and may get there first.
     for rnd in range(5):
-        s = Session(opts=["-q"])
-        if s.fd < 0:
-            fail("start returned %d" % s.fd)
+        s = quiet_session()
+        if s is None:
             return
         t0 = time.monotonic()
         os.kill(s.reader.pid, 9)
