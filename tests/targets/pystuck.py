@@ -78,7 +78,7 @@ def main(out):
     here = sys._getframe()
     with open(__file__) as f:
         wait_line = next(n for n, text in enumerate(f, 1)
-                         if text.strip() == "time.sleep(3600)  # main waits")
+                         if text.rstrip().endswith("# main waits"))
     text = []
     for t in [threading.main_thread()] + threads:
         text.append("Thread %d (%s):" % (t.native_id, t.name))
@@ -89,8 +89,8 @@ def main(out):
             text.extend(stack_of(frames[t.ident]))
     with open(out, "w") as f:
         f.write("\n".join(text) + "\n")
-    print("ready", flush=True)
-    time.sleep(3600)  # main waits
+    # one line: pytap may stop main still in print() after "ready" is out
+    print("ready", flush=True); time.sleep(3600)  # main waits
 
 
 main(sys.argv[1])
