@@ -100,6 +100,8 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 	for (size_t i = 0; i < p->nprobes; i++) {
 		const struct bc_probe *bp = &p->probes[i];
 		bool entry, ret, raise, handled;
+		const char *why;
+		uint32_t pc = 0;
 
 		if (bp->kind != BP_SDT || bp->sdt_pid)
 			continue;
@@ -119,12 +121,38 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		}
 		if (!entry && !ret)
 			continue;
-		/* by default breakpoints serve a Python with markers (every
-		   probe then sees a stopped thread: pystack(), registers);
-		   the agent one without (3.12, 3.13), or all with --agent */
-		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only &&
-		    !bp->values && !bp->want_agent)
+		/* a Python with markers (3.11): the agent unless a handler
+		   needs the thread stopped at the event (pystacks(), target
+		   memory, $$vars: bc_probe_needs_stop), which only a
+		   breakpoint gives; $$return and unwound only the agent
+		   has.  Without markers (3.12, 3.13) the agent alone. */
+		why = bp->agent_only ? NULL : bc_probe_needs_stop(p, i, &pc);
+		if (why && s->o->agent_mode == AGENT_MODE_ON) {
+			const struct bc_loc *l = bc_loc_at(p, pc);
+
+			if (l && l->file)
+				fprintf(stderr, "%s:%d:%d: error: ", l->file,
+					l->line, l->col);
+			else
+				fputs("pytap: ", stderr);
+			fprintf(stderr, "%s needs the thread stopped at the event, which the in-process agent does not give (%s): run without --agent to serve it with breakpoints\n",
+				why, bp->pn ? bp->pn : bp->pp);
+			s->plan_error = true;
+			return false;
+		}
+		if (why && !(ret && (bp->values || bp->want_agent))) {
+			if (s->o->verbose) {
+				const struct bc_loc *l = bc_loc_at(p, pc);
+
+				fprintf(stderr, "pytap: %s: served by breakpoints: %s (%s:%d:%d) needs the thread stopped at the event\n",
+					bp->pn ? bp->pn : bp->pp, why,
+					l && l->file ? l->file : "?",
+					l ? l->line : 0, l ? l->col : 0);
+			}
 			continue;
+		}
+		if (!bp->agent_only)
+			s->agent_markers = true;
 		/* values only when a handler reads them: no cost otherwise */
 		if (bp->values)
 			s->agent_options |= PYTAP_OPT_VALUES;
@@ -238,10 +266,13 @@ static void give_up(struct session *s, struct agent_ring *r, const char *why)
 {
 	/* by default the agent serves only Pythons without function
 	   markers (3.12, 3.13): there is nothing to fall back to */
-	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s\n",
+	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s%s\n",
 		(int)r->pid, why,
 		s->o->agent_mode == AGENT_MODE_AUTO ?
-		"; the probes the agent would serve (-v lists them) do not fire in it" : "");
+		"; the probes the agent would serve (-v lists them) do not fire in it" : "",
+		s->o->agent_mode == AGENT_MODE_AUTO && s->agent_markers &&
+		!strstr(why, "--no-agent") ?
+		" (--no-agent serves them with breakpoints where the Python has markers)" : "");
 	r->phase = AG_DONE;
 	s->agent_failures++;
 }
