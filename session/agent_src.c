@@ -347,6 +347,12 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 				(int)pid);
 		return 1;
 	}
+	/* the maps as they are now: the C library of an exec'd image may
+	   have been mapped since the last scan (the tracer rescans on the
+	   loader's breakpoint only when a request wants libraries) */
+	if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0 &&
+	    tracer_symbol(t, pid, "dlopen", &fn, NULL) < 0)
+		tracer_rescan(t, pid);
 	if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0) {
 		uint64_t dl;
 
