@@ -479,8 +479,25 @@ static void put_regs_back(pid_t tid, const struct user_regs_struct *saved)
 	ptrace(PTRACE_SETREGS, tid, 0, saved);
 }
 
+static int call_in(struct tracer *t, pid_t tid, const struct tracer_call *c,
+		   uint64_t *ret, char *err, size_t errlen);
+
+/* A thread the call makes is pytap's (tracee.c new_child: the agent's
+ * watchdog), not the program's: no process.thread.begin/end for it. */
 int tracer_call(struct tracer *t, pid_t tid, const struct tracer_call *c,
 		uint64_t *ret, char *err, size_t errlen)
+{
+	pid_t outer = t->in_call;
+	int rc;
+
+	t->in_call = tid;
+	rc = call_in(t, tid, c, ret, err, errlen);
+	t->in_call = outer;
+	return rc;
+}
+
+static int call_in(struct tracer *t, pid_t tid, const struct tracer_call *c,
+		   uint64_t *ret, char *err, size_t errlen)
 {
 	struct tthr *th = tr_thr_find(t, tid);
 	struct user_regs_struct saved, r;
