@@ -571,3 +571,54 @@ const char *bc_probe_needs_stop(const struct bc_program *p, size_t i,
 	free(todo);
 	return res;
 }
+
+void bc_probe_globals(const struct bc_program *p, size_t i,
+		      unsigned char *used)
+{
+	const struct bc_probe *bp = &p->probes[i];
+	unsigned char *seen;
+	int *todo, ntodo = 0;
+
+	if (bp->handler < 0 || (size_t)bp->handler >= p->nfunctions)
+		return;
+	seen = calloc(p->nfunctions, 1);
+	todo = malloc(p->nfunctions * sizeof(*todo));
+	if (seen == NULL || todo == NULL) {
+		free(seen);
+		free(todo);
+		memset(used, 1, p->nglobals);	/* assume the worst */
+		return;
+	}
+	todo[ntodo++] = bp->handler;
+	seen[bp->handler] = 1;
+	while (ntodo > 0) {
+		const struct bc_function *f = &p->functions[todo[--ntodo]];
+		uint32_t end = f->entry + f->size;
+
+		if (end > p->ncode)
+			end = (uint32_t)p->ncode;
+		for (uint32_t pc = f->entry; pc < end; pc++) {
+			const struct bc_insn *in = &p->code[pc];
+			const char *opr = op_operands[in->op];
+			size_t g;
+
+			if (in->op == OP_CALL) {
+				if (in->a < p->nfunctions && !seen[in->a]) {
+					seen[in->a] = 1;
+					todo[ntodo++] = in->a;
+				}
+				continue;
+			}
+			if (in->op == OP_FEBEGIN)
+				g = (size_t)in->b;	/* the global iterated */
+			else if (opr[0] == 'G')
+				g = in->a;
+			else
+				continue;
+			if (g < p->nglobals)
+				used[g] = 1;
+		}
+	}
+	free(seen);
+	free(todo);
+}

@@ -218,4 +218,9 @@ const struct bc_loc *bc_loc_at(const struct bc_program *p, uint32_t pc);
 const char *bc_probe_needs_stop(const struct bc_program *p, size_t i,
 				uint32_t *at);
 
+/* Set USED[g] (p->nglobals entries) for every global the handler of
+ * probe I, or a function it calls, reads or writes. */
+void bc_probe_globals(const struct bc_program *p, size_t i,
+		      unsigned char *used);
+
 #endif
