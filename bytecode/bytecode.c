@@ -58,6 +58,7 @@ void bc_program_free(struct bc_program *p)
 	if (p == NULL)
 		return;
 	free(p->code);
+	free(p->python311_path);
 	free(p->lconst);
 	for (i = 0; i < p->nsconst; i++)
 		free(p->sconst ? p->sconst[i] : NULL);
@@ -457,4 +458,167 @@ void bc_disassemble(struct strbuf *out, const struct bc_program *p)
 	}
 	sb_free(&ops);
 	sb_free(&cmt);
+}
+
+/* ---- what needs a stopped thread (bc_probe_needs_stop) ---------------- */
+
+static bool is_user_read(int bi)
+{
+	return (bi >= BI_user_string && bi <= BI_user_ulong);
+}
+
+static bool is_const_push(int op)
+{
+	return op == OP_PUSHI || op == OP_PUSHL || op == OP_PUSHS;
+}
+
+/* A string argument of the mark ($arg1, $arg2, $arg4..$arg6): an
+ * address in the target at a marker, a handle of the agent's. */
+static bool is_addr_arg(const struct bc_insn *in)
+{
+	return in->op == OP_CTX && in->a != 0 && in->a != 3;
+}
+
+/* CTX at PC feeds a user_*() built-in directly as its address (the
+ * other arguments constants). */
+static bool ctx_feeds_user_read(const struct bc_program *p, uint32_t pc,
+				uint32_t end)
+{
+	for (uint32_t k = 0; k < 3 && pc + 1 + k < end; k++) {
+		const struct bc_insn *b = &p->code[pc + 1 + k];
+
+		if (b->op == OP_BUILTIN)
+			return is_user_read(b->a) && b->x == k + 1;
+		if (!is_const_push(b->op))
+			return false;
+	}
+	return false;
+}
+
+const char *bc_probe_needs_stop(const struct bc_program *p, size_t i,
+				uint32_t *at)
+{
+	static char why[64];
+	const struct bc_probe *bp = &p->probes[i];
+	unsigned char *seen;
+	int *todo, ntodo = 0;
+	const char *res = NULL;
+
+	if (bp->handler < 0 || (size_t)bp->handler >= p->nfunctions)
+		return NULL;
+	seen = calloc(p->nfunctions, 1);
+	todo = malloc(p->nfunctions * sizeof(*todo));
+	if (seen == NULL || todo == NULL) {
+		free(seen);
+		free(todo);
+		return NULL;
+	}
+	todo[ntodo++] = bp->handler;
+	seen[bp->handler] = 1;
+	while (ntodo > 0 && res == NULL) {
+		const struct bc_function *f = &p->functions[todo[--ntodo]];
+		uint32_t end = f->entry + f->size;
+
+		if (end > p->ncode)
+			end = (uint32_t)p->ncode;
+		for (uint32_t pc = f->entry; pc < end && res == NULL; pc++) {
+			const struct bc_insn *in = &p->code[pc];
+
+			switch (in->op) {
+			case OP_CALL:
+				if (in->a < p->nfunctions && !seen[in->a]) {
+					seen[in->a] = 1;
+					todo[ntodo++] = in->a;
+				}
+				break;
+			case OP_CTX:
+				if (is_addr_arg(in) &&
+				    !ctx_feeds_user_read(p, pc, end)) {
+					snprintf(why, sizeof(why),
+						 "$arg%u used as a number",
+						 (unsigned)in->a);
+					res = why;
+				}
+				break;
+			case OP_CTXS:
+				if (in->a == 2)
+					res = "$$vars";
+				else if (in->a == 3 && !bp->values)
+					res = "$$locals";
+				break;
+			case OP_BUILTIN:
+				if (in->a == BI_pystacks ||
+				    in->a == BI_print_pystacks ||
+				    in->a == BI_pyrepr || in->a == BI_pyglobal ||
+				    (is_user_read(in->a) &&
+				     !(in->x >= 1 && pc >= in->x &&
+				       is_addr_arg(&p->code[pc - in->x]) &&
+				       ctx_feeds_user_read(p, pc - in->x,
+							   end)))) {
+					snprintf(why, sizeof(why), "%s()",
+						 bi_names[in->a]);
+					res = why;
+				}
+				break;
+			default:
+				break;
+			}
+			if (res)
+				*at = pc;
+		}
+	}
+	free(seen);
+	free(todo);
+	return res;
+}
+
+void bc_probe_globals(const struct bc_program *p, size_t i,
+		      unsigned char *used)
+{
+	const struct bc_probe *bp = &p->probes[i];
+	unsigned char *seen;
+	int *todo, ntodo = 0;
+
+	if (bp->handler < 0 || (size_t)bp->handler >= p->nfunctions)
+		return;
+	seen = calloc(p->nfunctions, 1);
+	todo = malloc(p->nfunctions * sizeof(*todo));
+	if (seen == NULL || todo == NULL) {
+		free(seen);
+		free(todo);
+		memset(used, 1, p->nglobals);	/* assume the worst */
+		return;
+	}
+	todo[ntodo++] = bp->handler;
+	seen[bp->handler] = 1;
+	while (ntodo > 0) {
+		const struct bc_function *f = &p->functions[todo[--ntodo]];
+		uint32_t end = f->entry + f->size;
+
+		if (end > p->ncode)
+			end = (uint32_t)p->ncode;
+		for (uint32_t pc = f->entry; pc < end; pc++) {
+			const struct bc_insn *in = &p->code[pc];
+			const char *opr = op_operands[in->op];
+			size_t g;
+
+			if (in->op == OP_CALL) {
+				if (in->a < p->nfunctions && !seen[in->a]) {
+					seen[in->a] = 1;
+					todo[ntodo++] = in->a;
+				}
+				continue;
+			}
+			if (in->op == OP_FEBEGIN)
+				g = (size_t)in->b;	/* the global iterated */
+			else if (opr[0] == 'G')
+				g = in->a;
+			else
+				continue;
+			if (g < p->nglobals)
+				used[g] = 1;
+		}
+	}
+	free(seen);
+	free(todo);
 }

@@ -186,6 +186,7 @@ struct bc_program {
 	int64_t maxerrors;	/* 0 */
 	int64_t maxskipped;	/* 100 */
 	int64_t hist_elision;	/* 2 */
+	char *python311_path;	/* that Python, for -v, or NULL */
 	bool python311_line_sema;	/* raise python:line's semaphore with
 					   function__entry (design.md §3) */
 };
@@ -202,5 +203,24 @@ const char *bc_op_name(int op);
 
 /* The location of the instruction at PC, or NULL. */
 const struct bc_loc *bc_loc_at(const struct bc_program *p, uint32_t pc);
+
+/*
+ * Does the handler of probe I (with the functions it calls) need the
+ * thread stopped at the event, which only a breakpoint gives?  It does
+ * when it reads target memory other than through the mark's string
+ * arguments (user_*() of anything but $arg1/$arg2/$arg4..6 directly,
+ * pyrepr(), pyglobal()), reads every thread (pystacks()), uses an address
+ * argument as a number, or reads $$vars / $$locals (frame or argument
+ * addresses).  pystack() does not: the agent keeps shadow stacks.
+ * Returns what needs it ("pystacks()", "$$vars", "$arg1 used as a
+ * number") and its pc in *AT, or NULL.
+ */
+const char *bc_probe_needs_stop(const struct bc_program *p, size_t i,
+				uint32_t *at);
+
+/* Set USED[g] (p->nglobals entries) for every global the handler of
+ * probe I, or a function it calls, reads or writes. */
+void bc_probe_globals(const struct bc_program *p, size_t i,
+		      unsigned char *used);
 
 #endif

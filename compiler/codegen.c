@@ -446,6 +446,8 @@ int codegen(const struct resolved *r, const struct codegen_limits *lim,
 	p->maxskipped = lim->maxskipped ? lim->maxskipped : 100;
 	p->hist_elision = lim->hist_elision ? lim->hist_elision : 2;
 	p->python311_line_sema = r->python311_line_sema;
+	p->python311_path = r->python311_path ? strdup(r->python311_path)
+					      : NULL;
 
 	/* globals */
 	p->nglobals = (size_t)r->nglobals;

@@ -72,6 +72,7 @@ struct resolved {
 	struct function **functions;	/* used functions */
 	int nfunctions;
 	bool python311_line_sema;
+	char *python311_path;	/* its Python (for -v), arena */
 	/* Set when the target binaries have no SDT notes at all: not a
 	   script error but a runtime problem, reported as one line (the
 	   CLI exits with PYTAP_EXIT_TRACE). */

@@ -460,10 +460,12 @@ int res_base_sdt(struct ctx *c, const struct pp_component *cp, int n,
 			if (o->py_major == 3 && o->py_minor == 11 &&
 			    strcmp(sp->provider, "python") == 0 &&
 			    strcmp(sp->name, "function__entry") == 0) {
-				if (!c->out->python311_line_sema && c->o->verbose)
-					fprintf(stderr,
-						"pytap: CPython 3.11 fires function__entry only on its tracing path, so the 'line' semaphore of %s is raised too (the traced Python runs slower)\n",
-						o->path);
+				/* -v says so where breakpoints serve it
+				   (session.c add_requests) */
+				if (!c->out->python311_line_sema)
+					c->out->python311_path =
+						ast_strndup(c->a, o->path,
+							    strlen(o->path));
 				c->out->python311_line_sema = true;
 			}
 			res_new_handler(c, &pt, user, ch);

@@ -149,6 +149,60 @@ static void arm_restore(struct tproc *p)
 	tr_bp_arm(p, &p->rs);
 }
 
+/* Stop thread TID alone: PTRACE_INTERRUPT, then waitpid on it only.  The
+ * events of other threads and processes stay queued in the kernel for
+ * tracer_wait(), which handles them fully: tracer_stop_some() would take
+ * them in M_STOP, leaving a forked sibling or a new thread stopped (it
+ * hung a multiprocessing Pool's run) and an exec'd image unscanned.
+ * True when TID is stopped. */
+static bool stop_one(struct tracer *t, pid_t tid)
+{
+	uint64_t deadline = tr_now_ns() + 1000000000ull;
+	struct tthr *th = tr_thr_find(t, tid);
+
+	if (th == NULL || th->exiting || th->in_vfork)
+		return false;
+	if (th->state == THR_STOPPED)
+		return true;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return false;
+	tr_wait_enter(t, deadline);
+	for (;;) {
+		int status;
+		pid_t w = waitpid(tid, &status, __WALL);
+
+		if (w < 0) {
+			if (errno == EINTR && tr_now_ns() < deadline)
+				continue;
+			break;
+		}
+		if (WIFSTOPPED(status) &&
+		    (status >> 16) == PTRACE_EVENT_STOP &&
+		    WSTOPSIG(status) == SIGTRAP) {
+			tr_wait_leave(t);
+			th = tr_thr_find(t, tid);
+			if (th == NULL)
+				return false;
+			th->state = THR_STOPPED;
+			th->ev_stop = false;
+			th->group_stop = false;
+			return true;
+		}
+		/* anything else as tracer_wait() would: resumed, or kept
+		   stopped with a hit to report */
+		tr_wait_leave(t);
+		tr_handle(t, tid, status, M_RUN, NULL, NULL);
+		th = tr_thr_find(t, tid);
+		if (th == NULL)
+			return false;
+		if (th->state == THR_STOPPED)
+			return true;
+		tr_wait_enter(t, deadline);
+	}
+	tr_wait_leave(t);
+	return false;
+}
+
 /* Queue the pending call (see the top) in P, if its interpreter is
  * initialized: from its main thread, stopped for the two calls. */
 static void kick(struct tracer *t, struct tproc *p)
@@ -171,8 +225,8 @@ static void kick(struct tracer *t, struct tproc *p)
 		return;
 	tid = th->tid;
 	was_stopped = th->state == THR_STOPPED;
-	if (!was_stopped)
-		tracer_stop_some(t, &tid, 1);
+	if (!was_stopped && !stop_one(t, tid))
+		return;
 	th = tr_thr_find(t, tid);
 	if (th == NULL || th->state != THR_STOPPED)
 		return;
@@ -393,8 +447,25 @@ static void put_regs_back(pid_t tid, const struct user_regs_struct *saved)
 	ptrace(PTRACE_SETREGS, tid, 0, saved);
 }
 
+static int call_in(struct tracer *t, pid_t tid, const struct tracer_call *c,
+		   uint64_t *ret, char *err, size_t errlen);
+
+/* A thread the call makes is pytap's (tracee.c new_child: the agent's
+ * watchdog), not the program's: no process.thread.begin/end for it. */
 int tracer_call(struct tracer *t, pid_t tid, const struct tracer_call *c,
 		uint64_t *ret, char *err, size_t errlen)
+{
+	pid_t outer = t->in_call;
+	int rc;
+
+	t->in_call = tid;
+	rc = call_in(t, tid, c, ret, err, errlen);
+	t->in_call = outer;
+	return rc;
+}
+
+static int call_in(struct tracer *t, pid_t tid, const struct tracer_call *c,
+		   uint64_t *ret, char *err, size_t errlen)
 {
 	struct tthr *th = tr_thr_find(t, tid);
 	struct user_regs_struct saved, r;

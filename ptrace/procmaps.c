@@ -184,9 +184,12 @@ uint64_t pm_auxv(pid_t pid, unsigned long type, bool *found)
 static struct tobj *obj_get(struct tracer *t, pid_t pid,
 			    const struct mapline *m);
 
-/* Would any request match an object other than EXE? */
+/* Would any request match an object other than EXE?  Or may a safe
+ * point (inject.c) be in a library loaded later (a dlopen'd libpython)? */
 static bool wants_libraries(struct tracer *t, const char *exe)
 {
+	if (tr_opts(t)->safepoint_sym)
+		return true;
 	for (size_t i = 0; i < tr_nreqs(t); i++) {
 		const struct tracer_request *r = tr_req(t, i);
 

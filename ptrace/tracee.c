@@ -406,7 +406,7 @@ static enum hres newborn_ready(struct tracer *t, struct tthr *th,
 	}
 	if (th->newproc)
 		tr_pev_push(t, TPE_BEGIN, p, p->pid, NULL);
-	else
+	else if (!th->ours)
 		tr_pev_push(t, TPE_THREAD_BEGIN, p, th->tid, NULL);
 	th->newproc = false;
 	if (mode == M_RUN)
@@ -453,6 +453,8 @@ static enum hres new_child(struct tracer *t, struct tthr *pth, pid_t ctid,
 	if (th == NULL)
 		return H_NONE;
 	th->newproc = ev != PTRACE_EVENT_CLONE;
+	if (ev == PTRACE_EVENT_CLONE && t->in_call == pth->tid)
+		th->ours = th->end_reported = true;
 	th->have_mask = pth->have_mask;
 	th->orig_mask = pth->orig_mask;
 	if (th->have_mask && t->self_pinned)	/* inherited the pin */

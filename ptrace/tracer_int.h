@@ -177,6 +177,9 @@ struct tthr {
 	bool newproc_vfork;	/* ... made by vfork */
 	bool got_event;		/* NEWBORN: parent's event seen */
 	bool end_reported;	/* thread.end queued */
+	bool ours;		/* made by a function pytap called in the
+				   target (the agent's watchdog): no
+				   thread.begin / thread.end for it */
 	uint64_t pending_seq;	/* pending_hit: when it was taken */
 };
 
@@ -223,6 +226,7 @@ struct seen {
 
 struct tracer {
 	struct tracer_options opt;
+	pid_t in_call;		/* the thread running a tracer_call(), or 0 */
 	struct tracer_request *reqs;
 	struct fileid *req_ids;		/* the file of each request's path */
 	size_t nreqs;

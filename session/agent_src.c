@@ -88,18 +88,109 @@ static char *agent_lib_path(void)
 static int agent_safepoint(void *ud, struct tracer *t, pid_t pid,
 			   pid_t tid);
 
+/* A python.function mark (entry/return) of a Python with markers? */
+static bool fn_mark_bp(const struct bc_probe *bp)
+{
+	return bp->kind == BP_SDT && !bp->sdt_pid && !bp->agent_only &&
+	       (!bp->sdt_provider || !strcmp(bp->sdt_provider, "python")) &&
+	       (mark_is(bp->sdt_name, "function__entry") ||
+		mark_is(bp->sdt_name, "function__return"));
+}
+
+/*
+ * By default, which python.function probes of a Python with markers stay
+ * on breakpoints because they share a global with a probe that
+ * breakpoints serve (another mark, or a function probe that needs a
+ * stopped thread): the agent's handlers run a little after the event, so
+ * a script whose gc or line probe reads what a function probe wrote
+ * (CPython's own test_dtrace gc.stp) would see them out of order.  To a
+ * fixpoint.  Returns, per probe, -1 or (other probe * nglobals + global):
+ * the one shared, for -v; NULL when none stays.
+ */
+static int *ordered_with_breakpoints(const struct bc_program *p)
+{
+	size_t n = p->nprobes, ng = p->nglobals;
+	unsigned char *bp_served = calloc(n ? n : 1, 1);
+	unsigned char *g = calloc(n * (ng ? ng : 1) + 1, 1);
+	int *shares = malloc((n ? n : 1) * sizeof(*shares));
+	bool changed = true, any = false;
+	uint32_t pc;
+
+	if (bp_served == NULL || g == NULL || shares == NULL || ng == 0) {
+		free(bp_served);
+		free(g);
+		free(shares);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bc_probe *bp = &p->probes[i];
+		bool fn = fn_mark_bp(bp);
+		bool ret = mark_is(bp->sdt_name, "function__return");
+
+		shares[i] = -1;
+		if (bp->kind != BP_SDT)
+			continue;
+		bc_probe_globals(p, i, g + i * ng);
+		if (fn)
+			bp_served[i] = bc_probe_needs_stop(p, i, &pc) &&
+				       !(ret && (bp->values || bp->want_agent));
+		else if (bp->sdt_pid || bp->agent_only ||
+			 (bp->sdt_provider &&
+			  strcmp(bp->sdt_provider, "python")) ||
+			 !(mark_is(bp->sdt_name, "function__entry") ||
+			   mark_is(bp->sdt_name, "function__return") ||
+			   mark_is(bp->sdt_name, "exception__raise") ||
+			   mark_is(bp->sdt_name, "exception__handled")))
+			bp_served[i] = !bp->agent_only;
+	}
+	while (changed) {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			const struct bc_probe *bp = &p->probes[i];
+
+			if (!fn_mark_bp(bp) || bp_served[i] ||
+			    (mark_is(bp->sdt_name, "function__return") &&
+			     (bp->values || bp->want_agent)))
+				continue;
+			for (size_t j = 0; j < n && !bp_served[i]; j++) {
+				if (!bp_served[j])
+					continue;
+				for (size_t k = 0; k < ng; k++)
+					if (g[i * ng + k] && g[j * ng + k]) {
+						bp_served[i] = 1;
+						shares[i] = (int)(j * ng + k);
+						changed = any = true;
+						break;
+					}
+			}
+		}
+	}
+	free(bp_served);
+	free(g);
+	if (!any) {
+		free(shares);
+		return NULL;
+	}
+	return shares;
+}
+
 bool agent_plan(struct session *s, struct tracer_options *to)
 {
 	const struct bc_program *p = s->p;
+	int *shares = NULL;
 
 	if (s->o->agent_mode == AGENT_MODE_OFF || !(s->o->cmd || s->o->pid))
 		return false;
 	s->agent_probe = calloc(p->nprobes ? p->nprobes : 1, 1);
 	if (s->agent_probe == NULL)
 		return false;
+	if (s->o->agent_mode == AGENT_MODE_AUTO)
+		shares = ordered_with_breakpoints(p);
 	for (size_t i = 0; i < p->nprobes; i++) {
 		const struct bc_probe *bp = &p->probes[i];
 		bool entry, ret, raise, handled;
+		const char *why;
+		uint32_t pc = 0;
 
 		if (bp->kind != BP_SDT || bp->sdt_pid)
 			continue;
@@ -119,12 +210,49 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		}
 		if (!entry && !ret)
 			continue;
-		/* by default breakpoints serve a Python with markers (every
-		   probe then sees a stopped thread: pystack(), registers);
-		   the agent one without (3.12, 3.13), or all with --agent */
-		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only &&
-		    !bp->values && !bp->want_agent)
+		/* a Python with markers (3.11): the agent unless a handler
+		   needs the thread stopped at the event (pystacks(), target
+		   memory, $$vars: bc_probe_needs_stop), which only a
+		   breakpoint gives; $$return and unwound only the agent
+		   has.  Without markers (3.12, 3.13) the agent alone. */
+		why = bp->agent_only ? NULL : bc_probe_needs_stop(p, i, &pc);
+		if (why && s->o->agent_mode == AGENT_MODE_ON) {
+			const struct bc_loc *l = bc_loc_at(p, pc);
+
+			if (l && l->file)
+				fprintf(stderr, "%s:%d:%d: error: ", l->file,
+					l->line, l->col);
+			else
+				fputs("pytap: ", stderr);
+			fprintf(stderr, "%s needs the thread stopped at the event, which the in-process agent does not give (%s): run without --agent to serve it with breakpoints\n",
+				why, bp->pn ? bp->pn : bp->pp);
+			s->plan_error = true;
+			return false;
+		}
+		if (s->o->agent_mode == AGENT_MODE_AUTO && shares &&
+		    shares[i] >= 0) {
+			if (s->o->verbose)
+				fprintf(stderr, "pytap: %s: served by breakpoints: it shares the global '%s' with %s, served by breakpoints, and their events must stay in order\n",
+					bp->pn ? bp->pn : bp->pp,
+					p->globals[shares[i] % p->nglobals].name,
+					p->probes[shares[i] / p->nglobals].pn ?
+					p->probes[shares[i] / p->nglobals].pn :
+					p->probes[shares[i] / p->nglobals].pp);
 			continue;
+		}
+		if (why && !(ret && (bp->values || bp->want_agent))) {
+			if (s->o->verbose) {
+				const struct bc_loc *l = bc_loc_at(p, pc);
+
+				fprintf(stderr, "pytap: %s: served by breakpoints: %s (%s:%d:%d) needs the thread stopped at the event\n",
+					bp->pn ? bp->pn : bp->pp, why,
+					l && l->file ? l->file : "?",
+					l ? l->line : 0, l ? l->col : 0);
+			}
+			continue;
+		}
+		if (!bp->agent_only)
+			s->agent_markers = true;
 		/* values only when a handler reads them: no cost otherwise */
 		if (bp->values)
 			s->agent_options |= PYTAP_OPT_VALUES;
@@ -132,6 +260,7 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		s->agent = true;
 		s->agent_events |= entry ? PYTAP_EV_ENTRY : PYTAP_EV_RETURN;
 	}
+	free(shares);
 	if (!s->agent)
 		return false;
 	if (s->agent_options & PYTAP_OPT_VALUES) {
@@ -238,10 +367,13 @@ static void give_up(struct session *s, struct agent_ring *r, const char *why)
 {
 	/* by default the agent serves only Pythons without function
 	   markers (3.12, 3.13): there is nothing to fall back to */
-	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s\n",
+	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s%s\n",
 		(int)r->pid, why,
 		s->o->agent_mode == AGENT_MODE_AUTO ?
-		"; the probes the agent would serve (-v lists them) do not fire in it" : "");
+		"; the probes the agent would serve (-v lists them) do not fire in it" : "",
+		s->o->agent_mode == AGENT_MODE_AUTO && s->agent_markers &&
+		!strstr(why, "--no-agent") ?
+		" (--no-agent serves them with breakpoints where the Python has markers)" : "");
 	r->phase = AG_DONE;
 	s->agent_failures++;
 }
@@ -316,6 +448,12 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 				(int)pid);
 		return 1;
 	}
+	/* the maps as they are now: the C library of an exec'd image may
+	   have been mapped since the last scan (the tracer rescans on the
+	   loader's breakpoint only when a request wants libraries) */
+	if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0 &&
+	    tracer_symbol(t, pid, "dlopen", &fn, NULL) < 0)
+		tracer_rescan(t, pid);
 	if (tracer_symbol(t, pid, "pytap_agent_start", &fn, NULL) < 0) {
 		uint64_t dl;
 

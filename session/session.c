@@ -475,6 +475,7 @@ static void add_requests(struct session *s)
 {
 	const struct bc_program *p = s->p;
 	size_t i;
+	bool said_sema = false;
 
 	for (i = 0; i < p->nprobes; i++) {
 		const struct bc_probe *bp = &p->probes[i];
@@ -493,6 +494,11 @@ static void add_requests(struct session *s)
 		if (p->python311_line_sema && bp->sdt_provider &&
 		    !strcmp(bp->sdt_provider, "python") && bp->sdt_name &&
 		    !strcmp(bp->sdt_name, "function__entry")) {
+			if (s->o->verbose && !said_sema)
+				fprintf(stderr, "pytap: CPython 3.11 fires function__entry only on its tracing path, so the 'line' semaphore of %s is raised too (the traced Python runs slower)\n",
+					p->python311_path ? p->python311_path
+							  : "its Python");
+			said_sema = true;
 			r.name = "line";
 			r.id = -1;
 			r.sema_only = true;
@@ -916,6 +922,10 @@ int session_run(const struct bc_program *p, const struct session_opts *o)
 		to.proc_events = true;
 		to.verbose = o->verbose;
 		agent_plan(&s, &to);
+		if (s.plan_error) {
+			free(s.agent_probe);
+			return PYTAP_EXIT_COMPILE;
+		}
 		to.timing = o->timing;
 		s.has_proc = proc;
 		s.tr = tracer_new(&to);
