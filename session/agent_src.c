@@ -210,11 +210,11 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		}
 		if (!entry && !ret)
 			continue;
-		/* a Python with markers (3.11): the agent unless a handler
-		   needs the thread stopped at the event (pystacks(), target
-		   memory, $$vars: bc_probe_needs_stop), which only a
-		   breakpoint gives; $$return and unwound only the agent
-		   has.  Without markers (3.12, 3.13) the agent alone. */
+		/* with the agent: not for a handler that needs the thread
+		   stopped at the event (pystacks(), target memory, $$vars:
+		   bc_probe_needs_stop), which only a breakpoint gives;
+		   $$return and unwound only the agent has.  Without markers
+		   (3.12, 3.13) the agent alone. */
 		why = bp->agent_only ? NULL : bc_probe_needs_stop(p, i, &pc);
 		if (why && s->o->agent_mode == AGENT_MODE_ON) {
 			const struct bc_loc *l = bc_loc_at(p, pc);
@@ -228,6 +228,20 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 				why, bp->pn ? bp->pn : bp->pp);
 			s->plan_error = true;
 			return false;
+		}
+		/* A Python with markers (Debian's 3.11): breakpoints by
+		   default, unless a handler reads what only the agent has
+		   ($$parms, $$return, unwound).  Breakpoints see every call
+		   of a forked child from its first one and never drop; the
+		   agent gets into a child only at its first safe point and
+		   drops when pytap cannot keep up (doc/agent.md): --agent
+		   chooses speed. */
+		if (s->o->agent_mode == AGENT_MODE_AUTO && !bp->agent_only &&
+		    !bp->values && !bp->want_agent) {
+			if (s->o->verbose)
+				fprintf(stderr, "pytap: %s: served by breakpoints (this Python has function markers; --agent serves it in-process, faster)\n",
+					bp->pn ? bp->pn : bp->pp);
+			continue;
 		}
 		if (s->o->agent_mode == AGENT_MODE_AUTO && shares &&
 		    shares[i] >= 0) {
