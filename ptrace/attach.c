@@ -11,11 +11,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,6 +228,46 @@ static char thread_state(pid_t pid, pid_t tid)
 	return s && s[1] == ' ' ? s[2] : '?';
 }
 
+/*
+ * Is TID (seized, of PID) a vfork() parent waiting for its child to exec
+ * or exit?  It sleeps in the kernel (state D: a killable wait, where no
+ * ptrace stop can reach it) in vfork, or clone / clone3 with CLONE_VFORK.
+ * Its child, if any, goes in *CHILD.
+ */
+static bool vfork_waiting(pid_t pid, pid_t tid, pid_t *child)
+{
+	char buf[512];
+	unsigned long long nr, a1;
+	bool vf = false;
+
+	*child = 0;
+	if (thread_state(pid, tid) != 'D' ||
+	    procfs_read(pid, tid, "syscall", buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%llu %llx", &nr, &a1) != 2)
+		return false;
+	if (nr == SYS_vfork) {
+		vf = true;
+	} else if (nr == SYS_clone) {
+		vf = (a1 & CLONE_VFORK) != 0;
+	} else if (nr == SYS_clone3) {
+		/* struct clone_args starts with the u64 flags */
+		char path[64];
+		uint64_t flags = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			vf = pread(fd, &flags, sizeof(flags), (off_t)a1) ==
+			     (ssize_t)sizeof(flags) && (flags & CLONE_VFORK);
+			close(fd);
+		}
+	}
+	if (vf && procfs_read(pid, tid, "children", buf, sizeof(buf)) > 0)
+		*child = (pid_t)atoi(buf);
+	return vf;
+}
+
 static void eperm_reason(pid_t pid, char *err, size_t errlen)
 {
 	char scope[32] = "";
@@ -426,6 +468,21 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 	if (nthr == 0) {
 		seterr(err, errlen, "no live thread in pid %d", (int)pid);
 		goto fail;
+	}
+	for (struct tthr *th = t->threads; th; th = th->next) {
+		pid_t child;
+
+		if (th->p != p || !vfork_waiting(pid, th->tid, &child))
+			continue;
+		/* it runs no code of its own until the vfork ends: not
+		   waited for, held when it returns */
+		th->in_vfork = true;
+		th->vfork_attach = true;
+		ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+		if (t->opt.verbose >= 1)
+			fprintf(stderr,
+				"pytap: thread %d of pid %d waits in vfork() for child %d to exec or exit; it is traced from its return\n",
+				(int)th->tid, (int)pid, (int)child);
 	}
 	tr_stop_all(t, p, STOP_TIMEOUT_MS);
 	tr_proc_set_exe(p);

@@ -172,6 +172,9 @@ struct tthr {
 				   (no system call may be injected there) */
 	bool in_vfork;		/* waits in vfork() for its child to exec or
 				   exit: cannot stop until then */
+	bool vfork_attach;	/* in_vfork found at -x attach (its child is
+				   not traced): interrupted, it stops when
+				   vfork() returns, which ends in_vfork */
 	bool have_mask;		/* orig_mask is valid */
 	cpu_set_t orig_mask;	/* affinity before pin_cpu */
 	bool newproc;		/* NEWBORN: first thread of a new process */
