@@ -590,6 +590,14 @@ static bool our_trap(struct tthr *th)
 	return pm_find_site(p, a) != NULL;
 }
 
+static bool waits_for_some(const struct tracer *t)
+{
+	for (const struct tthr *th = t->threads; th; th = th->next)
+		if (!th->in_vfork)
+			return true;
+	return false;
+}
+
 static void linger(struct tracer *t, pid_t tid)
 {
 	pid_t *n = realloc(t->lingering, (t->nlingering + 1) * sizeof(*n));
@@ -604,9 +612,10 @@ static void linger(struct tracer *t, pid_t tid)
  * Stop every thread, take pending SIGTRAPs of ours, restore every byte and
  * semaphore, detach every thread with the signal it was to get.  Then the
  * threads that could not be stopped: vfork parents (they stop when their
- * child has exec'd or exited), new threads whose first stop is still to
- * come, and threads on their way out (reaped, so that their parent sees
- * them end) -- each waited for until STOP_TIMEOUT_MS.
+ * child has exec'd or exited: not waited for, but detached if they stop
+ * meanwhile), new threads whose first stop is still to come, and threads
+ * on their way out (reaped, so that their parent sees them end) -- each
+ * waited for until STOP_TIMEOUT_MS.
  */
 void tracer_detach_all(struct tracer *t)
 {
@@ -649,7 +658,10 @@ void tracer_detach_all(struct tracer *t)
 			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
 	}
 	tr_wait_enter(t, deadline);
-	while (t->threads && tr_now_ns() < deadline) {
+	/* a vfork parent is not waited for: its child may hold it for
+	   any time, it runs no code until then, and nothing of ours is
+	   left in it (it lingers, below) */
+	while (waits_for_some(t) && tr_now_ns() < deadline) {
 		int status;
 		pid_t r = waitpid(-1, &status, __WALL);
 
