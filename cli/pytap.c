@@ -252,11 +252,12 @@ static void add_launched_python(struct target_set *ts, char **argv)
 static char prexec_note[PATH_MAX + 256];
 
 /* Does PID map an object named python* or libpython* (its executable or
- * a library)?  With NEED, does it map the file NEED? */
+ * a library)?  With NEED, does it map the file NEED and another one (the
+ * dynamic loader, mapped after the executable: its exec is far enough)? */
 static bool maps_has(pid_t pid, const char *need)
 {
 	char path[64], line[PATH_MAX + 128];
-	bool hit = false;
+	bool hit = false, exe = false, other = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -270,9 +271,16 @@ static bool maps_has(pid_t pid, const char *need)
 		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
 			continue;
 		base = strrchr(m.path, '/') + 1;
-		hit = need ? strcmp(m.path, need) == 0 :
-		      strncmp(base, "python", 6) == 0 ||
-		      strncmp(base, "libpython", 9) == 0;
+		if (need) {
+			if (strcmp(m.path, need) == 0)
+				exe = true;
+			else
+				other = true;
+			hit = exe && other;
+		} else {
+			hit = strncmp(base, "python", 6) == 0 ||
+			      strncmp(base, "libpython", 9) == 0;
+		}
 	}
 	fclose(f);
 	return hit;
@@ -318,12 +326,14 @@ static void wait_exec(const struct options *o)
 			return;		/* gone: said later */
 		if (same_file(&a, &c))
 			continue;
-		/* exec'd: the new image is mapped a moment later */
+		/* exec'd: the new image and its loader are mapped a moment
+		   later (a static executable has no loader: it is looked
+		   at when the time is up) */
 		n = readlink(self, now, sizeof(now) - 1);
 		if (n <= 0)
 			return;
 		now[n] = '\0';
-		if (!maps_has(o->pid, now))
+		if (!maps_has(o->pid, now) && ms + 2 < EXEC_WAIT_MS)
 			continue;
 		if (o->verbose >= 1)
 			fprintf(stderr, "pytap: -x %d exec'd %s\n",
