@@ -27,6 +27,7 @@
  * the one-shot entry-point breakpoint.
  */
 #include "mem.h"
+#include "procfs.h"
 #include "tracer_int.h"
 
 #include <errno.h>
@@ -590,6 +591,34 @@ static bool our_trap(struct tthr *th)
 	return pm_find_site(p, a) != NULL;
 }
 
+/*
+ * A thread detached in a group-stop (SIGSTOP, SIGTSTP, ...) is woken by
+ * the kernel and goes through R to stop again on its own: wait (bounded:
+ * a SIGCONT may come meanwhile) until each of TIDS is in T, so that when
+ * pytap returns the target is stopped as it was.
+ */
+static void wait_restopped(const pid_t *tids, size_t n)
+{
+	uint64_t deadline = tr_now_ns() + (uint64_t)RESTOP_MS * 1000000u;
+
+	for (size_t i = 0; i < n; i++) {
+		for (;;) {
+			char buf[512];
+			const char *st;
+			struct timespec ts = { 0, 1000000L };
+
+			if (procfs_read(tids[i], 0, "stat", buf,
+					sizeof(buf)) < 0)
+				break;
+			st = strrchr(buf, ')');
+			if (st == NULL || st[1] != ' ' || st[2] != 'R' ||
+			    tr_now_ns() >= deadline)
+				break;
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
 static bool waits_for_some(const struct tracer *t)
 {
 	for (const struct tthr *th = t->threads; th; th = th->next)
@@ -621,6 +650,8 @@ void tracer_detach_all(struct tracer *t)
 {
 	struct tthr *th, *next;
 	uint64_t deadline;
+	pid_t stopped[MAX_RESTOP];
+	size_t nstopped = 0;
 
 	if (t == NULL)
 		return;
@@ -647,10 +678,13 @@ void tracer_detach_all(struct tracer *t)
 	for (th = t->threads; th; th = next) {
 		next = th->next;
 		if (th->state == THR_STOPPED) {
+			if (th->group_stop && nstopped < MAX_RESTOP)
+				stopped[nstopped++] = th->tid;
 			tr_set_pending_hit(t, th, false);
 			tr_detach_thread(t, th);
 		}
 	}
+	wait_restopped(stopped, nstopped);
 	deadline = tr_now_ns() + (uint64_t)STOP_TIMEOUT_MS * 1000000u;
 	for (th = t->threads; th; th = th->next) {
 		tr_unpin_thread(t, th);
