@@ -19,6 +19,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -268,6 +269,42 @@ static bool vfork_waiting(pid_t pid, pid_t tid, pid_t *child)
 	return vf;
 }
 
+/* The command name of PID ("?" if gone). */
+static void comm_of(pid_t pid, char *buf, size_t len)
+{
+	if (procfs_read(pid, 0, "comm", buf, len) < 0)
+		snprintf(buf, len, "?");
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * PID traced by another pytap: most likely the watchdog of one that was
+ * just killed, putting the target back (doc/survival.md), which lets go
+ * within moments.  Wait for that, up to TRACER_WAIT_MS.
+ */
+static void wait_other_pytap(struct tracer *t, pid_t pid)
+{
+	long tracer = tr_status_field(pid, "TracerPid", NULL, 0);
+	char comm[64];
+
+	if (tracer <= 0 || tracer == getpid())
+		return;
+	comm_of((pid_t)tracer, comm, sizeof(comm));
+	if (strcmp(comm, "pytap") != 0)
+		return;
+	if (t->opt.verbose >= 1)
+		fprintf(stderr,
+			"pytap: pid %d is traced by pytap %ld (a killed pytap's watchdog?): waiting up to %d ms for it to let go\n",
+			(int)pid, tracer, TRACER_WAIT_MS);
+	for (int ms = 0; ms < TRACER_WAIT_MS; ms += 2) {
+		struct timespec ts = { 0, 2 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		if (tr_status_field(pid, "TracerPid", NULL, 0) <= 0)
+			return;
+	}
+}
+
 static void eperm_reason(pid_t pid, char *err, size_t errlen)
 {
 	char scope[32] = "";
@@ -275,9 +312,12 @@ static void eperm_reason(pid_t pid, char *err, size_t errlen)
 	FILE *f;
 
 	if (tracer > 0 && tracer != getpid()) {
+		char comm[64];
+
+		comm_of((pid_t)tracer, comm, sizeof(comm));
 		seterr(err, errlen,
-		       "not permitted to trace pid %d: it is already traced by pid %ld",
-		       (int)pid, tracer);
+		       "not permitted to trace pid %d: it is already traced by pid %ld (%s)",
+		       (int)pid, tracer, comm);
 		return;
 	}
 	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
@@ -388,6 +428,7 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 		seterr(err, errlen, "pid %d is traced already", (int)pid);
 		return -1;
 	}
+	wait_other_pytap(t, pid);
 	tr_pin_self(t, pid);
 	p = tr_proc_new(t, pid);
 	if (p == NULL) {

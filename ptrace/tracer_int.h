@@ -190,6 +190,7 @@ struct tthr {
 #define NHASH 1024
 #define STOP_TIMEOUT_MS 3000
 #define MAX_RESTOP 256		/* group-stopped threads waited for at detach */
+#define TRACER_WAIT_MS 1000	/* for a killed pytap's watchdog to let go */
 #define RESTOP_MS 1000		/* ... until they are in T again */
 #define WATCH_NEW_MS 100	/* system-wide: look for new processes */
 #define WATCH_RECHECK_MS 1000	/* ... and re-read maps of known ones */
