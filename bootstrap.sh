@@ -28,8 +28,10 @@ build_packages="build-essential bison flex autoconf automake pkg-config libelf-d
 # g++: the C++ target of the libstdcxx tapset's tests and example;
 # postgresql-15: the PostgreSQL server (built with SDT markers) of the
 # postgresql tapset's; groff-base: the test that pytap.1 renders;
-# bpftrace: another tracer (kernel uprobes) on the same probes as pytap.
-check_packages="$build_packages valgrind libpython3.11-dev g++ postgresql-15 groff-base bpftrace"
+# bpftrace: another tracer (kernel uprobes) on the same probes as pytap;
+# clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes): the
+# fuzzers of tests/fuzz/ (make check, make fuzz).
+check_packages="$build_packages valgrind libpython3.11-dev g++ postgresql-15 groff-base bpftrace clang libclang-rt-14-dev"
 
 say() { echo "$me: $*"; }
 die() { echo "$me: $*" >&2; exit 1; }

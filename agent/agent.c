@@ -95,6 +95,8 @@ static const struct sym {
 	S(Frame_GetCode, "PyFrame_GetCode", NULL, NEED_311),
 	S(Frame_GetLasti, "PyFrame_GetLasti", NULL, NEED_311),
 	S(Frame_GetGenerator, "PyFrame_GetGenerator", NULL, NEED_311),
+	S(Frame_GetBack, "PyFrame_GetBack", NULL, NEED_NONE),
+	S(Frame_GetGlobals, "PyFrame_GetGlobals", NULL, NEED_NONE),
 	S(Object_GetAttr, "PyObject_GetAttr", NULL, NEED_ALL),
 	S(Unicode_InternFromString, "PyUnicode_InternFromString", NULL, NEED_ALL),
 	S(Code_GetVarnames, "PyCode_GetVarnames", NULL, NEED_ALL),
@@ -138,6 +140,10 @@ static int g_forked;            /* this is a child forked during a session */
 uint32_t g_session;
 static uint32_t g_events;
 int g_values;                   /* PYTAP_OPT_VALUES (agent_int.h) */
+static int g_caller;            /* PYTAP_OPT_CALLER */
+static int g_caller_set;        /* the next ENTRY has a CALLER record: */
+static uint32_t g_caller_code, g_caller_off;
+PyObject *g_code_globals;       /* a caller's code: its frame's globals (the module) */
 static int g_tool_id = -1;
 static void *g_interp;
 static void *g_last_head;       /* 3.11: thread list head when last looked */
@@ -270,12 +276,25 @@ static inline void
 emit(uint16_t kind, uint16_t flags, uint32_t id, uint64_t t, uint32_t off)
 {
 	uint32_t vsize = g_values ? (uint32_t)PYTAP_REC_ALIGN(sizeof(struct pytap_rec_value) + g_vlen) : 0;
-	struct pytap_rec_event *r = ring_alloc(sizeof *r + vsize);
+	uint32_t csize = UNLIKELY(g_caller_set) ? sizeof(struct pytap_rec_caller) : 0;
+	struct pytap_rec_event *r = ring_alloc(csize + sizeof *r + vsize);
 
+	g_caller_set = 0;
 	if (UNLIKELY(!r)) {
 		if (vsize)
 			ring_drop();
+		if (csize)
+			ring_drop();
 		return;
+	}
+	if (UNLIKELY(csize)) {
+		struct pytap_rec_caller *c = (struct pytap_rec_caller *)r;
+		c->h.size = csize;
+		c->h.kind = PYTAP_REC_CALLER;
+		c->h.flags = 0;
+		c->code = g_caller_code;
+		c->offset = g_caller_off;
+		r = (struct pytap_rec_event *)(c + 1);
 	}
 	if (vsize) {
 		struct pytap_rec_value *vr = (struct pytap_rec_value *)(r + 1);
@@ -308,6 +327,38 @@ emit_exc(uint16_t kind, uint32_t id, uint64_t t, uint32_t off, PyObject *exc)
 	g_values = 1;
 	emit(kind, 0, id, t, off);
 	g_values = saved;
+}
+
+/* PYTAP_OPT_CALLER: the Python frame under FRAME and where it stands (its
+ * call), for the CALLER record of the next ENTRY (code 0: none).  May
+ * write the CODE record of the caller's code. */
+static void
+note_caller(PyObject *frame)
+{
+	PyObject *back = frame && api.Frame_GetBack && api.Frame_GetLasti &&
+			 api.Frame_GetCode && api.Frame_GetGlobals ?
+			 api.Frame_GetBack(frame) : NULL;
+	int lasti;
+
+	g_caller_code = 0;
+	g_caller_off = 0;
+	if (back) {
+		PyObject *code = api.Frame_GetCode(back);
+		lasti = api.Frame_GetLasti(back);
+		if (code) {
+			g_code_globals = api.Frame_GetGlobals(back);
+			g_caller_code = code_id(code) & ID_MASK;
+			if (g_code_globals)
+				api.DecRef(g_code_globals);
+			else
+				api.Err_Clear();
+			g_code_globals = NULL;
+			api.DecRef(code);   /* the frame keeps it alive */
+		}
+		g_caller_off = lasti >= 0 ? (uint32_t)lasti : 0;
+		api.DecRef(back);
+	}
+	g_caller_set = 1;
 }
 
 /* ---- installing and removing the hooks (GIL held) ---------------------- */
@@ -392,13 +443,10 @@ close_fd(int *fd)
 		close(f);
 }
 
-/* End the session: hooks out, watchdog joined, state published, ring
- * unmapped.  GIL held; idempotent. */
+/* No more events; the watchdog told and joined. */
 static void
-finish(int state)
+stop_watchdog(void)
 {
-	if (!g_running)
-		return;
 	__atomic_store_n(&g_active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&g_finished, 1, __ATOMIC_RELEASE);
 	if (g_watchdog_started) {
@@ -410,6 +458,30 @@ finish(int state)
 		pthread_join(g_watchdog, NULL);
 		g_watchdog_started = 0;
 	}
+}
+
+static void unmake_ring(void);
+
+/* The last steps of an end: the clock's last pair and STATE published,
+ * the ring unmapped, the descriptors closed. */
+static void
+publish_end(int state)
+{
+	sync_clock(0);
+	__atomic_store_n(&g_hdr->agent_state, (uint32_t)state, __ATOMIC_RELEASE);
+	pytap_agent_status.state = (uint32_t)state;
+	unmake_ring();
+	g_running = 0;
+}
+
+/* End the session: hooks out, watchdog joined, state published, ring
+ * unmapped.  GIL held; idempotent. */
+static void
+finish(int state)
+{
+	if (!g_running)
+		return;
+	stop_watchdog();
 	remove_hooks();
 	if (g_lost) {   /* the last word: how many were lost at the end */
 		struct pytap_rec_lost *l = ring_space(sizeof *l);
@@ -422,16 +494,7 @@ finish(int state)
 			ring_commit();
 		}
 	}
-	sync_clock(0);
-	__atomic_store_n(&g_hdr->agent_state, (uint32_t)state, __ATOMIC_RELEASE);
-	pytap_agent_status.state = (uint32_t)state;
-	munmap(g_hdr, PYTAP_RING_HDR_SIZE + g_size);
-	g_hdr = NULL;
-	g_data = NULL;
-	close_fd(&g_memfd);
-	close_fd(&g_pidfd);
-	close_fd(&g_evfd);
-	g_running = 0;
+	publish_end(state);
 }
 
 /* A hook called while inactive: end what the watchdog or a fork began. */
@@ -567,6 +630,8 @@ hook311(PyObject *obj, PyObject *frame, int what, PyObject *arg)
 	} else {
 		lasti = -1;     /* a plain function's entry: no offset */
 	}
+	if (UNLIKELY(g_caller) && kind == PYTAP_REC_ENTRY)
+		note_caller(frame);
 	if (UNLIKELY(g_values)) {
 		/* a resume has no VALUE record */
 		int with = kind == PYTAP_REC_RETURN || !(flags & PYTAP_F_RESUME);
@@ -669,6 +734,8 @@ mon_event(PyObject *const *args, Py_ssize_t nargs, uint16_t kind, uint16_t flags
 		if (LIKELY(id)) {
 			/* a fresh call starts at its first instruction: no offset */
 			long off = kind == PYTAP_REC_ENTRY && !flags ? -1 : api.Long_AsLong(args[1]);
+			if (UNLIKELY(g_caller) && kind == PYTAP_REC_ENTRY)
+				note_caller(api.Eval_GetFrame());
 			if (UNLIKELY(g_values)) {
 				if (kind == PYTAP_REC_ENTRY && !(flags & PYTAP_F_RESUME)) {
 					capture_args(api.Eval_GetFrame(), args[0], id);
@@ -846,12 +913,7 @@ atfork_child(void)
 	g_forked = 1;
 	g_running = 0;
 	g_watchdog_started = 0;
-	munmap(g_hdr, PYTAP_RING_HDR_SIZE + g_size);
-	g_hdr = NULL;
-	g_data = NULL;
-	close_fd(&g_memfd);
-	close_fd(&g_pidfd);
-	close_fd(&g_evfd);
+	unmake_ring();
 	pytap_agent_status.state = PYTAP_STATE_NONE;
 }
 
@@ -1050,26 +1112,8 @@ static void
 at_py_exit(void)
 {
 	if (g_running) {
-		__atomic_store_n(&g_active, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&g_finished, 1, __ATOMIC_RELEASE);
-		if (g_watchdog_started) {
-			uint64_t one = 1;
-			if (write(g_evfd, &one, sizeof one) < 0) {
-				/* it wakes within PYTAP_WATCHDOG_MS anyway */
-			}
-			pthread_join(g_watchdog, NULL);
-			g_watchdog_started = 0;
-		}
-		sync_clock(0);
-		__atomic_store_n(&g_hdr->agent_state, PYTAP_STATE_EXITED, __ATOMIC_RELEASE);
-		pytap_agent_status.state = PYTAP_STATE_EXITED;
-		munmap(g_hdr, PYTAP_RING_HDR_SIZE + g_size);
-		g_hdr = NULL;
-		g_data = NULL;
-		close_fd(&g_memfd);
-		close_fd(&g_pidfd);
-		close_fd(&g_evfd);
-		g_running = 0;
+		stop_watchdog();
+		publish_end(PYTAP_STATE_EXITED);
 	}
 	g_installed = 0;
 	g_forked = 0;
@@ -1208,6 +1252,8 @@ pytap_agent_start(uint64_t data_size, uint32_t pytap_pid, uint32_t events,
 	    (options & ~PYTAP_OPT_KNOWN))
 		return fail(PYTAP_AGENT_EARGS, 0);
 	g_values = (options & PYTAP_OPT_VALUES) != 0;
+	g_caller = (options & PYTAP_OPT_CALLER) != 0;
+	g_caller_set = 0;
 	free(g_nparams);
 	g_nparams = NULL;
 	g_nparams_cap = 0;

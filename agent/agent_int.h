@@ -84,6 +84,8 @@ struct api {
 	PyObject *gen_type;
 	PyObject *coro_type;
 	int (*Frame_GetLasti)(PyObject *);
+	PyObject *(*Frame_GetBack)(PyObject *);
+	PyObject *(*Frame_GetGlobals)(PyObject *);
 	PyObject *none;
 	PyObject *true_obj;
 	PyObject *cfunction_type;
@@ -112,6 +114,7 @@ int values_resolve(char *missing, size_t cap);
 
 /* Value capture state (values.c; written under the GIL by the hooks). */
 extern int g_values;
+extern PyObject *g_code_globals; /* set while note_caller registers a caller's code */
 extern struct value_limits g_vlim;
 extern uint8_t g_vbuf[];
 extern size_t g_vlen;

@@ -136,7 +136,7 @@ register_code(PyObject *code)
 	qn = api.Object_GetAttrString(code, "co_qualname");
 	lt = api.Object_GetAttrString(code, "co_linetable");
 	api.Err_Clear();
-	globals = api.Eval_GetGlobals();
+	globals = g_code_globals ? g_code_globals : api.Eval_GetGlobals();
 	if (globals)
 		mod = api.Dict_GetItemString(globals, "__name__");
 	api.Err_Clear();

@@ -176,6 +176,8 @@ struct pytap_agent_status {
 /* hdr.options */
 #define PYTAP_OPT_CLOCK_MONOTONIC 0x1u /* always clock_gettime(CLOCK_MONOTONIC), never the TSC */
 #define PYTAP_OPT_VALUES 0x2u /* follow events with PYTAP_REC_VALUE records (see VALUES) */
+#define PYTAP_OPT_CALLER 0x4u /* ENTRY records come after a CALLER record (pytap's
+                                 shadow stacks: pystack()) */
 /* Limits of value capture, packed in options (0 in a field: the default):
  * bits 8..11 container depth (default 3), bits 12..15 k: items per
  * container 1 << k (default 32), bits 16..31 bytes of a str, bytes or
@@ -183,7 +185,7 @@ struct pytap_agent_status {
 #define PYTAP_OPT_DEPTH(o) (((o) >> 8) & 0xfu)
 #define PYTAP_OPT_ITEMS_LOG2(o) (((o) >> 12) & 0xfu)
 #define PYTAP_OPT_MAXSTR(o) ((o) >> 16)
-#define PYTAP_OPT_KNOWN 0xffffff03u
+#define PYTAP_OPT_KNOWN 0xffffff07u
 
 /* hdr.agent_state */
 enum pytap_state {
@@ -253,10 +255,11 @@ enum pytap_rec_kind {
 	                             raised in a frame, or propagates into it from a call (3.12+:
 	                             sys.monitoring RAISE; 3.11: the trace function's 'exception'
 	                             event, as sys.settrace sees it); offset: the instruction */
-	PYTAP_REC_HANDLED = 8     /* struct pytap_rec_event + VALUE: a handler (except, finally,
+	PYTAP_REC_HANDLED = 8,    /* struct pytap_rec_event + VALUE: a handler (except, finally,
 	                             with) takes the exception (3.12+: EXCEPTION_HANDLED; 3.11: the
 	                             first line event in the frame after a RAISE); offset: the
 	                             handler's instruction */
+	PYTAP_REC_CALLER = 9      /* struct pytap_rec_caller: the caller of the ENTRY just after */
 };
 
 /* Every record starts so. */
@@ -288,6 +291,16 @@ struct pytap_rec_event {      /* 32 bytes */
 	                             0xffffffff (its line is the code's firstlineno,
 	                             as the SDT marker's). */
 	uint32_t reserved;
+};
+
+/* CALLER (hdr.options & PYTAP_OPT_CALLER): directly before every ENTRY
+ * (written with it: a drop takes both), the Python frame under the one
+ * that starts or resumes, where it stands: its call instruction. */
+struct pytap_rec_caller {     /* 16 bytes */
+	struct pytap_rec h;
+	uint32_t code;            /* its code id (a CODE record came before), 0: no
+	                             Python frame under it */
+	uint32_t offset;          /* byte offset of its current instruction */
 };
 
 /* CODE: followed by the strings (UTF-8, not NUL-terminated) and the

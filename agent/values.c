@@ -457,6 +457,16 @@ encode(struct enc *e, PyObject *o)
 	return rc;
 }
 
+/* O's encoding, or an ERROR value where there is no object. */
+static void
+encode_or_error(struct enc *e, PyObject *o)
+{
+	if (o)
+		encode(e, o);
+	else
+		put8(e, PYTAP_VAL_ERROR);
+}
+
 size_t
 value_encode(PyObject *o, uint8_t *buf, size_t cap, const struct value_limits *lim, int *cut)
 {
@@ -466,10 +476,7 @@ value_encode(PyObject *o, uint8_t *buf, size_t cap, const struct value_limits *l
 		*cut = 1;
 		return 0;
 	}
-	if (o)
-		encode(&e, o);
-	else
-		put8(&e, PYTAP_VAL_ERROR);
+	encode_or_error(&e, o);
 	*cut = e.cut;
 	return e.len;
 }
@@ -495,10 +502,7 @@ value_encode_exception(PyObject *exc, PyObject *args, uint8_t *buf, size_t cap,
 	n = (uint16_t)strlen(name);
 	if (put8(&e, PYTAP_VAL_EXCEPTION) == 0 && put(&e, &addr, 8) == 0 &&
 	    put(&e, &n, 2) == 0 && put(&e, name, n) == 0) {
-		if (args)
-			encode(&e, args);
-		else
-			put8(&e, PYTAP_VAL_ERROR);
+		encode_or_error(&e, args);
 	}
 	*cut = e.cut;
 	return e.len;

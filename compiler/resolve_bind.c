@@ -485,6 +485,17 @@ static void bind_expr_post(struct walker *w, struct expr **slot,
 
 	switch (e->kind) {
 	case E_INDEX:
+		/* a[*, k] names a slice: only delete takes one as an
+		   element ([*, k] in a and foreach slices are not E_INDEX);
+		   elsewhere it compiled into bytecode the verifier rejects
+		   (found by tests/fuzz/fuzz_compile) */
+		if (!(w->stmt && w->stmt->kind == S_DELETE && w->stmt->e == e))
+			for (int i = 0; i < e->nargs; i++)
+				if (e->args[i]->kind == E_STAR) {
+					diag_error(c->d, &e->args[i]->loc,
+						   "'*' can index an array only in 'delete', 'in' and 'foreach'");
+					break;
+				}
 		bind_array(c, e, e->nargs);
 		if (e->sym) {
 			if (role != WALK_READ)
@@ -503,6 +514,15 @@ static void bind_expr_post(struct walker *w, struct expr **slot,
 		break;
 	case E_PREINC:
 	case E_POSTINC:
+		/* 10++ or f()++: nothing to store into (found by
+		   tests/fuzz/fuzz_compile: it compiled into bytecode the
+		   verifier rejects) */
+		if (e->a->kind != E_SYM && e->a->kind != E_INDEX) {
+			diag_error(c->d, &e->a->loc,
+				   "the operand of '%s' must be a variable or an array element",
+				   e->op);
+			break;
+		}
 		/* x++ whose value is used reads x (no autoprint) */
 		if (e != c->stmt_top && e->a->sym)
 			e->a->sym->read = true;

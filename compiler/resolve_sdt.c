@@ -141,7 +141,13 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 		char *alt = o && o->py_major ?
 			target_sdt_python(c->o->ts, o->py_minor) : NULL;
 
-		if (o && o->py_major)
+		if (o && o->py_major == 3 && o->py_minor >= 14 &&
+		    name && strncmp(name, "function__", 10) == 0)
+			sb_printf(&sb,
+				  "%s (CPython %d.%d) has no function markers, and the in-process agent that serves python.function.* without them supports CPython 3.11 to 3.13 only (pytap does not implement PEP 768, the remote debugging interface of 3.14); use a Python with SystemTap markers%s%s",
+				  o->path, o->py_major, o->py_minor,
+				  alt ? ", e.g. Debian's " : "", alt ? alt : "");
+		else if (o && o->py_major)
 			sb_printf(&sb,
 				  "%s (CPython %d.%d) has no SDT probes: it was built without --with-dtrace; use a Python with SystemTap markers, %s%s%s",
 				  o->path, o->py_major, o->py_minor,
@@ -180,13 +186,16 @@ static void explain_no_mark(struct ctx *c, const struct loc *loc,
 	for (i = 0; i < n; i++) {
 		struct target_obj *o = objs[i];
 
-		if (o->py_major == 3 && o->py_minor >= 12 && o->py_minor <= 14 &&
+		if (o->py_major == 3 && o->py_minor >= 12 &&
 		    (fnmatch(name, "function__entry", 0) == 0 ||
 		     fnmatch(name, "function__return", 0) == 0 ||
 		     fnmatch(name, "line", 0) == 0)) {
 			diag_error(c->d, loc,
-				   "CPython %d.%d ('%s') has no '%s' marker: CPython 3.12 to 3.14 have no function or line markers (python.gc.*, python.import.* and python.audit still work)",
-				   o->py_major, o->py_minor, o->path, name);
+				   "CPython %d.%d ('%s') has no '%s' marker: CPython 3.12 and later have no function or line markers (python.gc.*, python.import.* and python.audit still work)%s",
+				   o->py_major, o->py_minor, o->path, name,
+				   o->py_minor >= 14 && fnmatch(name, "line", 0) != 0
+				   ? "; the in-process agent, which serves python.function.* without them, supports 3.11 to 3.13 only (pytap does not implement PEP 768, the remote debugging interface of 3.14)"
+				   : "");
 			sb_free(&where);
 			return;
 		}

@@ -449,7 +449,11 @@ static enum walk_next infer_stmt_pre(struct walker *w, struct stmt **slot)
 
 	switch (s->kind) {
 	case S_EXPR:
-		infer(c, s->e, T_UNKNOWN);
+		/* `s` alone, s a statistics global: nothing can read it
+		   (found by tests/fuzz/fuzz_compile) */
+		if (infer(c, s->e, T_UNKNOWN) == T_STATS)
+			diag_error(c->d, &s->e->loc,
+				   "statistics can only be read with @count, @sum, @min, @max, @avg or @variance");
 		break;
 	case S_IF:
 	case S_WHILE:

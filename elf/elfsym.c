@@ -79,8 +79,10 @@ int elf_symbol_bytes(Elf *elf, const GElf_Sym *sym, void *buf, size_t len)
 	    sh.sh_type != SHT_PROGBITS)
 		return -1;
 	d = elf_getdata(s, NULL);
+	/* a symbol before its section (off wraps) or too near its end:
+	   nothing to read (found by fuzz_sdt) */
 	off = sym->st_value - sh.sh_addr;
-	if (d == NULL || off + len > d->d_size)
+	if (d == NULL || d->d_size < len || off > d->d_size - len)
 		return -1;
 	memcpy(buf, (char *)d->d_buf + off, len);
 	return 0;

@@ -187,7 +187,9 @@ static int parse_num(const char **pp, int64_t *out)
 	unsigned long long v = strtoull(p, &end, 0);
 	if (errno != 0)
 		return -1;
-	*out = neg ? -(int64_t)v : (int64_t)v;
+	/* modulo 2^64, as the assembler has it: "-9223372036854775808"
+	   must not negate INT64_MIN (found by tests/fuzz/fuzz_sdt) */
+	*out = (int64_t)(neg ? 0 - (uint64_t)v : (uint64_t)v);
 	*pp = end;
 	return 0;
 }
@@ -214,7 +216,7 @@ static int parse_one(const char **pp, struct sdt_arg *a, struct symtab *st,
 	while (*q == '-' || isdigit((unsigned char)*q))
 		q++;
 	if (*q == '@' && q > p) {
-		if (parse_num(&p, &n) < 0 || p != q)
+		if (parse_num(&p, &n) < 0 || p != q || n < -8 || n > 8)
 			return -1;
 		if (n < 0) {
 			a->is_signed = true;
@@ -280,7 +282,7 @@ static int parse_one(const char **pp, struct sdt_arg *a, struct symtab *st,
 			/* absolute address: disp or sym+disp */
 			if (!sym && a->disp == 0)
 				return -1;
-			a->disp += (int64_t)symval;
+			a->disp = (int64_t)((uint64_t)a->disp + symval);
 			goto done;
 		}
 		p++;
@@ -323,7 +325,8 @@ static int parse_one(const char **pp, struct sdt_arg *a, struct symtab *st,
 			 * relative to rip at the stop, which is pc + 1 */
 			if (a->reg != SDT_REG_RIP || a->index >= 0)
 				return -1;
-			a->disp += (int64_t)symval - (int64_t)(pc + 1);
+			a->disp = (int64_t)((uint64_t)a->disp + symval -
+					    (pc + 1));
 		}
 	}
 done:

@@ -33,7 +33,7 @@ static void run_to_entry(struct tracer *t, pid_t pid)
 {
 	struct tproc *p;
 
-	while ((p = tr_proc_find(t, pid)) != NULL && p->entry_armed &&
+	while ((p = tr_proc_find(t, pid)) != NULL && p->entry.armed &&
 	       !tr_signal_pending()) {
 		struct tracer_hit h;
 		struct tracer_exit ex;

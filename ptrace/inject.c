@@ -134,38 +134,6 @@ static uint64_t find_ret0(struct tproc *p, const char *objpath)
 	return found;
 }
 
-/* Put an int3 at BP->addr (keeping the byte); true if it is there. */
-static bool bp_arm(struct tproc *p, struct tbp *bp)
-{
-	unsigned char b, cc = INT3;
-
-	if (bp->armed)
-		return true;
-	if (!bp->addr || pm_mem_read(p, bp->addr, &b, 1) < 0 || b == INT3)
-		return false;
-	jr_byte(p, bp->addr, b);
-	if (pm_mem_write(p, bp->addr, &cc, 1) < 0) {
-		jr_byte_gone(p, bp->addr);
-		return false;
-	}
-	bp->orig = b;
-	bp->armed = true;
-	return true;
-}
-
-static void bp_disarm(struct tproc *p, struct tbp *bp)
-{
-	unsigned char b;
-
-	if (!bp->armed)
-		return;
-	if (!p->shares_mm && pm_mem_read(p, bp->addr, &b, 1) == 0 &&
-	    b == INT3)
-		pm_mem_write(p, bp->addr, &bp->orig, 1);
-	bp->armed = false;
-	jr_byte_gone(p, bp->addr);
-}
-
 /* The int3 on PyEval_RestoreThread (see the top). */
 static void arm_restore(struct tproc *p)
 {
@@ -178,7 +146,7 @@ static void arm_restore(struct tproc *p)
 			return;
 	if (!p->rs.addr)
 		p->rs.addr = proc_symbol(p, "PyEval_RestoreThread", NULL);
-	bp_arm(p, &p->rs);
+	tr_bp_arm(p, &p->rs);
 }
 
 /* Queue the pending call (see the top) in P, if its interpreter is
@@ -211,14 +179,14 @@ static void kick(struct tracer *t, struct tproc *p)
 	memset(&c, 0, sizeof(c));
 	c.fn = isinit;
 	if (tracer_call(t, tid, &c, &ret, err, sizeof(err)) == 0 &&
-	    (ret & 0xffffffff) != 0 && !p->px.armed && bp_arm(p, &p->px)) {
+	    (ret & 0xffffffff) != 0 && !p->px.armed && tr_bp_arm(p, &p->px)) {
 		c.fn = addcall;
 		c.args[0] = p->px.addr;
 		c.args[1] = PENDING_MAGIC;
 		c.nargs = 2;
 		if (tracer_call(t, tid, &c, &ret, err, sizeof(err)) < 0 ||
 		    (ret & 0xffffffff) != 0)
-			bp_disarm(p, &p->px);	/* queue full */
+			tr_bp_disarm(p, &p->px);	/* queue full */
 		else if (t->opt.verbose >= 2)
 			fprintf(stderr, "pytap: pid %d: pending call queued (%#llx)\n",
 				(int)p->pid, (unsigned long long)p->px.addr);
@@ -246,7 +214,7 @@ int tracer_arm_safepoint(struct tracer *t, pid_t pid)
 		return -1;
 	}
 	p->sp_wanted = false;
-	if (!bp_arm(p, &p->sp))
+	if (!tr_bp_arm(p, &p->sp))
 		return -1;
 	if (t->opt.verbose >= 2)
 		fprintf(stderr, "pytap: waiting for pid %d to enter %s at %#llx\n",
@@ -267,9 +235,9 @@ void tracer_disarm_safepoint(struct tracer *t, pid_t pid)
 
 void tr_safepoint_restore(struct tproc *p)
 {
-	bp_disarm(p, &p->sp);
-	bp_disarm(p, &p->px);
-	bp_disarm(p, &p->rs);
+	tr_bp_disarm(p, &p->sp);
+	tr_bp_disarm(p, &p->px);
+	tr_bp_disarm(p, &p->rs);
 }
 
 bool tr_inject_owns(const struct tproc *p, uint64_t addr)
@@ -316,7 +284,7 @@ static void step_and_rearm(struct tthr *th)
 			return;
 	}
 	th->state = THR_STOPPED;
-	bp_arm(th->p, &th->p->sp);
+	tr_bp_arm(th->p, &th->p->sp);
 }
 
 /* TH (stopped, holding the GIL between bytecodes) is the safe point: the
@@ -336,7 +304,7 @@ static int use_safepoint(struct tracer *t, struct tthr *th, bool rearm_e)
 	if (again) {
 		arm_restore(p);
 		if (rearm_e && e)
-			bp_arm(p, &p->sp);
+			tr_bp_arm(p, &p->sp);
 	}
 	return again;
 }
@@ -351,7 +319,7 @@ static void restore_hit(struct tracer *t, struct tthr *th,
 	uint64_t ret, retaddr;
 	char err[256];
 
-	bp_disarm(p, &p->rs);	/* the call itself goes through there */
+	tr_bp_disarm(p, &p->rs);	/* the call itself goes through there */
 	memset(&c, 0, sizeof(c));
 	c.fn = p->rs.addr;
 	c.args[0] = regs->rdi;
@@ -468,12 +436,7 @@ int tracer_call(struct tracer *t, pid_t tid, const struct tracer_call *c,
 			a[i] = c->args[i];
 		if (blob_addr && c->blob_arg >= 0 && c->blob_arg < 6)
 			a[c->blob_arg] = blob_addr;
-		r.rdi = a[0];
-		r.rsi = a[1];
-		r.rdx = a[2];
-		r.rcx = a[3];
-		r.r8 = a[4];
-		r.r9 = a[5];
+		tr_set_args(&r, a, false);
 	}
 	r.rsp = sp;
 	r.rip = c->fn;

@@ -361,10 +361,10 @@ void jr_copy(const struct tproc *p)
 			jr_sema_end(p, s->sema, 1);
 		}
 	}
-	if (p->entry_armed)
-		jr_byte(p, p->entry, p->entry_orig);
-	if (p->rbrk_armed)
-		jr_byte(p, p->rbrk, p->rbrk_orig);
+	if (p->entry.armed)
+		jr_byte(p, p->entry.addr, p->entry.orig);
+	if (p->rbrk.armed)
+		jr_byte(p, p->rbrk.addr, p->rbrk.orig);
 	if (p->sp.armed)
 		jr_byte(p, p->sp.addr, p->sp.orig);
 	if (p->px.armed)
@@ -524,12 +524,7 @@ static long sys_inject(pid_t pid, pid_t tid, int memfd, uint64_t sysret,
 	r.orig_rax = (uint64_t)-1;	/* no syscall restart on the way */
 	for (int i = 0; i < 6; i++)
 		a[i] = args[i] + ((blobrel >> i) & 1 ? at : 0);
-	r.rdi = a[0];
-	r.rsi = a[1];
-	r.rdx = a[2];
-	r.r10 = a[3];
-	r.r8 = a[4];
-	r.r9 = a[5];
+	tr_set_args(&r, a, true);
 	if (ptrace(PTRACE_SETREGS, tid, 0, &r) < 0)
 		return -1000;
 	/* to the call's entry stop, then to its exit stop: syscall stops,
@@ -684,10 +679,10 @@ static int find_gadgets(struct tproc *p, struct gadgets *g, uint64_t *ret)
 						g->sysret = at;
 					if (!*ret &&
 					    memcmp(buf + i, er, sizeof(er)) == 0 &&
-					    at + 4 != p->rbrk)
+					    at + 4 != p->rbrk.addr)
 						*ret = at;
 					if (!anyret && buf[i] == 0xc3 &&
-					    at != p->rbrk)
+					    at != p->rbrk.addr)
 						anyret = at;
 				}
 				if (pass == 0 && g->restorer) {

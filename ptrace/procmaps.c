@@ -205,13 +205,13 @@ static void rbrk_arm(struct tracer *t, struct tproc *p,
 		     const struct mapline *ml, size_t nml, const char *exe)
 {
 	const struct tracer_options *opt = tr_opts(t);
-	unsigned char b[8], cc = INT3;
+	unsigned char b[8];
 	uint64_t bias, addr, at;
 	struct tobj *o = NULL;
 	size_t i;
 	bool found;
 
-	if (p->ld_looked || p->rbrk_armed)
+	if (p->ld_looked || p->rbrk.armed)
 		return;
 	p->ld_looked = true;
 	p->ldbase = pm_auxv(p->io_pid, AT_BASE, &found);
@@ -260,14 +260,13 @@ static void rbrk_arm(struct tracer *t, struct tproc *p,
 				o->path, b[0], b[1], (int)p->pid);
 		return;
 	}
-	jr_byte(p, at, RET);
-	if (pm_mem_write(p, at, &cc, 1) < 0) {
-		jr_byte_gone(p, at);
-		return;
+	{
+		struct tbp bp = { .addr = at };
+
+		if (!tr_bp_arm(p, &bp))
+			return;
+		p->rbrk = bp;
 	}
-	p->rbrk = at;
-	p->rbrk_orig = RET;
-	p->rbrk_armed = true;
 	p->rdebug = o->ld_r_debug ? bias + o->ld_r_debug : 0;
 	if (opt->verbose >= 2)
 		fprintf(stderr,
@@ -785,8 +784,8 @@ void pm_restore(struct tracer *t, struct tproc *p)
 			p->sites[i].armed = false;
 			p->sites[i].sema_raised = false;
 		}
-		p->entry_armed = false;
-		p->rbrk_armed = false;
+		p->entry.armed = false;
+		p->rbrk.armed = false;
 		p->sp.armed = p->px.armed = p->rs.armed = false;
 		return;
 	}
@@ -827,22 +826,8 @@ void pm_restore(struct tracer *t, struct tproc *p)
 			s->sema_raised = false;
 		}
 	}
-	if (p->entry_armed) {
-		unsigned char b;
-
-		if (pm_mem_read(p, p->entry, &b, 1) == 0 && b == INT3)
-			pm_mem_write(p, p->entry, &p->entry_orig, 1);
-		p->entry_armed = false;
-		jr_byte_gone(p, p->entry);
-	}
-	if (p->rbrk_armed) {
-		unsigned char b;
-
-		if (pm_mem_read(p, p->rbrk, &b, 1) == 0 && b == INT3)
-			pm_mem_write(p, p->rbrk, &p->rbrk_orig, 1);
-		p->rbrk_armed = false;
-		jr_byte_gone(p, p->rbrk);
-	}
+	tr_bp_disarm(p, &p->entry);
+	tr_bp_disarm(p, &p->rbrk);
 	tr_safepoint_restore(p);
 	kuprobes_free(&ks);
 	if (opt->verbose >= 2 && (nbytes || nsema))
@@ -865,11 +850,11 @@ void pm_drop(struct tproc *p)
 	p->sites = NULL;
 	p->objs = NULL;
 	p->nsites = p->capsites = p->nobjs = p->capobjs = 0;
-	p->entry_armed = false;
+	p->entry.armed = false;
 	p->scanned = false;
 	p->ld_looked = false;
-	p->ldbase = p->rbrk = p->rdebug = 0;
-	p->rbrk_armed = false;
+	p->ldbase = p->rbrk.addr = p->rdebug = 0;
+	p->rbrk.armed = false;
 	tr_inject_forget(p);
 }
 
@@ -912,16 +897,16 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 		memcpy(dst->objs, src->objs, src->nobjs * sizeof(*dst->objs));
 		dst->nobjs = dst->capobjs = src->nobjs;
 	}
-	dst->entry = src->entry;
-	dst->entry_orig = src->entry_orig;
-	dst->entry_armed = src->entry_armed;
+	dst->entry.addr = src->entry.addr;
+	dst->entry.orig = src->entry.orig;
+	dst->entry.armed = src->entry.armed;
 	dst->scanned = src->scanned;
 	dst->ld_looked = src->ld_looked;
 	dst->ldbase = src->ldbase;
-	dst->rbrk = src->rbrk;
+	dst->rbrk.addr = src->rbrk.addr;
 	dst->rdebug = src->rdebug;
-	dst->rbrk_orig = src->rbrk_orig;
-	dst->rbrk_armed = src->rbrk_armed;
+	dst->rbrk.orig = src->rbrk.orig;
+	dst->rbrk.armed = src->rbrk.armed;
 	/* a child forked while the safe point was armed has the int3 too */
 	tr_inject_copy(dst, src);
 	/* and a fork inherits the SIGTRAP handler */
@@ -932,4 +917,36 @@ int pm_copy(struct tproc *dst, const struct tproc *src)
 		dst->exe = strdup(src->exe);
 	}
 	return 0;
+}
+
+/* Put an int3 at BP->addr (keeping the byte); true if it is there. */
+bool tr_bp_arm(struct tproc *p, struct tbp *bp)
+{
+	unsigned char b, cc = INT3;
+
+	if (bp->armed)
+		return true;
+	if (!bp->addr || pm_mem_read(p, bp->addr, &b, 1) < 0 || b == INT3)
+		return false;
+	jr_byte(p, bp->addr, b);
+	if (pm_mem_write(p, bp->addr, &cc, 1) < 0) {
+		jr_byte_gone(p, bp->addr);
+		return false;
+	}
+	bp->orig = b;
+	bp->armed = true;
+	return true;
+}
+
+void tr_bp_disarm(struct tproc *p, struct tbp *bp)
+{
+	unsigned char b;
+
+	if (!bp->armed)
+		return;
+	if (!p->shares_mm && pm_mem_read(p, bp->addr, &b, 1) == 0 &&
+	    b == INT3)
+		pm_mem_write(p, bp->addr, &bp->orig, 1);
+	bp->armed = false;
+	jr_byte_gone(p, bp->addr);
 }

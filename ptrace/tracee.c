@@ -353,21 +353,14 @@ void tr_set_entry_bp(struct tracer *t, struct tproc *p)
 	bool fb, fe;
 	uint64_t base = pm_auxv(p->io_pid, AT_BASE, &fb);
 	uint64_t entry = pm_auxv(p->io_pid, AT_ENTRY, &fe);
-	unsigned char b, cc = 0xcc;
+	struct tbp bp = { .addr = entry };
 
 	p->fresh_exec = false;
 	if (!fe || !fb || base == 0 || entry == 0)
 		return;		/* static: everything is mapped already */
-	if (pm_mem_read(p, entry, &b, 1) < 0 || b == 0xcc)
+	if (!tr_bp_arm(p, &bp))
 		return;
-	jr_byte(p, entry, b);
-	if (pm_mem_write(p, entry, &cc, 1) < 0) {
-		jr_byte_gone(p, entry);
-		return;
-	}
-	p->entry = entry;
-	p->entry_orig = b;
-	p->entry_armed = true;
+	p->entry = bp;
 	if (t->opt.verbose >= 2)
 		fprintf(stderr, "pytap: stopping pid %d at its entry point %#llx\n",
 			(int)p->pid, (unsigned long long)entry);
@@ -379,14 +372,12 @@ static void entry_hit(struct tracer *t, struct tthr *th,
 {
 	struct tproc *p = th->p;
 
-	pm_mem_write(p, p->entry, &p->entry_orig, 1);
-	p->entry_armed = false;
-	jr_byte_gone(p, p->entry);
-	regs->rip = p->entry;
+	tr_bp_disarm(p, &p->entry);
+	regs->rip = p->entry.addr;
 	ptrace(PTRACE_SETREGS, th->tid, 0, regs);
 	if (t->opt.verbose >= 2)
 		fprintf(stderr, "pytap: pid %d reached its entry point %#llx\n",
-			(int)p->pid, (unsigned long long)p->entry);
+			(int)p->pid, (unsigned long long)p->entry.addr);
 	if (mode == M_RUN) {
 		/* the C library is mapped now: the SIGTRAP handler */
 		jr_trap_install(t, p, th->tid);
@@ -681,7 +672,7 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 				uint64_t a = regs.rip - 1;
 				struct site *s;
 
-				if (p->entry_armed && a == p->entry) {
+				if (p->entry.armed && a == p->entry.addr) {
 					entry_hit(t, th, &regs, mode);
 					break;
 				}
@@ -690,7 +681,7 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 						      mode == M_RUN);
 					break;
 				}
-				if (p->rbrk_armed && a == p->rbrk &&
+				if (p->rbrk.armed && a == p->rbrk.addr &&
 				    pm_rbrk_hit(t, th, &regs, mode))
 					break;
 				s = pm_find_site(p, a);
@@ -826,8 +817,8 @@ void tr_detach_orphan(struct tracer *t, const struct orphan *o)
 					tmp.sites[i].sema_raised =
 						tmp.sites[i].ever_raised;
 				}
-				tmp.entry_armed = tmp.entry != 0;
-				tmp.rbrk_armed = tmp.rbrk != 0;
+				tmp.entry.armed = tmp.entry.addr != 0;
+				tmp.rbrk.armed = tmp.rbrk.addr != 0;
 				pm_restore(t, &tmp);
 				if ((o->status >> 16) == 0 ||
 				    (o->status >> 16) == PTRACE_EVENT_STOP)
@@ -876,9 +867,9 @@ void tr_flush_traps(struct tracer *t)
 				continue;
 			s = pm_find_site(th->p, regs.rip - 1);
 			if (!(s && s->armed) &&
-			    !(th->p->entry_armed && regs.rip - 1 == th->p->entry) &&
+			    !(th->p->entry.armed && regs.rip - 1 == th->p->entry.addr) &&
 			    !tr_inject_owns(th->p, regs.rip - 1) &&
-			    !(th->p->rbrk_armed && regs.rip - 1 == th->p->rbrk))
+			    !(th->p->rbrk.armed && regs.rip - 1 == th->p->rbrk.addr))
 				continue;
 			if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
 				continue;

@@ -583,7 +583,7 @@ static bool our_trap(struct tthr *th)
 	if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) < 0)
 		return false;
 	a = regs.rip - 1;
-	if ((p->entry && a == p->entry) || (p->rbrk && a == p->rbrk)) {
+	if ((p->entry.addr && a == p->entry.addr) || (p->rbrk.addr && a == p->rbrk.addr)) {
 		regs.rip = a;
 		ptrace(PTRACE_SETREGS, th->tid, 0, &regs);
 		return true;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 #include <time.h>
 
 #include "sdt.h"
@@ -85,8 +86,10 @@ struct pobj {
 	uint64_t bias;
 };
 
-/* One of inject.c's int3s: where, the byte it replaced, whether it is
-   there now (addr stays known after, so late stops on it are seen). */
+/* One of pytap's own int3s (the entry point, the loader's ret, inject.c's
+   safe points): where, the byte it replaced, whether it is there now
+   (addr stays known after, so late stops on it are seen).  tr_bp_arm
+   and tr_bp_disarm (procmaps.c) journal every change. */
 struct tbp {
 	uint64_t addr;
 	unsigned char orig;
@@ -124,18 +127,14 @@ struct tproc {
 	size_t nsites, capsites;
 	struct pobj *objs;
 	size_t nobjs, capobjs;
-	uint64_t entry;		/* one-shot entry-point breakpoint */
-	unsigned char entry_orig;
-	bool entry_armed;
+	struct tbp entry;	/* one-shot entry-point breakpoint */
 	/* the dynamic loader's breakpoint (procmaps.c): the ret of
 	   _dl_debug_state, which it calls around every change of the
 	   link map (dlopen, dlclose); the ret is emulated on each hit */
 	bool ld_looked;		/* AT_BASE read since the last exec */
 	uint64_t ldbase;	/* AT_BASE: the loader's load address */
-	uint64_t rbrk;		/* run-time address of that ret */
+	struct tbp rbrk;	/* that ret (orig 0xc3) */
 	uint64_t rdebug;	/* run-time address of _r_debug, 0 = unknown */
-	unsigned char rbrk_orig;	/* 0xc3 */
-	bool rbrk_armed;
 	char *exe;		/* the executable (/proc/PID/exe), or NULL */
 	bool begun;		/* process.begin reported */
 	/* the safe-point breakpoint (inject.c): one-shot int3 on the
@@ -375,5 +374,23 @@ const struct tracer_request *tr_req(const struct tracer *t, size_t i);
 const struct fileid *tr_req_id(const struct tracer *t, size_t i);
 struct tobj **tr_cache(struct tracer *t);
 void tr_list_object(struct tracer *t, struct tobj *o, bool first);
+bool tr_bp_arm(struct tproc *p, struct tbp *bp);
+void tr_bp_disarm(struct tproc *p, struct tbp *bp);
+
+/* The six argument registers of a call (the System V ABI: rcx fourth) or
+   of a system call (r10 fourth). */
+static inline void tr_set_args(struct user_regs_struct *r, const uint64_t a[6],
+			       bool syscall)
+{
+	r->rdi = a[0];
+	r->rsi = a[1];
+	r->rdx = a[2];
+	if (syscall)
+		r->r10 = a[3];
+	else
+		r->rcx = a[3];
+	r->r8 = a[4];
+	r->r9 = a[5];
+}
 
 #endif

@@ -970,15 +970,7 @@ int py_frame_args(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 			sb_puts(out, "?");
 	}
 	sb_free(&nm);
-	if (out->len - base > max) {
-		size_t keep = max > 3 ? max - 3 : 0;
-		const char *s = sb_str(out) + base;
-
-		while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
-			keep--;
-		sb_truncate(out, base + keep);
-		sb_append(out, "...", max > 3 ? 3 : max);
-	}
+	sb_cut_ellipsis(out, base, max);
 	return 0;
 }
 

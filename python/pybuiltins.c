@@ -24,7 +24,9 @@
  * probes.  Which thread (pystack): the probe's (tid()); begin, end and
  * timer probes have none.  A thread without a Python thread state (not a
  * Python thread, or before the interpreter is initialized) has an empty
- * stack: "" and no lines.  pystacks() stops every traced thread while it
+ * stack: "" and no lines.  An event that brings its own stack (the
+ * in-process agent's shadow stack, vm_event.pystack) is not read from
+ * memory: the thread has run on since.  pystacks() stops every traced thread while it
  * reads (the session's stop_world), unless they are stopped already.
  */
 #include <inttypes.h>
@@ -188,6 +190,11 @@ static const struct py_thread *cur_stack(struct vm *vm, const char *what)
 		vm_raise(vm, "%s needs a thread of a traced process: begin, end and timer probes have none (pystacks() reads every thread)",
 			 what);
 		return NULL;
+	}
+	if (vm->ev->pystack) {
+		/* the event source's own view (the agent's shadow stack) */
+		t = vm->ev->pystack(vm->ev);
+		return t ? t : &no_python;
 	}
 	pp = proc(vm, vm->ev->pid, what);
 	if (pp == NULL)

@@ -835,15 +835,6 @@ int py_repr(struct py_ctx *c, struct py_proc *pp, const struct py_mem *m,
 		sb_truncate(out, base);
 		return -1;
 	}
-	if (out->len - base > max) {
-		/* cut, on a character boundary, to end in "..." */
-		size_t keep = max > 3 ? max - 3 : 0;
-		const char *s = sb_str(out) + base;
-
-		while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
-			keep--;
-		sb_truncate(out, base + keep);
-		sb_append(out, "...", max > 3 ? 3 : max);
-	}
+	sb_cut_ellipsis(out, base, max);
 	return 0;
 }

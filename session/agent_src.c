@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,9 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 			s->agent_options |= (uint32_t)m << 16;
 	}
 	s->agent_path = agent_lib_path();
+	s->agent_caller = shadow_wanted(p);
+	if (s->agent_caller)
+		s->agent_events = PYTAP_EV_ALL;	/* the stacks need both */
 	to->safepoint_sym = SAFEPOINT_SYM;
 	to->safepoint = agent_safepoint;
 	to->safepoint_ud = s;
@@ -213,7 +217,7 @@ static const char *agent_error(int rc)
 {
 	switch (rc) {
 	case PYTAP_AGENT_ENOPYTHON: return "no CPython C API in the process";
-	case PYTAP_AGENT_EVERSION: return "this CPython version is not supported by the agent (3.11 to 3.13 are)";
+	case PYTAP_AGENT_EVERSION: return "this CPython version is not supported by the agent (3.11 to 3.13 are; 3.10 and older have no Py_Version)";
 	case PYTAP_AGENT_ENOGIL: return "the thread did not hold the GIL";
 	case PYTAP_AGENT_EBUSY: return "an agent is already running in it (another pytap?)";
 	case PYTAP_AGENT_EPROFILE: return "it already has a profile function (cProfile?); pytap does not replace it: use --no-agent";
@@ -232,8 +236,12 @@ static const char *agent_error(int rc)
 
 static void give_up(struct session *s, struct agent_ring *r, const char *why)
 {
-	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s\n",
-		(int)r->pid, why);
+	/* by default the agent serves only Pythons without function
+	   markers (3.12, 3.13): there is nothing to fall back to */
+	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s\n",
+		(int)r->pid, why,
+		s->o->agent_mode == AGENT_MODE_AUTO ?
+		"; the probes the agent would serve (-v lists them) do not fire in it" : "");
 	r->phase = AG_DONE;
 	s->agent_failures++;
 }
@@ -347,13 +355,30 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 	a[0] = RING_DATA_SIZE;
 	a[1] = (uint64_t)getpid();
 	a[2] = s->agent_events;
-	a[3] = s->agent_options;
+	a[3] = s->agent_options | (s->agent_caller ? PYTAP_OPT_CALLER : 0);
 	a[4] = 0;
 	if (call(s, tid, fn, a, 5, NULL, &ret, err, sizeof(err)) < 0) {
 		give_up(s, r, err);
 		return 0;
 	}
 	rc = (int)(int32_t)(ret & 0xffffffff);
+	if (rc == PYTAP_AGENT_EVERSION) {
+		/* the version the agent found (its status, in the target) */
+		uint64_t st;
+		uint32_t v = 0;
+		char msg[256];
+
+		if (tracer_symbol(t, pid, "pytap_agent_status", &st, NULL) == 0)
+			tracer_read(t, pid, st + offsetof(struct pytap_agent_status, py_version),
+				    &v, sizeof(v));
+		if (v >= 0x030e0000)
+			snprintf(msg, sizeof(msg), "CPython %u.%u is not supported by the agent (3.11 to 3.13 are): pytap does not implement PEP 768, the remote debugging interface of 3.14 and later",
+				 (v >> 24) & 0xff, (v >> 16) & 0xff);
+		else
+			snprintf(msg, sizeof(msg), "%s", agent_error(rc));
+		give_up(s, r, msg);
+		return 0;
+	}
 	if (rc < 0) {
 		give_up(s, r, agent_error(rc));
 		return 0;
@@ -363,6 +388,8 @@ static int agent_safepoint(void *ud, struct tracer *t, pid_t pid, pid_t tid)
 		return 0;
 	}
 	r->phase = AG_RUNNING;
+	if (s->agent_caller)
+		shadow_seed(s, r);
 	s->agent_next = session_now_ns();
 	if (s->o->verbose)
 		fprintf(stderr, "pytap: pid %d: the in-process agent is in (CPython %u.%u, thread %d)\n",
@@ -449,6 +476,18 @@ static void add_code(struct agent_ring *r, const struct pytap_rec_code *rc)
 	c->nparams = rc->nparams;
 	c->firstlineno = rc->firstlineno;
 	c->co_flags = rc->co_flags;
+	/* as the marker: the line of the first instruction that has one
+	   (a module's RESUME has line 0; a closure's MAKE_CELL none) */
+	c->entry_line = (int)c->firstlineno;
+	for (int off = 0; off < 64; off += 2) {
+		int l = py_linetable_line(c->linetable, c->ltlen,
+					  (int)c->firstlineno, off);
+
+		if (l >= 0) {
+			c->entry_line = l;
+			break;
+		}
+	}
 	code_free(r->codes[rc->code]);
 	r->codes[rc->code] = c;
 }
@@ -573,8 +612,13 @@ static void run_event(struct session *s, struct agent_ring *r,
 				    sizeof(r->exc[1])) < 0)
 			snprintf(r->exc[0], sizeof(r->exc[0]), "?"), r->exc[1][0] = '\0';
 	}
-	if (entry) {
-		aa.line = c->firstlineno;
+	if (entry && e->offset == 0xffffffffu) {
+		aa.line = c->entry_line;
+	} else if (entry) {
+		int l = py_linetable_line(c->linetable, c->ltlen,
+					  (int)c->firstlineno,
+					  (int)e->offset);
+		aa.line = l >= 0 ? (int64_t)l : (int64_t)c->firstlineno;
 	} else {
 		int l = py_linetable_line(c->linetable, c->ltlen,
 					  (int)c->firstlineno,
@@ -594,6 +638,11 @@ static void run_event(struct session *s, struct agent_ring *r,
 	ev.tid = (pid_t)e->tid;
 	ev.time_ns = event_time(r, e->time);
 	ev.args = &aa.base;
+	if (r->shadow) {
+		shadow_before(r, e);
+		ev.pystack = shadow_pystack;
+		ev.pystack_ud = r;
+	}
 	r->events++;
 	for (size_t i = 0; i < s->p->nprobes; i++) {
 		if (s->agent_probe[i] != e->h.kind)
@@ -601,12 +650,13 @@ static void run_event(struct session *s, struct agent_ring *r,
 		/* the handlers of one point run together (session_int.h) */
 		if (ran >= 0 && vm_exit_requested(s->vm) &&
 		    !session_same_point(s->p, ran, (int)i))
-			return;
+			break;
 		ev.probe = (int)i;
 		session_run_probe(s, &ev);
 		s->pending = true;
 		ran = (int)i;
 	}
+	shadow_after(r, e);
 }
 
 /* Every record from tail to head; RUN: run handlers (else discard). */
@@ -644,6 +694,12 @@ static bool drain(struct session *s, struct agent_ring *r, bool run)
 			}
 			break;
 		}
+		case PYTAP_REC_LOST:
+			shadow_lost(r);
+			break;
+		case PYTAP_REC_CALLER:
+			shadow_caller(r, (const struct pytap_rec_caller *)rec);
+			break;
 		case PYTAP_REC_ENTRY:
 		case PYTAP_REC_RETURN:
 		case PYTAP_REC_RAISE:
@@ -841,6 +897,7 @@ void agent_finish(struct session *s)
 		for (size_t k = 0; k < r->ncodes; k++)
 			code_free(r->codes[k]);
 		free(r->codes);
+		shadow_free(r);
 		r->codes = NULL;
 		r->ncodes = 0;
 	}

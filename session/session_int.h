@@ -32,6 +32,7 @@ struct agent_code {
 	char *str[4];		/* filename, name, qualname, module */
 	uint32_t len[4];
 	uint32_t firstlineno;
+	int entry_line;		/* $arg3 of a fresh entry: see add_code */
 	uint32_t co_flags;
 	unsigned char *linetable;
 	uint32_t ltlen;
@@ -61,6 +62,7 @@ struct agent_ring {
 	size_t ncodes;
 	uint64_t events;	/* records turned into events */
 	uint64_t dropped;	/* hdr.dropped at the end */
+	struct shadow *shadow;	/* per-thread stacks (shadow.c), or NULL */
 };
 
 #define AGENT_MAX_RINGS 64
@@ -96,6 +98,7 @@ struct session {
 	uint64_t agent_poll_ns;	/* current polling period */
 	uint64_t agent_next;	/* next drain, CLOCK_MONOTONIC */
 	int agent_failures;	/* processes the agent could not get into */
+	bool agent_caller;	/* pystack() in the script: shadow stacks */
 };
 
 uint64_t session_now_ns(void);
@@ -131,5 +134,22 @@ void agent_finish(struct session *s);
  * ADDR is not one. */
 const char *agent_string(struct session *s, pid_t pid, uint64_t addr,
 			 size_t *len);
+
+/* shadow.c: per-thread stacks of agent events (pystack()) */
+struct pytap_rec_event;
+bool shadow_wanted(const struct bc_program *p);
+/* The stacks of every thread of R's process at the safe point. */
+void shadow_seed(struct session *s, struct agent_ring *r);
+/* Follow event E: before its handlers run, and after. */
+void shadow_before(struct agent_ring *r, const struct pytap_rec_event *e);
+void shadow_after(struct agent_ring *r, const struct pytap_rec_event *e);
+/* A CALLER record (for the ENTRY after it). */
+struct pytap_rec_caller;
+void shadow_caller(struct agent_ring *r, const struct pytap_rec_caller *c);
+/* Records were lost: every stack of R is unknown from here. */
+void shadow_lost(struct agent_ring *r);
+/* vm_event.pystack of an agent event (pystack_ud: its ring). */
+const struct py_thread *shadow_pystack(const struct vm_event *ev);
+void shadow_free(struct agent_ring *r);
 
 #endif

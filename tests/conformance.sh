@@ -144,6 +144,31 @@ awk -F'\t' 'NR > 1 {
 	printf "%s\t%s\t%s\t%s\t%s\t%s\n", $1, $3, $4, $5, $6, $7
 }' OFS='\t' "$dir/MANIFEST.tsv" >"$tmp/manifest"
 
+# verdict MORE: the result of the test in $group/$tier/$file: pass when
+# pytap's status is the $expected one, else fail with status_says's $why
+# and MORE.
+verdict() {
+	if status_says "$expected"; then
+		result "$group" "$tier" "$file" pass
+	else
+		result "$group" "$tier" "$file" fail "$why$1"
+	fi
+}
+
+# stap_opts PASS INVOCATION: the options of a test's stap invocation other
+# than its -pN (" -g" of "stap -gp1"), each with a leading space.
+stap_opts() {
+	for w in ${2#stap}; do
+		case $w in
+		-*"$1") w=${w%"$1"} ;;
+		esac
+		case $w in
+		-|-p1|-p2) ;;
+		-*) printf ' %s' "$w" ;;
+		esac
+	done
+}
+
 # --- parseok / parseko ------------------------------------------------------
 while IFS='	' read -r file expected kind format invocation tier; do
 	[ "$kind" = parse ] || continue
@@ -153,24 +178,11 @@ while IFS='	' read -r file expected kind format invocation tier; do
 		run env PATH="$tmp/bin:$PATH" "$(interp_of "$dir/$file")" "$dir/$file"
 	else
 		# the options of its invocation ("stap -gp1": -g) too
-		opts=
-		for w in ${invocation#stap}; do
-			case $w in
-			-*p1) w=${w%p1} ;;
-			esac
-			case $w in
-			-|-p1) ;;
-			-*) opts="$opts $w" ;;
-			esac
-		done
+		opts=$(stap_opts p1 "$invocation")
 		# shellcheck disable=SC2086
 		run "$PYTAP" $opts -p1 "$dir/$file"
 	fi
-	if status_says "$expected"; then
-		result "$group" "$tier" "$file" pass
-	else
-		result "$group" "$tier" "$file" fail "$why"
-	fi
+	verdict ""
 done <"$tmp/manifest"
 
 # --- runtime/semok / semko: pass 2 -------------------------------------------
@@ -179,23 +191,10 @@ while IFS='	' read -r file expected kind format invocation tier; do
 	group=${file%/*}
 	want_group "$group" || continue
 	# invocation is the file's '#! stap -up2' line: keep its other options.
-	opts=
-	for w in ${invocation#stap}; do
-		case $w in
-		-*p2) w=${w%p2} ;;
-		esac
-		case $w in
-		-) ;;
-		-*) opts="$opts $w" ;;
-		esac
-	done
+	opts=$(stap_opts p2 "$invocation")
 	# shellcheck disable=SC2086
 	run "$PYTAP" $opts -p2 "$dir/$file"
-	if status_says "$expected"; then
-		result "$group" "$tier" "$file" pass
-	else
-		result "$group" "$tier" "$file" fail "$why (pytap$opts -p2)"
-	fi
+	verdict " (pytap$opts -p2)"
 done <"$tmp/manifest"
 
 # --- runtime golden outputs -------------------------------------------------

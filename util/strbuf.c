@@ -120,6 +120,18 @@ void sb_truncate(struct strbuf *sb, size_t len)
 	}
 }
 
+void sb_cut_ellipsis(struct strbuf *sb, size_t base, size_t max)
+{
+	size_t keep = max > 3 ? max - 3 : 0;
+
+	if (sb->len <= base || sb->len - base <= max)
+		return;
+	while (keep > 0 && ((unsigned char)sb->buf[base + keep] & 0xc0) == 0x80)
+		keep--;
+	sb_truncate(sb, base + keep);
+	sb_append(sb, "...", max > 3 ? 3 : max);
+}
+
 void sb_free(struct strbuf *sb)
 {
 	free(sb->buf);

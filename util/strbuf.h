@@ -37,6 +37,9 @@ const char *sb_str(const struct strbuf *sb);
 void sb_pad(struct strbuf *sb, char c, size_t n);
 /* Cut the contents to LEN bytes (no-op if already shorter). */
 void sb_truncate(struct strbuf *sb, size_t len);
+/* When what follows BASE is longer than MAX bytes: cut it to end in "..."
+   within MAX, never inside a UTF-8 sequence. */
+void sb_cut_ellipsis(struct strbuf *sb, size_t base, size_t max);
 /* Make room for N more bytes without changing len. */
 void sb_reserve(struct strbuf *sb, size_t n);
 

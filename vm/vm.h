@@ -18,6 +18,7 @@
 #include "bytecode.h"
 
 struct py_iov;			/* python/cpython.h: a remote range */
+struct py_thread;		/* python/cpython.h: one thread's stack */
 
 /* A string value: immutable once made, NUL-terminated at data[len]. */
 struct vstr {
@@ -48,6 +49,11 @@ struct vm_event {
 	uint64_t time_ns;
 	/* $argN, $$name, $$provider, pp()'s site; NULL: none. */
 	const struct vm_args *args;
+	/* The Python stack of the event's thread as its source knows it
+	 * (pystack(), print_pystack()): the in-process agent's shadow stack,
+	 * made on demand; NULL: read the stopped thread's frames. */
+	const struct py_thread *(*pystack)(const struct vm_event *ev);
+	void *pystack_ud;
 };
 
 /* The context of a marker-like event, provided by its source. */

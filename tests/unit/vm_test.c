@@ -184,7 +184,7 @@ static void test_maxaction(void)
 		char err[128];
 		FILE *devnull = fopen("/dev/null", "w");
 		struct vm *vm = vm_new(a->p, &host, devnull, err, sizeof(err));
-		struct vm_event ev = { 0, 0, 0, 0, NULL };
+		struct vm_event ev = { 0, 0, 0, 0, NULL, NULL, NULL };
 		FILE *errf = tmpfile();
 		int saved = dup(2);
 
