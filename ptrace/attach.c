@@ -522,8 +522,9 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 		ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
 		if (t->opt.verbose >= 1)
 			fprintf(stderr,
-				"pytap: thread %d of pid %d waits in vfork() for child %d to exec or exit; it is traced from its return\n",
-				(int)th->tid, (int)pid, (int)child);
+				"pytap: thread %d of pid %d waits in vfork() for %s%.0d to exec or exit; it is traced from its return\n",
+				(int)th->tid, (int)pid,
+				child ? "child " : "its child", (int)child);
 	}
 	tr_stop_all(t, p, STOP_TIMEOUT_MS);
 	tr_proc_set_exe(p);
