@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <wordexp.h>
 
@@ -243,6 +244,107 @@ static void add_launched_python(struct target_set *ts, char **argv)
 	free(old);
 }
 
+/* How long -x waits for the exec of a fork child that is not Python yet
+ * (`python3.11 app.py & pytap -x $!` may come before the shell's exec). */
+#define EXEC_WAIT_MS 1000
+
+/* Said instead of "no probes" when -x waited for an exec in vain. */
+static char prexec_note[PATH_MAX + 256];
+
+/* Does PID map an object named python* or libpython* (its executable or
+ * a library)?  With NEED, does it map the file NEED and another one (the
+ * dynamic loader, mapped after the executable: its exec is far enough)? */
+static bool maps_has(pid_t pid, const char *need)
+{
+	char path[64], line[PATH_MAX + 128];
+	bool hit = false, exe = false, other = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		struct procfs_map m;
+		const char *base;
+
+		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
+			continue;
+		base = strrchr(m.path, '/') + 1;
+		if (need) {
+			if (strcmp(m.path, need) == 0)
+				exe = true;
+			else
+				other = true;
+			hit = exe && other;
+		} else {
+			hit = strncmp(base, "python", 6) == 0 ||
+			      strncmp(base, "libpython", 9) == 0;
+		}
+	}
+	fclose(f);
+	return hit;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * -x PID of a process that runs no Python and the same executable as its
+ * parent: a fork child (of a shell: `python3.11 app.py & pytap -x $!`)
+ * that may be about to exec.  Wait up to EXEC_WAIT_MS for the exec; if
+ * none comes, prexec_note says so.
+ */
+static void wait_exec(const struct options *o)
+{
+	char self[64], parent[64], exe[PATH_MAX] = "?";
+	struct stat a, b, c;
+	long ppid = -1;
+	char v[64];
+	ssize_t n;
+
+	if (procfs_status(o->pid, 0, "PPid", v, sizeof(v)) == 0)
+		ppid = strtol(v, NULL, 10);
+	snprintf(self, sizeof(self), "/proc/%d/exe", (int)o->pid);
+	snprintf(parent, sizeof(parent), "/proc/%ld/exe", ppid);
+	if (ppid <= 0 || stat(self, &a) < 0 || stat(parent, &b) < 0 ||
+	    !same_file(&a, &b) || maps_has(o->pid, NULL))
+		return;
+	n = readlink(self, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 1] = '\0';
+	if (o->verbose >= 1)
+		fprintf(stderr, "pytap: -x %d runs %s as its parent %ld does, and no Python: waiting up to %d ms for an exec\n",
+			(int)o->pid, exe, ppid, EXEC_WAIT_MS);
+	for (int ms = 0; ms < EXEC_WAIT_MS; ms += 2) {
+		struct timespec ts = { 0, 2 * 1000000L };
+		char now[PATH_MAX];
+
+		nanosleep(&ts, NULL);
+		if (stat(self, &c) < 0)
+			return;		/* gone: said later */
+		if (same_file(&a, &c))
+			continue;
+		/* exec'd: the new image and its loader are mapped a moment
+		   later (a static executable has no loader: it is looked
+		   at when the time is up) */
+		n = readlink(self, now, sizeof(now) - 1);
+		if (n <= 0)
+			return;
+		now[n] = '\0';
+		if (!maps_has(o->pid, now) && ms + 2 < EXEC_WAIT_MS)
+			continue;
+		if (o->verbose >= 1)
+			fprintf(stderr, "pytap: -x %d exec'd %s\n",
+				(int)o->pid, now);
+		return;
+	}
+	snprintf(prexec_note, sizeof(prexec_note),
+		 "-x %d is not Python (yet): it runs %s as its parent %ld does, and did not exec within %d ms; give -x the pid once it runs Python, or start the program with -c",
+		 (int)o->pid, exe, ppid, EXEC_WAIT_MS);
+}
+
 /* The -c/-x target's ELF files, for compile-time probe resolution. */
 static int collect_targets(const struct options *o, struct target_set *ts,
 			   char ***argv_out)
@@ -286,6 +388,7 @@ static int collect_targets(const struct options *o, struct target_set *ts,
 
 		ts->target_desc = malloc(32);
 		sprintf(ts->target_desc, "-x %d", (int)o->pid);
+		wait_exec(o);
 		snprintf(path, sizeof(path), "/proc/%d/maps", (int)o->pid);
 		f = fopen(path, "r");
 		if (f && fgetc(f) == EOF) {
@@ -791,7 +894,8 @@ int main(int argc, char **argv)
 		if (r.no_probes) {
 			/* not the script's fault: one line, as runtime
 			   problems are reported */
-			fprintf(stderr, "pytap: %s\n", r.no_probes);
+			fprintf(stderr, "pytap: %s\n",
+				prexec_note[0] ? prexec_note : r.no_probes);
 			rc = PYTAP_EXIT_TRACE;
 		} else {
 			rc = compile_failed(&d);

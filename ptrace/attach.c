@@ -11,12 +11,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -226,6 +229,82 @@ static char thread_state(pid_t pid, pid_t tid)
 	return s && s[1] == ' ' ? s[2] : '?';
 }
 
+/*
+ * Is TID (seized, of PID) a vfork() parent waiting for its child to exec
+ * or exit?  It sleeps in the kernel (state D: a killable wait, where no
+ * ptrace stop can reach it) in vfork, or clone / clone3 with CLONE_VFORK.
+ * Its child, if any, goes in *CHILD.
+ */
+static bool vfork_waiting(pid_t pid, pid_t tid, pid_t *child)
+{
+	char buf[512];
+	unsigned long long nr, a1;
+	bool vf = false;
+
+	*child = 0;
+	if (thread_state(pid, tid) != 'D' ||
+	    procfs_read(pid, tid, "syscall", buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%llu %llx", &nr, &a1) != 2)
+		return false;
+	if (nr == SYS_vfork) {
+		vf = true;
+	} else if (nr == SYS_clone) {
+		vf = (a1 & CLONE_VFORK) != 0;
+	} else if (nr == SYS_clone3) {
+		/* struct clone_args starts with the u64 flags */
+		char path[64];
+		uint64_t flags = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			vf = pread(fd, &flags, sizeof(flags), (off_t)a1) ==
+			     (ssize_t)sizeof(flags) && (flags & CLONE_VFORK);
+			close(fd);
+		}
+	}
+	if (vf && procfs_read(pid, tid, "children", buf, sizeof(buf)) > 0)
+		*child = (pid_t)atoi(buf);
+	return vf;
+}
+
+/* The command name of PID ("?" if gone). */
+static void comm_of(pid_t pid, char *buf, size_t len)
+{
+	if (procfs_read(pid, 0, "comm", buf, len) < 0)
+		snprintf(buf, len, "?");
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * PID traced by another pytap: most likely the watchdog of one that was
+ * just killed, putting the target back (doc/survival.md), which lets go
+ * within moments.  Wait for that, up to TRACER_WAIT_MS.
+ */
+static void wait_other_pytap(struct tracer *t, pid_t pid)
+{
+	long tracer = tr_status_field(pid, "TracerPid", NULL, 0);
+	char comm[64];
+
+	if (tracer <= 0 || tracer == getpid())
+		return;
+	comm_of((pid_t)tracer, comm, sizeof(comm));
+	if (strcmp(comm, "pytap") != 0)
+		return;
+	if (t->opt.verbose >= 1)
+		fprintf(stderr,
+			"pytap: pid %d is traced by pytap %ld (a killed pytap's watchdog?): waiting up to %d ms for it to let go\n",
+			(int)pid, tracer, TRACER_WAIT_MS);
+	for (int ms = 0; ms < TRACER_WAIT_MS; ms += 2) {
+		struct timespec ts = { 0, 2 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		if (tr_status_field(pid, "TracerPid", NULL, 0) <= 0)
+			return;
+	}
+}
+
 static void eperm_reason(pid_t pid, char *err, size_t errlen)
 {
 	char scope[32] = "";
@@ -233,9 +312,12 @@ static void eperm_reason(pid_t pid, char *err, size_t errlen)
 	FILE *f;
 
 	if (tracer > 0 && tracer != getpid()) {
+		char comm[64];
+
+		comm_of((pid_t)tracer, comm, sizeof(comm));
 		seterr(err, errlen,
-		       "not permitted to trace pid %d: it is already traced by pid %ld",
-		       (int)pid, tracer);
+		       "not permitted to trace pid %d: it is already traced by pid %ld (%s)",
+		       (int)pid, tracer, comm);
 		return;
 	}
 	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
@@ -346,6 +428,7 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 		seterr(err, errlen, "pid %d is traced already", (int)pid);
 		return -1;
 	}
+	wait_other_pytap(t, pid);
 	tr_pin_self(t, pid);
 	p = tr_proc_new(t, pid);
 	if (p == NULL) {
@@ -426,6 +509,22 @@ int tr_attach_proc(struct tracer *t, pid_t pid, bool is_target, char *err,
 	if (nthr == 0) {
 		seterr(err, errlen, "no live thread in pid %d", (int)pid);
 		goto fail;
+	}
+	for (struct tthr *th = t->threads; th; th = th->next) {
+		pid_t child;
+
+		if (th->p != p || !vfork_waiting(pid, th->tid, &child))
+			continue;
+		/* it runs no code of its own until the vfork ends: not
+		   waited for, held when it returns */
+		th->in_vfork = true;
+		th->vfork_attach = true;
+		ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+		if (t->opt.verbose >= 1)
+			fprintf(stderr,
+				"pytap: thread %d of pid %d waits in vfork() for %s%.0d to exec or exit; it is traced from its return\n",
+				(int)th->tid, (int)pid,
+				child ? "child " : "its child", (int)child);
 	}
 	tr_stop_all(t, p, STOP_TIMEOUT_MS);
 	tr_proc_set_exe(p);

@@ -655,6 +655,14 @@ enum hres tr_handle(struct tracer *t, pid_t tid, int status,
 	case PTRACE_EVENT_STOP:
 		/* group-stop, or PTRACE_INTERRUPT / LISTEN wake-up */
 		th->group_stop = is_stop_sig(sig);
+		if (th->vfork_attach) {
+			/* back from the vfork() it was in at attach: the
+			   SIGTRAP handler if no other thread could take it */
+			th->vfork_attach = false;
+			th->in_vfork = false;
+			if (mode == M_RUN && !th->group_stop && th->p->scanned)
+				jr_trap_install(t, th->p, tid);
+		}
 		break;
 	case 0:
 		th->group_stop = false;

@@ -27,6 +27,7 @@
  * the one-shot entry-point breakpoint.
  */
 #include "mem.h"
+#include "procfs.h"
 #include "tracer_int.h"
 
 #include <errno.h>
@@ -590,6 +591,42 @@ static bool our_trap(struct tthr *th)
 	return pm_find_site(p, a) != NULL;
 }
 
+/*
+ * A thread detached in a group-stop (SIGSTOP, SIGTSTP, ...) is woken by
+ * the kernel and goes through R to stop again on its own: wait (bounded:
+ * a SIGCONT may come meanwhile) until each of TIDS is in T, so that when
+ * pytap returns the target is stopped as it was.
+ */
+static void wait_restopped(const pid_t *tids, size_t n)
+{
+	uint64_t deadline = tr_now_ns() + (uint64_t)RESTOP_MS * 1000000u;
+
+	for (size_t i = 0; i < n; i++) {
+		for (;;) {
+			char buf[512];
+			const char *st;
+			struct timespec ts = { 0, 1000000L };
+
+			if (procfs_read(tids[i], 0, "stat", buf,
+					sizeof(buf)) < 0)
+				break;
+			st = strrchr(buf, ')');
+			if (st == NULL || st[1] != ' ' || st[2] != 'R' ||
+			    tr_now_ns() >= deadline)
+				break;
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+static bool waits_for_some(const struct tracer *t)
+{
+	for (const struct tthr *th = t->threads; th; th = th->next)
+		if (!th->in_vfork)
+			return true;
+	return false;
+}
+
 static void linger(struct tracer *t, pid_t tid)
 {
 	pid_t *n = realloc(t->lingering, (t->nlingering + 1) * sizeof(*n));
@@ -604,14 +641,17 @@ static void linger(struct tracer *t, pid_t tid)
  * Stop every thread, take pending SIGTRAPs of ours, restore every byte and
  * semaphore, detach every thread with the signal it was to get.  Then the
  * threads that could not be stopped: vfork parents (they stop when their
- * child has exec'd or exited), new threads whose first stop is still to
- * come, and threads on their way out (reaped, so that their parent sees
- * them end) -- each waited for until STOP_TIMEOUT_MS.
+ * child has exec'd or exited: not waited for, but detached if they stop
+ * meanwhile), new threads whose first stop is still to come, and threads
+ * on their way out (reaped, so that their parent sees them end) -- each
+ * waited for until STOP_TIMEOUT_MS.
  */
 void tracer_detach_all(struct tracer *t)
 {
 	struct tthr *th, *next;
 	uint64_t deadline;
+	pid_t stopped[MAX_RESTOP];
+	size_t nstopped = 0;
 
 	if (t == NULL)
 		return;
@@ -638,10 +678,13 @@ void tracer_detach_all(struct tracer *t)
 	for (th = t->threads; th; th = next) {
 		next = th->next;
 		if (th->state == THR_STOPPED) {
+			if (th->group_stop && nstopped < MAX_RESTOP)
+				stopped[nstopped++] = th->tid;
 			tr_set_pending_hit(t, th, false);
 			tr_detach_thread(t, th);
 		}
 	}
+	wait_restopped(stopped, nstopped);
 	deadline = tr_now_ns() + (uint64_t)STOP_TIMEOUT_MS * 1000000u;
 	for (th = t->threads; th; th = th->next) {
 		tr_unpin_thread(t, th);
@@ -649,7 +692,10 @@ void tracer_detach_all(struct tracer *t)
 			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
 	}
 	tr_wait_enter(t, deadline);
-	while (t->threads && tr_now_ns() < deadline) {
+	/* a vfork parent is not waited for: its child may hold it for
+	   any time, it runs no code until then, and nothing of ours is
+	   left in it (it lingers, below) */
+	while (waits_for_some(t) && tr_now_ns() < deadline) {
 		int status;
 		pid_t r = waitpid(-1, &status, __WALL);
 

@@ -171,6 +171,9 @@ struct tthr {
 				   (no system call may be injected there) */
 	bool in_vfork;		/* waits in vfork() for its child to exec or
 				   exit: cannot stop until then */
+	bool vfork_attach;	/* in_vfork found at -x attach (its child is
+				   not traced): interrupted, it stops when
+				   vfork() returns, which ends in_vfork */
 	bool have_mask;		/* orig_mask is valid */
 	cpu_set_t orig_mask;	/* affinity before pin_cpu */
 	bool newproc;		/* NEWBORN: first thread of a new process */
@@ -188,6 +191,9 @@ struct tthr {
 		     PTRACE_O_TRACEEXIT)
 #define NHASH 1024
 #define STOP_TIMEOUT_MS 3000
+#define MAX_RESTOP 256		/* group-stopped threads waited for at detach */
+#define TRACER_WAIT_MS 1000	/* for a killed pytap's watchdog to let go */
+#define RESTOP_MS 1000		/* ... until they are in T again */
 #define WATCH_NEW_MS 100	/* system-wide: look for new processes */
 #define WATCH_RECHECK_MS 1000	/* ... and re-read maps of known ones */
 

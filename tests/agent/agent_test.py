@@ -237,7 +237,7 @@ def tasks():
         try:
             with open("/proc/self/task/%s/comm" % t) as f:
                 n += f.read().strip() == "pytap-agent"
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             pass
     return n
 
