@@ -254,36 +254,31 @@ static char prexec_note[PATH_MAX + 256];
 /* Does PID map an object named python* or libpython* (its executable or
  * a library)?  With NEED, does it map the file NEED and another one (the
  * dynamic loader, mapped after the executable: its exec is far enough)? */
+struct maps_has_ctx {
+	const char *need;
+	bool exe, other;
+};
+
+static int maps_has_one(void *ctx, const struct procfs_map *m)
+{
+	struct maps_has_ctx *c = ctx;
+	const char *base = strrchr(m->path, '/') + 1;
+
+	if (c->need == NULL)
+		return strncmp(base, "python", 6) == 0 ||
+		       strncmp(base, "libpython", 9) == 0;
+	if (strcmp(m->path, c->need) == 0)
+		c->exe = true;
+	else
+		c->other = true;
+	return c->exe && c->other;
+}
+
 static bool maps_has(pid_t pid, const char *need)
 {
-	char path[64], line[PATH_MAX + 128];
-	bool hit = false, exe = false, other = false;
-	FILE *f;
+	struct maps_has_ctx c = { need, false, false };
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return false;
-	while (!hit && fgets(line, sizeof(line), f)) {
-		struct procfs_map m;
-		const char *base;
-
-		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
-			continue;
-		base = strrchr(m.path, '/') + 1;
-		if (need) {
-			if (strcmp(m.path, need) == 0)
-				exe = true;
-			else
-				other = true;
-			hit = exe && other;
-		} else {
-			hit = strncmp(base, "python", 6) == 0 ||
-			      strncmp(base, "libpython", 9) == 0;
-		}
-	}
-	fclose(f);
-	return hit;
+	return procfs_each_file_map(pid, maps_has_one, &c) > 0;
 }
 
 static bool same_file(const struct stat *a, const struct stat *b)

@@ -38,13 +38,12 @@ static void run_to_entry(struct tracer *t, pid_t pid)
 		struct tracer_hit h;
 		struct tracer_exit ex;
 		int status;
-		pid_t r = waitpid(-1, &status, __WALL);
+		pid_t r = tr_wait_any(&status);
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		if (r < 0)
 			break;
-		}
+		if (r == 0)
+			continue;
 		switch (tr_handle(t, r, status, M_RUN, &h, &ex)) {
 		case H_HIT: {
 			struct tthr *th = tr_thr_find(t, h.tid);
@@ -606,28 +605,20 @@ static bool watched(const struct tracer *t, const char *path)
 
 /* Does PID map one of the watched files (by name, or by device and inode:
  * a container may show it under another path)? */
+static int watched_one(void *ctx, const struct procfs_map *m)
+{
+	const struct tracer *t = ctx;
+
+	for (size_t i = 0; i < t->nwatch; i++)
+		if (tr_path_matches(t->watch[i], &t->watch_ids[i], m->path,
+				    m->major, m->minor, m->inode))
+			return 1;
+	return 0;
+}
+
 static bool maps_watched(const struct tracer *t, pid_t pid)
 {
-	char path[64], line[4096 + 128];
-	bool hit = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return false;
-	while (!hit && fgets(line, sizeof(line), f)) {
-		struct procfs_map m;
-
-		if (procfs_map_parse(line, &m) < 0 || m.path[0] != '/')
-			continue;
-		for (size_t i = 0; i < t->nwatch && !hit; i++)
-			hit = tr_path_matches(t->watch[i], &t->watch_ids[i],
-					      m.path, m.major, m.minor,
-					      m.inode);
-	}
-	fclose(f);
-	return hit;
+	return procfs_each_file_map(pid, watched_one, (void *)t) > 0;
 }
 
 static int seen_cmp(const void *a, const void *b)

@@ -742,6 +742,26 @@ static bool must_wait(const struct tthr *th, const struct tproc *only)
  * vfork parents that cannot stop until their child execs, are not waited
  * for.  Other threads that stop meanwhile stay stopped too.
  */
+pid_t tr_wait_any(int *status)
+{
+	pid_t pid = waitpid(-1, status, __WALL);
+
+	if (pid < 0)
+		return errno == EINTR ? 0 : -1;
+	return pid;
+}
+
+int tr_wait_stop_one(struct tracer *t)
+{
+	int status;
+	pid_t pid = tr_wait_any(&status);
+
+	if (pid <= 0)
+		return pid == 0 ? 1 : -1;
+	tr_handle(t, pid, status, M_STOP, NULL, NULL);
+	return 0;
+}
+
 void tr_stop_all(struct tracer *t, struct tproc *only, int timeout_ms)
 {
 	uint64_t deadline = tr_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -754,9 +774,6 @@ void tr_stop_all(struct tracer *t, struct tproc *only, int timeout_ms)
 			ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
 	tr_wait_enter(t, deadline);
 	for (;;) {
-		int status;
-		pid_t pid;
-
 		for (th = t->threads; th; th = th->next)
 			if (must_wait(th, only))
 				break;
@@ -769,13 +786,8 @@ void tr_stop_all(struct tracer *t, struct tproc *only, int timeout_ms)
 					(int)th->tid);
 			break;
 		}
-		pid = waitpid(-1, &status, __WALL);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
+		if (tr_wait_stop_one(t) < 0)
 			break;
-		}
-		tr_handle(t, pid, status, M_STOP, NULL, NULL);
 	}
 	tr_wait_leave(t);
 }

@@ -697,13 +697,12 @@ void tracer_detach_all(struct tracer *t)
 	   left in it (it lingers, below) */
 	while (waits_for_some(t) && tr_now_ns() < deadline) {
 		int status;
-		pid_t r = waitpid(-1, &status, __WALL);
+		pid_t r = tr_wait_any(&status);
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		if (r < 0)
 			break;
-		}
+		if (r == 0)
+			continue;
 		th = tr_thr_find(t, r);
 		if (th == NULL) {
 			/* a child born meanwhile: its memory may be a copy
@@ -833,9 +832,6 @@ void tracer_stop_some(struct tracer *t, const pid_t *tids, size_t n)
 	}
 	tr_wait_enter(t, deadline);
 	for (;;) {
-		int status;
-		pid_t pid;
-
 		for (i = 0; i < n; i++) {
 			struct tthr *th = tr_thr_find(t, tids[i]);
 
@@ -843,15 +839,9 @@ void tracer_stop_some(struct tracer *t, const pid_t *tids, size_t n)
 			    !th->in_vfork)
 				break;
 		}
-		if (i == n || tr_now_ns() >= deadline)
+		if (i == n || tr_now_ns() >= deadline ||
+		    tr_wait_stop_one(t) < 0)
 			break;
-		pid = waitpid(-1, &status, __WALL);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		tr_handle(t, pid, status, M_STOP, NULL, NULL);
 	}
 	tr_wait_leave(t);
 }

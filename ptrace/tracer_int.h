@@ -379,6 +379,13 @@ const struct fileid *tr_req_id(const struct tracer *t, size_t i);
 struct tobj **tr_cache(struct tracer *t);
 void tr_list_object(struct tracer *t, struct tobj *o, bool first);
 bool tr_bp_arm(struct tproc *p, struct tbp *bp);
+/* waitpid(-1, STATUS, __WALL): the pid; 0 when a signal interrupted the
+   wait; -1 when there is nothing to wait for. */
+pid_t tr_wait_any(int *status);
+/* One waitpid for any tracee, its stop handled as M_STOP: 0; 1 when a
+   signal interrupted the wait (check the deadline again); -1 when there
+   is nothing to wait for. */
+int tr_wait_stop_one(struct tracer *t);
 void tr_bp_disarm(struct tproc *p, struct tbp *bp);
 
 /* The six argument registers of a call (the System V ABI: rcx fourth) or

@@ -95,3 +95,25 @@ int procfs_map_parse(char *line, struct procfs_map *m)
 	m->path = line + pos;
 	return 0;
 }
+
+int procfs_each_file_map(pid_t pid,
+			 int (*fn)(void *ctx, const struct procfs_map *m),
+			 void *ctx)
+{
+	char path[64], line[4096 + 128];
+	int rc = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		struct procfs_map m;
+
+		if (procfs_map_parse(line, &m) == 0 && m.path[0] == '/')
+			rc = fn(ctx, &m);
+	}
+	fclose(f);
+	return rc;
+}

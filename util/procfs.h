@@ -42,4 +42,11 @@ struct procfs_map {
  * 0, or -1 when it is none. */
 int procfs_map_parse(char *line, struct procfs_map *m);
 
+/* FN on each line of /proc/PID/maps that maps a file (its path starts
+ * with '/'), until FN returns nonzero: that value; 0 after the last line;
+ * -1 when the maps cannot be read. */
+int procfs_each_file_map(pid_t pid,
+			 int (*fn)(void *ctx, const struct procfs_map *m),
+			 void *ctx);
+
 #endif
