@@ -2,7 +2,8 @@
 # bench/functions.sh - what counting every Python function return costs a
 # real pure-Python workload (the AST round trip of a large stdlib module),
 # as a whole pytap run sees it: untraced vs the in-process agent vs
-# breakpoints (--no-agent) vs bpftrace (where installed), in the same run.
+# breakpoints (--no-agent) vs bpftrace (where installed), in the same run;
+# "agent+out" prints one line per return to a file (-o).
 # A benchmark, not a test: figures vary with the machine's load.
 #
 #   bench/functions.sh [PYTHON...]   default: /usr/bin/python3.11 and
@@ -28,6 +29,10 @@ global n
 probe python.function.return { n++ }
 probe end { printf("returns %d\n", n) }
 PT
+# one line per event, written to a file (-o)
+cat > "$tmp/print.pytap" <<'PT'
+probe python.function.return { printf("%s %s:%d\n", funcname, filename, lineno) }
+PT
 pythons=${*:-"/usr/bin/python3.11 $(ls "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.1[23]*/bin/python3.1[23] 2>/dev/null | tr '\n' ' ')"}
 
 best() {	# best of ROUNDS of the work's own time: "CMD..."
@@ -41,11 +46,12 @@ best() {	# best of ROUNDS of the work's own time: "CMD..."
 }
 ratio() { [ "$2" = "-" ] && echo "-" || awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
 
-printf '%-44s %9s %9s %9s %9s\n' "python (work: ast round trip of typing.py)" untraced agent breakpts bpftrace
+printf '%-44s %9s %9s %9s %9s %9s\n' "python (work: ast round trip of typing.py)" untraced agent "agent+out" breakpts bpftrace
 for py in $pythons; do
 	[ -x "$py" ] || continue
 	u=$(best "$py" "$tmp/work.py" "$N")
 	a=$(best "$PYTAP" --agent -c "$py $tmp/work.py $N" "$tmp/count.pytap")
+	ao=$(best "$PYTAP" --agent -o "$tmp/lines" -c "$py $tmp/work.py $N" "$tmp/print.pytap")
 	# breakpoints need the real marker (in the executable or its libpython)
 	if readelf -n "$py" $(ldd "$py" 2>/dev/null | awk '/libpython/ { print $3 }') 2>/dev/null |
 		grep -q 'Name: function__return'; then
@@ -57,5 +63,5 @@ for py in $pythons; do
 	if command -v bpftrace >/dev/null 2>&1 && [ "$b" != "-" ]; then
 		bt=$(best sh -c 'bpftrace -q -c "$1 $2 $3" -e "usdt:$1:python:function__return { @n = count(); }" 2>/dev/null' sh "$py" "$tmp/work.py" "$N")
 	fi
-	printf '%-44s %8ss %8s× %8s× %8s×\n' "$py" "$u" "$(ratio "$u" "$a")" "$(ratio "$u" "$b")" "$(ratio "$u" "$bt")"
+	printf '%-44s %8ss %8s× %8s× %8s× %8s×\n' "$py" "$u" "$(ratio "$u" "$a")" "$(ratio "$u" "$ao")" "$(ratio "$u" "$b")" "$(ratio "$u" "$bt")"
 done
