@@ -160,6 +160,15 @@ print("SIGTRAP handler", signal.getsignal(signal.SIGTRAP))
 print("done", flush=True)
 EOF
 
+# start_ready SCRIPT STOPFILE OUT: the target in the background (its pid
+# in t, and in pids for the clean-up), then wait for its "ready" line
+start_ready() {
+	: > "$3"
+	"$PYTHON" "$1" "$2" > "$3" & t=$!
+	pids="$pids $t"
+	"$WAITFOR" "$3" ready
+}
+
 # the untraced run: its output is the reference
 : > ref.out
 "$PYTHON" busy8.py ref.stop > ref.out & r=$!
@@ -169,10 +178,7 @@ touch ref.stop
 wait $r
 sort ref.out > ref.sorted
 
-: > busy.out
-"$PYTHON" busy8.py busy.stop > busy.out & t=$!
-pids="$pids $t"
-if ! "$WAITFOR" busy.out ready; then
+if ! start_ready busy8.py busy.stop busy.out; then
 	fail "attach/detach: the target never said ready"
 else
 	affinities $t > aff.before
@@ -461,10 +467,7 @@ for t in ts:
 print("forks and execs all as expected:", bad == 0, n > 0)
 EOF
 mcycles=$(( (cycles + 1) / 2 ))
-: > mid.out
-"$PYTHON" forever.py mid.stop > mid.out & t=$!
-pids="$pids $t"
-if ! "$WAITFOR" mid.out ready; then
+if ! start_ready forever.py mid.stop mid.out; then
 	fail "mid-storm: the target never said ready"
 else
 	state $t > mstate.before
