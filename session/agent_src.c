@@ -379,8 +379,8 @@ static const char *agent_error(int rc)
 
 static void give_up(struct session *s, struct agent_ring *r, const char *why)
 {
-	/* by default the agent serves only Pythons without function
-	   markers (3.12, 3.13): there is nothing to fall back to */
+	/* no fall-back to breakpoints in this one process (the ptrace
+	   engine arms a request in every process or none: doc/agent.md) */
 	fprintf(stderr, "pytap: pid %d: the in-process agent cannot be used: %s%s%s\n",
 		(int)r->pid, why,
 		s->o->agent_mode == AGENT_MODE_AUTO ?
