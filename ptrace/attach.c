@@ -32,17 +32,14 @@
 static void run_to_entry(struct tracer *t, pid_t pid)
 {
 	struct tproc *p;
+	struct tracer_hit h;
+	struct tracer_exit ex;
+	int status;
+	pid_t r = 0;
 
 	while ((p = tr_proc_find(t, pid)) != NULL && p->entry.armed &&
-	       !tr_signal_pending()) {
-		struct tracer_hit h;
-		struct tracer_exit ex;
-		int status;
-		pid_t r = tr_wait_any(&status);
-
-		if (r < 0)
-			break;
-		if (r == 0)
+	       !tr_signal_pending() && (r = tr_wait_any(&status)) >= 0) {
+		if (r == 0)	/* interrupted: look again */
 			continue;
 		switch (tr_handle(t, r, status, M_RUN, &h, &ex)) {
 		case H_HIT: {
@@ -559,18 +556,14 @@ fail:
 void tracer_watch(struct tracer *t, const char *path)
 {
 	char **n = realloc(t->watch, (t->nwatch + 1) * sizeof(*n));
-	struct fileid *ni;
 
 	start_watchdog(t);
 
 	if (n == NULL)
 		return;
 	t->watch = n;
-	ni = realloc(t->watch_ids, (t->nwatch + 1) * sizeof(*ni));
-	if (ni == NULL)
+	if (tr_fileid_push(&t->watch_ids, t->nwatch, path) < 0)
 		return;
-	t->watch_ids = ni;
-	tr_fileid(path, &t->watch_ids[t->nwatch]);
 	t->watch[t->nwatch] = strdup(path);
 	if (t->watch[t->nwatch] == NULL)
 		return;

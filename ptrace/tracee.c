@@ -736,12 +736,6 @@ static bool must_wait(const struct tthr *th, const struct tproc *only)
 	return !th->in_vfork;
 }
 
-/*
- * Bring every thread (of ONLY, if not NULL) into a ptrace-stop (mode
- * STOP), waiting at most TIMEOUT_MS.  Threads past their exit event, and
- * vfork parents that cannot stop until their child execs, are not waited
- * for.  Other threads that stop meanwhile stay stopped too.
- */
 pid_t tr_wait_any(int *status)
 {
 	pid_t pid = waitpid(-1, status, __WALL);
@@ -762,6 +756,12 @@ int tr_wait_stop_one(struct tracer *t)
 	return 0;
 }
 
+/*
+ * Bring every thread (of ONLY, if not NULL) into a ptrace-stop (mode
+ * STOP), waiting at most TIMEOUT_MS.  Threads past their exit event, and
+ * vfork parents that cannot stop until their child execs, are not waited
+ * for.  Other threads that stop meanwhile stay stopped too.
+ */
 void tr_stop_all(struct tracer *t, struct tproc *only, int timeout_ms)
 {
 	uint64_t deadline = tr_now_ns() + (uint64_t)timeout_ms * 1000000u;

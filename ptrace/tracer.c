@@ -168,10 +168,15 @@ const struct fileid *tr_req_id(const struct tracer *t, size_t i)
 	return &t->req_ids[i];
 }
 
-void tr_fileid(const char *path, struct fileid *id)
+int tr_fileid_push(struct fileid **ids, size_t n, const char *path)
 {
+	struct fileid *grown = realloc(*ids, (n + 1) * sizeof(*grown)), *id;
 	struct stat st;
 
+	if (grown == NULL)
+		return -1;
+	*ids = grown;
+	id = &grown[n];
 	memset(id, 0, sizeof(*id));
 	if (path && stat(path, &st) == 0) {
 		id->known = true;
@@ -179,6 +184,7 @@ void tr_fileid(const char *path, struct fileid *id)
 		id->minor = minor(st.st_dev);
 		id->ino = st.st_ino;
 	}
+	return 0;
 }
 
 /* Is the mapped file PATH (device MAJOR:MINOR, inode INO) the file WANT
@@ -260,17 +266,13 @@ void tracer_add_request(struct tracer *t, const struct tracer_request *r)
 {
 	struct tracer_request *n = realloc(t->reqs,
 					   (t->nreqs + 1) * sizeof(*n));
-	struct fileid *ni;
 	struct tracer_request c = *r;
 
 	if (n == NULL)
 		return;
 	t->reqs = n;
-	ni = realloc(t->req_ids, (t->nreqs + 1) * sizeof(*ni));
-	if (ni == NULL)
+	if (tr_fileid_push(&t->req_ids, t->nreqs, r->path) < 0)
 		return;
-	t->req_ids = ni;
-	tr_fileid(r->path, &t->req_ids[t->nreqs]);
 	c.path = r->path ? strdup(r->path) : NULL;
 	c.provider = r->provider ? strdup(r->provider) : NULL;
 	c.name = r->name ? strdup(r->name) : NULL;

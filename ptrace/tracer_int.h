@@ -208,7 +208,9 @@ struct fileid {
 	bool known;
 	unsigned long major, minor, ino;
 };
-void tr_fileid(const char *path, struct fileid *id);
+/* grow *IDS (N entries) by one: PATH's identity (unknown if PATH is NULL
+ * or cannot be stat'ed); -1 if out of memory */
+int tr_fileid_push(struct fileid **ids, size_t n, const char *path);
 bool tr_path_matches(const char *want, const struct fileid *wid,
 		     const char *path, unsigned long major,
 		     unsigned long minor, unsigned long ino);

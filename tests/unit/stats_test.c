@@ -213,6 +213,29 @@ static void test_ops(void)
 
 /* -------------------------------------------------------------- printing */
 
+/* S printed as a histogram with ELISION is EXP */
+static void check_hist(const char *what, const struct stat_agg *s,
+		       int elision, const char *exp)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	stat_hist_print(&out, s, elision);
+	check_sb(what, &out, exp);
+	sb_free(&out);
+}
+
+/* S's bucket IDX holds COUNT (-1: out of range) */
+static void check_bucket(const char *what, const struct stat_agg *s,
+			 int idx, long long count)
+{
+	int64_t v = -1;
+	int rc = stat_hist_index(s, idx, &v);
+
+	check_int(what, rc == 0 ? v : -1, count);
+	if (rc != 0)
+		check_int(what, rc, -2);
+}
+
 static void test_print(void)
 {
 	struct stat_cfg cl, cn;
@@ -228,25 +251,21 @@ static void test_print(void)
 	check_int("print empty", stat_hist_print(&out, &s, 2), -1);
 	check_int("index empty", stat_hist_index(&s, 3, &v), -1);
 	stat_add(&s, 0);
-	stat_hist_print(&out, &s, 2);
-	check_sb("log 0", &out,
+	check_hist("log 0", &s, 2,
 		 "value |-------------------------------------------------- count\n"
 		 "    0 |@                                                  1\n"
 		 "    1 |                                                   0\n"
 		 "    2 |                                                   0\n"
 		 "\n");
-	check_int("index 64", stat_hist_index(&s, 64, &v), 0);
-	check_int("index 64 value", v, 1);
-	check_int("index 128", stat_hist_index(&s, 128, &v), -2);
-	check_int("index -1", stat_hist_index(&s, -1, &v), -2);
+	check_bucket("index 64", &s, 64, 1);
+	check_bucket("index 128", &s, 128, -1);
+	check_bucket("index -1", &s, -1, -1);
 	check_int("buckets", stat_hist_buckets(&s), 128);
 
 	/* [log_edge] part 3: foo <<< 0x7fffffffffffffff */
 	stat_clear(&s);
 	stat_add(&s, LLONG_MAX);
-	sb_reset(&out);
-	stat_hist_print(&out, &s, 2);
-	check_sb("log max", &out,
+	check_hist("log max", &s, 2,
 		 "              value |-------------------------------------------------- count\n"
 		 "1152921504606846976 |                                                   0\n"
 		 "2305843009213693952 |                                                   0\n"
@@ -256,9 +275,7 @@ static void test_print(void)
 	/* [stat-common] LONG_MIN: bucket 0, label -9223372036854775808 */
 	stat_clear(&s);
 	stat_add(&s, LLONG_MIN);
-	sb_reset(&out);
-	stat_hist_print(&out, &s, 2);
-	check_sb("log min", &out,
+	check_hist("log min", &s, 2,
 		 "               value |-------------------------------------------------- count\n"
 		 "-9223372036854775808 |@                                                  1\n"
 		 "-4611686018427387904 |                                                   0\n"
@@ -271,9 +288,7 @@ static void test_print(void)
 	for (i = 0; i < 120; i++)
 		stat_add(&s, 5);
 	stat_add(&s, 1);
-	sb_reset(&out);
-	stat_hist_print(&out, &s, 2);
-	check_sb("log scale", &out,
+	check_hist("log scale", &s, 2,
 		 "value |-------------------------------------------------- count\n"
 		 "    0 |                                                     0\n"
 		 "    1 |                                                     1\n"
@@ -287,9 +302,7 @@ static void test_print(void)
 	stat_clear(&s);
 	stat_add(&s, 1);
 	stat_add(&s, 1 << 20);
-	sb_reset(&out);
-	stat_hist_print(&out, &s, 2);
-	check_sb("elide 2", &out,
+	check_hist("elide 2", &s, 2,
 		 "  value |-------------------------------------------------- count\n"
 		 "      0 |                                                   0\n"
 		 "      1 |@                                                  1\n"
@@ -302,9 +315,7 @@ static void test_print(void)
 		 "2097152 |                                                   0\n"
 		 "4194304 |                                                   0\n"
 		 "\n");
-	sb_reset(&out);
-	stat_hist_print(&out, &s, 0);
-	check_sb("elide 0", &out,
+	check_hist("elide 0", &s, 0,
 		 "  value |-------------------------------------------------- count\n"
 		 "        ~\n"
 		 "      1 |@                                                  1\n"
@@ -323,9 +334,7 @@ static void test_print(void)
 	stat_add(&s, 444);
 	stat_add(&s, 999);
 	check_int("nearlyempty variance", stat_variance(&s), 154012);
-	sb_reset(&out);
-	stat_hist_print(&out, &s, 2);
-	check_sb("nearlyempty", &out,
+	check_hist("nearlyempty", &s, 2,
 		 "value |-------------------------------------------------- count\n"
 		 "  300 |                                                   0\n"
 		 "  350 |                                                   0\n"
@@ -339,9 +348,8 @@ static void test_print(void)
 		 " 1000 |                                                   0\n"
 		 " 1050 |                                                   0\n"
 		 "\n");
-	check_int("linear index 9", stat_hist_index(&s, 9, &v), 0);
-	check_int("linear index 9 value", v, 1);
-	check_int("linear index 33", stat_hist_index(&s, 33, &v), -2);
+	check_bucket("linear index 9", &s, 9, 1);
+	check_bucket("linear index 33", &s, 33, -1);
 	check_int("linear raw 33", stat_hist_bucket(&s, 33), 0);
 
 	/* summaries [p3]: "x @count=%#d @min=%#d ..." or "x @count=0x0" */

@@ -340,10 +340,16 @@ void expect_at(struct asm_ *a, bool print_globals, const char *out,
 struct asm_ *begin_prog(int nlocals, int niters)
 {
 	struct asm_ *a = asm_new();
-	int f = func_begin(a, "begin", 0, nlocals, niters);
 
-	probe(a, BP_BEGIN, f, "begin");
+	begin_handler(a, nlocals, niters);
 	return a;
+}
+
+/* start assembling a begin probe's handler in A */
+void begin_handler(struct asm_ *a, int nlocals, int niters)
+{
+	probe(a, BP_BEGIN, func_begin(a, "begin", 0, nlocals, niters),
+	      "begin");
 }
 
 void end_handler(struct asm_ *a)
@@ -369,4 +375,21 @@ void push_l(struct asm_ *a, int64_t v)
 		emit(a, OP_PUSHI, 0, 0, (int32_t)v);
 	else
 		emit(a, OP_PUSHL, 0, 0, lconst(a, v));
+}
+
+struct fe_loop fe_begin(struct asm_ *a, int it, int so, int g)
+{
+	struct fe_loop l = { .it = it };
+
+	emit(a, OP_FEBEGIN, it, so, g);
+	l.top = here(a);
+	l.jdone = emit(a, OP_FENEXT, 0, it, 0);
+	return l;
+}
+
+void fe_end(struct asm_ *a, struct fe_loop l)
+{
+	patch(a, emit(a, OP_JMP, 0, 0, 0), l.top);
+	patch(a, l.jdone, here(a));
+	emit(a, OP_FEEND, l.it, 0, 0);
 }

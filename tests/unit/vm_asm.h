@@ -72,10 +72,22 @@ void expect_at(struct asm_ *a, bool print_globals, const char *out,
 /* a program with one begin probe whose handler is being assembled, its
  * end, and the common instructions */
 struct asm_ *begin_prog(int nlocals, int niters);
+void begin_handler(struct asm_ *a, int nlocals, int niters);
 void end_handler(struct asm_ *a);
 void printf_(struct asm_ *a, const char *f, int n);
 void push_s(struct asm_ *a, const char *s);
 void push_l(struct asm_ *a, int64_t v);
+
+/* A foreach loop: fe_begin emits FEBEGIN on iterator slot IT (the limit is
+ * on the stack, the keys of a stats element, if any, under it), sorted by
+ * SO, over global G, then FENEXT; the body follows; fe_end jumps back, ends
+ * the loop and frees the slot. */
+struct fe_loop {
+	uint32_t top, jdone;
+	int it;
+};
+struct fe_loop fe_begin(struct asm_ *a, int it, int so, int g);
+void fe_end(struct asm_ *a, struct fe_loop l);
 
 /* expect(A, PRINT_GLOBALS, OUT, ERR): run A (as run_all), check its stdout
  * and stderr, free it. */

@@ -209,11 +209,10 @@ static void test_arrays(void)
 	int g = global(a, "arr", BT_LONG, "LS");
 	int gs = global(a, "names", BT_STRING, "L");
 	int small = global(a, "small", BT_LONG, "L");
-	int f;
 	struct result r;
 
 	a->p->globals[small].maxsize = 2;
-	f = func_begin(a, "begin", 0, 0, 0);
+	begin_handler(a, 0, 0);
 	/* arr[1,"a"] = 10; arr[2,"b"] = 20; arr[1,"b"] += 5 */
 	push_l(a, 1); push_s(a, "a"); push_l(a, 10);
 	emit(a, OP_ASETL, 2, g, 0);
@@ -253,7 +252,6 @@ static void test_arrays(void)
 	loc(a, "identifier 'small'", 9, 5);
 	push_l(a, 3); push_l(a, 1); emit(a, OP_ASETL, 1, small, 0);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, false, "10 0 0 1 1 0\n0 1\n0 seven []\n0\n",
 	       "ERROR: Array overflow, check size limit (2) near "
 		  "identifier 'small' at input.pytap:9:5\n");
@@ -262,7 +260,7 @@ static void test_arrays(void)
 	a = asm_new();
 	a->p->maxmapentries = 3;
 	g = global(a, "big", BT_LONG, "L");
-	f = func_begin(a, "begin", 0, 1, 0);
+	begin_handler(a, 1, 0);
 	{
 		uint32_t top, j;
 
@@ -282,7 +280,6 @@ static void test_arrays(void)
 		patch(a, j, here(a));
 	}
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	r = run_all(a, false);
 	CHECK_STR(r.err, "ERROR: Array overflow, check MAXMAPENTRIES (3; pytap -DMAXMAPENTRIES=N raises it)\n");
 	result_free(&r);
@@ -295,11 +292,11 @@ static void test_foreach(void)
 	struct asm_ *a = asm_new();
 	int g = global(a, "arr", BT_LONG, "L");
 	int gs = global(a, "sarr", BT_STRING, "S");
-	int f, i, so, so2;
-	uint32_t top, jdone;
+	int i, so, so2;
+	struct fe_loop l;
 	static const int vals[] = { 5, 50, 20, 40, 10 };
 
-	f = func_begin(a, "begin", 0, 3, 2);
+	begin_handler(a, 3, 2);
 	for (i = 0; i < 5; i++) {
 		push_l(a, i + 1);
 		push_l(a, vals[i]);
@@ -307,59 +304,42 @@ static void test_foreach(void)
 	}
 	so = sortspec(a, BS_VALUE, 0, -1, 0);
 	push_l(a, 3);
-	emit(a, OP_FEBEGIN, 0, so, g);
-	top = here(a);
-	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	l = fe_begin(a, 0, so, g);
 	emit(a, OP_STORE, 0, 0, 0);
 	emit(a, OP_FEVALUE, 0, 0, 0);
 	emit(a, OP_STORE, 0, 1, 0);
 	emit(a, OP_LOAD, 0, 0, 0);
 	emit(a, OP_LOAD, 0, 1, 0);
 	printf_(a, "%d=%d\n", 2);
-	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
-	patch(a, jdone, here(a));
-	emit(a, OP_FEEND, 0, 0, 0);
+	fe_end(a, l);
 	/* string keys, sorted by key ascending, no limit */
 	push_s(a, "pear"); push_s(a, "green"); emit(a, OP_ASETS, 1, gs, 0);
 	push_s(a, "apple"); push_s(a, "red"); emit(a, OP_ASETS, 1, gs, 0);
 	push_s(a, "fig"); push_s(a, "purple"); emit(a, OP_ASETS, 1, gs, 0);
 	so2 = sortspec(a, BS_KEY, 0, 1, 0);
 	push_l(a, -1);
-	emit(a, OP_FEBEGIN, 1, so2, gs);
-	top = here(a);
-	jdone = emit(a, OP_FENEXT, 0, 1, 0);
+	l = fe_begin(a, 1, so2, gs);
 	emit(a, OP_STORE, 0, 2, 0);
 	emit(a, OP_LOAD, 0, 2, 0);
 	emit(a, OP_FEVALUE, 1, 0, 0);
 	printf_(a, "%s:%s ", 2);
-	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
-	patch(a, jdone, here(a));
-	emit(a, OP_FEEND, 1, 0, 0);
+	fe_end(a, l);
 	/* the key variable keeps the last key after the loop */
 	emit(a, OP_LOAD, 0, 2, 0);
 	printf_(a, "last=%s\n", 1);
 	/* the same iterator slot on another array, one key less */
 	push_l(a, 1);
-	emit(a, OP_FEBEGIN, 0, so2, gs);
-	top = here(a);
-	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	l = fe_begin(a, 0, so2, gs);
 	printf_(a, "first=%s\n", 1);
-	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
-	patch(a, jdone, here(a));
-	emit(a, OP_FEEND, 0, 0, 0);
+	fe_end(a, l);
 	/* limit 0: no iteration at all */
 	push_l(a, 0);
-	emit(a, OP_FEBEGIN, 0, so, g);
-	top = here(a);
-	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	l = fe_begin(a, 0, so, g);
 	emit(a, OP_POP, 0, 0, 0);
 	push_s(a, "never\n");
 	printf_(a, "%s", 1);
-	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
-	patch(a, jdone, here(a));
-	emit(a, OP_FEEND, 0, 0, 0);
+	fe_end(a, l);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, false, "2=50\n4=40\n3=20\n"
 		  "apple:red fig:purple pear:green last=pear\n"
 		  "first=apple\n",
@@ -372,11 +352,11 @@ static void test_stats(void)
 	int g = global(a, "lat", BT_STATS, "");
 	int ga = global(a, "per", BT_STATS, "S");
 	int ge = global(a, "none", BT_STATS, "");
-	int f, i;
+	int i;
 	static const int vals[] = { 1, 2, 3, 4, 100 };
 
 	a->p->globals[g].hist = BH_LOG;
-	f = func_begin(a, "begin", 0, 0, 0);
+	begin_handler(a, 0, 0);
 	for (i = 0; i < 5; i++) {
 		push_l(a, vals[i]);
 		emit(a, OP_STATADD, 0, g, 0);
@@ -403,7 +383,6 @@ static void test_stats(void)
 	emit(a, OP_STATOP, 0, ge, 2);
 	printf_(a, "%d\n", 1);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, false, "5 110 1 100 22 1988\n2 104 0 0\nbucket 1\n"
 		  "value |-------------------------------------------------- count\n"
 		  "    0 |                                                   0\n"
@@ -427,7 +406,7 @@ static void test_stats(void)
 	a->p->globals[g].hist_lo = 0;
 	a->p->globals[g].hist_hi = 100;
 	a->p->globals[g].hist_step = 10;
-	f = func_begin(a, "begin", 0, 0, 0);
+	begin_handler(a, 0, 0);
 	emit(a, OP_TRY, 0, 0, 2);
 	emit(a, OP_HISTPRINT, 0, g, 0);
 	emit(a, OP_ENDTRY, 0, 0, 0);
@@ -439,7 +418,6 @@ static void test_stats(void)
 	emit(a, OP_HISTBUCKET, 0, g, 0);
 	emit(a, OP_POP, 0, 0, 0);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, false, "caught: empty aggregate\n",
 	       "ERROR: histogram index out of range\n");
 }
@@ -450,23 +428,22 @@ static void test_hist_foreach(void)
 	struct asm_ *a = asm_new();
 	int g = global(a, "foo", BT_STATS, "");
 	int ga = global(a, "per", BT_STATS, "S");
-	int f, so;
-	uint32_t top, jdone, jz;
+	int so;
+	struct fe_loop l;
+	uint32_t jz;
 
 	a->p->globals[g].hist = BH_LOG;
 	a->p->globals[ga].hist = BH_LOG;
 	so = sortspec(a, BS_NONE, 0, 1, 0);
 	a->p->sorts[so].hist = true;
-	f = func_begin(a, "begin", 0, 2, 1);
+	begin_handler(a, 2, 1);
 	push_l(a, -1); emit(a, OP_STATADD, 0, g, 0);
 	push_l(a, 1); emit(a, OP_STATADD, 0, g, 0);
 	push_s(a, "t"); push_l(a, 3); emit(a, OP_STATADD, 1, ga, 0);
 	push_s(a, "t"); push_l(a, 5); emit(a, OP_STATADD, 1, ga, 0);
 	push_s(a, "t"); push_l(a, 6); emit(a, OP_STATADD, 1, ga, 0);
 	push_l(a, -1);
-	emit(a, OP_FEBEGIN, 0, so, g);
-	top = here(a);
-	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	l = fe_begin(a, 0, so, g);
 	emit(a, OP_STORE, 0, 0, 0);
 	emit(a, OP_FEVALUE, 0, 0, 0);
 	emit(a, OP_DUP, 0, 0, 0);
@@ -476,15 +453,11 @@ static void test_hist_foreach(void)
 	emit(a, OP_LOAD, 0, 1, 0);
 	printf_(a, "bucket %d: %d\n", 2);
 	patch(a, jz, here(a));
-	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
-	patch(a, jdone, here(a));
-	emit(a, OP_FEEND, 0, 0, 0);
+	fe_end(a, l);
 	/* the same slot on an element of an array, with a limit of 67 */
 	push_s(a, "t");
 	push_l(a, 67);
-	emit(a, OP_FEBEGIN, 0, so, ga);
-	top = here(a);
-	jdone = emit(a, OP_FENEXT, 0, 0, 0);
+	l = fe_begin(a, 0, so, ga);
 	emit(a, OP_STORE, 0, 0, 0);
 	emit(a, OP_FEVALUE, 0, 0, 0);
 	emit(a, OP_DUP, 0, 0, 0);
@@ -494,11 +467,8 @@ static void test_hist_foreach(void)
 	emit(a, OP_LOAD, 0, 0, 0);
 	printf_(a, "%d strings in [t] bucket %d\n", 2);
 	patch(a, jz, here(a));
-	patch(a, emit(a, OP_JMP, 0, 0, 0), top);
-	patch(a, jdone, here(a));
-	emit(a, OP_FEEND, 0, 0, 0);
+	fe_end(a, l);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, false, "bucket 63: 1\nbucket 65: 1\n"
 		  "1 strings in [t] bucket 66\n",
 	       "");
@@ -511,7 +481,7 @@ static void test_hist_foreach(void)
 static void test_try(void)
 {
 	struct asm_ *a = asm_new();
-	int risky, f;
+	int risky;
 	uint32_t t, j;
 
 	risky = func_begin(a, "risky", 1, 1, 0);
@@ -521,7 +491,7 @@ static void test_try(void)
 	emit(a, OP_DIV, 0, 0, 0);
 	emit(a, OP_RET, 0, 0, 0);
 	func_end(a);
-	f = func_begin(a, "begin", 0, 2, 0);
+	begin_handler(a, 2, 0);
 	push_l(a, 111);		/* stays below the try on the stack */
 	t = emit(a, OP_TRY, 0, 0, 0);
 	push_l(a, 1);		/* unwound by the error */
@@ -546,14 +516,13 @@ static void test_try(void)
 	push_s(a, "boom");
 	emit(a, OP_ERROR, 0, 0, 0);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, false, "caught: division by 0\nbelow: 111\n",
 	       "ERROR: boom near identifier 'error' at "
 		  "input.pytap:5:3\n");
 
 	/* a try left by a jump (break) does not catch later errors */
 	a = asm_new();
-	f = func_begin(a, "begin", 0, 0, 0);
+	begin_handler(a, 0, 0);
 	t = emit(a, OP_TRY, 0, 0, 0);
 	j = emit(a, OP_JMP, 0, 0, 0);	/* break out, no ENDTRY */
 	emit(a, OP_ENDTRY, 0, 0, 0);
@@ -565,7 +534,6 @@ static void test_try(void)
 	push_s(a, "after");
 	emit(a, OP_ERROR, 0, 0, 0);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, false, "",
 	       "ERROR: after\n");
 }
@@ -608,7 +576,7 @@ static void test_error_context(void)
 static void test_calls(void)
 {
 	struct asm_ *a = asm_new();
-	int fib, f, deep;
+	int fib, deep;
 	uint32_t j;
 	struct result r;
 
@@ -645,7 +613,7 @@ static void test_calls(void)
 	push_l(a, 0);
 	emit(a, OP_RET, 0, 0, 0);
 	func_end(a);
-	f = func_begin(a, "begin", 0, 0, 0);
+	begin_handler(a, 0, 0);
 	loc(a, "identifier 'fib'", 6, 1);
 	push_l(a, 9);
 	emit(a, OP_CALL, 0, fib, 0);
@@ -657,7 +625,6 @@ static void test_calls(void)
 	emit(a, OP_CALL, 0, deep, 0);
 	printf_(a, "deep10=%d\n", 1);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	r = run_all(a, false);
 	CHECK_STR(r.out, "fib=34\ndeep9=0\n");
 	CHECK(strncmp(r.err, "ERROR: MAXNESTING exceeded near identifier "
@@ -943,14 +910,13 @@ static void test_autoprint(void)
 	int gt = global(a, "t", BT_STATS, "");
 	int ge = global(a, "e", BT_STATS, "");
 	int gq = global(a, "quiet", BT_LONG, "");
-	int f;
 	struct result r;
 	int i;
 
 	for (i = 0; i < (int)a->p->nglobals; i++)
 		a->p->globals[i].autoprint = i != gq;
 	(void)ge;
-	f = func_begin(a, "begin", 0, 0, 0);
+	begin_handler(a, 0, 0);
 	push_l(a, 42); emit(a, OP_GSTOREL, 0, gl, 0);
 	push_s(a, "pytap"); emit(a, OP_GSTORES, 0, gs, 0);
 	push_s(a, "a"); push_l(a, 1); push_l(a, 5); emit(a, OP_ASETL, 2, ga, 0);
@@ -959,7 +925,6 @@ static void test_autoprint(void)
 	push_l(a, 3); emit(a, OP_STATADD, 0, gt, 0);
 	push_l(a, 1); emit(a, OP_STATADD, 0, gt, 0);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	r = run_all(a, true);
 	CHECK_STR(r.out, "count=42\nname=\"pytap\"\n"
 		  "hits[\"b\",2]=9\nhits[\"c\",3]=7\nhits[\"a\",1]=5\n"
@@ -972,12 +937,11 @@ static void test_autoprint(void)
 	a = asm_new();
 	gl = global(a, "count", BT_LONG, "");
 	a->p->globals[gl].autoprint = true;
-	f = func_begin(a, "begin", 0, 0, 0);
+	begin_handler(a, 0, 0);
 	push_l(a, 42); emit(a, OP_GSTOREL, 0, gl, 0);
 	push_s(a, "stop");
 	emit(a, OP_ERROR, 0, 0, 0);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	expect(a, true, "",
 	       "ERROR: stop\n");
 }
@@ -988,7 +952,6 @@ static void test_globals(void)
 	struct asm_ *a = asm_new();
 	int gs = global(a, "g", BT_STRING, "");
 	int gl = global(a, "n", BT_LONG, "");
-	int f;
 	char err[128];
 	FILE *out;
 	char *obuf = NULL;
@@ -998,7 +961,7 @@ static void test_globals(void)
 
 	a->p->globals[gl].has_init = true;
 	a->p->globals[gl].init_long = 7;
-	f = func_begin(a, "begin", 0, 1, 0);
+	begin_handler(a, 1, 0);
 	emit(a, OP_GLOADS, 0, gs, 0);
 	emit(a, OP_STORE, 0, 0, 0);
 	push_s(a, "new");
@@ -1013,7 +976,6 @@ static void test_globals(void)
 	emit(a, OP_GLOADL, 0, gl, 0);
 	printf_(a, "%d\n", 1);
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	out = open_memstream(&obuf, &olen);
 	vm = vm_new(a->p, &host, out, err, sizeof(err));
 	CHECK(vm != NULL, "load: %s", err);
@@ -1073,11 +1035,10 @@ static void test_disasm(void)
 {
 	struct asm_ *a = asm_new();
 	int g = global(a, "count", BT_LONG, "");
-	int f;
 	uint32_t j;
 	struct strbuf sb = STRBUF_INIT;
 
-	f = func_begin(a, "begin", 0, 1, 0);
+	begin_handler(a, 1, 0);
 	emit(a, OP_ACT, 0, 0, 2);
 	push_s(a, "hello\n");
 	printf_(a, "%s", 1);
@@ -1087,7 +1048,6 @@ static void test_disasm(void)
 	emit(a, OP_POP, 0, 0, 0);
 	patch(a, j, here(a));
 	end_handler(a);
-	probe(a, BP_BEGIN, f, "begin");
 	bc_disassemble(&sb, a->p);
 	CHECK(strstr(sb_str(&sb), "  g0  count  long\n") != NULL, "%s",
 	      sb_str(&sb));
