@@ -15,11 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ast.h"
-#include "codegen.h"
-#include "diag.h"
-#include "parse.h"
-#include "resolve.h"
+#include "compile.h"
 #include "vm.h"
 
 struct bench {
@@ -54,13 +50,10 @@ static int run_one(const struct bench *b, long runs)
 {
 	struct ast_arena *a = ast_arena_new();
 	struct source src;
-	struct parse_opts po;
-	struct script user, lib;
 	struct target_set ts;
-	struct resolve_opts ro;
-	struct resolved r;
-	struct codegen_limits lim;
-	struct bc_program *p = calloc(1, sizeof(*p));
+	struct compile_opts co;
+	struct compiled c;
+	struct bc_program *p;
 	struct diag d;
 	struct vm_host host;
 	struct vm_event ev;
@@ -72,12 +65,8 @@ static int run_one(const struct bench *b, long runs)
 	size_t k;
 
 	memset(&src, 0, sizeof(src));
-	memset(&po, 0, sizeof(po));
-	memset(&user, 0, sizeof(user));
-	memset(&lib, 0, sizeof(lib));
 	memset(&ts, 0, sizeof(ts));
-	memset(&ro, 0, sizeof(ro));
-	memset(&lim, 0, sizeof(lim));
+	memset(&co, 0, sizeof(co));
 	memset(&host, 0, sizeof(host));
 	memset(&ev, 0, sizeof(ev));
 	diag_init(&d, stderr);
@@ -85,14 +74,13 @@ static int run_one(const struct bench *b, long runs)
 	src.text = b->script;
 	src.len = strlen(b->script);
 	src.file_id = 1;
-	ro.ts = &ts;
+	co.ro.ts = &ts;
 	/* no MAXACTION in the way of RUNS handler runs: it is per run */
-	if (!p || !out || parse_source(a, &src, &po, &user, &d) ||
-	    resolve_script(a, &user, &lib, &ro, &r, &d) ||
-	    codegen(&r, &lim, p, &d)) {
+	if (!out || compile_script(a, &src, &co, &c, &d)) {
 		fprintf(stderr, "bench/vm: %s does not compile\n", b->name);
 		return 1;
 	}
+	p = c.prog;
 	vm = vm_new(p, &host, out, err, sizeof(err));
 	if (!vm) {
 		fprintf(stderr, "bench/vm: %s: %s\n", b->name, err);

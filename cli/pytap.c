@@ -20,6 +20,7 @@
 #include "ast.h"
 #include "bytecode.h"
 #include "codegen.h"
+#include "compile.h"
 #include "diag.h"
 #include "mem.h"
 #include "parse.h"
@@ -791,41 +792,39 @@ static int print_pass(struct strbuf *sb)
 	return 0;
 }
 
-/* The script did not compile: the summary, and the exit status. */
-static int compile_failed(struct diag *d)
-{
-	diag_summary(d);
-	return PYTAP_EXIT_COMPILE;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct ast_arena *a;
 	struct diag d;
-	struct parse_opts po;
+	struct compile_opts co;
+	struct compiled c;
 	struct source *src;
-	struct script user, lib;
 	struct target_set ts;
-	struct resolved r;
 	struct bc_program *prog;
-	struct resolve_opts ro;
 	char **cmdv = NULL;
 	struct strbuf dump = STRBUF_INIT;	/* what -p1..-p3 print */
-	int rc;
+	int rc, failed;
 
 	parse_args(argc, argv, &o);
 	a = ast_arena_new();
 	diag_init(&d, stderr);
 	d.no_warnings = o.no_warn;
 	d.werror = o.werror;
-	memset(&po, 0, sizeof(po));
-	po.argv = o.args;
-	po.argc = o.nargs;
-	po.guru = o.guru;
+	memset(&co, 0, sizeof(co));
+	co.po.argv = o.args;
+	co.po.argc = o.nargs;
+	co.po.guru = o.guru;
+	co.incdirs = o.incdirs;
+	co.nincdirs = o.nincdirs;
+	co.verbose = o.verbose;
+	co.ro.ts = &ts;
+	co.ro.have_target = o.cmd || o.pid;
+	co.ro.verbose = o.verbose;
+	co.ro.no_agent = o.agent_mode == AGENT_MODE_OFF;
+	co.lim = o.lim;
+	co.last_pass = o.pass >= 1 && o.pass <= 2 ? o.pass : 3;
 	memset(&ts, 0, sizeof(ts));
-	memset(&user, 0, sizeof(user));
-	memset(&lib, 0, sizeof(lib));
 
 	if (o.pass >= 2 || o.list) {
 		rc = collect_targets(&o, &ts, &cmdv);
@@ -833,7 +832,7 @@ int main(int argc, char **argv)
 			goto done;
 	}
 	if (o.list) {
-		rc = do_list(&o, a, &po, &d, &ts);
+		rc = do_list(&o, a, &co.po, &d, &ts);
 		diag_summary(&d);
 		goto done;
 	}
@@ -865,50 +864,29 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
-	/* the library macros first (SystemTap's order: .stpm files, the
-	   script, the tapsets); every pass reads the tapsets, as stap -p1
-	   does, so that -p1 reports an error in one */
-	if (tapset_load_macros(a, o.incdirs, o.nincdirs, &po, &d, o.verbose) ||
-	    parse_source(a, src, &po, &user, &d) ||
-	    tapset_load(a, o.incdirs, o.nincdirs, &po, &lib, &d, o.verbose) ||
-	    d.nerrors) {
-		rc = compile_failed(&d);
+	failed = compile_script(a, src, &co, &c, &d);
+	if (failed == 2 && c.r.no_probes) {
+		/* not the script's fault: one line, as runtime problems are
+		   reported */
+		fprintf(stderr, "pytap: %s\n",
+			prexec_note[0] ? prexec_note : c.r.no_probes);
+		rc = PYTAP_EXIT_TRACE;
 		goto done;
 	}
-	if (o.pass == 1) {
-		ast_dump_script(&dump, &user);
-		rc = print_pass(&dump);
-		goto done;
-	}
-	memset(&ro, 0, sizeof(ro));
-	ro.ts = &ts;
-	ro.have_target = o.cmd || o.pid;
-	ro.verbose = o.verbose;
-	ro.no_agent = o.agent_mode == AGENT_MODE_OFF;
-	if (resolve_script(a, &user, &lib, &ro, &r, &d)) {
-		if (r.no_probes) {
-			/* not the script's fault: one line, as runtime
-			   problems are reported */
-			fprintf(stderr, "pytap: %s\n",
-				prexec_note[0] ? prexec_note : r.no_probes);
-			rc = PYTAP_EXIT_TRACE;
-		} else {
-			rc = compile_failed(&d);
-		}
-		goto done;
-	}
-	if (o.pass == 2) {
-		resolve_dump(&dump, &r);
-		rc = print_pass(&dump);
-		goto done;
-	}
-	prog = calloc(1, sizeof(*prog));
-	if (codegen(&r, &o.lim, prog, &d)) {
+	if (failed) {
 		diag_summary(&d);
-		bc_program_free(prog);
 		rc = PYTAP_EXIT_COMPILE;
 		goto done;
 	}
+	if (o.pass == 1 || o.pass == 2) {
+		if (o.pass == 1)
+			ast_dump_script(&dump, &c.user);
+		else
+			resolve_dump(&dump, &c.r);
+		rc = print_pass(&dump);
+		goto done;
+	}
+	prog = c.prog;
 	if (o.pass == 4) {
 		/* load the bytecode as a run would, which verifies it: code
 		   the generator emits must pass the VM's verifier */

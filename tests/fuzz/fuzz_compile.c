@@ -1,7 +1,8 @@
 /*
  * fuzz_compile.c - libFuzzer harness for the whole compile path:
- * script text -> parse -> tapsets -> resolve -> codegen -> the VM's loader
- * and bytecode verifier (vm_new, vm/load.c), as `pytap -p4` runs it.
+ * script text -> parse -> tapsets -> resolve -> codegen (compile_script,
+ * as the command line compiles) -> the VM's loader and bytecode verifier
+ * (vm_new, vm/load.c), as `pytap -p4` runs it.
  *
  * Properties checked, beyond "no crash, hang, leak or sanitizer report":
  *  - a program the code generator emits without errors is accepted by the
@@ -25,13 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "bytecode.h"
-#include "codegen.h"
-#include "diag.h"
-#include "parse.h"
-#include "resolve.h"
-#include "tapset.h"
+#include "compile.h"
 #include "target.h"
 #include "vm.h"
 
@@ -69,15 +64,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char *args[] = { arg1, arg2, NULL };
 	struct ast_arena *a;
 	struct source *src;
-	struct parse_opts po;
-	struct script user, lib;
 	struct target_set ts;
-	struct resolve_opts ro;
-	struct resolved r;
-	struct codegen_limits lim;
-	struct bc_program *prog;
+	struct compile_opts co;
+	struct compiled c;
 	struct diag d;
 	char *text;
+	int failed;
 
 	if (size > 1 << 16)
 		return -1;
@@ -87,16 +79,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 
-	memset(&po, 0, sizeof(po));
-	po.argv = args;
-	po.argc = 2;
+	memset(&co, 0, sizeof(co));
+	memset(&ts, 0, sizeof(ts));
+	co.po.argv = args;
+	co.po.argc = 2;
+	co.ro.ts = &ts;
 	a = ast_arena_new();
 	diag_init(&d, sink);
-	memset(&user, 0, sizeof(user));
-	memset(&lib, 0, sizeof(lib));
-	memset(&ts, 0, sizeof(ts));
-	memset(&r, 0, sizeof(r));
-	memset(&lim, 0, sizeof(lim));
 	src = ast_alloc(a, sizeof(*src));
 	memset(src, 0, sizeof(*src));
 	src->name = "input.pytap";
@@ -104,35 +93,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src->len = size;
 	src->file_id = 1;
 
-	if (parse_source(a, src, &po, &user, &d) || d.nerrors) {
-		if (d.nerrors == 0)
-			fail("parse", "failed without an error message");
-		goto out;
-	}
-	if (tapset_load(a, NULL, 0, &po, &lib, &d, 0))
-		fail("tapsets", "the built-in tapsets do not parse");
-	memset(&ro, 0, sizeof(ro));
-	ro.ts = &ts;
-	if (resolve_script(a, &user, &lib, &ro, &r, &d)) {
-		if (d.nerrors == 0 && r.no_probes == NULL)
-			fail("resolve", "failed without an error message");
-		goto out;
-	}
-	prog = calloc(1, sizeof(*prog));
-	if (prog == NULL)
-		goto out;
-	if (codegen(&r, &lim, prog, &d) == 0) {
+	failed = compile_script(a, src, &co, &c, &d);
+	if (failed == 0) {
 		char err[512];
-		struct vm *vm = vm_new(prog, NULL, sink, err, sizeof(err));
+		struct vm *vm = vm_new(c.prog, NULL, sink, err, sizeof(err));
 
 		if (vm == NULL)
 			fail("verifier rejected compiled code", err);
 		vm_free(vm);
-	} else if (d.nerrors == 0) {
-		fail("codegen", "failed without an error message");
+		bc_program_free(c.prog);
+	} else if (d.nerrors == 0 && !(failed == 2 && c.r.no_probes)) {
+		static const char *const pass[] = { "", "parse", "resolve",
+						    "codegen" };
+
+		fail(pass[failed], "failed without an error message");
 	}
-	bc_program_free(prog);
-out:
 	target_set_free(&ts);
 	ast_arena_free(a);
 	free(text);

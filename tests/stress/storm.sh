@@ -109,6 +109,15 @@ state() {
 	dispositions "$1"
 	echo "traced threads: $(traced_threads "$1")"
 }
+# snap PID NAME: state and affinities of PID, to NAME.state and NAME.aff
+snap() { state "$1" > "$2.state"; affinities "$1" > "$2.aff"; }
+# unchanged A B: snapshots A and B agree; if not, their differences
+unchanged() {
+	cmp -s "$1.state" "$2.state" && cmp -s "$1.aff" "$2.aff" && return 0
+	diff "$1.state" "$2.state" | sed 's/^/  /'
+	diff "$1.aff" "$2.aff" | sed 's/^/  /'
+	return 1
+}
 
 # ======================================================================
 # 1. attach/detach cycles on a busy 8-thread target
@@ -181,8 +190,7 @@ sort ref.out > ref.sorted
 if ! start_ready busy8.py busy.stop busy.out; then
 	fail "attach/detach: the target never said ready"
 else
-	affinities $t > aff.before
-	state $t > state.before
+	snap $t before
 	clean=0 hits=0
 	i=0
 	while [ $i -lt $cycles ]; do
@@ -215,29 +223,27 @@ probe python.function.entry, python.gc.start { n++ }
 probe end { printf("hits %d\n", n > 0) }' > p.out 2> p.err || rc=$?
 			sed -i 's/^hits 0$/hits 1/' p.out ;;
 		esac
-		affinities $t > aff.after
-		state $t > state.after
+		snap $t after
 		if [ $rc = 0 ] && [ ! -s p.err ] && grep -q '^hits [1-9]' p.out &&
-		   cmp -s aff.before aff.after && cmp -s state.before state.after; then
+		   unchanged before after > p.diff; then
 			clean=$((clean + 1))
 			hits=$((hits + $(sed -n 's/^hits //p' p.out)))
 		else
 			echo "  cycle $i: pytap exit $rc; stderr: $(head -c 300 p.err)"
 			echo "  stdout: $(head -c 200 p.out)"
-			diff aff.before aff.after | sed 's/^/  /'
-			diff state.before state.after | sed 's/^/  /'
+			unchanged before after
 		fi
 	done
 	touch busy.stop
 	wait $t; trc=$?
 	sort busy.out > busy.sorted
 	if [ $clean = $cycles ] && [ $trc = 0 ] && cmp -s ref.sorted busy.sorted &&
-	   [ "$(sed -n 1p state.before)" = "sites: ok" ]; then
+	   [ "$(sed -n 1p before.state)" = "sites: ok" ]; then
 		pass "attach/detach: $cycles cycles on an 8-thread python3.11 (SIGINT, SIGTERM, exit(), -T in turn), $clean clean, $hits hits counted; output as untraced"
 	else
 		fail "attach/detach: $clean of $cycles cycles clean, target exit $trc"
 		diff ref.sorted busy.sorted | sed 's/^/  /'
-		sed 's/^/  before: /' state.before
+		sed 's/^/  before: /' before.state
 	fi
 fi
 
@@ -470,32 +476,27 @@ mcycles=$(( (cycles + 1) / 2 ))
 if ! start_ready forever.py mid.stop mid.out; then
 	fail "mid-storm: the target never said ready"
 else
-	state $t > mstate.before
-	affinities $t > maff.before
-	clean=0 forks_seen=0
-	i=0
-	while [ $i -lt $mcycles ]; do
-		i=$((i + 1))
+	snap $t mbefore
+	clean=0
+	for i in $(seq 1 $mcycles); do
 		rc=0
 		"$PYTAP" -x $t -e 'global c
 probe python.function.entry { if (funcname == "work" && pid() != target() && ++c == 3) exit() }
 probe end { printf("children %d\n", c) }' > p.out 2> p.err || rc=$?
-		state $t > mstate.after
-		affinities $t > maff.after
+		snap $t mafter
 		if [ $rc = 0 ] && [ ! -s p.err ] && [ "$(cat p.out)" = "children 3" ] &&
-		   cmp -s mstate.before mstate.after && cmp -s maff.before maff.after; then
+		   unchanged mbefore mafter > p.diff; then
 			clean=$((clean + 1))
 		else
 			echo "  cycle $i: pytap exit $rc; stdout: $(head -c 100 p.out); stderr: $(head -c 300 p.err)"
-			diff mstate.before mstate.after | sed 's/^/  /'
-			diff maff.before maff.after | sed 's/^/  /'
+			unchanged mbefore mafter
 		fi
 	done
 	touch mid.stop
 	trc=0; wait $t || trc=$?
 	if [ $clean = $mcycles ] && [ $trc = 0 ] &&
 	   [ "$(sed -n 2p mid.out)" = "forks and execs all as expected: True True" ] &&
-	   [ "$(sed -n 1p mstate.before)" = "sites: ok" ]; then
+	   [ "$(sed -n 1p mbefore.state)" = "sites: ok" ]; then
 		pass "mid-storm: $mcycles attach/detach cycles on a python3.11 forking and exec'ing without pause (each until 3 calls in children were seen), $clean clean; every child's status and output as expected"
 	else
 		fail "mid-storm: $clean of $mcycles cycles clean, target exit $trc, target said: $(sed -n 2p mid.out)"

@@ -6,9 +6,9 @@ import time
 
 
 def leaf():
-    x = 0
-    for i in range(5000):
-        x += i
+    x = i = 0
+    while i < 5000:
+        x, i = x + i, i + 1
     return x
 
 
