@@ -378,3 +378,55 @@ void req(struct tracer *t, const char *prov, const char *name,
 
 	tracer_add_request(t, &r);
 }
+
+pid_t launch(const char *test, struct tracer *t, char *const argv[],
+	     const char *outfile)
+{
+	char err[256];
+	int saved = -1;
+	pid_t pid;
+
+	fflush(stdout);
+	if (outfile) {
+		int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		saved = dup(1);
+		dup2(fd, 1);
+		close(fd);
+	}
+	pid = tracer_launch(t, (char **)argv, err, sizeof(err));
+	if (saved >= 0) {
+		dup2(saved, 1);
+		close(saved);
+	}
+	if (pid < 0) {
+		fail(test, "launch: %s", err);
+		tracer_free(t);
+	}
+	return pid;
+}
+
+bool attach_to(const char *test, struct tracer *t, pid_t pid,
+	       struct target *tg)
+{
+	char err[256];
+
+	if (tracer_attach(t, pid, err, sizeof(err)) == 0)
+		return true;
+	fail(test, "attach: %s", err);
+	tracer_free(t);
+	target_kill(tg);
+	return false;
+}
+
+pid_t spawn_ready(const char *test, char *const argv[], const char *outfile,
+		  struct target *tg, const char *ready)
+{
+	pid_t pid = spawn(argv, outfile, tg);
+
+	if (wait_for(outfile, ready, 5000) == 0)
+		return pid;
+	fail(test, "the target did not say '%s'", ready);
+	target_kill(tg);
+	return -1;
+}

@@ -74,5 +74,17 @@ int wait_status(pid_t pid);
 struct tracer *mk(bool follow, bool pin);
 void req(struct tracer *t, const char *prov, const char *name,
 	 int id, bool sema_only);
+/* spawn(), then wait (at most 5 s) until OUTFILE says READY.  On failure
+ * (-1) the test fails and the target is killed. */
+pid_t spawn_ready(const char *test, char *const argv[], const char *outfile,
+		  struct target *tg, const char *ready);
+/* tracer_launch(ARGV) with the target's stdout to OUTFILE (NULL: ours).
+ * On failure (-1) the test T fails and T is freed. */
+pid_t launch(const char *test, struct tracer *t, char *const argv[],
+	     const char *outfile);
+/* tracer_attach(PID).  On failure (false) the test fails, T is freed and
+ * the target TG killed. */
+bool attach_to(const char *test, struct tracer *t, pid_t pid,
+	       struct target *tg);
 
 #endif

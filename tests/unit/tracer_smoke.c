@@ -182,28 +182,13 @@ static void t_launch(void)
 	struct tracer_hit h;
 	struct tracer_exit ex;
 	int sema_on = 0, status = -1, nexit = 0;
-	char err[256];
 	pid_t pid;
-	int saved = dup(1);
+	char *argv[] = { (char *)target, "3", "0", NULL };
 
 	snprintf(out, sizeof(out), "%s/launch.out", tmpdir);
 	req(t, "target", "*", 1, false);
-	{
-		char *argv[] = { (char *)target, "3", "0", NULL };
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		fflush(stdout);
-		dup2(fd, 1);
-		close(fd);
-		pid = tracer_launch(t, argv, err, sizeof(err));
-		dup2(saved, 1);
-		close(saved);
-	}
-	if (pid < 0) {
-		fail(T, "launch: %s", err);
-		tracer_free(t);
+	if ((pid = launch(T, t, argv, out)) < 0)
 		return;
-	}
 	printf("launch: pid %d, %zu sites armed\n", (int)pid,
 	       tracer_armed_sites(t));
 	for (;;) {
@@ -254,7 +239,7 @@ static void t_launch(void)
 static void attach_run(const char *T, const char *threads, const char *mode,
 		       bool bysig, bool follow)
 {
-	char out[256], line[1200], err[256];
+	char out[256], line[1200];
 	char *argv[] = { (char *)target, "30", "20", (char *)threads,
 			 (char *)mode, NULL };
 	struct lines exp = {0}, got = {0};
@@ -269,24 +254,17 @@ static void attach_run(const char *T, const char *threads, const char *mode,
 	uint64_t end;
 
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
-	pid = spawn(argv, out, &tg);
 	/* its threads run (and in leaderexit mode the leader is gone) */
-	if (wait_for(out, strcmp(mode, "leaderexit") ? "threads started" :
-		     "leader exits", 5000) < 0) {
-		fail(T, "target did not start");
-		target_kill(&tg);
+	pid = spawn_ready(T, argv, out, &tg, strcmp(mode, "leaderexit") ?
+			  "threads started" : "leader exits");
+	if (pid < 0)
 		return;
-	}
 	t = mk(follow, true);
 	req(t, "target", "*", 1, false);
 	uint64_t t0 = now_ns();
 
-	if (tracer_attach(t, pid, err, sizeof(err)) < 0) {
-		fail(T, "attach: %s", err);
-		tracer_free(t);
-		target_kill(&tg);
+	if (!attach_to(T, t, pid, &tg))
 		return;
-	}
 	printf("%s: attached to %d in %.2f ms, %zu sites armed\n", T,
 	       (int)pid, (now_ns() - t0) / 1e6, tracer_armed_sites(t));
 	pids[npids++] = pid;
@@ -363,30 +341,20 @@ static void t_threads(void)
 static void fork_launch(const char *T, const char *mode, bool follow,
 			int want_exit)
 {
-	char out[256], err[256], line[1200];
+	char out[256], line[1200];
 	char *argv[] = { (char *)target, "4", "0", "2", (char *)mode, NULL };
 	struct tracer *t = mk(follow, false);
 	struct tracer_hit h;
 	struct tracer_exit ex;
 	struct lines exp = {0}, got = {0};
-	int saved = dup(1), fd, bad = 0, sema_on, status = -1;
+	int bad = 0, sema_on, status = -1;
 	pid_t pid, other = 0;
 	int nexits = 0;
 
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
 	req(t, "target", "*", 1, false);
-	fflush(stdout);
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	dup2(fd, 1);
-	close(fd);
-	pid = tracer_launch(t, argv, err, sizeof(err));
-	dup2(saved, 1);
-	close(saved);
-	if (pid < 0) {
-		fail(T, "launch: %s", err);
-		tracer_free(t);
+	if ((pid = launch(T, t, argv, out)) < 0)
 		return;
-	}
 	for (;;) {
 		enum tracer_event e = tracer_wait(t, now_ns() + 10000000000ULL,
 						  &h, &ex);
@@ -539,7 +507,7 @@ static long trace_for(struct tracer *t, long ms)
 static void t_stop(void)
 {
 	const char *T = "stop";
-	char out[256], err[256];
+	char out[256];
 	char *argv[] = { (char *)target, "40", "10", "2", NULL };
 	struct tracer *t;
 	struct target tg;
@@ -549,20 +517,12 @@ static void t_stop(void)
 	long n;
 
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
-	pid = spawn(argv, out, &tg);
-	if (wait_for(out, "threads started", 5000) < 0) {
-		fail(T, "target did not start");
-		target_kill(&tg);
+	if ((pid = spawn_ready(T, argv, out, &tg, "threads started")) < 0)
 		return;
-	}
 	t = mk(true, false);
 	req(t, "target", "*", 1, false);
-	if (tracer_attach(t, pid, err, sizeof(err)) < 0) {
-		fail(T, "attach: %s", err);
-		tracer_free(t);
-		target_kill(&tg);
+	if (!attach_to(T, t, pid, &tg))
 		return;
-	}
 	n = trace_for(t, 100);
 	kill(pid, SIGSTOP);
 	trace_for(t, 100);
@@ -605,7 +565,7 @@ static void t_stop(void)
 static void t_solib(void)
 {
 	const char *T = "solib";
-	char cmd[2048], lib[300], prog[300], src[300], msrc[300], err[256];
+	char cmd[2048], lib[300], prog[300], src[300], msrc[300];
 	struct tracer *t;
 	struct tracer_hit h;
 	struct tracer_exit ex;
@@ -643,12 +603,8 @@ static void t_solib(void)
 	{
 		char *argv[] = { prog, NULL };
 
-		pid = tracer_launch(t, argv, err, sizeof(err));
-	}
-	if (pid < 0) {
-		fail(T, "launch: %s", err);
-		tracer_free(t);
-		return;
+		if ((pid = launch(T, t, argv, NULL)) < 0)
+			return;
 	}
 	printf("%s: %zu site(s) armed when tracer_launch returned\n", T,
 	       tracer_request_sites(t, 1));
@@ -830,14 +786,23 @@ static bool python_ok(void)
 }
 
 /* Write SCRIPT to a file; returns its path (static buffer). */
-static const char *script(const char *name, const char *text)
+/* TMPDIR/NAME.py: a prelude (the modules the scripts use; f(x), the
+ * function the tests count; until(PATH, SECS), a loop that ends when PATH
+ * exists or SECS have passed), then BODY */
+static const char *script(const char *name, const char *body)
 {
 	static char path[256];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s.py", tmpdir, name);
 	f = fopen(path, "w");
-	fputs(text, f);
+	fputs("import os, subprocess, sys, threading, time\n"
+	      "def f(x):\n    return x\n"
+	      "def until(path, secs):\n"
+	      "    end = time.time() + secs\n"
+	      "    while time.time() < end and not (path and os.path.exists(path)):\n"
+	      "        yield\n", f);
+	fputs(body, f);
 	fclose(f);
 	return path;
 }
@@ -925,11 +890,10 @@ static void t_py_launch(void)
 {
 	const char *T = "py-launch";
 	const char *s = script(T,
-		"def f(x):\n    return x\n"
 		"for i in range(1000):\n    f(i)\n");
 	char *argv[] = { (char *)python, (char *)s, NULL };
 	struct tracer *t = mk(true, true);
-	char err[256], real[4096];
+	char real[4096];
 	struct pycount c;
 	pid_t pid;
 	struct tracer_request r = { NULL, "python", "function__entry", 1,
@@ -947,12 +911,8 @@ static void t_py_launch(void)
 	r.name = "*";
 	r.id = 9;
 	tracer_add_request(t, &r);
-	pid = tracer_launch(t, argv, err, sizeof(err));
-	if (pid < 0) {
-		fail(T, "%s", err);
-		tracer_free(t);
+	if ((pid = launch(T, t, argv, NULL)) < 0)
 		return;
-	}
 	printf("%s: %zu sites armed, entry %zu line(sema) %zu other-object %zu\n",
 	       T, tracer_armed_sites(t), tracer_request_sites(t, 1),
 	       tracer_request_sites(t, 3), tracer_request_sites(t, 9));
@@ -999,11 +959,9 @@ static void py_bench(bool pin)
 {
 	const char *T = pin ? "py-bench-pinned" : "py-bench-unpinned";
 	const char *s = script("bench",
-		"def f():\n    pass\n"
-		"for i in range(200000):\n    f()\n");
+		"for i in range(200000):\n    f(i)\n");
 	char *argv[] = { (char *)python, (char *)s, NULL };
 	struct tracer *t = mk(true, pin);
-	char err[256];
 	struct pycount c;
 	double base = run_untraced(argv), el;
 	uint64_t t0;
@@ -1013,12 +971,8 @@ static void py_bench(bool pin)
 	req(t, "python", "function__entry", 1, false);
 	req(t, "python", "line", 3, true);
 	t0 = now_ns();
-	pid = tracer_launch(t, argv, err, sizeof(err));
-	if (pid < 0) {
-		fail(T, "%s", err);
-		tracer_free(t);
+	if ((pid = launch(T, t, argv, NULL)) < 0)
 		return;
-	}
 	py_loop(T, t, pid, "f", &c, 0);
 	el = (now_ns() - t0) / 1e9;
 	tracer_free(t);
@@ -1031,29 +985,20 @@ static void py_bench(bool pin)
 		printf("PASS %s\n", T);
 }
 
-static void t_py_bench(void)
-{
-	py_bench(true);
-	py_bench(false);
-}
-
 /* Attach to a multi-threaded python, detach on SIGINT, check sites. */
 static void t_py_threads(void)
 {
 	const char *T = "py-threads";
 	const char *s = script(T,
-		"import threading, time, sys\n"
-		"def f(x):\n    return x\n"
 		"def work(n):\n"
-		"    end = time.time() + 2.0\n"
-		"    while time.time() < end:\n"
+		"    for _ in until(None, 2.0):\n"
 		"        f(n)\n        time.sleep(0.001)\n"
 		"ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]\n"
 		"for t in ts: t.start()\n"
 		"print('ready', flush=True)\n"
 		"for t in ts: t.join()\n"
 		"sys.exit(7)\n");
-	char out[256], err[256];
+	char out[256];
 	char *argv[] = { (char *)python, (char *)s, NULL };
 	struct tracer *t;
 	struct pycount c;
@@ -1062,24 +1007,16 @@ static void t_py_threads(void)
 	int st, bad = 0;
 
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
-	pid = spawn(argv, out, &tg);
-	if (wait_for(out, "ready", 5000) < 0) {
-		fail(T, "python did not start");
-		target_kill(&tg);
+	if ((pid = spawn_ready(T, argv, out, &tg, "ready")) < 0)
 		return;
-	}
 	char aff0[1024], aff1[1024], aff2[1024];
 
 	affinity(pid, aff0, sizeof(aff0));
 	t = py_tracer(true, true);
 	uint64_t t0 = now_ns();
 
-	if (tracer_attach(t, pid, err, sizeof(err)) < 0) {
-		fail(T, "attach: %s", err);
-		tracer_free(t);
-		target_kill(&tg);
+	if (!attach_to(T, t, pid, &tg))
 		return;
-	}
 	printf("%s: attached in %.2f ms, %zu sites\n", T,
 	       (now_ns() - t0) / 1e6, tracer_armed_sites(t));
 	affinity(pid, aff1, sizeof(aff1));
@@ -1131,8 +1068,6 @@ static void py_fork(bool follow)
 {
 	const char *T = follow ? "py-fork" : "py-nofollow";
 	const char *s = script(T,
-		"import os, subprocess, sys\n"
-		"def f(x):\n    return x\n"
 		"f(1)\n"
 		"pid = os.fork()\n"
 		"if pid == 0:\n"
@@ -1147,16 +1082,12 @@ static void py_fork(bool follow)
 		"sys.exit(0 if ok else 1)\n");
 	char *argv[] = { (char *)python, (char *)s, NULL };
 	struct tracer *t = py_tracer(follow, false);
-	char err[256];
 	struct pycount c;
-	pid_t pid = tracer_launch(t, argv, err, sizeof(err));
+	pid_t pid = launch(T, t, argv, NULL);
 	int bad = 0;
 
-	if (pid < 0) {
-		fail(T, "%s", err);
-		tracer_free(t);
+	if (pid < 0)
 		return;
-	}
 	py_loop(T, t, pid, "f", &c, now_ns() + 20000000000ULL);
 	tracer_free(t);
 	printf("%s: f entries %ld returns %ld from %d processes, %ld exits, status %#lx\n",
@@ -1172,26 +1103,13 @@ static void py_fork(bool follow)
 		printf("PASS %s\n", T);
 }
 
-static void t_py_fork(void)
-{
-	py_fork(true);
-}
-
-static void t_py_nofollow(void)
-{
-	py_fork(false);
-}
-
 /* Detach while a followed fork child lives: both must be clean. */
 static void t_py_fork_detach(void)
 {
 	const char *T = "py-fork-detach";
 	const char *s = script(T,
-		"import os, sys, time\n"
-		"def f(x):\n    return x\n"
 		"pid = os.fork()\n"
-		"end = time.time() + 30\n"
-		"while time.time() < end and not os.path.exists(sys.argv[1]):\n"
+		"for _ in until(sys.argv[1], 30):\n"
 		"    f(1)\n    time.sleep(0.001)\n"
 		"if pid == 0:\n    os._exit(5)\n"
 		"_, st = os.waitpid(pid, 0)\n"
@@ -1199,7 +1117,6 @@ static void t_py_fork_detach(void)
 	char stop[256];
 	char *argv[] = { (char *)python, (char *)s, stop, NULL };
 	struct tracer *t = py_tracer(true, true);
-	char err[256];
 	struct pycount c;
 	pid_t pid;
 	int bad = 0, st, fd;
@@ -1207,12 +1124,8 @@ static void t_py_fork_detach(void)
 	/* both processes call f until STOP exists: traced until both were
 	   seen (a fixed time would race python's start on a busy machine) */
 	snprintf(stop, sizeof(stop), "%s/%s.stop", tmpdir, T);
-	pid = tracer_launch(t, argv, err, sizeof(err));
-	if (pid < 0) {
-		fail(T, "%s", err);
-		tracer_free(t);
+	if ((pid = launch(T, t, argv, NULL)) < 0)
 		return;
-	}
 	py_loop_n(T, t, pid, "f", &c, now_ns() + 20000000000ULL, 2);
 	tracer_detach_all(t);
 	printf("%s: %ld entries from %d processes before detach\n", T,
@@ -1241,12 +1154,9 @@ static void t_py_spawn_detach(void)
 {
 	const char *T = "py-spawn-detach";
 	const char *s = script(T,
-		"import os, subprocess, sys, time\n"
-		"def f(x):\n    return x\n"
 		"print('ready', flush=True)\n"
-		"end = time.time() + 60\n"
 		"bad = 0\n"
-		"while not os.path.exists(sys.argv[1]) and time.time() < end:\n"
+		"for _ in until(sys.argv[1], 60):\n"
 		"    f(1)\n"
 		"    r = subprocess.run(['/bin/true'])\n"
 		"    bad += r.returncode != 0\n"
@@ -1268,12 +1178,8 @@ static void t_py_spawn_detach(void)
 	   sitecheck, however slow the machine */
 	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, T);
 	snprintf(stop, sizeof(stop), "%s/%s.stop", tmpdir, T);
-	pid = spawn(argv, out, &tg);
-	if (wait_for(out, "ready", 5000) < 0) {
-		fail(T, "python did not start");
-		target_kill(&tg);
+	if ((pid = spawn_ready(T, argv, out, &tg, "ready")) < 0)
 		return;
-	}
 	for (int i = 0; i < 8 && kill(pid, 0) == 0; i++) {
 		struct tracer *t = py_tracer(i % 2 == 0, i % 4 < 2);
 		long n;
@@ -1310,28 +1216,28 @@ static void t_py_spawn_detach(void)
 struct test {
 	const char *name;
 	void (*fn)(void);
+	void (*both)(bool);	/* instead of FN: run with true, then false */
 	bool py;
 	bool by_name;		/* only when named: a measurement, not a
 				   check (bench/hits measures properly) */
 };
 
 static const struct test tests[] = {
-	{ "sdt", t_sdt, false, false },
-	{ "launch", t_launch, false, false },
-	{ "attach", t_attach, false, false },
-	{ "threads", t_threads, false, false },
-	{ "fork", t_fork, false, false },
-	{ "exec", t_exec, false, false },
-	{ "stop", t_stop, false, false },
-	{ "solib", t_solib, false, false },
-	{ "errors", t_errors, false, false },
-	{ "py-launch", t_py_launch, true, false },
-	{ "py-bench", t_py_bench, true, true },
-	{ "py-threads", t_py_threads, true, false },
-	{ "py-fork", t_py_fork, true, false },
-	{ "py-nofollow", t_py_nofollow, true, false },
-	{ "py-fork-detach", t_py_fork_detach, true, false },
-	{ "py-spawn-detach", t_py_spawn_detach, true, false },
+	{ "sdt", t_sdt, NULL, false, false },
+	{ "launch", t_launch, NULL, false, false },
+	{ "attach", t_attach, NULL, false, false },
+	{ "threads", t_threads, NULL, false, false },
+	{ "fork", t_fork, NULL, false, false },
+	{ "exec", t_exec, NULL, false, false },
+	{ "stop", t_stop, NULL, false, false },
+	{ "solib", t_solib, NULL, false, false },
+	{ "errors", t_errors, NULL, false, false },
+	{ "py-launch", t_py_launch, NULL, true, false },
+	{ "py-bench", NULL, py_bench, true, true },
+	{ "py-threads", t_py_threads, NULL, true, false },
+	{ "py-fork", NULL, py_fork, true, false },
+	{ "py-fork-detach", t_py_fork_detach, NULL, true, false },
+	{ "py-spawn-detach", t_py_spawn_detach, NULL, true, false },
 };
 
 static bool ptrace_permitted(void)
@@ -1422,7 +1328,12 @@ int main(int argc, char **argv)
 			skip(tests[i].name, why);
 			continue;
 		}
-		tests[i].fn();
+		if (tests[i].fn) {
+			tests[i].fn();
+		} else {
+			tests[i].both(true);
+			tests[i].both(false);
+		}
 		ran++;
 	}
 	{
