@@ -137,37 +137,8 @@ static const char *type_name(enum bc_type t)
 /* A C-style quoted rendering of N bytes, cut at 40 bytes with "...". */
 static void put_quoted(struct strbuf *out, const char *s, size_t n)
 {
-	size_t i, lim = n > 40 ? 40 : n;
-
-	sb_putc(out, '"');
-	for (i = 0; i < lim; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '\n':
-			sb_puts(out, "\\n");
-			break;
-		case '\t':
-			sb_puts(out, "\\t");
-			break;
-		case '\r':
-			sb_puts(out, "\\r");
-			break;
-		case '"':
-			sb_puts(out, "\\\"");
-			break;
-		case '\\':
-			sb_puts(out, "\\\\");
-			break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				sb_printf(out, "\\%03o", c);
-			else
-				sb_putc(out, (char)c);
-		}
-	}
-	sb_putc(out, '"');
-	if (lim < n)
+	sb_put_cstring(out, s, n > 40 ? 40 : n, true);
+	if (n > 40)
 		sb_puts(out, "...");
 }
 

@@ -24,27 +24,7 @@ static void indent(struct strbuf *out, int n)
 
 static void dump_string(struct strbuf *out, const char *s, size_t n)
 {
-	sb_putc(out, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': sb_puts(out, "\\\""); break;
-		case '\\': sb_puts(out, "\\\\"); break;
-		case '\n': sb_puts(out, "\\n"); break;
-		case '\t': sb_puts(out, "\\t"); break;
-		case '\r': sb_puts(out, "\\r"); break;
-		case '\a': sb_puts(out, "\\a"); break;
-		case '\b': sb_puts(out, "\\b"); break;
-		case '\v': sb_puts(out, "\\v"); break;
-		case '\f': sb_puts(out, "\\f"); break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				sb_printf(out, "\\%03o", c);
-			else
-				sb_putc(out, (char)c);
-		}
-	}
-	sb_putc(out, '"');
+	sb_put_cstring(out, s, n, false);	/* as stap -p1 */
 }
 
 /* A literal where a sign is allowed (global init, probe point argument,

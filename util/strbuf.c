@@ -160,3 +160,24 @@ const char *sb_str(const struct strbuf *sb)
 {
 	return sb->buf != NULL ? sb->buf : "";
 }
+
+void sb_put_cstring(struct strbuf *sb, const char *s, size_t n, bool ascii)
+{
+	static const char named[] = "\"\\\n\t\r\a\b\v\f", as[] = "\"\\ntrabvf";
+
+	sb_putc(sb, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *k = c ? strchr(named, c) : NULL;
+
+		if (k && (!ascii || k - named < 5)) {
+			sb_putc(sb, '\\');
+			sb_putc(sb, as[k - named]);
+		} else if (c < 0x20 || c == 0x7f || (ascii && c > 0x7f)) {
+			sb_printf(sb, "\\%03o", c);
+		} else {
+			sb_putc(sb, (char)c);
+		}
+	}
+	sb_putc(sb, '"');
+}

@@ -10,6 +10,7 @@
 #define PYTAP_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strbuf {
@@ -40,6 +41,12 @@ void sb_truncate(struct strbuf *sb, size_t len);
 /* When what follows BASE is longer than MAX bytes: cut it to end in "..."
    within MAX, never inside a UTF-8 sequence. */
 void sb_cut_ellipsis(struct strbuf *sb, size_t base, size_t max);
+/* S (N bytes) as a C string literal in double quotes.  Not ASCII (as
+   stap -p1): the named escapes \" \\ \n \t \r \a \b \v \f, other control
+   bytes and 0x7f in octal (\033), bytes from 0x80 up as they are (UTF-8
+   stays readable).  ASCII (as the -p3 disassembler): only \" \\ \n \t \r
+   named, every other byte outside 0x20..0x7e in octal. */
+void sb_put_cstring(struct strbuf *sb, const char *s, size_t n, bool ascii);
 /* Make room for N more bytes without changing len. */
 void sb_reserve(struct strbuf *sb, size_t n);
 
