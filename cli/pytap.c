@@ -792,6 +792,60 @@ static int print_pass(struct strbuf *sb)
 	return 0;
 }
 
+/* The source named NAME among those P was compiled from: the script, or
+ * a tapset a handler's statements or a function came from. */
+static const struct source *source_named(const struct compiled *c,
+					 const struct source *user,
+					 const char *name)
+{
+	if (name == NULL || !strcmp(user->name, name))
+		return name ? user : NULL;
+	for (const struct rhandler *h = c->r.handlers; h; h = h->next)
+		for (int k = 0; h->body && k < h->body->nbody; k++) {
+			const struct source *s = h->body->body[k]->loc.src;
+
+			if (s && s->name && !strcmp(s->name, name))
+				return s;
+		}
+	for (int k = 0; k < c->r.nfunctions; k++) {
+		const struct source *s = c->r.functions[k]->loc.src;
+
+		if (s && s->name && !strcmp(s->name, name))
+			return s;
+	}
+	return NULL;
+}
+
+/* --agent: a python.function probe the agent cannot serve is the script's
+ * error, reported where the handler needs the stopped thread (while the
+ * source text is still here).  Returns the number of such probes. */
+static int agent_refusals(const struct bc_program *p,
+			  const struct compiled *c, const struct source *user,
+			  struct diag *d)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < p->nprobes; i++) {
+		uint32_t pc = 0;
+		const char *why = session_agent_refuses(p, i, &pc);
+		const struct bc_loc *l;
+		struct loc at = { 0 };
+
+		if (why == NULL)
+			continue;
+		l = bc_loc_at(p, pc);
+		if (l)
+			diag_locate(&at, source_named(c, user, l->file),
+				    l->line, l->col, l->near);
+		diag_error(d, at.src ? &at : NULL,
+			   "%s needs the thread stopped at the event, which the in-process agent does not give (%s): run without --agent to serve it with breakpoints",
+			   why, p->probes[i].pn ? p->probes[i].pn
+						: p->probes[i].pp);
+		n++;
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -907,6 +961,12 @@ int main(int argc, char **argv)
 		bc_disassemble(&dump, prog);
 		bc_program_free(prog);
 		rc = print_pass(&dump);
+		goto done;
+	}
+	if (o.agent_mode == AGENT_MODE_ON && agent_refusals(prog, &c, src, &d)) {
+		diag_summary(&d);
+		bc_program_free(prog);
+		rc = PYTAP_EXIT_COMPILE;
 		goto done;
 	}
 	{

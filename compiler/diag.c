@@ -200,3 +200,26 @@ void diag_suggest_try(struct diag_suggest *s, const char *cand)
 		s->best = cand;
 	}
 }
+
+void diag_locate(struct loc *loc, const struct source *src, int line,
+		 int col, const char *near)
+{
+	const char *q = near ? strchr(near, '\'') : NULL;
+	size_t off = 0;
+
+	memset(loc, 0, sizeof(*loc));
+	if (src == NULL || src->text == NULL || line < 1 || col < 1)
+		return;
+	for (int l = 1; l < line && off < src->len; off++)
+		if (src->text[off] == '\n')
+			l++;
+	off += (size_t)col - 1;
+	if (off > src->len)
+		return;
+	loc->src = src;
+	loc->line = line;
+	loc->col = col;
+	loc->off = (int)off;
+	loc->len = q && strrchr(q + 1, '\'') ?
+		   (int)(strrchr(q + 1, '\'') - q - 1) : 1;
+}

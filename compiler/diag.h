@@ -45,6 +45,12 @@ void diag_note(struct diag *d, const struct loc *loc, const char *fmt, ...)
 void diag_verror(struct diag *d, const char *kind, const struct loc *loc,
 		 const char *fmt, va_list ap);
 
+/* LOC for line LINE, column COL of SRC (NULL: none), its length that of
+ * the token quoted in NEAR ("identifier '$arg1'"), else 1: for places
+ * known by line and column alone (the bytecode's locations). */
+void diag_locate(struct loc *loc, const struct source *src, int line,
+		 int col, const char *near);
+
 /* "pytap: N compile error(s)" on d->out when there were errors. */
 void diag_summary(const struct diag *d);
 

@@ -97,6 +97,13 @@ static bool fn_mark_bp(const struct bc_probe *bp)
 		mark_is(bp->sdt_name, "function__return"));
 }
 
+const char *session_agent_refuses(const struct bc_program *p, size_t i,
+				  uint32_t *pc)
+{
+	return fn_mark_bp(&p->probes[i]) ? bc_probe_needs_stop(p, i, pc)
+					 : NULL;
+}
+
 /*
  * By default, which python.function probes of a Python with markers stay
  * on breakpoints because they share a global with a probe that
@@ -215,8 +222,10 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 		   bc_probe_needs_stop), which only a breakpoint gives;
 		   $$return and unwound only the agent has.  Without markers
 		   (3.12, 3.13) the agent alone. */
-		why = bp->agent_only ? NULL : bc_probe_needs_stop(p, i, &pc);
+		why = session_agent_refuses(p, i, &pc);
 		if (why && s->o->agent_mode == AGENT_MODE_ON) {
+			/* the command line reports it with the source line
+			   (cli/pytap.c); this is for other callers */
 			const struct bc_loc *l = bc_loc_at(p, pc);
 
 			if (l && l->file)

@@ -47,6 +47,13 @@ struct session_opts {
 				   Python (the probes' binary), or NULL */
 };
 
+/* Why the in-process agent cannot serve probe I of P, a python.function
+ * probe of a Python with markers: its handler needs the thread stopped at
+ * the event (a $argN read as a number, $$vars, target memory), first at
+ * *PC.  NULL when it can.  With --agent that is the script's error. */
+const char *session_agent_refuses(const struct bc_program *p, size_t i,
+				  uint32_t *pc);
+
 /* Run P to the end; returns an enum pytap_exit code. */
 int session_run(const struct bc_program *p, const struct session_opts *o);
 
