@@ -368,22 +368,29 @@ static int trace311(PyObject *obj, PyObject *frame, int what, PyObject *arg);
 static int g_trace311;          /* 3.11: our trace function is installed too */
 
 /* 3.11: give our hook to the thread states created since the last look:
- * they are inserted at the head of the interpreter's list. */
-static void
+ * they are inserted at the head of the interpreter's list.  Returns how
+ * many refused it (an audit hook can refuse sys.setprofile/settrace). */
+static int
 adopt_threads(void *head)
 {
 	PyObject *et, *ev, *etb;
 	void *ts;
+	int refused = 0;
 
 	api.Err_Fetch(&et, &ev, &etb);
 	for (ts = head; ts && ts != g_last_head; ts = api.ThreadState_Next(ts)) {
-		if (api.SetProfile(ts, hook311, g_marker) < 0)
+		if (api.SetProfile(ts, hook311, g_marker) < 0) {
 			api.Err_Clear();
-		if (g_trace311 && api.SetTrace(ts, trace311, g_marker) < 0)
+			refused++;
+		}
+		if (g_trace311 && api.SetTrace(ts, trace311, g_marker) < 0) {
 			api.Err_Clear();
+			refused++;
+		}
 	}
 	g_last_head = head;
 	api.Err_Restore(et, ev, etb);
+	return refused;
 }
 
 static void
@@ -1100,7 +1107,10 @@ profile_start(void)
 		return fail(PYTAP_AGENT_EHOOK, 6);
 	g_installed = 1;
 	g_last_head = NULL;
-	adopt_threads(api.Interp_ThreadHead(g_interp));
+	/* refused at the start (an audit hook): say so, rather than run
+	 * without events; a thread refusing later goes without them */
+	if (adopt_threads(api.Interp_ThreadHead(g_interp)) > 0)
+		return fail(PYTAP_AGENT_EHOOK, 9);
 	return 0;
 }
 

@@ -274,7 +274,9 @@ bool agent_plan(struct session *s, struct tracer_options *to)
 			}
 			continue;
 		}
-		if (!bp->agent_only)
+		/* breakpoints could serve it instead ($$parms from the
+		   frame); not $$return nor unwound */
+		if (!bp->agent_only && entry)
 			s->agent_markers = true;
 		/* values only when a handler reads them: no cost otherwise */
 		if (bp->values)

@@ -99,7 +99,8 @@ struct session {
 	uint64_t agent_next;	/* next drain, CLOCK_MONOTONIC */
 	int agent_failures;	/* processes the agent could not get into */
 	bool agent_caller;	/* pystack() in the script: shadow stacks */
-	bool agent_markers;	/* it serves probes that markers could */
+	bool agent_markers;	/* it serves probes that breakpoints on
+				   markers could (--no-agent) */
 	bool plan_error;	/* --agent and a probe it cannot serve */
 };
 
