@@ -101,9 +101,12 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], char *err,
 		return -1;
 	}
 	if (pid == 0) {
+		/* the command starts with the dispositions pytap was
+		   started with: one ignored (nohup's SIGHUP) stays
+		   ignored, as it would be without pytap */
 		for (int i = 0; i < 4; i++)
-			signal(tr_caught_sigs[i], SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
+			sigaction(tr_caught_sigs[i], &t->old_act[i], NULL);
+		sigaction(SIGALRM, &t->old_act[4], NULL);
 		raise(SIGSTOP);
 		execvp(argv[0], argv);
 		e = errno;
