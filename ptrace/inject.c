@@ -197,6 +197,11 @@ static bool stop_one(struct tracer *t, pid_t tid)
 			return false;
 		if (th->state == THR_STOPPED)
 			return true;
+		/* the handling may have made calls in it (a safe point)
+		   whose waits took the interrupt's stop: ask again */
+		if (tr_now_ns() >= deadline ||
+		    ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+			return false;
 		tr_wait_enter(t, deadline);
 	}
 	tr_wait_leave(t);

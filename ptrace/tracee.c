@@ -463,6 +463,19 @@ static enum hres new_child(struct tracer *t, struct tthr *pth, pid_t ctid,
 		initial_stop(th, st);
 		return newborn_ready(t, th, mode);
 	}
+	if (mode == M_RUN) {
+		/* its first stop comes at once: take it now, not when a
+		   wait for any thread gets to it.  A wait for one thread
+		   alone (an injected call, stop_one) would leave it stopped
+		   while its parent may wait for it: Thread.start(), the
+		   agent's watchdog joined at exit (that hung) */
+		pid_t r;
+
+		while ((r = waitpid(ctid, &st, __WALL)) < 0 && errno == EINTR)
+			;
+		if (r == ctid)
+			return tr_handle(t, ctid, st, mode, NULL, NULL);
+	}
 	return H_NONE;
 }
 

@@ -113,9 +113,12 @@ void tr_timer_off(void)
  * and signals that land just before waitpid() interrupt it. */
 void tr_wait_enter(struct tracer *t, uint64_t deadline)
 {
+	/* in the wait first: a deadline already past fires at once, and
+	   its SIGALRM must start the retries (it hung stop_one's waitpid
+	   for good when a nested call had used up its second) */
+	g_in_wait = 1;
 	tr_timer_deadline(deadline);
 	t->armed_deadline = 0;
-	g_in_wait = 1;
 }
 
 void tr_wait_leave(struct tracer *t)
