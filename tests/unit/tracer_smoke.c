@@ -43,6 +43,7 @@
 #include "check.h"
 #include "smoke.h"
 #include "tracer.h"
+#include "tracer_int.h"	/* tr_wait_enter: t_wait_deadline */
 /* ---- argument specs, without a process ---- */
 
 static unsigned char fake_mem[256];
@@ -1213,6 +1214,47 @@ static void t_py_spawn_detach(void)
 		printf("PASS %s\n", T);
 }
 
+/* A wait whose deadline has already passed is interrupted at once: its
+ * SIGALRM once came before the wait was marked as one, and was lost (an
+ * agent start hung on it).  Without the fix this group never ends. */
+static void t_wait_deadline(void)
+{
+	const char *T = "wait-deadline";
+	struct tracer *t = mk(false, false);
+	pid_t c = fork(), k;
+	int st, r = -1, e = EINTR, i;
+
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	/* a lost wake-up must fail, not hang the suite: after 10 s the
+	   child is killed and waitpid returns its pid (a bound, not a
+	   timing) */
+	k = fork();
+	if (k == 0) {
+		sleep(10);
+		kill(c, SIGKILL);
+		_exit(0);
+	}
+	/* the signal's timing decides: lost about one time in three */
+	for (i = 0; i < 30 && r == -1 && e == EINTR; i++) {
+		tr_wait_enter(t, tr_now_ns() - 1);
+		r = waitpid(c, &st, 0);
+		e = errno;
+		tr_wait_leave(t);
+	}
+	kill(c, SIGKILL);
+	kill(k, SIGKILL);
+	wait_status(c);
+	wait_status(k);
+	tracer_free(t);
+	if (r == -1 && e == EINTR)
+		printf("PASS %s: 30 waits past their deadline, each interrupted\n", T);
+	else
+		fail(T, "waitpid returned %d (%s), not EINTR", r, strerror(e));
+}
+
 struct test {
 	const char *name;
 	void (*fn)(void);
@@ -1232,6 +1274,7 @@ static const struct test tests[] = {
 	{ "stop", t_stop, NULL, false, false },
 	{ "solib", t_solib, NULL, false, false },
 	{ "errors", t_errors, NULL, false, false },
+	{ "wait-deadline", t_wait_deadline, NULL, false, false },
 	{ "py-launch", t_py_launch, NULL, true, false },
 	{ "py-bench", NULL, py_bench, true, true },
 	{ "py-threads", t_py_threads, NULL, true, false },
