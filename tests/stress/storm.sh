@@ -503,7 +503,7 @@ probe end { printf("children %d\n", c) }' > p.out 2> p.err || rc=$?
 fi
 
 # ======================================================================
-# 4. agent start storm: many pytap -c at once, the in-process agent
+# 5. agent start storm: many pytap -c at once, the in-process agent
 #    getting in while the machine is busy (it once hung: the agent's
 #    watchdog thread was left in its first ptrace stop, and the program
 #    joined it at exit).  Every run must end, exit 0 and count exactly.
