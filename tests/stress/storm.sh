@@ -19,7 +19,7 @@
 #
 #   make check   runs it bounded (STRESS unset): 12 attach/detach cycles,
 #                storms of 40 forks and 8 execs, 6 cycles mid-storm,
-#                2 rounds of 18 agent starts; 20-40 s
+#                3 rounds of 24 agent starts; 20-40 s
 #   make stress  STRESS=long: 200 cycles, storms of 400 forks and 60
 #                execs, 100 cycles mid-storm, 20 rounds of 24 agent
 #                starts (STRESS_PAR, STRESS_ROUNDS)
@@ -514,7 +514,7 @@ PY313=${PYTAP_PY313:-$(ls "$r"/versions/3.13*/bin/python3.13 2>/dev/null | tail 
 if [ "${STRESS:-}" = long ]; then
 	par=${STRESS_PAR:-8} rounds=${STRESS_ROUNDS:-20}
 else
-	par=${STRESS_PAR:-6} rounds=${STRESS_ROUNDS:-2}
+	par=${STRESS_PAR:-8} rounds=${STRESS_ROUNDS:-3}
 fi
 cat > calls.py <<'EOF'
 import threading
