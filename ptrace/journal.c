@@ -174,6 +174,23 @@ static void full(const char *what)
 		what);
 }
 
+/* A zeroed entry of a table of MAX of SIZE bytes at BASE, *HW used so far:
+ * FREE (a free one seen below *HW) if not NULL, else the next one; NULL,
+ * said once, when the table is full. */
+static void *slot_take(void *free, void *base, size_t size, uint32_t *hw,
+		       uint32_t max, const char *what)
+{
+	if (free == NULL) {
+		if (*hw == max) {
+			full(what);
+			return NULL;
+		}
+		free = (char *)base + (size_t)(*hw)++ * size;
+	}
+	memset(free, 0, size);
+	return free;
+}
+
 static struct jproc *jproc_get(pid_t pid, bool create)
 {
 	struct jproc *fr = NULL;
@@ -184,16 +201,9 @@ static struct jproc *jproc_get(pid_t pid, bool create)
 		if (J->proc[i].pid == 0 && fr == NULL)
 			fr = &J->proc[i];
 	}
-	if (!create)
+	if (!create || (fr = slot_take(fr, J->proc, sizeof(*fr), &J->hw_proc,
+				       J_MAXPROC, "processes")) == NULL)
 		return NULL;
-	if (fr == NULL) {
-		if (J->hw_proc == J_MAXPROC) {
-			full("processes");
-			return NULL;
-		}
-		fr = &J->proc[J->hw_proc++];
-	}
-	memset(fr, 0, sizeof(*fr));
 	fr->start = proc_start(pid);
 	fr->pid = pid;
 	return fr;
@@ -212,16 +222,10 @@ static struct jent *jent_get(uint32_t kind, pid_t pid, uint64_t addr,
 		if (e->kind == JE_FREE && fr == NULL)
 			fr = e;
 	}
-	if (!create || jproc_get(pid, true) == NULL)
+	if (!create || jproc_get(pid, true) == NULL ||
+	    (fr = slot_take(fr, J->ent, sizeof(*fr), &J->hw_ent, J_MAXENT,
+			    "bytes and semaphores")) == NULL)
 		return NULL;
-	if (fr == NULL) {
-		if (J->hw_ent == J_MAXENT) {
-			full("bytes and semaphores");
-			return NULL;
-		}
-		fr = &J->ent[J->hw_ent++];
-	}
-	memset(fr, 0, sizeof(*fr));
 	fr->pid = pid;
 	fr->addr = addr;
 	fr->kind = kind;
@@ -283,29 +287,23 @@ void jr_sema_end(const struct tproc *p, uint64_t addr, int delta)
 
 void jr_aff(pid_t pid, pid_t tid, int cpu, const cpu_set_t *orig)
 {
-	struct jaff *fr = NULL;
+	struct jaff *fr = NULL, *e = NULL;
 
 	if (J == NULL || jproc_get(pid, true) == NULL)
 		return;
-	for (uint32_t i = 0; i < J->hw_aff; i++) {
-		if (J->aff[i].tid == tid) {
-			fr = &J->aff[i];
-			break;
-		}
-		if (J->aff[i].tid == 0 && fr == NULL)
+	for (uint32_t i = 0; i < J->hw_aff && e == NULL; i++) {
+		if (J->aff[i].tid == tid)
+			e = &J->aff[i];
+		else if (J->aff[i].tid == 0 && fr == NULL)
 			fr = &J->aff[i];
 	}
-	if (fr == NULL) {
-		if (J->hw_aff == J_MAXAFF) {
-			full("threads");
-			return;
-		}
-		fr = &J->aff[J->hw_aff++];
-	}
-	fr->pid = pid;
-	fr->cpu = cpu;
-	fr->mask = *orig;
-	fr->tid = tid;
+	if (e == NULL && (e = slot_take(fr, J->aff, sizeof(*fr), &J->hw_aff,
+					J_MAXAFF, "threads")) == NULL)
+		return;
+	e->pid = pid;
+	e->cpu = cpu;
+	e->mask = *orig;
+	e->tid = tid;
 }
 
 void jr_aff_gone(pid_t tid)
