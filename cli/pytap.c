@@ -798,8 +798,10 @@ static const struct source *source_named(const struct compiled *c,
 					 const struct source *user,
 					 const char *name)
 {
-	if (name == NULL || !strcmp(user->name, name))
-		return name ? user : NULL;
+	if (name == NULL)
+		return NULL;
+	if (!strcmp(user->name, name))
+		return user;
 	for (const struct rhandler *h = c->r.handlers; h; h = h->next)
 		for (int k = 0; h->body && k < h->body->nbody; k++) {
 			const struct source *s = h->body->body[k]->loc.src;
