@@ -80,9 +80,13 @@ rm -f "$obj"/*.o
 # through the environment (they hold quotes)
 FZ_CMD="$cc $cflags -fsanitize=fuzzer-no-link $incs -w"
 export FZ_CMD
+# each object named for its folder and file (compiler_ast.o); any
+# character of a folder name that is not [A-Za-z0-9_] becomes '_' (the
+# generated tapsets_builtin.c sits in the build folder, whatever its name:
+# a clone in /tmp/pt-check failed here)
 # shellcheck disable=SC2086
 printf '%s\n' $sources | xargs -P 2 -n 1 sh -c '
-	o=$1/$(echo "$2" | sed "s|.*/\([a-z_]*\)/\([^/]*\)\.c$|\1_\2|").o
+	o=$1/$(echo "$2" | sed -e "s|.*/\([^/]*\)/\([^/]*\)\.c$|\1_\2|" -e "s|[^A-Za-z0-9_]|_|g").o
 	exec $FZ_CMD -c "$2" -o "$o"' sh "$obj" ||
 	{ echo "fuzz: compiling the library failed" >&2; exit 1; }
 for h in $harnesses; do
